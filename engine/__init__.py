@@ -1,0 +1,19 @@
+"""A NumPy mini-framework in the style of Lua Torch, with instruments for teaching backprop."""
+from .activations import ELU, LeakyReLU, ReLU, SoftPlus
+from .batches import batch_generator
+from .batchnorm import BatchNormalization
+from .criteria import Criterion, MSECriterion, NLLCriterion, NLLCriterionUnstable
+from .dropout import Dropout
+from .flatten import Flatten
+from .linear import Linear
+from .module import LayerError, Module
+from .optim import SGD, sgd_momentum
+from .scaling import Scaling
+from .sequential import Sequential
+from .softmax import LogSoftMax, SoftMax
+
+__all__ = [
+    "Module", "Sequential", "Linear", "SoftMax", "LogSoftMax", "Dropout", "BatchNormalization",
+    "Scaling", "Flatten", "ReLU", "LeakyReLU", "ELU", "SoftPlus", "Criterion", "MSECriterion",
+    "NLLCriterionUnstable", "NLLCriterion", "sgd_momentum", "SGD", "batch_generator", "LayerError",
+]

@@ -1,0 +1,131 @@
+"""Criteria (loss functions): MSE, NLL on probabilities (unstable) and NLL on log-probabilities."""
+import numpy as np
+
+from .module import LayerError
+
+
+class Criterion:
+    """loss = forward(input, target);  dL/d input = backward(input, target)."""
+
+    def __init__(self):
+        self.output = None
+        self.grad_input = None
+
+    def forward(self, input, target):
+        return self.update_output(input, target)
+
+    def backward(self, input, target):
+        return self.update_grad_input(input, target)
+
+    def update_output(self, input, target):
+        raise NotImplementedError(f"{type(self).__name__} does not implement update_output")
+
+    def update_grad_input(self, input, target):
+        raise NotImplementedError(f"{type(self).__name__} does not implement update_grad_input")
+
+    def __repr__(self):
+        return type(self).__name__
+
+    def _check_arrays(self, input, target):
+        for what, value in (("input", input), ("target", target)):
+            if not isinstance(value, np.ndarray):
+                raise LayerError(self, f"expected a NumPy array as {what}, got {type(value).__name__}")
+        if input.ndim == 0 or len(input) == 0:
+            raise LayerError(self, f"expected a non-empty batch as input, got shape {input.shape}")
+
+
+class MSECriterion(Criterion):
+    """L = sum((y_hat - y)^2) / N;  dL/dy_hat = 2 (y_hat - y) / N;  y_hat, y (N, K)."""
+
+    def _check(self, input, target):
+        self._check_arrays(input, target)
+        if input.shape != target.shape:
+            raise LayerError(self, f"input shape {input.shape} and target shape {target.shape} differ")
+
+    def update_output(self, input, target):
+        self._check(input, target)
+        diff = input - target
+        self.output = float(np.vdot(diff, diff)) / len(input)
+        return self.output
+
+    def update_grad_input(self, input, target):
+        self._check(input, target)
+        self.grad_input = (input - target) * (2.0 / len(input))
+        return self.grad_input
+
+
+class ClassCriterion(Criterion):
+    """Shared target handling: one-hot targets (N, K) or integer class labels (N,)."""
+
+    def _labels(self, input, target):
+        """Integer labels (N,) when target holds labels, None when it is one-hot like input."""
+        self._check_arrays(input, target)
+        if input.ndim != 2:
+            raise LayerError(self, f"expected input of shape (N, K), got shape {input.shape}")
+        n, k = input.shape
+        if target.shape == input.shape and not (k == 1 and target.dtype.kind in "iu"):
+            return None
+        if target.shape not in ((n,), (n, 1)):
+            raise LayerError(self, f"input shape {input.shape} and target shape {target.shape} do not "
+                                   f"match: give one-hot targets of shape {input.shape} or integer labels "
+                                   f"of shape ({n},)")
+        labels = target.reshape(n)
+        if labels.dtype.kind not in "iu":
+            if labels.dtype.kind != "f" or not np.all(np.mod(labels, 1) == 0):
+                raise LayerError(self, f"labels of shape {target.shape} must be integers, got dtype "
+                                       f"{target.dtype}")
+            labels = labels.astype(np.intp)
+        if labels.size and (labels.min() < 0 or labels.max() >= k):
+            raise LayerError(self, f"labels must lie in [0, {k}) for input shape {input.shape}, got "
+                                   f"values from {labels.min()} to {labels.max()}")
+        return labels
+
+
+class NLLCriterionUnstable(ClassCriterion):
+    """L = -sum(y * log(clip(y_hat, EPS, 1-EPS))) / N on probabilities;  dL/dy_hat = -y / clip(y_hat) / N."""
+
+    EPS = 1e-15
+
+    def update_output(self, input, target):
+        labels = self._labels(input, target)
+        clipped = np.clip(input, self.EPS, 1 - self.EPS)
+        if labels is None:
+            self.output = -float(np.sum(target * np.log(clipped))) / len(input)
+        else:
+            self.output = -float(np.sum(np.log(clipped[np.arange(len(input)), labels]))) / len(input)
+        return self.output
+
+    def update_grad_input(self, input, target):
+        labels = self._labels(input, target)
+        clipped = np.clip(input, self.EPS, 1 - self.EPS)
+        n = len(input)
+        if labels is None:
+            self.grad_input = -target / clipped / n
+        else:
+            self.grad_input = np.zeros_like(clipped)
+            rows = np.arange(n)
+            self.grad_input[rows, labels] = -1.0 / clipped[rows, labels] / n
+        return self.grad_input
+
+
+class NLLCriterion(ClassCriterion):
+    """L = -sum(y * y_hat) / N on log-probabilities (LogSoftMax output);  dL/dy_hat = -y / N."""
+
+    def update_output(self, input, target):
+        labels = self._labels(input, target)
+        n = len(input)
+        if labels is None:
+            self.output = -float(np.vdot(target, input)) / n
+        else:
+            self.output = -float(np.sum(input[np.arange(n), labels])) / n
+        return self.output
+
+    def update_grad_input(self, input, target):
+        labels = self._labels(input, target)
+        n = len(input)
+        if labels is None:
+            self.grad_input = target * (-1.0 / n)
+        else:
+            self.grad_input = np.zeros(input.shape, np.result_type(input, np.float32))
+            self.grad_input[np.arange(n), labels] = -1.0 / n
+        return self.grad_input

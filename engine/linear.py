@@ -1,0 +1,51 @@
+"""Linear: the affine layer y = x W + b."""
+import numpy as np
+
+from .module import LayerError, Module, check_dtype, check_positive_int, uniform
+
+
+def matmul_into(out, a, b):
+    """out[...] = a @ b, straight into out's memory when the dtypes allow it."""
+    if a.dtype == b.dtype == out.dtype:
+        np.dot(a, b, out=out)
+    else:
+        out[...] = a @ b
+
+
+class Linear(Module):
+    """y = x W + b;  x (N, n_in) -> y (N, n_out), W (n_in, n_out), b (n_out,)."""
+
+    _params = (("W", "gradW"), ("b", "gradb"))
+
+    def __init__(self, n_in, n_out, dtype=np.float64, rng=None):
+        super().__init__()
+        self.n_in = check_positive_int("Linear", "n_in", n_in)
+        self.n_out = check_positive_int("Linear", "n_out", n_out)
+        dtype = check_dtype("Linear", dtype)
+        stdv = 1.0 / np.sqrt(n_in)
+        self.W = uniform(rng, stdv, (n_in, n_out), dtype)
+        self.b = uniform(rng, stdv, (n_out,), dtype)
+        self.gradW = np.zeros_like(self.W)
+        self.gradb = np.zeros_like(self.b)
+
+    def update_output(self, input):
+        self._check_features(input, self.n_in)
+        self.output = np.dot(input, self.W)
+        self.output += self.b
+        return self.output
+
+    def update_grad_input(self, input, grad_output):
+        """dL/dx = g W^T;  g (N, n_out) -> (N, n_in)."""
+        self._check_grad_output(grad_output, (len(input), self.n_out))
+        self.grad_input = np.dot(grad_output, self.W.T)
+        return self.grad_input
+
+    def update_grad_params(self, input, grad_output):
+        """dL/dW = x^T g (n_in, n_out);  dL/db = sum_n g (n_out,)."""
+        self._check_features(input, self.n_in)
+        self._check_grad_output(grad_output, (len(input), self.n_out))
+        matmul_into(self.gradW, input.T, grad_output)
+        np.sum(grad_output, axis=0, out=self.gradb)
+
+    def __repr__(self):
+        return f"Linear({self.n_in} -> {self.n_out})"
