@@ -1,7 +1,7 @@
 """Elementwise activations: ReLU, LeakyReLU, ELU, SoftPlus; grad_input = g * f'(x)."""
 import numpy as np
 
-from .module import Module
+from .module import Module, is_real
 
 
 class Activation(Module):
@@ -27,7 +27,7 @@ class Activation(Module):
 
 
 def check_non_negative(layer_name, what, value):
-    if not np.isscalar(value) or not np.isfinite(value) or value < 0:
+    if not is_real(value) or value < 0:
         raise ValueError(f"{layer_name}: {what} must be a finite number >= 0, got {value!r}")
     return float(value)
 

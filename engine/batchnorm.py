@@ -1,7 +1,7 @@
 """BatchNormalization: normalise each feature over the batch (no learnable parameters)."""
 import numpy as np
 
-from .module import LayerError, Module
+from .module import LayerError, Module, is_real
 
 
 class BatchNormalization(Module):
@@ -11,7 +11,7 @@ class BatchNormalization(Module):
 
     def __init__(self, alpha=0.0):
         super().__init__()
-        if not np.isscalar(alpha) or not 0 <= alpha <= 1:
+        if not is_real(alpha) or not 0 <= alpha <= 1:
             raise ValueError(f"BatchNormalization: alpha must be in [0, 1], got {alpha!r}")
         self.alpha = float(alpha)
         self.moving_mean = None

@@ -1,11 +1,11 @@
 """Dropout: zero each unit with probability p while training, rescale by 1/(1-p)."""
 import numpy as np
 
-from .module import LayerError, Module
+from .module import LayerError, Module, is_real
 
 
 def check_p(layer, p):
-    if not np.isscalar(p) or not 0 <= p < 1:
+    if not is_real(p) or not 0 <= p < 1:
         raise LayerError(layer, f"p (the probability to zero a unit) must be in [0, 1), got {p!r}")
 
 
@@ -51,4 +51,4 @@ class Dropout(Module):
         return self.grad_input
 
     def __repr__(self):
-        return f"Dropout(p={self.p:g})"
+        return f"Dropout(p={self.p:g})" if is_real(self.p) else f"Dropout(p={self.p!r})"

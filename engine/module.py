@@ -119,6 +119,12 @@ class Module:
                                    f"expected the output's shape {shape}")
 
 
+def is_real(value):
+    """True for a finite int or float (not bool, not a string, not an array)."""
+    return (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+            and bool(np.isfinite(value)))
+
+
 def check_positive_int(layer_name, what, value):
     """Raise ValueError unless value is an int >= 1."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:

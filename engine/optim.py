@@ -1,6 +1,8 @@
 """SGD with momentum: the handout's function and a thin class over it."""
 import numpy as np
 
+from .module import is_real
+
 
 def sgd_momentum(variables, gradients, config, state):
     """v = momentum * v + learning_rate * g;  w -= v, in place, for every variable.
@@ -23,9 +25,9 @@ def sgd_momentum(variables, gradients, config, state):
 
 
 def check_hyperparameters(learning_rate, momentum):
-    if not np.isscalar(learning_rate) or not np.isfinite(learning_rate) or learning_rate < 0:
+    if not is_real(learning_rate) or learning_rate < 0:
         raise ValueError(f"SGD: learning_rate must be a finite number >= 0, got {learning_rate!r}")
-    if not np.isscalar(momentum) or not 0 <= momentum < 1:
+    if not is_real(momentum) or not 0 <= momentum < 1:
         raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
 
 

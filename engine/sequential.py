@@ -2,6 +2,11 @@
 from .module import LayerError, Module
 
 
+def flat(arrays):
+    """A nested Sequential's list of lists as one list, so sgd_momentum sees two levels."""
+    return [a for item in arrays for a in (item if isinstance(item, list) else [item])]
+
+
 class Sequential(Module):
     """output = m[n-1](... m[0](input)); get_parameters() is a list of lists, one per layer."""
 
@@ -57,10 +62,10 @@ class Sequential(Module):
             module.zero_grad_params()
 
     def get_parameters(self):
-        return [module.get_parameters() for module in self.modules]
+        return [flat(module.get_parameters()) for module in self.modules]
 
     def get_grad_params(self):
-        return [module.get_grad_params() for module in self.modules]
+        return [flat(module.get_grad_params()) for module in self.modules]
 
     def named_parameters(self):
         """[("i.name", value, grad)] over the children, e.g. "0.W"."""

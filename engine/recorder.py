@@ -1,0 +1,156 @@
+"""Recorder: hooks that copy every layer's forward and backward tensors into records."""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .sequential import Sequential
+
+
+def frozen_copy(array):
+    """A read-only copy: records share copies, so nobody may write into them."""
+    copy = np.array(array, copy=True)
+    copy.flags.writeable = False
+    return copy
+
+
+def is_finite(array):
+    return bool(np.isfinite(array).all())
+
+
+@dataclass
+class ForwardRecord:
+    """Layer `index` mapped `input` to `output` (copies)."""
+    index: int
+    name: str
+    input: np.ndarray
+    output: np.ndarray
+
+    @property
+    def nonfinite(self):
+        """True when the output holds NaN or inf."""
+        return not is_finite(self.output)
+
+
+@dataclass
+class BackwardRecord:
+    """Layer `index` mapped `grad_output` to `grad_input` and filled `grad_params` (copies)."""
+    index: int
+    name: str
+    grad_output: np.ndarray
+    grad_input: np.ndarray
+    grad_params: dict = field(default_factory=dict)
+
+    @property
+    def nonfinite(self):
+        """True when grad_input or a parameter gradient holds NaN or inf."""
+        return not (is_finite(self.grad_input) and all(map(is_finite, self.grad_params.values())))
+
+
+@dataclass
+class UpdateRecord:
+    """after = before - velocity, velocity = momentum * velocity + learning_rate * grad."""
+    index: int
+    param: str
+    before: np.ndarray
+    grad: np.ndarray
+    velocity: np.ndarray
+    after: np.ndarray
+
+    @property
+    def step(self):
+        """What the update subtracted: before - after (= velocity)."""
+        return self.before - self.after
+
+    @property
+    def nonfinite(self):
+        return not is_finite(self.after)
+
+
+def layers_of(model):
+    """The layers a trace has one record for: a Sequential's children, else the module itself."""
+    return list(model) if isinstance(model, Sequential) else [model]
+
+
+class Recorder:
+    """Context manager that records forward and backward records of every layer through hooks.
+
+    A new iteration starts at each forward of layer 0; `keep` iterations are kept
+    (None keeps all). `forward` and `backward` are the latest iteration's records.
+    """
+
+    def __init__(self, model, keep=1):
+        self.model = model
+        self.layers = layers_of(model)
+        if keep is not None and (isinstance(keep, bool) or not isinstance(keep, int) or keep < 1):
+            raise ValueError(f"Recorder: keep must be a positive integer or None, got {keep!r}")
+        self.keep = keep
+        self.iterations = []
+        self.handles = []
+        self._last = (None, None)  # (original, copy) of the newest tensor, to share copies
+
+    def __enter__(self):
+        for i, layer in enumerate(self.layers):
+            self.handles.append(layer.register_forward_hook(self._on_forward(i)))
+            self.handles.append(layer.register_backward_hook(self._on_backward(i)))
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+    def remove(self):
+        for handle in self.handles:
+            handle.remove()
+        self.handles = []
+
+    def clear(self):
+        self.iterations = []
+        self._last = (None, None)
+
+    @property
+    def forward(self):
+        return self.iterations[-1]["forward"] if self.iterations else []
+
+    @property
+    def backward(self):
+        return self.iterations[-1]["backward"] if self.iterations else []
+
+    def _copy(self, array):
+        """Copy `array`, or reuse the copy of the previous tensor when it is the same object."""
+        original, copy = self._last
+        if array is not original:
+            copy = frozen_copy(array)
+        self._last = (array, copy)
+        return copy
+
+    def _on_forward(self, index):
+        def hook(module, input, output):
+            if index == 0:
+                self._last = (None, None)  # share copies only within one pass
+            if index == 0 or not self.iterations:
+                self.iterations.append({"forward": [], "backward": []})
+                if self.keep is not None and len(self.iterations) > self.keep:
+                    del self.iterations[0]
+            input_copy = self._copy(input)
+            record = ForwardRecord(index, repr(module), input_copy, self._copy(output))
+            self.iterations[-1]["forward"].append(record)
+        return hook
+
+    def _on_backward(self, index):
+        def hook(module, grad_output, grad_input):
+            if index == len(self.layers) - 1:
+                self._last = (None, None)
+            grad_output_copy = self._copy(grad_output)
+            grad_params = {name: frozen_copy(grad) for name, _, grad in module.named_parameters()}
+            record = BackwardRecord(index, repr(module), grad_output_copy, self._copy(grad_input),
+                                    grad_params)
+            if not self.iterations:
+                self.iterations.append({"forward": [], "backward": []})
+            self.iterations[-1]["backward"].append(record)
+        return hook
+
+    def first_nonfinite(self):
+        """The first record of the latest iteration (forward, then backward) holding NaN/inf."""
+        for record in self.forward + self.backward:
+            if record.nonfinite:
+                return record
+        return None

@@ -1,0 +1,102 @@
+"""trace_iteration: one training iteration, recorded stage by stage as copies."""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .recorder import Recorder, UpdateRecord, frozen_copy, is_finite, layers_of
+from .sequential import Sequential
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step a learner takes: kind in {"forward", "loss", "backward", "update"}, layer index."""
+    kind: str
+    index: object = None
+
+    def __str__(self):
+        return self.kind if self.index is None else f"{self.kind} {self.index}"
+
+
+@dataclass
+class IterationTrace:
+    """Everything one iteration computed; later changes to the model never change it."""
+    forward: list        # ForwardRecord per layer, first to last
+    loss: float
+    loss_grad: np.ndarray  # the criterion's grad_input = grad_output of the last layer
+    backward: list       # BackwardRecord per layer, last to first
+    updates: list        # UpdateRecord per parameter, layer order
+    stages: list         # Stage: forward 0..n-1, loss, backward n-1..0, update per parameterised layer
+    target: np.ndarray
+    criterion: str
+    learning_rate: float
+    momentum: float
+
+    @property
+    def predictions(self):
+        return self.forward[-1].output if self.forward else None
+
+    def forward_record(self, index):
+        return self.forward[index]
+
+    def backward_record(self, index):
+        """The backward record of layer `index` (records are stored last layer first)."""
+        return self.backward[len(self.backward) - 1 - index]
+
+    def update_records(self, index):
+        return [update for update in self.updates if update.index == index]
+
+    @property
+    def first_nonfinite(self):
+        """The first Stage whose result holds NaN or inf (which layer broke first), or None."""
+        for stage in self.stages:
+            if stage.kind == "forward" and self.forward[stage.index].nonfinite:
+                return stage
+            if stage.kind == "loss" and not (np.isfinite(self.loss) and is_finite(self.loss_grad)):
+                return stage
+            if stage.kind == "backward" and self.backward_record(stage.index).nonfinite:
+                return stage
+            if stage.kind == "update" and any(u.nonfinite for u in self.update_records(stage.index)):
+                return stage
+        return None
+
+
+def variables_of(model):
+    """get_parameters()/get_grad_params() as the list of lists sgd_momentum expects."""
+    if isinstance(model, Sequential):
+        return model.get_parameters(), model.get_grad_params()
+    return [model.get_parameters()], [model.get_grad_params()]
+
+
+def trace_iteration(model, criterion, optimizer, x, y):
+    """Zero grads, forward, loss, backward, optimizer.step; return the IterationTrace of copies."""
+    layers = layers_of(model)
+    with Recorder(model) as recorder:
+        model.zero_grad_params()
+        predictions = model.forward(x)
+        loss = criterion.forward(predictions, y)
+        loss_grad = criterion.backward(predictions, y)
+        model.backward(x, loss_grad)
+    backward = recorder.backward
+    before = [(i, name, frozen_copy(value)) for i, layer in enumerate(layers)
+              for name, value, _ in layer.named_parameters()]
+    optimizer.step(*variables_of(model))
+    updates = update_records(layers, before, backward, optimizer.state)
+    stages = ([Stage("forward", i) for i in range(len(layers))] + [Stage("loss")]
+              + [Stage("backward", i) for i in reversed(range(len(layers)))]
+              + [Stage("update", i) for i, layer in enumerate(layers) if layer.named_parameters()])
+    return IterationTrace(
+        forward=recorder.forward, loss=float(loss),
+        loss_grad=backward[0].grad_output if backward else frozen_copy(loss_grad),
+        backward=backward, updates=updates, stages=stages, target=frozen_copy(y),
+        criterion=repr(criterion), learning_rate=optimizer.config["learning_rate"],
+        momentum=optimizer.config["momentum"])
+
+
+def update_records(layers, before, backward, state):
+    """One UpdateRecord per parameter; velocity k is state["accumulated_grads"][k], flattened order."""
+    grads = {(record.index, name): grad for record in backward for name, grad in record.grad_params.items()}
+    current = {(i, name): value for i, layer in enumerate(layers) for name, value, _ in layer.named_parameters()}
+    velocities = state["accumulated_grads"]
+    return [UpdateRecord(i, name, value_before, grads[(i, name)], frozen_copy(velocities[k]),
+                         frozen_copy(current[(i, name)]))
+            for k, (i, name, value_before) in enumerate(before)]
