@@ -6,11 +6,14 @@ from .criteria import Criterion, MSECriterion, NLLCriterion, NLLCriterionUnstabl
 from .dropout import Dropout
 from .flatten import Flatten
 from .linear import Linear
+from .memory import keep_freed_memory
 from .module import LayerError, Module
 from .optim import SGD, sgd_momentum
 from .scaling import Scaling
 from .sequential import Sequential
 from .softmax import LogSoftMax, SoftMax
+
+keep_freed_memory()  # fewer page faults per step and per trace; see engine/memory.py
 
 __all__ = [
     "Module", "Sequential", "Linear", "SoftMax", "LogSoftMax", "Dropout", "BatchNormalization",

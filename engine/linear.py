@@ -5,8 +5,8 @@ from .module import LayerError, Module, check_dtype, check_positive_int, uniform
 
 
 def matmul_into(out, a, b):
-    """out[...] = a @ b, straight into out's memory when the dtypes allow it."""
-    if a.dtype == b.dtype == out.dtype:
+    """out[...] = a @ b, straight into out's memory when the dtypes and layout allow it."""
+    if a.dtype == b.dtype == out.dtype and out.flags.c_contiguous:
         np.dot(a, b, out=out)
     else:
         out[...] = a @ b
@@ -23,7 +23,9 @@ class Linear(Module):
         self.n_out = check_positive_int("Linear", "n_out", n_out)
         dtype = check_dtype("Linear", dtype)
         stdv = 1.0 / np.sqrt(n_in)
-        self.W = uniform(rng, stdv, (n_in, n_out), dtype)
+        # W and gradW live in column-major memory (W.T is contiguous, as in torch): the
+        # three products below then run fastest in BLAS. Shapes and values are unchanged.
+        self.W = np.asfortranarray(uniform(rng, stdv, (n_in, n_out), dtype))
         self.b = uniform(rng, stdv, (n_out,), dtype)
         self.gradW = np.zeros_like(self.W)
         self.gradb = np.zeros_like(self.b)
@@ -44,7 +46,7 @@ class Linear(Module):
         """dL/dW = x^T g (n_in, n_out);  dL/db = sum_n g (n_out,)."""
         self._check_features(input, self.n_in)
         self._check_grad_output(grad_output, (len(input), self.n_out))
-        matmul_into(self.gradW, input.T, grad_output)
+        matmul_into(self.gradW.T, grad_output.T, input)  # (x^T g)^T = g^T x, into gradW's memory
         np.sum(grad_output, axis=0, out=self.gradb)
 
     def __repr__(self):

@@ -1,5 +1,6 @@
 """Recorder: hooks that copy every layer's forward and backward tensors into records."""
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -11,6 +12,30 @@ def frozen_copy(array):
     copy = np.array(array, copy=True)
     copy.flags.writeable = False
     return copy
+
+
+def immutable(array):
+    """True when neither the array nor any array it views can be written."""
+    while isinstance(array, np.ndarray):
+        if array.flags.writeable:
+            return False
+        array = array.base
+    return array is None
+
+
+def freeze(array, protected):
+    """The array itself, made read-only, when the engine allocated it in this pass; else a copy.
+
+    Engine layers return fresh arrays and never write into them again, so the trace may
+    keep them as they are; parameters and gradients (ids in `protected`) change in place
+    and views may share a writeable base, so those are copied.
+    """
+    if immutable(array):
+        return array
+    if array.base is None and id(array) not in protected:
+        array.flags.writeable = False
+        return array
+    return frozen_copy(array)
 
 
 def is_finite(array):
@@ -54,7 +79,13 @@ class UpdateRecord:
     before: np.ndarray
     grad: np.ndarray
     velocity: np.ndarray
-    after: np.ndarray
+
+    @cached_property
+    def after(self):
+        """The parameter after the step: the optimizer's own `w -= v`, bit for bit."""
+        after = np.subtract(self.before, self.velocity).astype(self.before.dtype, copy=False)
+        after.flags.writeable = False
+        return after
 
     @property
     def step(self):
@@ -76,19 +107,24 @@ class Recorder:
 
     A new iteration starts at each forward of layer 0; `keep` iterations are kept
     (None keeps all). `forward` and `backward` are the latest iteration's records.
+    Records hold read-only copies; with copy_all=False (trace_iteration's choice) the
+    fresh arrays the layers return are kept themselves, made read-only, not copied.
     """
 
-    def __init__(self, model, keep=1):
+    def __init__(self, model, keep=1, copy_all=True):
         self.model = model
         self.layers = layers_of(model)
         if keep is not None and (isinstance(keep, bool) or not isinstance(keep, int) or keep < 1):
             raise ValueError(f"Recorder: keep must be a positive integer or None, got {keep!r}")
         self.keep = keep
+        self.copy_all = copy_all
         self.iterations = []
         self.handles = []
         self._last = (None, None)  # (original, copy) of the newest tensor, to share copies
 
     def __enter__(self):
+        self.protected = {id(a) for layer in self.layers
+                          for _, value, grad in layer.named_parameters() for a in (value, grad)}
         for i, layer in enumerate(self.layers):
             self.handles.append(layer.register_forward_hook(self._on_forward(i)))
             self.handles.append(layer.register_backward_hook(self._on_backward(i)))
@@ -118,7 +154,7 @@ class Recorder:
         """Copy `array`, or reuse the copy of the previous tensor when it is the same object."""
         original, copy = self._last
         if array is not original:
-            copy = frozen_copy(array)
+            copy = frozen_copy(array) if self.copy_all else freeze(array, self.protected)
         self._last = (array, copy)
         return copy
 

@@ -1,5 +1,6 @@
 """trace_iteration: one training iteration, recorded stage by stage as copies."""
 from dataclasses import dataclass
+from typing import NamedTuple, Optional
 
 import numpy as np
 
@@ -7,11 +8,10 @@ from .recorder import Recorder, UpdateRecord, frozen_copy, is_finite, layers_of
 from .sequential import Sequential
 
 
-@dataclass(frozen=True)
-class Stage:
+class Stage(NamedTuple):
     """One step a learner takes: kind in {"forward", "loss", "backward", "update"}, layer index."""
     kind: str
-    index: object = None
+    index: Optional[int] = None
 
     def __str__(self):
         return self.kind if self.index is None else f"{self.kind} {self.index}"
@@ -68,9 +68,15 @@ def variables_of(model):
 
 
 def trace_iteration(model, criterion, optimizer, x, y):
-    """Zero grads, forward, loss, backward, optimizer.step; return the IterationTrace of copies."""
+    """Zero grads, forward, loss, backward, optimizer.step; return the IterationTrace.
+
+    The trace holds copies of x, y, parameters, gradients and velocities; the fresh
+    arrays the layers returned (outputs, grad_inputs) it keeps as they are, made
+    read-only, so nothing done to the model later changes the trace.
+    """
     layers = layers_of(model)
-    with Recorder(model) as recorder:
+    x, y = frozen_copy(x), frozen_copy(y)
+    with Recorder(model, copy_all=False) as recorder:
         model.zero_grad_params()
         predictions = model.forward(x)
         loss = criterion.forward(predictions, y)
@@ -80,23 +86,21 @@ def trace_iteration(model, criterion, optimizer, x, y):
     before = [(i, name, frozen_copy(value)) for i, layer in enumerate(layers)
               for name, value, _ in layer.named_parameters()]
     optimizer.step(*variables_of(model))
-    updates = update_records(layers, before, backward, optimizer.state)
+    updates = update_records(before, backward, optimizer.state)
     stages = ([Stage("forward", i) for i in range(len(layers))] + [Stage("loss")]
               + [Stage("backward", i) for i in reversed(range(len(layers)))]
               + [Stage("update", i) for i, layer in enumerate(layers) if layer.named_parameters()])
     return IterationTrace(
         forward=recorder.forward, loss=float(loss),
         loss_grad=backward[0].grad_output if backward else frozen_copy(loss_grad),
-        backward=backward, updates=updates, stages=stages, target=frozen_copy(y),
+        backward=backward, updates=updates, stages=stages, target=y,
         criterion=repr(criterion), learning_rate=optimizer.config["learning_rate"],
         momentum=optimizer.config["momentum"])
 
 
-def update_records(layers, before, backward, state):
+def update_records(before, backward, state):
     """One UpdateRecord per parameter; velocity k is state["accumulated_grads"][k], flattened order."""
     grads = {(record.index, name): grad for record in backward for name, grad in record.grad_params.items()}
-    current = {(i, name): value for i, layer in enumerate(layers) for name, value, _ in layer.named_parameters()}
     velocities = state["accumulated_grads"]
-    return [UpdateRecord(i, name, value_before, grads[(i, name)], frozen_copy(velocities[k]),
-                         frozen_copy(current[(i, name)]))
+    return [UpdateRecord(i, name, value_before, grads[(i, name)], frozen_copy(velocities[k]))
             for k, (i, name, value_before) in enumerate(before)]
