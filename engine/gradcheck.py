@@ -3,7 +3,7 @@
 Jacobians follow engine.jacobian's convention: rows = outputs, columns = inputs (or
 parameter entries), both flattened row-major.  An element passes when
 |J_bp - J_num| <= atol + rtol * |J_num|.  Both Jacobians are computed in float64 on ONE
-frozen copy of the module (engine.jacobian.frozen_copy), so they share the Dropout masks
+frozen copy of the module (engine.jacobian.float64_copy), so they share the Dropout masks
 and the caller's module is never changed.
 """
 from dataclasses import asdict, dataclass, field
@@ -84,11 +84,11 @@ def gradcheck(module, x, eps=1e-6, atol=1e-5, rtol=1e-3):
     """Backprop vs central-difference Jacobians for "input" and every named parameter -> GradcheckResult."""
     # Imported here because engine.jacobian re-exports gradcheck (no import cycle at load time).
     from .jacobian import (as_float64, backprop_jacobians, central_input_jacobian,
-                           central_param_jacobian, check_eps, frozen_copy, parameter_names)
+                           central_param_jacobian, check_eps, float64_copy, parameter_names)
 
     x, eps = as_float64(x), check_eps(eps)
     atol, rtol = check_tolerance("atol", atol), check_tolerance("rtol", rtol)
-    clone = frozen_copy(module)
+    clone = float64_copy(module)
     names = parameter_names(clone)
     J_input, J_params = backprop_jacobians(clone, x, names)  # its forward fixes the Dropout masks
     backprop = {"input": J_input, **J_params}

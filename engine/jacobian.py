@@ -6,7 +6,7 @@ flattened row-major, so J[j, i] = d y.flat[j] / d x.flat[i].  For a batch x (N, 
 J[s*n_out:(s+1)*n_out, s*n_in:(s+1)*n_in], and the blocks between different samples
 are zero unless the layer couples the samples (BatchNormalization in training mode).
 
-No function here changes the module it is given: each works on ``frozen_copy(module)``,
+No function here changes the module it is given: each works on ``float64_copy(module)``,
 a deep copy in float64 (every floating array of every layer is cast, x too, so a float32
 model is examined in float64), with its hooks removed (so a recorder attached to the
 module sees nothing) and every Dropout's ``freeze_mask`` set: the mask of the module's
@@ -28,7 +28,7 @@ from .sequential import Sequential
 from .softmax import LogSoftMax, SoftMax
 
 __all__ = [
-    "frozen_copy", "input_jacobian", "numerical_input_jacobian", "param_jacobian",
+    "float64_copy", "input_jacobian", "numerical_input_jacobian", "param_jacobian",
     "numerical_param_jacobian", "param_jacobians", "numerical_param_jacobians",
     "analytic_jacobian", "gradcheck", "GradcheckResult", "GradcheckEntry",
 ]
@@ -62,26 +62,18 @@ def check_eps(eps):
     return float(eps)
 
 
-def walk(module):
-    """The module, then its children (Sequential.modules) depth first."""
-    yield module
-    for child in getattr(module, "modules", None) or ():
-        if isinstance(child, Module):
-            yield from walk(child)
-
-
-def frozen_copy(module):
+def float64_copy(module):
     """A float64 deep copy of module without hooks and with every Dropout mask frozen."""
     check_module(module)
     # Map the hook dicts to fresh empty ones in deepcopy's memo: the hooks (and whatever
     # objects they are bound to) are neither copied nor fired by the copy.
     memo = {}
-    for m in walk(module):
+    for m in module.walk():
         for attr in ("_forward_hooks", "_backward_hooks"):
             if isinstance(getattr(m, attr, None), dict):
                 memo[id(getattr(m, attr))] = {}
     clone = copy.deepcopy(module, memo)
-    for m in walk(clone):
+    for m in clone.walk():
         if isinstance(m, Dropout):
             m.freeze_mask = True
         for attr, value in list(vars(m).items()):
@@ -162,13 +154,13 @@ def central_param_jacobian(clone, x, name, eps):
 def input_jacobian(module, x):
     """dy/dx from the module's own backward, one-hot grad_outputs;  x (N, ...) -> (y.size, x.size), rows = outputs."""
     x = as_float64(x)
-    return backprop_jacobians(frozen_copy(module), x)[0]
+    return backprop_jacobians(float64_copy(module), x)[0]
 
 
 def numerical_input_jacobian(module, x, eps=1e-6):
     """dy/dx by central differences in float64;  x (N, ...) -> (y.size, x.size), rows = outputs."""
     x, eps = as_float64(x), check_eps(eps)
-    return central_input_jacobian(frozen_copy(module), x, eps)
+    return central_input_jacobian(float64_copy(module), x, eps)
 
 
 def param_jacobian(module, x, name):
@@ -176,7 +168,7 @@ def param_jacobian(module, x, name):
     x = as_float64(x)
     check_module(module)
     check_name(module, name)
-    return backprop_jacobians(frozen_copy(module), x, [name])[1][name]
+    return backprop_jacobians(float64_copy(module), x, [name])[1][name]
 
 
 def numerical_param_jacobian(module, x, name, eps=1e-6):
@@ -184,20 +176,20 @@ def numerical_param_jacobian(module, x, name, eps=1e-6):
     x, eps = as_float64(x), check_eps(eps)
     check_module(module)
     check_name(module, name)
-    return central_param_jacobian(frozen_copy(module), x, name, eps)
+    return central_param_jacobian(float64_copy(module), x, name, eps)
 
 
 def param_jacobians(module, x):
     """{name: dy/dp (y.size, p.size)} for every named parameter, from backward; {} without parameters."""
     x = as_float64(x)
-    clone = frozen_copy(module)
+    clone = float64_copy(module)
     return backprop_jacobians(clone, x, parameter_names(clone))[1]
 
 
 def numerical_param_jacobians(module, x, eps=1e-6):
     """{name: dy/dp (y.size, p.size)} for every named parameter, by central differences."""
     x, eps = as_float64(x), check_eps(eps)
-    clone = frozen_copy(module)
+    clone = float64_copy(module)
     return {name: central_param_jacobian(clone, x, name, eps) for name in parameter_names(clone)}
 
 
@@ -222,7 +214,7 @@ def analytic_jacobian(module, x_row, sample=0):
         raise ValueError(f"x_row must be one sample, of shape (n,) or (1, ...), got shape {h.shape}")
     if isinstance(sample, bool) or not isinstance(sample, (int, np.integer)) or sample < 0:
         raise ValueError(f"sample must be an integer >= 0, got {sample!r}")
-    return closed_form(frozen_copy(module), h, int(sample))[0]
+    return closed_form(float64_copy(module), h, int(sample))[0]
 
 
 def closed_form(layer, h, sample):

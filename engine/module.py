@@ -72,6 +72,12 @@ class Module:
         """[(name, value, grad)] in get_parameters() order, e.g. ("W", W, gradW)."""
         return [(name, getattr(self, name), getattr(self, grad)) for name, grad in self._params]
 
+    def walk(self):
+        """This module, then every module inside it (a Sequential's children), depth first."""
+        yield self
+        for child in getattr(self, "modules", ()):
+            yield from child.walk()
+
     def train(self):
         self.training = True
         return self

@@ -46,18 +46,10 @@ class History:
 
 # --- train/evaluate modes of every module, saved and restored ---
 
-def _all_modules(model):
-    """The model and its descendants, parents before children."""
-    found = [model]
-    for child in getattr(model, "modules", ()):
-        found.extend(_all_modules(child))
-    return found
-
-
 @contextmanager
 def mode(model, training):
     """Run a block with model.train() (training=True) or model.evaluate(); restore every module's mode."""
-    saved = [(module, module.training) for module in _all_modules(model)]
+    saved = [(module, module.training) for module in model.walk()]
     _set_mode(model, training)
     try:
         yield model

@@ -6,7 +6,7 @@ import pytest
 
 from engine import (ELU, BatchNormalization, Dropout, Flatten, LeakyReLU, Linear, LogSoftMax, Module,
                     ReLU, Scaling, Sequential, SoftMax, SoftPlus)
-from engine.jacobian import (GradcheckResult, analytic_jacobian, frozen_copy, gradcheck, input_jacobian,
+from engine.jacobian import (GradcheckResult, analytic_jacobian, float64_copy, gradcheck, input_jacobian,
                              numerical_input_jacobian, numerical_param_jacobian, numerical_param_jacobians,
                              param_jacobian, param_jacobians)
 
@@ -111,7 +111,7 @@ def block(J, s, n_out, n_in):
 @pytest.mark.parametrize("name", CASES)
 def test_input_jacobian_matches_numerical(name):
     module, x = make(name)
-    y = frozen_copy(module).forward(x)
+    y = float64_copy(module).forward(x)
     J = input_jacobian(module, x)
     assert J.shape == (y.size, x.size) and J.dtype == np.float64
     np.testing.assert_allclose(J, numerical_input_jacobian(module, x), **TIGHT)
@@ -123,7 +123,7 @@ def test_param_jacobians_match_numerical(name):
     names = [n for n, _, _ in module.named_parameters()]
     backprop, numerical = param_jacobians(module, x), numerical_param_jacobians(module, x)
     assert list(backprop) == names and list(numerical) == names
-    n_out = frozen_copy(module).forward(x).size
+    n_out = float64_copy(module).forward(x).size
     for n, value, _ in module.named_parameters():
         assert backprop[n].shape == (n_out, value.size)
         np.testing.assert_allclose(backprop[n], numerical[n], **TIGHT, err_msg=n)
@@ -314,7 +314,7 @@ def test_a_float32_model_is_examined_in_float64_and_stays_float32():
     np.testing.assert_allclose(J, numerical_input_jacobian(model, x), **TIGHT)
     assert gradcheck(model, x).passed
     assert all(value.dtype == np.float32 for _, value, _ in model.named_parameters())
-    clone = frozen_copy(model)
+    clone = float64_copy(model)
     assert all(value.dtype == np.float64 for _, value, _ in clone.named_parameters())
 
 
