@@ -1,7 +1,7 @@
 """Linear: the affine layer y = x W + b."""
 import numpy as np
 
-from .module import LayerError, Module, check_dtype, check_positive_int, uniform
+from .module import Module, check_dtype, check_positive_int, uniform
 
 
 def matmul_into(out, a, b):

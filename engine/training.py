@@ -32,6 +32,7 @@ class History:
     stopped_reason: str = None   # None (ran every epoch), "callback" or "non-finite loss"
     stopped_epoch: int = None    # epoch and global iteration (from 1) where training stopped
     stopped_iteration: int = None
+    nonfinite_layer: str = None  # after a non-finite loss: "layer i (repr)", the first with NaN/inf output
 
     @property
     def epochs_run(self):
@@ -134,6 +135,15 @@ def _train_step(model, criterion, optimizer, x_batch, y_batch):
     return loss, output
 
 
+def first_nonfinite_output(model):
+    """"layer i (repr)" of the first layer whose last output holds NaN or inf, or None."""
+    layers = list(model) if hasattr(model, "modules") else [model]
+    for i, layer in enumerate(layers):
+        if isinstance(layer.output, np.ndarray) and not np.isfinite(layer.output).all():
+            return f"layer {i} ({layer!r})"
+    return None
+
+
 def _close_epoch(history, losses, sizes, hits, model, criterion, X_val, y_val):
     """Append the epoch's weighted mean batch loss, accuracy and validation metrics to history."""
     if not sizes:
@@ -158,6 +168,7 @@ def _run_epoch(model, criterion, optimizer, batches, history, progress, callback
         history.iteration_loss.append(loss)
         if not np.isfinite(loss):
             history.stopped_reason = "non-finite loss"
+            history.nonfinite_layer = first_nonfinite_output(model)
             break
         losses.append(loss)
         sizes.append(len(x_batch))
@@ -192,7 +203,8 @@ def fit(model, criterion, optimizer, X, y, epochs, batch_size, rng=None, callbac
         rng = np.random.default_rng(rng)  # one generator, so each epoch gets a new order
     n_iterations = epochs * -(-len(X) // batch_size)
     history, iteration = History(), 0
-    with mode(model, training=True):
+    # A diverging run overflows; fit reports that itself (stopped_reason), without NumPy warnings.
+    with mode(model, training=True), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(1, epochs + 1):
             progress = Progress(epoch, iteration, float("nan"), n_iterations, epochs)
             batches = batch_generator(X, y, batch_size, rng=rng)

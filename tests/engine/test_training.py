@@ -184,10 +184,11 @@ def test_non_finite_loss_stops_without_raising_or_updating():
     X[60:] = np.inf  # every batch holding one of these rows gives a non-finite loss
     before = [value.copy() for _, value, _ in model.named_parameters()]
     calls = []
-    with np.errstate(all="ignore"):
-        history = fit(model, NLLCriterion(), SGD(1e-2, 0.9), X, y, epochs=5, batch_size=100,
-                      rng=rng, callback=calls.append)
+    # no errstate here: fit handles the overflow itself, and pytest turns RuntimeWarnings into errors
+    history = fit(model, NLLCriterion(), SGD(1e-2, 0.9), X, y, epochs=5, batch_size=100,
+                  rng=rng, callback=calls.append)
     assert history.stopped_reason == "non-finite loss"
+    assert history.nonfinite_layer == f"layer 0 ({model[0]!r})"
     assert (history.stopped_epoch, history.stopped_iteration) == (1, 1)
     assert len(history.iteration_loss) == 1 and not np.isfinite(history.iteration_loss[0])
     assert history.train_loss == [] and calls == []
@@ -197,9 +198,9 @@ def test_non_finite_loss_stops_without_raising_or_updating():
 
 def test_diverging_training_stops_at_the_first_non_finite_loss():
     model, X, y, rng = small_problem(n=100)
-    with np.errstate(all="ignore"):
-        history = fit(model, NLLCriterion(), SGD(1e6, 0.9), X * 1e150, y, epochs=50, batch_size=10, rng=rng)
+    history = fit(model, NLLCriterion(), SGD(1e6, 0.9), X * 1e150, y, epochs=50, batch_size=10, rng=rng)
     assert history.stopped_reason == "non-finite loss"
+    assert history.nonfinite_layer.startswith("layer ")
     assert np.all(np.isfinite(history.iteration_loss[:-1])) and not np.isfinite(history.iteration_loss[-1])
     assert history.stopped_iteration == len(history.iteration_loss) < 500
 

@@ -1,0 +1,139 @@
+"""engine.csvdata.load_csv: the Kaggle MNIST / Fashion-MNIST CSV layout, and every broken form."""
+import io
+
+import numpy as np
+import pytest
+
+from engine.csvdata import load_csv
+
+
+# --- load_csv ---
+
+def make_csv(label_position=0, rows=20, pixels=16, seed=0):
+    """(text, labels, pixels) with a header; labels 0..2 in column label_position."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(rows) % 3
+    values = rng.integers(0, 256, size=(rows, pixels))
+    values[0, 0] = 255
+    names = [f"pixel{i}" for i in range(pixels)]
+    names.insert(label_position, "label")
+    lines = [",".join(names)]
+    for label, row in zip(labels, values):
+        cells = [str(v) for v in row]
+        cells.insert(label_position, str(label))
+        lines.append(",".join(cells))
+    return "\n".join(lines) + "\n", labels, values
+
+
+def all_rows(ds):
+    return np.concatenate([ds.X_train, ds.X_test]), np.concatenate([ds.y_train, ds.y_test])
+
+
+def assert_same_samples(ds, labels, values):
+    X, y = all_rows(ds)
+    order, expected = np.lexsort(X.T[::-1]), np.lexsort((values / 255.0).T[::-1])
+    np.testing.assert_allclose(X[order], values[expected] / 255.0)
+    np.testing.assert_array_equal(y[order], labels[expected])
+
+
+@pytest.mark.parametrize("label_position", [0, 5, 16])
+def test_csv_text_any_label_position(label_position):
+    text, labels, values = make_csv(label_position)
+    ds = load_csv(text, test_size=0.25, seed=0)
+    assert ds.X_train.shape == (15, 16) and ds.X_test.shape == (5, 16)
+    assert ds.n_classes == 3 and ds.task == "classification" and ds.image_shape == (4, 4)
+    assert ds.y_train.dtype == np.int64 and ds.X_train.dtype == np.float64
+    assert_same_samples(ds, labels, values)
+
+
+def test_csv_from_path_bytes_and_buffers(tmp_path):
+    text, labels, values = make_csv()
+    path = tmp_path / "train.csv"
+    path.write_text(text)
+    sources = [path, str(path), text.encode(), io.BytesIO(text.encode()), io.StringIO(text)]
+    for source in sources:
+        ds = load_csv(source, seed=1)
+        assert_same_samples(ds, labels, values)
+    assert load_csv(path).name == "train"
+
+
+def test_csv_reads_a_buffer_even_after_it_was_read():
+    text, labels, values = make_csv()
+    buffer = io.BytesIO(text.encode())
+    buffer.read()
+    assert_same_samples(load_csv(buffer), labels, values)
+
+
+def test_csv_max_rows_seed_dtype_and_image_shape():
+    text, _, values = make_csv(rows=40)
+    ds = load_csv(text, max_rows=12, test_size=0.25, dtype=np.float32, image_shape=(2, 8))
+    assert len(ds.X_train) + len(ds.X_test) == 12 and ds.X_train.dtype == np.float32
+    assert ds.image_shape == (2, 8)
+    a, b = load_csv(text, seed=3), load_csv(text, seed=3)
+    np.testing.assert_array_equal(a.X_train, b.X_train)
+
+
+def test_csv_no_square_no_image_shape_and_unit_pixels_kept():
+    text = "label,a,b,c\n0,0.5,0.25,1\n1,0,0.75,0.5\n0,1,1,1\n1,0,0,0\n"
+    ds = load_csv(text, test_size=0.5)
+    assert ds.image_shape is None
+    X, _ = all_rows(ds)
+    assert X.max() == 1.0 and sorted(X[:, 0]) == [0, 0, 0.5, 1]
+
+
+def test_csv_skips_blank_lines_and_accepts_spaces_and_quotes():
+    text = 'label,"p1",p2\n\n0, 10,20\n1,"30",40\n\n0,50,60\n1,70,80\n\n'
+    ds = load_csv(text, test_size=0.5)
+    X, y = all_rows(ds)
+    assert sorted(X[:, 0] * 255) == pytest.approx([10, 30, 50, 70])
+
+
+def replace_row(text, row, new):
+    lines = text.split("\n")
+    lines[row] = new(lines[row])
+    return "\n".join(lines)
+
+
+TEXT, _, _ = make_csv()
+BROKEN = [
+    ("", ["empty"]),
+    ("  \n\n", ["empty"]),
+    (TEXT.split("\n")[0] + "\n", ["zero data rows"]),
+    ("\n".join(TEXT.split("\n")[1:]), ["no header", "line 1"]),
+    (TEXT.replace("label", "digit", 1), ["no `label` column"]),
+    ("label\n1\n0\n", ["no pixel columns"]),
+    (replace_row(TEXT, 4, lambda s: s + ",7"), ["row 4", "line 5", "18 fields", "header has 17"]),
+    (replace_row(TEXT, 6, lambda s: s.rsplit(",", 2)[0]), ["row 6", "15 fields", "header has 17"]),
+    (replace_row(TEXT, 3, lambda s: s.replace(",", ",abc", 1)), ["row 3", "column 2", "pixel0", "abc"]),
+    (replace_row(TEXT, 2, lambda s: s.rsplit(",", 1)[0] + ","), ["row 2", "column 17", "empty"]),
+    (replace_row(TEXT, 5, lambda s: "2.5" + s[1:]), ["row 5", "label 2.5", "integer"]),
+    (replace_row(TEXT, 7, lambda s: "-1" + s[1:]), ["row 7", "label -1", "non-negative"]),
+    (replace_row(TEXT, 8, lambda s: s.rsplit(",", 1)[0] + ",nan"), ["row 8", "column 17", "nan"]),
+    (replace_row(TEXT, 1, lambda s: "nan" + s[1:]), ["row 1", "column 1", "label", "nan"]),
+    ("label,a,b\n" + "1,2,3\n" * 5, ["single class"]),
+    (b"\xff\xfe\x00\x01", ["not UTF-8"]),
+]
+
+
+@pytest.mark.parametrize("source, words", BROKEN)
+def test_csv_broken_forms_say_what_and_where(source, words):
+    with pytest.raises(ValueError, match="load_csv") as info:
+        load_csv(source)
+    for word in words:
+        assert word in str(info.value)
+
+
+@pytest.mark.parametrize("kwargs, words", [({"max_rows": 0}, "max_rows"), ({"max_rows": 2.5}, "max_rows"),
+                                           ({"image_shape": (3, 3)}, "image_shape (3, 3)"),
+                                           ({"test_size": 0}, "test_size")])
+def test_csv_bad_arguments(kwargs, words):
+    with pytest.raises(ValueError) as info:
+        load_csv(TEXT, **kwargs)
+    assert words in str(info.value)
+
+
+def test_csv_bad_source_type_and_missing_path(tmp_path):
+    with pytest.raises(ValueError, match="expected a path"):
+        load_csv(12)
+    with pytest.raises(FileNotFoundError):
+        load_csv(tmp_path / "missing.csv")
