@@ -30,12 +30,10 @@ def freeze(array, protected):
     keep them as they are; parameters and gradients (ids in `protected`) change in place
     and views may share a writeable base, so those are copied.
     """
-    if immutable(array):
-        return array
     if array.base is None and id(array) not in protected:
         array.flags.writeable = False
         return array
-    return frozen_copy(array)
+    return array if immutable(array) else frozen_copy(array)
 
 
 def is_finite(array):

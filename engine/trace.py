@@ -89,7 +89,7 @@ def trace_iteration(model, criterion, optimizer, x, y):
     updates = update_records(before, backward, optimizer.state)
     stages = ([Stage("forward", i) for i in range(len(layers))] + [Stage("loss")]
               + [Stage("backward", i) for i in reversed(range(len(layers)))]
-              + [Stage("update", i) for i, layer in enumerate(layers) if layer.named_parameters()])
+              + [Stage("update", i) for i in sorted({i for i, _, _ in before})])
     return IterationTrace(
         forward=recorder.forward, loss=float(loss),
         loss_grad=backward[0].grad_output if backward else frozen_copy(loss_grad),
