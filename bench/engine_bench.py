@@ -26,6 +26,7 @@ LEARNING_RATE, MOMENTUM, SEED, BATCH = 1e-2, 0.9, 0, 128
 CONFIGS = [((2, 100, 2), "float64", 0.4), ((784, 128, 128, 10), "float64", 0.8),
            ((784, 128, 128, 10), "float32", 0.8)]
 TRACE_CONFIGS, TRACE_GOAL = [((784, 128, 128, 10), "float64"), ((784, 128, 128, 10), "float32")], 1.25
+HOOK_CHECK_CONFIG = ((2, 100, 2), "float64")  # where per-call overhead shows most
 LOSS_TOLERANCE = {"float64": 1e-6, "float32": 1e-3}  # relative, on the first CHECK_STEPS losses
 CHECK_STEPS = 3  # step 1 checks the network, steps 2-3 the SGD momentum update too
 
@@ -128,8 +129,31 @@ def engine_worker(conn, threads):
             for velocity in opt.state.get("accumulated_grads", {}).values():
                 velocity.fill(0)
 
-        steps["plain"] = (step, reset)
-        steps["trace"] = (lambda: trace_iteration(model, crit, opt, x, y), reset)
+        first, g = model[0], np.ones((BATCH, sizes[1]), dtype)
+
+        def products():  # the first layer's three products: x W, g^T x (= dW^T), g W^T (= dL/dx)
+            np.dot(x, first.W), np.dot(g.T, x), np.dot(g, first.W.T)
+
+        hooked = (engine.Module.forward, engine.Module.backward)
+
+        def bare_forward(self, input):  # Module.forward without its hook check
+            return self.update_output(input)
+
+        def bare_backward(self, input, grad_output):
+            self.update_grad_input(input, grad_output)
+            self.update_grad_params(input, grad_output)
+            return self.grad_input
+
+        def use(methods, then):
+            def reset_with():
+                engine.Module.forward, engine.Module.backward = methods
+                then()
+            return reset_with
+
+        steps["plain"] = (step, use(hooked, reset))
+        steps["nohookcheck"] = (step, use((bare_forward, bare_backward), reset))
+        steps["trace"] = (lambda: trace_iteration(model, crit, opt, x, y), use(hooked, reset))
+        steps["products"] = (products, lambda: None)
         weights = [(m.W.copy(), m.b.copy()) for m in model if isinstance(m, engine.Linear)]
         reset()
         losses = [float(step()) for _ in range(CHECK_STEPS)]  # then every block resets
@@ -190,6 +214,14 @@ def torch_worker(conn, threads):
             step, reset = steps[kind] = build(kind, payload, getattr(torch, dtype))
             reset()
             losses[kind] = [step().item() for _ in range(CHECK_STEPS)]
+        x = torch.from_numpy(payload["x"])
+        w = torch.from_numpy(payload["weights"][0][0].T.copy())  # (out, in), torch's layout
+        g = torch.ones(x.shape[0], w.shape[0], dtype=getattr(torch, dtype))
+
+        def products():  # the same three products as the engine's, in torch's own calls
+            functional.linear(x, w), g.T @ x, g @ w
+
+        steps["products"] = (products, lambda: None)
         return losses
 
     serve(conn, facts, setup)
@@ -304,6 +336,9 @@ def main(argv=None):
                 else:
                     print(f"engine loss {payload['losses'][0]:.10g} (no torch to compare)")
                 times, k = measure(blocks, args)
+                if has_torch:
+                    matmul, _ = measure({"engine": (engine, "products"), "torch": (torch, "products")}, args)
+                    times.update({"engine products": matmul["engine"], "torch products": matmul["torch"]})
                 rows.append((name, dtype, goal, {label: stats(t) for label, t in times.items()}, k))
             except Exception as error:
                 print(f"FAILED:\n{error}")
@@ -326,6 +361,24 @@ def main(argv=None):
             p90 = " / ".join(cell(s[label][1], 1) if label in s else "n/a" for label in ("engine", "same", "nodx"))
             ks = " / ".join(str(k[label]) for label in k)
             print(f"{name:<16} {dtype:<8} p90 {p90:<30} K {ks}, {args.rounds} rounds")
+        if has_torch:
+            print(f"\nWhere the time goes: the first layer's three matrix products alone (x W, g^T x, g W^T),"
+                  f"\nNumPy's BLAS against torch's, median {mu} for the three:")
+            for name, dtype, _, s, _ in rows:
+                e, t = s["engine products"][0], s["torch products"][0]
+                print(f"{name:<16} {dtype:<8} engine {cell(e, 9)}   torch {cell(t, 9)}   ratio {cell(e / t, 6, 3)}")
+
+        sizes, dtype = HOOK_CHECK_CONFIG
+        name = "-".join(map(str, sizes))
+        try:
+            engine.call("setup", sizes, dtype)
+            times, _ = measure({"plain": (engine, "plain"), "bare": (engine, "nohookcheck")}, args)
+            plain, bare = stats(times["plain"])[0], stats(times["bare"])[0]
+            print(f"\nThe hook check with no hooks registered, {name} {dtype} batch {BATCH}: step {cell(plain, 1)} {mu}"
+                  f", the same step with Module.forward/backward stripped of the check {cell(bare, 1)} {mu}"
+                  f", ratio {cell(plain / bare, 1, 3)}")
+        except Exception as error:
+            print(f"hook check {name} {dtype} FAILED:\n{error}")
 
         print(f"\nengine.trace.trace_iteration vs a plain engine step, batch {BATCH}, "
               f"alternating blocks in the engine worker:")
