@@ -82,6 +82,7 @@ def trace_iteration(model, criterion, optimizer, x, y):
         loss = criterion.forward(predictions, y)
         loss_grad = criterion.backward(predictions, y)
         model.backward(x, loss_grad)
+    check_records(layers, recorder)
     backward = recorder.backward
     before = [(i, name, frozen_copy(value)) for i, layer in enumerate(layers)
               for name, value, _ in layer.named_parameters()]
@@ -96,6 +97,18 @@ def trace_iteration(model, criterion, optimizer, x, y):
         backward=backward, updates=updates, stages=stages, target=y,
         criterion=repr(criterion), learning_rate=optimizer.config["learning_rate"],
         momentum=optimizer.config["momentum"])
+
+
+def check_records(layers, recorder):
+    """Every layer must have fired its forward and backward hooks exactly once."""
+    for kind, records in (("forward", recorder.forward), ("backward", recorder.backward)):
+        seen = [record.index for record in records]
+        for i, layer in enumerate(layers):
+            if seen.count(i) != 1:
+                raise ValueError(
+                    f"trace_iteration: layer {i} ({layer!r}) ran its {kind} hooks {seen.count(i)} times, "
+                    f"expected once; a layer must implement update_output/update_grad_input and leave "
+                    f"Module.forward/backward (which call the hooks) alone")
 
 
 def update_records(before, backward, state):

@@ -407,3 +407,22 @@ def test_trace_leaves_user_hooks_in_place_and_fires_them():
     assert calls == ["user"]
     assert list(model[2]._forward_hooks) == [handle.id]
     assert all(layer._backward_hooks == {} for layer in model)
+
+
+class Overrides(Linear):
+    """A student's layer that overrides backward itself, so its backward hooks never run."""
+
+    def backward(self, input, grad_output):
+        self.update_grad_input(input, grad_output)
+        self.update_grad_params(input, grad_output)
+        return self.grad_input
+
+
+def test_a_layer_that_skips_its_hooks_gets_a_clear_error():
+    model = Sequential(Overrides(3, 2, rng=np.random.default_rng(0)), LogSoftMax())
+    before = [value.copy() for _, value, _ in model.named_parameters()]
+    with pytest.raises(ValueError, match=r"layer 0 \(Linear\(3 -> 2\)\) ran its backward hooks 0 times"):
+        trace_iteration(model, NLLCriterion(), SGD(0.1, 0.9), np.ones((4, 3)), np.array([0, 1, 0, 1]))
+    for old, (_, value, _) in zip(before, model.named_parameters()):
+        np.testing.assert_array_equal(old, value)  # no update happened
+    assert not model[0]._forward_hooks and not model[0]._backward_hooks
