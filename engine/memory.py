@@ -12,8 +12,8 @@ import ctypes.util
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
-MMAP_THRESHOLD = 32 * 2**20  # arrays up to 32 MiB come from the heap
-TRIM_THRESHOLD = 128 * 2**20  # keep up to 128 MiB of free heap before trimming
+MMAP_THRESHOLD = 8 * 2**20  # arrays up to 8 MiB come from the heap (a whole dataset still does not)
+TRIM_THRESHOLD = 32 * 2**20  # keep up to 32 MiB of free heap per arena before trimming
 
 
 def keep_freed_memory():
