@@ -55,7 +55,10 @@ class MSECriterion(Criterion):
 
 
 class ClassCriterion(Criterion):
-    """Shared target handling: one-hot targets (N, K) or integer class labels (N,)."""
+    """Shared target handling: one-hot targets (N, K) or integer class labels (N,).
+
+    The losses are written 0.0 - sum / N so that a perfect prediction gives 0.0, not -0.0.
+    """
 
     def _labels(self, input, target):
         """Integer labels (N,) when target holds labels, None when it is one-hot like input."""
@@ -75,7 +78,8 @@ class ClassCriterion(Criterion):
                 raise LayerError(self, f"labels of shape {target.shape} must be integers, got dtype "
                                        f"{target.dtype}")
             labels = labels.astype(np.intp)
-        if labels.size and (labels.min() < 0 or labels.max() >= k):
+        # Viewed as unsigned, a negative label is huge: one max() checks both ends.
+        if labels.size and labels.view(labels.dtype.str.replace("i", "u")).max() >= k:
             raise LayerError(self, f"labels must lie in [0, {k}) for input shape {input.shape}, got "
                                    f"values from {labels.min()} to {labels.max()}")
         return labels
@@ -90,9 +94,9 @@ class NLLCriterionUnstable(ClassCriterion):
         labels = self._labels(input, target)
         clipped = np.clip(input, self.EPS, 1 - self.EPS)
         if labels is None:
-            self.output = -float(np.sum(target * np.log(clipped))) / len(input)
+            self.output = 0.0 - float(np.sum(target * np.log(clipped))) / len(input)
         else:
-            self.output = -float(np.sum(np.log(clipped[np.arange(len(input)), labels]))) / len(input)
+            self.output = 0.0 - float(np.sum(np.log(clipped[np.arange(len(input)), labels]))) / len(input)
         return self.output
 
     def update_grad_input(self, input, target):
@@ -115,9 +119,9 @@ class NLLCriterion(ClassCriterion):
         labels = self._labels(input, target)
         n = len(input)
         if labels is None:
-            self.output = -float(np.vdot(target, input)) / n
+            self.output = 0.0 - float(np.vdot(target, input)) / n
         else:
-            self.output = -float(np.sum(input[np.arange(n), labels])) / n
+            self.output = 0.0 - float(np.sum(input[np.arange(n), labels])) / n
         return self.output
 
     def update_grad_input(self, input, target):

@@ -91,3 +91,11 @@ def test_nll_composes_with_logsoftmax_like_cross_entropy():
     loss = NLLCriterion().forward(LOG_PROBS, LABELS)
     expected = np.mean(np.log(np.exp(LOGITS).sum(axis=1)) - LOGITS[np.arange(N), LABELS])
     assert loss == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_perfect_prediction_has_loss_zero_not_minus_zero():
+    perfect = np.zeros((3, 4))  # log-probability 0 = probability 1 at every label
+    loss = NLLCriterion().forward(perfect, np.array([0, 1, 2]))
+    assert loss == 0.0 and np.copysign(1.0, loss) == 1.0
+    loss = NLLCriterionUnstable().forward(np.eye(3), np.array([0, 1, 2]))
+    assert np.copysign(1.0, loss) == 1.0
