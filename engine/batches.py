@@ -2,6 +2,15 @@
 import numpy as np
 
 
+def random_source(rng):
+    """np.random's global state for None (as the handout), a new Generator for an int seed, else rng."""
+    if rng is None:
+        return np.random
+    if isinstance(rng, (int, np.integer)):
+        return np.random.default_rng(rng)
+    return rng
+
+
 def batch_generator(X, Y, batch_size, shuffle=True, rng=None):
     """Yield (X[idx], Y[idx]) covering every sample once; the last batch may be smaller.
 
@@ -13,11 +22,7 @@ def batch_generator(X, Y, batch_size, shuffle=True, rng=None):
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_generator: batch_size must be a positive integer, got {batch_size!r}")
     n = len(X)
-    if shuffle:
-        source = np.random if rng is None else np.random.default_rng(rng) if isinstance(rng, (int, np.integer)) else rng
-        order = source.permutation(n)
-    else:
-        order = np.arange(n)
+    order = random_source(rng).permutation(n) if shuffle else np.arange(n)
     for start in range(0, n, batch_size):
         idx = order[start:start + batch_size]
         yield X[idx], Y[idx]
