@@ -121,7 +121,7 @@ class NLLCriterion(ClassCriterion):
         if labels is None:
             self.output = 0.0 - float(np.vdot(target, input)) / n
         else:
-            self.output = 0.0 - float(np.sum(input[np.arange(n), labels])) / n
+            self.output = 0.0 - float(np.add.reduce(input[np.arange(n), labels])) / n
         return self.output
 
     def update_grad_input(self, input, target):

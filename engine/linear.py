@@ -47,7 +47,7 @@ class Linear(Module):
         self._check_features(input, self.n_in)
         self._check_grad_output(grad_output, (len(input), self.n_out))
         matmul_into(self.gradW.T, grad_output.T, input)  # (x^T g)^T = g^T x, into gradW's memory
-        np.sum(grad_output, axis=0, out=self.gradb)
+        np.add.reduce(grad_output, axis=0, out=self.gradb)
 
     def __repr__(self):
         return f"Linear({self.n_in} -> {self.n_out})"

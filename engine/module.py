@@ -1,4 +1,6 @@
 """Module: the abstract layer with forward/backward, parameters and hooks."""
+import math
+
 import numpy as np
 
 from .hooks import register
@@ -59,8 +61,8 @@ class Module:
         """dL/d params written in place into the grad fields; no-op without parameters."""
 
     def zero_grad_params(self):
-        for grad in self.get_grad_params():
-            grad.fill(0)
+        for _, grad in self._params:
+            getattr(self, grad).fill(0)
 
     def get_parameters(self):
         return [getattr(self, name) for name, _ in self._params]
@@ -128,7 +130,7 @@ class Module:
 def is_real(value):
     """True for a finite int or float (not bool, not a string, not an array)."""
     return (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-            and bool(np.isfinite(value)))
+            and math.isfinite(value))
 
 
 def check_positive_int(layer_name, what, value):

@@ -4,7 +4,9 @@ from .module import LayerError, Module
 
 def flat(arrays):
     """A nested Sequential's list of lists as one list, so sgd_momentum sees two levels."""
-    return [a for item in arrays for a in (item if isinstance(item, list) else [item])]
+    if not arrays or not isinstance(arrays[0], list):
+        return arrays
+    return [a for inner in arrays for a in inner]
 
 
 class Sequential(Module):

@@ -7,7 +7,7 @@ from .module import Module
 def log_softmax(x):
     """x_i - log sum_j e^(x_j) per row, computed from x - max(x) so that nothing overflows."""
     shifted = x - x.max(axis=1, keepdims=True)
-    shifted -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    shifted -= np.log(np.add.reduce(np.exp(shifted), axis=1, keepdims=True))
     return shifted
 
 
@@ -25,7 +25,7 @@ class SoftMax(Module):
         self._check_matrix(input)
         self._check_grad_output(grad_output, input.shape)
         a = self.output if input is getattr(self, "_input", None) else np.exp(log_softmax(input))
-        self.grad_input = grad_output - (grad_output * a).sum(axis=1, keepdims=True)
+        self.grad_input = grad_output - np.add.reduce(grad_output * a, axis=1, keepdims=True)
         self.grad_input *= a
         return self.grad_input
 
@@ -44,5 +44,5 @@ class LogSoftMax(Module):
         self._check_matrix(input)
         self._check_grad_output(grad_output, input.shape)
         b = self.output if input is getattr(self, "_input", None) else log_softmax(input)
-        self.grad_input = grad_output - np.exp(b) * grad_output.sum(axis=1, keepdims=True)
+        self.grad_input = grad_output - np.exp(b) * np.add.reduce(grad_output, axis=1, keepdims=True)
         return self.grad_input
