@@ -121,8 +121,9 @@ class Recorder:
         self._last = (None, None)  # (original, copy) of the newest tensor, to share copies
 
     def __enter__(self):
-        self.protected = {id(a) for layer in self.layers
-                          for _, value, grad in layer.named_parameters() for a in (value, grad)}
+        # Parameters and gradients are updated in place (the contract), so one look is enough.
+        self.parameters = [layer.named_parameters() for layer in self.layers]
+        self.protected = {id(a) for named in self.parameters for _, value, grad in named for a in (value, grad)}
         for i, layer in enumerate(self.layers):
             self.handles.append(layer.register_forward_hook(self._on_forward(i)))
             self.handles.append(layer.register_backward_hook(self._on_backward(i)))
@@ -174,7 +175,7 @@ class Recorder:
             if index == len(self.layers) - 1:
                 self._last = (None, None)
             grad_output_copy = self._copy(grad_output)
-            grad_params = {name: frozen_copy(grad) for name, _, grad in module.named_parameters()}
+            grad_params = {name: frozen_copy(grad) for name, _, grad in self.parameters[index]}
             record = BackwardRecord(index, repr(module), grad_output_copy, self._copy(grad_input),
                                     grad_params)
             if not self.iterations:

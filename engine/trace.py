@@ -84,8 +84,8 @@ def trace_iteration(model, criterion, optimizer, x, y):
         model.backward(x, loss_grad)
     check_records(layers, recorder)
     backward = recorder.backward
-    before = [(i, name, frozen_copy(value)) for i, layer in enumerate(layers)
-              for name, value, _ in layer.named_parameters()]
+    before = [(i, name, frozen_copy(value)) for i, named in enumerate(recorder.parameters)
+              for name, value, _ in named]
     optimizer.step(*variables_of(model))
     updates = update_records(before, backward, optimizer.state)
     stages = ([Stage("forward", i) for i in range(len(layers))] + [Stage("loss")]
@@ -100,9 +100,13 @@ def trace_iteration(model, criterion, optimizer, x, y):
 
 
 def check_records(layers, recorder):
-    """Every layer must have fired its forward and backward hooks exactly once."""
-    for kind, records in (("forward", recorder.forward), ("backward", recorder.backward)):
+    """Every layer must have fired its forward and backward hooks exactly once, in order."""
+    expected = list(range(len(layers)))
+    for kind, records, order in (("forward", recorder.forward, expected),
+                                 ("backward", recorder.backward, expected[::-1])):
         seen = [record.index for record in records]
+        if seen == order:
+            continue
         for i, layer in enumerate(layers):
             if seen.count(i) != 1:
                 raise ValueError(
