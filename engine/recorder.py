@@ -4,7 +4,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .sequential import Sequential
+from .sequential import layers_of
 
 
 def frozen_copy(array):
@@ -93,11 +93,6 @@ class UpdateRecord:
     @property
     def nonfinite(self):
         return not is_finite(self.after)
-
-
-def layers_of(model):
-    """The layers a trace has one record for: a Sequential's children, else the module itself."""
-    return list(model) if isinstance(model, Sequential) else [model]
 
 
 class Recorder:

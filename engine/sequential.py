@@ -98,3 +98,15 @@ class Sequential(Module):
 
     def __repr__(self):
         return "\n".join(repr(module) for module in self.modules) or "Sequential()"
+
+
+def layers_of(model):
+    """The layers of a model: a Sequential's children, else the module itself."""
+    return list(model) if isinstance(model, Sequential) else [model]
+
+
+def variables_of(model):
+    """(parameters, gradients) as the lists of lists sgd_momentum expects, for any module."""
+    if isinstance(model, Sequential):
+        return model.get_parameters(), model.get_grad_params()
+    return [model.get_parameters()], [model.get_grad_params()]

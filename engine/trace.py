@@ -4,8 +4,8 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from .recorder import Recorder, UpdateRecord, frozen_copy, is_finite, layers_of
-from .sequential import Sequential
+from .recorder import Recorder, UpdateRecord, frozen_copy, is_finite
+from .sequential import layers_of, variables_of
 
 
 class Stage(NamedTuple):
@@ -58,13 +58,6 @@ class IterationTrace:
             if stage.kind == "update" and any(u.nonfinite for u in self.update_records(stage.index)):
                 return stage
         return None
-
-
-def variables_of(model):
-    """get_parameters()/get_grad_params() as the list of lists sgd_momentum expects."""
-    if isinstance(model, Sequential):
-        return model.get_parameters(), model.get_grad_params()
-    return [model.get_parameters()], [model.get_grad_params()]
 
 
 def trace_iteration(model, criterion, optimizer, x, y):

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .batches import batch_generator
+from .sequential import layers_of, variables_of
 
 STOP = "stop"  # a callback returning this string ends training after the current iteration
 
@@ -131,14 +132,13 @@ def _train_step(model, criterion, optimizer, x_batch, y_batch):
         return loss, output  # stop before the update, the parameters keep their last finite values
     grad = criterion.backward(output, y_batch)
     model.backward(x_batch, grad)
-    optimizer.step(model.get_parameters(), model.get_grad_params())
+    optimizer.step(*variables_of(model))
     return loss, output
 
 
 def first_nonfinite_output(model):
     """"layer i (repr)" of the first layer whose last output holds NaN or inf, or None."""
-    layers = list(model) if hasattr(model, "modules") else [model]
-    for i, layer in enumerate(layers):
+    for i, layer in enumerate(layers_of(model)):
         if isinstance(layer.output, np.ndarray) and not np.isfinite(layer.output).all():
             return f"layer {i} ({layer!r})"
     return None

@@ -309,3 +309,13 @@ def test_predict_rejects_bad_batch_size():
 def test_history_default_is_empty():
     history = History()
     assert history.epochs_run == 0 and history.stopped_reason is None and "0 epochs" in repr(history)
+
+
+def test_fit_trains_a_single_layer_model_bias_included():
+    """A bare Linear (no Sequential) gets the lists of lists sgd_momentum expects: b moves too."""
+    layer = Linear(2, 3, rng=np.random.default_rng(0))
+    W0, b0 = layer.W.copy(), layer.b.copy()
+    X, y = np.ones((8, 2)), np.full((8, 3), 5.0)
+    history = fit(layer, MSECriterion(), SGD(0.01, 0.9), X, y, epochs=50, batch_size=4, rng=0)
+    assert not np.allclose(layer.b, b0) and not np.allclose(layer.W, W0)
+    assert history.train_loss[-1] < 0.01 * history.train_loss[0]
