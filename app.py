@@ -1,0 +1,32 @@
+"""backprop-lens: page config, one Lab per learner, and the navigation over the pages."""
+import streamlit as st
+
+from lab.session import Lab, load_dataset
+
+st.set_page_config(page_title="backprop-lens", page_icon="🔬", layout="wide")
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_dataset(name, seed=0, test_size=0.25):
+    """Built-in datasets, shared read-only: st.cache_data hands every caller its own copy."""
+    return load_dataset(name, seed=seed, test_size=test_size)
+
+
+if "lab" not in st.session_state:
+    st.session_state.lab = Lab(loader=cached_dataset)  # this learner's model, optimizer and trace
+
+lab = st.session_state.lab
+navigation = st.navigation([
+    st.Page("pages/step.py", title="Step through", icon="👣", default=True),
+    st.Page("pages/build.py", title="Build", icon="🧱"),
+    st.Page("pages/jacobians.py", title="Jacobians", icon="🧮"),
+    st.Page("pages/activations.py", title="Activations", icon="〰️"),
+    st.Page("pages/train.py", title="Train", icon="📈"),
+    st.Page("pages/about.py", title="About", icon="📘"),
+])
+with st.sidebar:
+    st.caption("Your network")
+    st.code(repr(lab.model), language=None)
+    st.caption(f"{lab.config.criterion} · SGD lr {lab.config.learning_rate:g}, "
+               f"momentum {lab.config.momentum:g} · {lab.config.dataset}, batch {lab.config.batch_size}")
+navigation.run()

@@ -1,0 +1,50 @@
+"""advice: what looks wrong in a stack's pairing with its criterion and data, and why."""
+from typing import NamedTuple
+
+from .network import feature_sizes
+
+
+class Advice(NamedTuple):
+    """A suggestion and the reason behind it."""
+
+    suggestion: str
+    reason: str
+
+
+def advice(config, n_features, n_classes, task="classification"):
+    """Suggestions for a criterion without its output layer, a wrong final size, and similar slips."""
+    kinds = [spec["kind"] for spec in config.layers]
+    last = kinds[-1] if kinds else None
+    final = feature_sizes(config, n_features)[-1]
+    tips = []
+    if task == "regression" and config.criterion != "MSECriterion":
+        tips.append(Advice("Use MSECriterion for this regression data.",
+                           f"{config.criterion} needs class labels; this dataset's targets are real numbers."))
+    if config.criterion == "NLLCriterion" and last != "LogSoftMax":
+        tips.append(Advice("End the stack with LogSoftMax.",
+                           "NLLCriterion takes log-probabilities: loss = -mean(x[i, y_i]). Without "
+                           "LogSoftMax the outputs are not log-probabilities, so the loss can go "
+                           "below zero without bound."))
+    if config.criterion == "NLLCriterionUnstable" and last != "SoftMax":
+        tips.append(Advice("End the stack with SoftMax.",
+                           "NLLCriterionUnstable takes probabilities and computes -mean(log p[i, y_i]); "
+                           "it needs outputs in (0, 1] that sum to 1."))
+    if config.criterion == "MSECriterion" and last in ("SoftMax", "LogSoftMax") and task == "regression":
+        tips.append(Advice(f"Remove the final {last}.",
+                           f"{last} squashes the outputs into (log-)probabilities; a regression target "
+                           "is a free real number."))
+    wanted = 1 if task == "regression" else n_classes
+    if wanted is not None and final != wanted:
+        what = "the target has 1 column" if task == "regression" else f"the data has {n_classes} classes"
+        tips.append(Advice(f"Make the last Linear output {wanted} units.",
+                           f"The network ends with {final} outputs but {what}."))
+    if "Linear" not in kinds:
+        tips.append(Advice("Add a Linear layer.", "Without one, nothing in the network can learn "
+                           "anything but a per-feature scale (Scaling)."))
+    for i, (a, b) in enumerate(zip(kinds, kinds[1:])):
+        if a in ("SoftMax", "LogSoftMax") and b != "Flatten":
+            tips.append(Advice(f"Move {a} (layer {i}) to the end.",
+                               f"{a} turns scores into (log-)probabilities; layer {i + 1} ({b}) after it "
+                               "works on probabilities, which is rarely what you want."))
+            break
+    return tips

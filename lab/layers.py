@@ -1,0 +1,123 @@
+"""The layers a learner can stack: their arguments, limits, and how each is built from a spec.
+
+A spec is a plain dict, e.g. {"kind": "Linear", "n_out": 2}: JSON-ready and immutable by
+convention (edits make new dicts). Sizes that follow from the previous layer (Linear's
+n_in, Scaling's n_out) are never stored; they come from the features flowing in.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+import engine
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One editable argument: name, its label, default, allowed [low, high], integer or real."""
+
+    name: str
+    label: str
+    default: float
+    low: float
+    high: float
+    integer: bool = False
+    step: float = None
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """A layer of the handout: its class, editable arguments and one sentence on what it does."""
+
+    name: str
+    args: tuple
+    about: str
+    activation: bool = False  # an elementwise nonlinearity (the comparison swaps these)
+
+    def make(self, spec, n_in, rng):
+        """The engine layer for spec, fed n_in features."""
+        cls = getattr(engine, self.name)
+        values = {arg.name: spec[arg.name] for arg in self.args}
+        if self.name == "Linear":
+            return cls(n_in, values["n_out"], rng=rng)
+        if self.name == "Scaling":
+            return cls(n_in, rng=rng)
+        if self.name == "Dropout":
+            return cls(values["p"], rng=rng)
+        return cls(**values)
+
+    def n_out(self, spec, n_in):
+        return spec["n_out"] if self.name == "Linear" else n_in
+
+
+KINDS = {kind.name: kind for kind in (
+    LayerKind("Linear", (Arg("n_out", "output size", 2, 1, 1024, integer=True, step=1),),
+              "y = x W + b: every output unit is a weighted sum of the inputs."),
+    LayerKind("ReLU", (), "max(0, x): zero gradient for negative inputs.", activation=True),
+    LayerKind("LeakyReLU", (Arg("slope", "slope", 0.03, 0.0, 1.0, step=0.01),),
+              "x for x > 0, slope·x otherwise: a small gradient survives.", activation=True),
+    LayerKind("ELU", (Arg("alpha", "alpha", 1.0, 0.0, 10.0, step=0.1),),
+              "x for x > 0, alpha(e^x - 1) otherwise: smooth, saturates at -alpha.", activation=True),
+    LayerKind("SoftPlus", (), "log(1 + e^x): a smooth ReLU.", activation=True),
+    LayerKind("SoftMax", (), "exp(x) / sum exp(x) per row: probabilities."),
+    LayerKind("LogSoftMax", (), "x - log sum exp(x) per row: log-probabilities, for NLLCriterion."),
+    LayerKind("Dropout", (Arg("p", "p (zeroed)", 0.5, 0.0, 0.99, step=0.05),),
+              "training: zero each unit with probability p and scale the rest by 1/(1-p)."),
+    LayerKind("BatchNormalization", (Arg("alpha", "alpha (moving average)", 0.0, 0.0, 1.0, step=0.05),),
+              "training: standardise each feature over the batch; evaluate: use the moving statistics."),
+    LayerKind("Scaling", (), "y = x ⊙ gamma + beta: a learnable scale and shift per feature."),
+    LayerKind("Flatten", (), "(N, ...) -> (N, features): a no-op on a batch of vectors."),
+)}
+
+ACTIVATIONS = tuple(name for name, kind in KINDS.items() if kind.activation)
+
+
+def default_spec(kind):
+    """{"kind": kind, arg: default...}; ValueError for an unknown kind."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown layer {kind!r}; known: {', '.join(KINDS)}")
+    spec = {"kind": kind}
+    for arg in KINDS[kind].args:
+        spec[arg.name] = int(arg.default) if arg.integer else float(arg.default)
+    return spec
+
+
+def check_spec(spec, where="layer"):
+    """The spec with its arguments checked and normalised; ValueError naming the layer otherwise."""
+    if not isinstance(spec, dict) or spec.get("kind") not in KINDS:
+        kind = spec.get("kind") if isinstance(spec, dict) else spec
+        raise ValueError(f"{where}: unknown layer {kind!r}; known: {', '.join(KINDS)}")
+    kind = KINDS[spec["kind"]]
+    unknown = set(spec) - {"kind"} - {arg.name for arg in kind.args}
+    if unknown:
+        raise ValueError(f"{where} ({kind.name}): unknown argument(s) {', '.join(sorted(unknown))}")
+    clean = {"kind": kind.name}
+    for arg in kind.args:
+        clean[arg.name] = check_value(arg, spec.get(arg.name, arg.default), f"{where} ({kind.name})")
+    return clean
+
+
+def check_value(arg, value, where=None):
+    """value as int/float within [arg.low, arg.high]; ValueError saying the allowed range."""
+    prefix = f"{where}: " if where else ""
+    bad = f"{prefix}{arg.label} must be {'an integer' if arg.integer else 'a number'} " \
+          f"in [{arg.low:g}, {arg.high:g}], got {value!r}"
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(bad)
+    if not np.isfinite(value) or not arg.low <= value <= arg.high:
+        raise ValueError(bad)
+    if arg.integer:
+        if value != int(value):
+            raise ValueError(bad)
+        return int(value)
+    return float(value)
+
+
+def describe(spec, n_in=None):
+    """How a spec reads in the handout: Linear(2, 2), LeakyReLU(slope=0.03), Scaling(5)."""
+    kind = KINDS[spec["kind"]]
+    if kind.name == "Linear":
+        return f"Linear({'?' if n_in is None else n_in}, {spec['n_out']})"
+    if kind.name == "Scaling":
+        return f"Scaling({'?' if n_in is None else n_in})"
+    args = ", ".join(f"{arg.name}={spec[arg.name]:g}" for arg in kind.args)
+    return f"{kind.name}({args})"

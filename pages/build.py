@@ -1,0 +1,169 @@
+"""Build: the data, the layer stack, the criterion and the optimizer; presets, code, export and import."""
+from dataclasses import replace
+
+import streamlit as st
+
+from lab import network
+from lab.advice import advice
+from lab.layers import ACTIVATIONS, KINDS, describe
+from lab.presets import PRESETS
+from lab.transfer import config_json, weights_npz
+from ui.actions import act, error_for, lab, sync
+from viz.summary import summary_table
+
+L = lab()
+st.title("Build a network")
+
+
+# --- callbacks: each edits a copy of the config; a failure leaves the lab untouched ---
+
+def on_preset():
+    act("preset", L.apply, PRESETS[st.session_state.preset].config)
+
+
+def on_dataset():
+    act("dataset", L.switch_dataset, st.session_state.dataset)
+
+
+def on_setting(name):
+    act(name, L.apply, replace(L.config, **{name: st.session_state[name]}))
+
+
+def on_arg(i, name):
+    key = f"layer_{i}_{name}"
+    act(key, lambda: L.apply(network.set_layer_arg(L.config, i, name, st.session_state[key])))
+
+
+def on_edit(key, edit, *args):
+    act(key, lambda: L.apply(edit(L.config, *args)))
+
+
+def on_upload():
+    upload = st.session_state.csv_upload
+    if upload is not None:
+        act("csv_upload", L.upload, upload.name, upload.getvalue())
+
+
+def on_import():
+    config, weights = st.session_state.import_config, st.session_state.import_weights
+    if config is None or weights is None:
+        st.session_state.setdefault("_errors", {})["import"] = "choose both files: the .json and the .npz"
+        return
+    act("import", L.import_files, config.getvalue(), weights.getvalue())
+
+
+# --- presets and data ---
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("Preset")
+    st.selectbox("Preset", list(PRESETS), key="preset", format_func=lambda name: PRESETS[name].title, on_change=on_preset)
+    error_for("preset")
+    st.info(PRESETS[st.session_state.preset].teaches, icon="💡")
+
+with right:
+    st.subheader("Data")
+    sync("dataset", L.config.dataset)
+    st.selectbox("Dataset", L.dataset_names, key="dataset", on_change=on_dataset)
+    error_for("dataset")
+    st.caption(L.data.description or repr(L.data))
+    if L.notice:
+        st.info(f"Adjusted for {L.config.dataset}: {L.notice}.", icon="🔧")
+    st.file_uploader("Or upload a CSV in the Kaggle MNIST / Fashion-MNIST layout "
+                     "(a `label` column, then pixel columns)", type=["csv"], key="csv_upload",
+                     on_change=on_upload)
+    error_for("csv_upload")
+    c1, c2, c3 = st.columns(3)
+    for column, arg in zip((c1, c2, c3), (network.BATCH_SIZE, network.TEST_SIZE, network.SEED)):
+        sync(arg.name, getattr(L.config, arg.name))
+        with column:
+            st.number_input(arg.label.capitalize(), min_value=arg.low if not arg.integer else int(arg.low),
+                            max_value=arg.high if not arg.integer else int(arg.high),
+                            step=1 if arg.integer else 0.05, key=arg.name,
+                            on_change=on_setting, args=(arg.name,))
+    for arg in (network.BATCH_SIZE, network.TEST_SIZE, network.SEED):
+        error_for(arg.name)
+    st.caption(f"{len(L.data.X_train)} training and {len(L.data.X_test)} test samples, "
+               f"{L.data.n_features} features"
+               + (f", {L.data.n_classes} classes" if L.data.n_classes else ", regression"))
+
+
+# --- the layer stack ---
+
+st.subheader("Layers")
+sizes = network.feature_sizes(L.config, L.data.n_features)
+for i, spec in enumerate(L.config.layers):
+    kind = KINDS[spec["kind"]]
+    name_col, args_col, buttons_col = st.columns([3, 3, 2], vertical_alignment="center")
+    name_col.markdown(f"**{i}** · `{describe(spec, sizes[i])}` → {sizes[i + 1]} features  \n"
+                      f"<small>{kind.about}</small>", unsafe_allow_html=True)
+    with args_col:
+        for arg in kind.args:
+            key = f"layer_{i}_{arg.name}"
+            sync(key, spec[arg.name])
+            st.number_input(arg.label, min_value=int(arg.low) if arg.integer else arg.low,
+                            max_value=int(arg.high) if arg.integer else arg.high,
+                            step=int(arg.step) if arg.integer else arg.step, key=key,
+                            on_change=on_arg, args=(i, arg.name))
+            error_for(key)
+    up, down, remove = buttons_col.columns(3)
+    up.button("↑", key=f"layer_{i}_up", help="move up", disabled=i == 0,
+              on_click=on_edit, args=("layers", network.move_layer, i, -1))
+    down.button("↓", key=f"layer_{i}_down", help="move down", disabled=i == len(sizes) - 2,
+                on_click=on_edit, args=("layers", network.move_layer, i, 1))
+    remove.button("✕", key=f"layer_{i}_remove", help="remove",
+                  on_click=on_edit, args=("layers", network.remove_layer, i))
+error_for("layers")
+
+if st.session_state.get("_stack_size") != len(L.config.layers):
+    st.session_state["_stack_size"] = len(L.config.layers)
+    sync("add_position", len(L.config.layers))  # new layers go at the end unless the learner says otherwise
+kind_col, position_col, add_col = st.columns([3, 3, 2], vertical_alignment="bottom")
+kind_col.selectbox("Add a layer", list(KINDS), key="add_kind")
+position_col.number_input("at position", min_value=0, max_value=len(L.config.layers), key="add_position")
+add_col.button("Add layer", key="add_layer", on_click=lambda: on_edit(
+    "add_layer", network.add_layer, st.session_state.add_kind, st.session_state.add_position))
+error_for("add_layer")
+
+
+# --- criterion and optimizer ---
+
+st.subheader("Criterion and optimizer")
+c1, c2, c3, c4 = st.columns(4)
+sync("criterion", L.config.criterion)
+c1.selectbox("Criterion", network.CRITERIA, key="criterion", on_change=on_setting, args=("criterion",))
+for column, arg in ((c2, network.LEARNING_RATE), (c3, network.MOMENTUM)):
+    sync(arg.name, L.config.learning_rate if arg.name == "learning_rate" else L.config.momentum)
+    column.number_input(arg.label.capitalize(), min_value=arg.low, max_value=arg.high, format="%g",
+                        step=0.01 if arg.name == "momentum" else 0.001, key=arg.name,
+                        on_change=on_setting, args=(arg.name,))
+c4.button("New weights", key="reset_weights", help="draw the weights again from the seed",
+          on_click=lambda: act("reset_weights", L.reset_weights))
+for key in ("criterion", "learning_rate", "momentum", "reset_weights"):
+    error_for(key)
+for tip in advice(L.config, L.data.n_features, L.data.n_classes, L.data.task):
+    st.warning(f"**{tip.suggestion}** {tip.reason}", icon="💡")
+if not any(spec["kind"] in ACTIVATIONS for spec in L.config.layers) and len(L.config.layers) > 2:
+    st.caption("Without an activation between them, stacked Linear layers are one Linear layer.")
+
+
+# --- summary, code, export and import ---
+
+table_col, code_col = st.columns(2, gap="large")
+with table_col:
+    st.subheader("Summary")
+    st.dataframe(summary_table(L.config, L.data.n_features, L.config.batch_size), hide_index=True)
+with code_col:
+    st.subheader("In the handout's style")
+    st.code(network.python_code(L.config, L.data.n_features), language="python")
+
+st.subheader("Export and import")
+e1, e2, i1, i2 = st.columns(4)
+e1.download_button("Configuration (.json)", config_json(L.config), file_name="network.json",
+                   mime="application/json", key="export_config")
+e2.download_button("Weights (.npz)", weights_npz(L.model), file_name="weights.npz",
+                   mime="application/octet-stream", key="export_weights")
+i1.file_uploader("Configuration to import", type=["json"], key="import_config")
+i2.file_uploader("Weights to import", type=["npz"], key="import_weights")
+st.button("Import", key="import", on_click=on_import)
+error_for("import")

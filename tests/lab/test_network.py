@@ -1,0 +1,117 @@
+"""NetworkConfig edits, checks, building, summary and the handout-style code."""
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import engine
+from lab import network
+from lab.layers import KINDS, check_spec, default_spec, describe
+from lab.network import NetworkConfig
+from lab.presets import PRESETS
+
+
+def test_default_is_the_handout_network():
+    config = NetworkConfig()
+    model = network.build_model(config, 2)
+    assert repr(model).splitlines() == ["Linear(2 -> 2)", "LogSoftMax"]
+    assert (config.criterion, config.learning_rate, config.momentum, config.batch_size) == \
+        ("NLLCriterion", 1e-2, 0.9, 8)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_kind_builds_with_its_defaults_and_sizes_follow(kind):
+    config = network.add_layer(NetworkConfig(layers=({"kind": "Linear", "n_out": 5},)), kind)
+    model = network.build_model(config, 3)
+    assert isinstance(model[1], getattr(engine, kind))
+    out = model.forward(np.ones((4, 3)))
+    assert out.shape == (4, network.feature_sizes(config, 3)[-1])
+
+
+def test_building_is_seeded():
+    config = PRESETS["circles"].config
+    a, b = network.build_model(config, 2), network.build_model(config, 2)
+    values = [[value for _, value, _ in model.named_parameters()] for model in (a, b)]
+    assert len(values[0]) == 4 and all(np.array_equal(x, y) for x, y in zip(*values))
+    c = network.build_model(replace(config, seed=1), 2)
+    assert not np.array_equal(a[0].W, c[0].W)
+
+
+def test_edits_return_new_configs_and_leave_the_old_one():
+    config = NetworkConfig()
+    added = network.add_layer(config, "ReLU", 1)
+    assert [s["kind"] for s in added.layers] == ["Linear", "ReLU", "LogSoftMax"]
+    assert [s["kind"] for s in config.layers] == ["Linear", "LogSoftMax"]
+    moved = network.move_layer(added, 1, 1)
+    assert [s["kind"] for s in moved.layers] == ["Linear", "LogSoftMax", "ReLU"]
+    assert network.move_layer(moved, 0, -1) == moved  # the top stays the top
+    removed = network.remove_layer(moved, 2)
+    assert removed.layers == config.layers
+    edited = network.set_layer_arg(config, 0, "n_out", 7)
+    assert edited.layers[0] == {"kind": "Linear", "n_out": 7}
+
+
+@pytest.mark.parametrize("kind, name, value, message", [
+    ("Linear", "n_out", 0, "output size must be an integer in [1, 1024], got 0"),
+    ("Linear", "n_out", 2.5, "output size must be an integer"),
+    ("Dropout", "p", 1.0, "p (zeroed) must be a number in [0, 0.99], got 1.0"),
+    ("LeakyReLU", "slope", -0.1, "slope must be a number in [0, 1]"),
+    ("ELU", "alpha", float("nan"), "alpha must be a number"),
+    ("BatchNormalization", "alpha", "x", "alpha (moving average) must be a number"),
+])
+def test_impossible_arguments_name_the_layer_and_range(kind, name, value, message):
+    config = NetworkConfig(layers=(default_spec("Linear"), default_spec(kind)))
+    index = 1 if kind != "Linear" else 0
+    with pytest.raises(ValueError, match=rf"layer {index} \({kind}\): ") as error:
+        network.set_layer_arg(config, index, name, value)
+    assert message in str(error.value)
+
+
+def test_config_checks():
+    with pytest.raises(ValueError, match="the network is empty"):
+        network.check_config(NetworkConfig(layers=()))
+    with pytest.raises(ValueError, match="criterion must be one of"):
+        network.check_config(NetworkConfig(criterion="Hinge"))
+    with pytest.raises(ValueError, match=r"learning rate must be a number in \[1e-06, 100\], got 0"):
+        network.check_config(NetworkConfig(learning_rate=0))
+    with pytest.raises(ValueError, match="layer 1: unknown layer 'Conv2d'"):
+        network.check_config(NetworkConfig(layers=(default_spec("Linear"), {"kind": "Conv2d"})))
+    with pytest.raises(ValueError, match=r"layer 0 \(Linear\): unknown argument\(s\) n_in"):
+        check_spec({"kind": "Linear", "n_out": 2, "n_in": 3}, "layer 0")
+    with pytest.raises(ValueError, match="no layer 5"):
+        network.remove_layer(NetworkConfig(), 5)
+
+
+def test_summary_and_code_follow_the_sizes():
+    config = PRESETS["digits"].config
+    rows = network.summary_rows(config, 64, 32)
+    assert [r["parameters"] for r in rows] == [64 * 128 + 128, 0, 128 * 128 + 128, 0, 1290, 0]
+    assert rows[0]["output shape"] == "(32, 128)" and rows[-1]["output shape"] == "(32, 10)"
+    code = network.python_code(config, 64)
+    assert "model.add(Linear(64, 128))" in code and "model.add(Linear(128, 10))" in code
+    assert "criterion = NLLCriterion()" in code and "SGD(lr=0.05, momentum=0.9)" in code
+    namespace = {}
+    exec(code, namespace)  # the code a learner copies runs and builds the same shapes
+    assert namespace["model"].forward(np.zeros((3, 64))).shape == (3, 10)
+
+
+def test_describe_reads_like_the_handout():
+    assert describe({"kind": "Linear", "n_out": 2}, 2) == "Linear(2, 2)"
+    assert describe({"kind": "LeakyReLU", "slope": 0.03}) == "LeakyReLU(slope=0.03)"
+    assert describe({"kind": "Scaling"}, 5) == "Scaling(5)"
+
+
+def test_with_activation_swaps_only_activations():
+    config = network.with_activation(PRESETS["dying_relu"].config, "ELU")
+    assert [s["kind"] for s in config.layers] == ["Linear", "ELU", "Linear", "ELU", "Linear", "LogSoftMax"]
+
+
+def test_config_round_trips_through_a_dict():
+    config = PRESETS["dropout_batchnorm"].config
+    assert network.config_from_dict(config.as_dict()) == config
+    with pytest.raises(ValueError, match="unknown field"):
+        network.config_from_dict({**config.as_dict(), "optimizer": "Adam"})
+
+
+def test_presets_are_stored_checked():
+    assert all(network.check_config(preset.config) == preset.config for preset in PRESETS.values())

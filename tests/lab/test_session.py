@@ -1,0 +1,155 @@
+"""Lab: one learner's state; every failed action leaves model, trace and data as they were."""
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from engine.trace import Stage
+from lab.network import NetworkConfig, add_layer
+from lab.presets import PRESETS
+from lab.session import BatchCursor, Lab
+
+
+def parameters(model):
+    return [np.array(value) for _, value, _ in model.named_parameters()]
+
+
+def snapshot(lab):
+    return lab.config, lab.trace, lab.stage, parameters(lab.model), lab.data
+
+
+def assert_unchanged(lab, before):
+    config, trace, stage, params, data = before
+    assert lab.config == config and lab.trace is trace and lab.stage == stage and lab.data is data
+    assert all(np.array_equal(a, b) for a, b in zip(parameters(lab.model), params))
+
+
+def test_first_open_is_the_handout_example_ready_to_step():
+    lab = Lab()
+    assert lab.config == NetworkConfig() and lab.data.name == "blobs"
+    assert lab.trace.forward[0].input.shape == (8, 2)
+    assert [str(s) for s in lab.stages] == ["forward 0", "forward 1", "loss", "backward 1",
+                                            "backward 0", "update 0"]
+    assert lab.current == Stage("forward", 0)
+
+
+def test_stepping_is_clamped_and_jump_checked():
+    lab = Lab()
+    lab.step(-1)
+    assert lab.stage == 0
+    lab.step(100)
+    assert lab.current == Stage("update", 0)
+    lab.jump(2)
+    assert lab.current == Stage("loss")
+    with pytest.raises(ValueError, match=r"stage must be in \[0, 5\]"):
+        lab.jump(6)
+
+
+def test_new_iteration_takes_the_next_batch_from_the_updated_weights():
+    lab = Lab()
+    first = lab.trace
+    after = first.updates[0].after
+    lab.step(3)
+    lab.new_iteration()
+    assert lab.stage == 0
+    assert np.array_equal(lab.trace.updates[0].before, after)  # the previous update was applied
+    assert not np.array_equal(lab.trace.forward[0].input, first.forward[0].input)
+    assert lab.cursor.iteration == 2
+
+
+def test_the_cursor_covers_every_sample_once_per_epoch():
+    cursor = BatchCursor(10, 4, seed=0)
+    seen = np.concatenate([cursor.next() for _ in range(3)])
+    assert sorted(seen) == list(range(10)) and cursor.epoch == 1
+    cursor.next()
+    assert cursor.epoch == 2
+
+
+def test_settings_keep_the_weights_structure_changes_rebuild():
+    lab = Lab()
+    weights = lab.model[0].W.copy()
+    lab.apply(replace(lab.config, learning_rate=0.1, momentum=0.5))
+    assert np.array_equal(lab.trace.updates[0].before, weights)
+    assert (lab.trace.learning_rate, lab.trace.momentum) == (0.1, 0.5)
+    lab.apply(add_layer(lab.config, "ReLU", 1))
+    assert len(lab.trace.forward) == 3
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: replace(c, layers=()), "the network is empty"),
+    (lambda c: replace(c, batch_size=800), "batch size 800 is larger than the 768 training samples"),
+    (lambda c: replace(c, layers=({"kind": "Linear", "n_out": 0},)), "output size must be"),
+    (lambda c: replace(c, dataset="nope"), "unknown dataset 'nope'"),
+    (lambda c: replace(c, layers=({"kind": "Linear", "n_out": 1}, {"kind": "LogSoftMax"})),
+     "NLLCriterion"),  # labels up to 1 with a single output column
+])
+def test_a_failed_apply_loses_nothing(change, message):
+    lab = Lab()
+    lab.step(2)
+    before = snapshot(lab)
+    with pytest.raises(ValueError, match=message):
+        lab.apply(change(lab.config))
+    assert_unchanged(lab, before)
+
+
+def test_evaluate_mode_before_any_training_keeps_the_training_trace():
+    lab = Lab(PRESETS["dropout_batchnorm"].config)
+    lab.reset_weights()
+    lab.apply(replace(lab.config, training=False))  # the recorded training forward gave statistics
+    assert lab.trace.forward[3].output.shape == (16, 16)
+    fresh = Lab(replace(PRESETS["dropout_batchnorm"].config, training=True))
+    before = snapshot(fresh)
+    with pytest.raises(ValueError, match="moving statistics"):
+        fresh.apply(replace(fresh.config, training=False, seed=5))  # new weights: no statistics yet
+    assert_unchanged(fresh, before)
+
+
+def test_switching_dataset_fits_the_last_linear_and_says_so():
+    lab = Lab()
+    lab.switch_dataset("digits")
+    assert lab.config.layers[0] == {"kind": "Linear", "n_out": 10}
+    assert "now outputs 10 classes" in lab.notice
+    lab.switch_dataset("regression")
+    assert lab.config.criterion == "MSECriterion"
+    assert [s["kind"] for s in lab.config.layers] == ["Linear"]
+    assert lab.trace.target.shape == (8, 1)
+
+
+def test_training_continues_stepping_from_the_trained_weights():
+    lab = Lab()
+    calls = []
+    history = lab.train(2, callback=calls.append)
+    assert history.epochs_run == 2 and len(calls) == 2 * 96
+    assert history.train_loss[-1] < history.train_loss[0]
+    assert np.array_equal(lab.trace.updates[0].before[...], lab.trace.updates[0].before)
+    trained = lab.trace.updates[0].before
+    assert lab.trace.loss < 0.5 and lab.stage == 0 and trained.shape == (2, 2)
+
+
+def test_a_diverging_training_keeps_the_last_working_model():
+    lab = Lab(PRESETS["high_lr"].config)
+    before = snapshot(lab)
+    history = lab.train(3)
+    assert history.stopped_reason == "non-finite loss"
+    assert_unchanged(lab, before)
+    assert lab.history is history and lab.trained_epochs == 0
+
+
+def test_compare_trains_each_activation_from_the_same_start():
+    lab = Lab(PRESETS["circles"].config)
+    before = snapshot(lab)
+    histories = lab.compare(1)
+    assert list(histories) == ["ReLU", "LeakyReLU", "ELU", "SoftPlus"]
+    assert all(h.epochs_run == 1 for h in histories.values())
+    assert len({h.train_loss[0] for h in histories.values()}) == 4
+    assert_unchanged(lab, before)
+    with pytest.raises(ValueError, match="no activation layer"):
+        Lab().compare(1)
+
+
+def test_two_labs_share_nothing():
+    a, b = Lab(), Lab()
+    a.apply(add_layer(a.config, "ReLU", 1))
+    a.train(1)
+    assert len(b.trace.forward) == 2 and b.trained_epochs == 0
+    assert b.model is not a.model and b.data.X_train is not a.data.X_train

@@ -1,0 +1,113 @@
+"""Build page: presets, data, the layer stack, criterion and optimizer, export and import (AppTest)."""
+import json
+
+import pytest
+
+from lab.presets import PRESETS
+from lab.transfer import config_json, weights_npz
+from tests.pages.apptest import errors, open_page
+
+
+def open_build():
+    return open_page("build")
+
+
+def kinds(at):
+    return [spec["kind"] for spec in at.session_state.lab.config.layers]
+
+
+def test_default_shows_the_handout_network_its_table_and_code():
+    at = open_build()
+    assert at.selectbox(key="dataset").value == "blobs"
+    assert at.selectbox(key="preset").value == "handout"
+    table = at.dataframe[0].value
+    assert list(table["layer"]) == ["Linear(2, 2)", "LogSoftMax()", "total"]
+    assert list(table["parameters"]) == [6, 0, 6]
+    assert "model.add(Linear(2, 2))" in at.code[-1].value
+    assert not errors(at) and not at.warning
+
+
+@pytest.mark.parametrize("preset", list(PRESETS))
+def test_every_preset_loads_with_its_sentence(preset):
+    at = open_build()
+    at.selectbox(key="preset").set_value(preset).run()
+    assert not at.exception and not errors(at)
+    assert at.session_state.lab.config == PRESETS[preset].config
+    assert PRESETS[preset].teaches in [info.value for info in at.info]
+
+
+def test_add_edit_move_remove_a_layer():
+    at = open_build()
+    at.selectbox(key="add_kind").set_value("ReLU").run()
+    at.number_input(key="add_position").set_value(1).run()
+    at.button(key="add_layer").click().run()
+    assert kinds(at) == ["Linear", "ReLU", "LogSoftMax"]
+    at.number_input(key="layer_0_n_out").set_value(5).run()
+    assert at.session_state.lab.config.layers[0]["n_out"] == 5
+    assert "Make the last Linear output 2 units." in at.warning[0].value
+    at.button(key="layer_1_down").click().run()
+    assert kinds(at) == ["Linear", "LogSoftMax", "ReLU"]
+    at.button(key="layer_2_up").click().run()
+    at.button(key="layer_1_remove").click().run()
+    assert kinds(at) == ["Linear", "LogSoftMax"] and not at.exception
+
+
+def test_layer_arguments_of_every_kind_are_editable():
+    at = open_build()
+    for kind in ("Dropout", "LeakyReLU", "ELU", "BatchNormalization"):
+        at.selectbox(key="add_kind").set_value(kind).run()
+        at.number_input(key="add_position").set_value(1).run()
+        at.button(key="add_layer").click().run()
+    assert kinds(at) == ["Linear", "BatchNormalization", "ELU", "LeakyReLU", "Dropout", "LogSoftMax"]
+    at.number_input(key="layer_4_p").set_value(0.2).run()
+    at.number_input(key="layer_3_slope").set_value(0.1).run()
+    at.number_input(key="layer_2_alpha").set_value(2.0).run()
+    at.number_input(key="layer_1_alpha").set_value(0.5).run()
+    layers = at.session_state.lab.config.layers
+    assert (layers[4]["p"], layers[3]["slope"], layers[2]["alpha"], layers[1]["alpha"]) == (0.2, 0.1, 2.0, 0.5)
+    assert not errors(at)
+
+
+def test_removing_the_last_layer_is_refused_with_a_message():
+    at = open_build()
+    at.button(key="layer_1_remove").click().run()
+    at.button(key="layer_0_remove").click().run()
+    assert kinds(at) == ["LogSoftMax"] or "the network is empty" in " ".join(errors(at))
+    at.button(key="layer_0_remove").click().run()
+    assert "the network is empty: add at least one layer" in errors(at)
+    assert len(at.session_state.lab.config.layers) == 1
+
+
+def test_dataset_settings_and_a_bad_batch_size():
+    at = open_build()
+    at.selectbox(key="dataset").set_value("digits").run()
+    lab = at.session_state.lab
+    assert lab.data.name == "digits" and lab.config.layers[0]["n_out"] == 10
+    assert any("now outputs 10 classes" in info.value for info in at.info)
+    at.number_input(key="batch_size").set_value(2000).run()
+    assert "batch size 2000 is larger than the 1348 training samples" in errors(at)
+    assert at.session_state.lab.config.batch_size == 8
+    assert at.number_input(key="batch_size").value == 8  # the widget shows the working value again
+    at.number_input(key="seed").set_value(3).run()
+    assert at.session_state.lab.config.seed == 3 and not errors(at)
+
+
+def test_criterion_and_optimizer():
+    at = open_build()
+    at.selectbox(key="criterion").set_value("NLLCriterionUnstable").run()
+    assert "End the stack with SoftMax." in at.warning[0].value
+    at.number_input(key="learning_rate").set_value(0.5).run()
+    at.number_input(key="momentum").set_value(0.0).run()
+    lab = at.session_state.lab
+    assert (lab.config.learning_rate, lab.config.momentum) == (0.5, 0.0)
+    assert lab.trace.learning_rate == 0.5 and lab.trace.momentum == 0.0
+
+
+def test_export_buttons_carry_the_current_network():
+    at = open_build()
+    lab = at.session_state.lab
+    buttons = at.get("download_button")
+    assert len(buttons) == 2
+    assert json.loads(config_json(lab.config))["layers"] == [{"kind": "Linear", "n_out": 2},
+                                                             {"kind": "LogSoftMax"}]
+    assert weights_npz(lab.model)[:2] == b"PK"

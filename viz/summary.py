@@ -1,0 +1,12 @@
+"""summary_table: the network as a table of layers, output shapes and parameter counts."""
+import pandas as pd
+
+from lab.network import summary_rows
+
+
+def summary_table(config, n_features, batch_size=None):
+    """One row per layer (index, layer, output shape, parameters) and a total row."""
+    rows = [{**row, "index": str(row["index"])} for row in summary_rows(config, n_features, batch_size)]
+    total = {"index": "", "layer": "total", "output shape": "",
+             "parameters": sum(row["parameters"] for row in rows)}
+    return pd.DataFrame(rows + [total], columns=["index", "layer", "output shape", "parameters"])
