@@ -1,0 +1,67 @@
+"""Step through: one training iteration, stage by stage, every tensor beside its formula."""
+from dataclasses import replace
+
+import streamlit as st
+
+from engine.sequential import layers_of
+from ui.actions import act, error_for, lab, sync
+from viz.stage_strip import short_label, stage_strip
+from viz.stage_view import panel_rows, stage_label, stage_panels, stage_summary
+
+L = lab()
+trace = L.trace
+
+st.title("Step through one iteration")
+st.caption(f"{L.config.dataset} · batch {len(trace.forward[0].input)} of {L.config.batch_size} · "
+           f"epoch {L.cursor.epoch}, iteration {L.cursor.iteration} · {trace.criterion} · "
+           f"SGD lr {trace.learning_rate:g}, momentum {trace.momentum:g}"
+           + (f" · trained {L.trained_epochs} epochs" if L.trained_epochs else ""))
+
+
+def on_jump():
+    act("step_jump", L.jump, labels.index(st.session_state.step_jump))
+
+
+def on_mode():
+    act("step_training", L.apply, replace(L.config, training=st.session_state.step_training))
+
+
+labels = [short_label(stage) for stage in trace.stages]
+prev_col, next_col, reset_col, new_col, mode_col = st.columns([1, 1, 1, 2, 2], vertical_alignment="center")
+prev_col.button("◀ Prev", key="step_prev", on_click=L.step, args=(-1,), disabled=L.stage == 0,
+                width="stretch")
+next_col.button("Next ▶", key="step_next", on_click=L.step, args=(1,), type="primary",
+                disabled=L.stage == len(labels) - 1, width="stretch")
+reset_col.button("⟲ Reset", key="step_reset", on_click=L.jump, args=(0,), width="stretch",
+                 help="back to the first stage of this iteration")
+new_col.button("New iteration (next batch)", key="step_new_iteration", width="stretch",
+               on_click=lambda: act("step_new_iteration", L.new_iteration),
+               help="record the next batch's iteration; this iteration's update is already applied")
+sync("step_training", L.config.training)
+mode_col.toggle("Training mode", key="step_training", on_change=on_mode,
+                help="Dropout and BatchNormalization behave differently in evaluate mode")
+for key in ("step_new_iteration", "step_training"):
+    error_for(key)
+
+sync("step_jump", labels[L.stage])
+st.select_slider("Jump to a stage", options=labels, key="step_jump", on_change=on_jump,
+                 label_visibility="collapsed")
+st.markdown(stage_strip(trace.stages, L.stage))
+
+stage = L.current
+st.subheader(f"{L.stage + 1}/{len(labels)} · {stage_label(trace, stage)}")
+st.markdown(stage_summary(trace, stage))
+if trace.first_nonfinite is not None and trace.first_nonfinite != stage:
+    st.warning(f"NaN or inf first appears in this iteration at **{stage_label(trace, trace.first_nonfinite)}**.",
+               icon="⚠️")
+
+for row in panel_rows(stage_panels(trace, stage, layers_of(L.model))):
+    columns = st.columns(len(row))
+    for column, panel in zip(columns, row):
+        with column:
+            if panel.latex:
+                st.latex(panel.latex)
+            if panel.figure is not None:
+                st.plotly_chart(panel.figure, key=f"step-{panel.key}", width="stretch")
+            if panel.caption:
+                st.caption(panel.caption)

@@ -1,0 +1,132 @@
+"""Step page: walk every stage of an iteration with Prev/Next/Reset/jump, new iterations, modes (AppTest)."""
+import numpy as np
+import pytest
+
+from lab.presets import PRESETS
+from tests.pages.apptest import errors, figures, open_page
+
+
+def heading(at):
+    return at.subheader[0].value
+
+
+def heatmaps(at):
+    return [trace for fig in figures(at) for trace in fig["data"] if trace["type"] == "heatmap"]
+
+
+def z_shape(trace):
+    z = trace["z"]
+    if isinstance(z, dict):  # plotly 6+ sends NumPy arrays as typed arrays with their shape
+        return tuple(int(n) for n in z["shape"].split(","))
+    return (len(z), len(z[0]))
+
+
+def test_first_open_is_the_handout_example_at_its_first_stage():
+    at = open_page(None)  # the default page
+    lab = at.session_state.lab
+    assert heading(at) == "1/6 · Forward · layer 0 · Linear(2 -> 2)"
+    titles = [fig["layout"]["title"]["text"] for fig in figures(at)]
+    assert titles[0].startswith("input x (8, 2)") and "W (before update) (2, 2)" in titles
+    assert r"y &= x\,W + b" in at.latex[0].value
+    assert any(m.value.startswith(":orange-badge[**▶ forward 0**] → :gray-badge[forward 1]")
+               for m in at.markdown)
+    assert lab.config.batch_size == 8 and not errors(at)
+
+
+def walk(at):
+    """Click Next through every stage; return the headings seen and each stage's heatmap shapes."""
+    lab = at.session_state.lab
+    seen = [(heading(at), [z_shape(t) for t in heatmaps(at)])]
+    for _ in range(len(lab.stages) - 1):
+        at.button(key="step_next").click().run()
+        assert not at.exception
+        seen.append((heading(at), [z_shape(t) for t in heatmaps(at)]))
+    return seen
+
+
+def test_walking_the_default_iteration_shows_every_stage_and_its_tensors():
+    at = open_page(None)
+    seen = walk(at)
+    assert [h for h, _ in seen] == [
+        "1/6 · Forward · layer 0 · Linear(2 -> 2)", "2/6 · Forward · layer 1 · LogSoftMax",
+        "3/6 · Loss · NLLCriterion", "4/6 · Backward · layer 1 · LogSoftMax",
+        "5/6 · Backward · layer 0 · Linear(2 -> 2)", "6/6 · Update · layer 0 · Linear(2 -> 2)"]
+    assert seen[0][1] == [(8, 2), (2, 2), (1, 2), (8, 2)]          # x, W, b, y
+    assert (8, 2) in seen[4][1] and (2, 2) in seen[4][1]            # grads of x and W
+    assert seen[5][1].count((2, 2)) == 5                            # W: before, grad, v, step, after
+    latex = " ".join(element.value for element in at.latex)
+    assert "0.9" in latex and "0.01" in latex                       # the actual momentum and lr
+    assert at.button(key="step_next").disabled
+
+
+def test_prev_reset_and_jump():
+    at = open_page(None)
+    at.button(key="step_next").click().run()
+    at.button(key="step_next").click().run()
+    assert heading(at).startswith("3/6 · Loss")
+    at.button(key="step_prev").click().run()
+    assert heading(at).startswith("2/6")
+    at.select_slider(key="step_jump").set_value("backward 0").run()
+    assert heading(at).startswith("5/6 · Backward · layer 0")
+    assert at.select_slider(key="step_jump").value == "backward 0"
+    at.button(key="step_reset").click().run()
+    assert heading(at).startswith("1/6") and at.button(key="step_prev").disabled
+
+
+def test_loss_stage_shows_predictions_beside_targets_and_the_gradient():
+    at = open_page(None)
+    at.select_slider(key="step_jump").set_value("loss").run()
+    lab = at.session_state.lab
+    fig = figures(at)[0]
+    assert [t["type"] for t in fig["data"][:2]] == ["heatmap", "heatmap"]
+    assert f"{lab.trace.loss:.6g}" in at.markdown[-1].value or any(
+        f"{lab.trace.loss:.6g}" in m.value for m in at.markdown)
+
+
+def test_new_iteration_takes_the_next_batch_after_the_update():
+    at = open_page(None)
+    lab = at.session_state.lab
+    after = np.array(lab.trace.updates[0].after)
+    at.button(key="step_next").click().run()
+    at.button(key="step_new_iteration").click().run()
+    lab = at.session_state.lab
+    assert heading(at).startswith("1/6") and lab.cursor.iteration == 2
+    assert np.array_equal(lab.trace.updates[0].before, after)
+
+
+@pytest.mark.parametrize("preset", ["digits", "dropout_batchnorm"])
+def test_walking_a_deeper_network(preset):
+    at = open_page(None)
+    at.session_state.lab.apply(PRESETS[preset].config)
+    at.run()
+    seen = walk(at)
+    lab = at.session_state.lab
+    assert len(seen) == len(lab.stages) and all(shapes for _, shapes in seen)
+    assert seen[-1][0].startswith(f"{len(lab.stages)}/{len(lab.stages)} · Update")
+    if preset == "digits":
+        assert (32, 64) in seen[0][1] and (64, 128) in seen[0][1]
+
+
+def test_the_mode_toggle_records_in_evaluate_mode():
+    at = open_page(None)
+    at.session_state.lab.apply(PRESETS["dropout_batchnorm"].config)
+    at.run()
+    at.toggle(key="step_training").set_value(False).run()
+    lab = at.session_state.lab
+    assert lab.config.training is False and not errors(at)
+    dropout = lab.trace.forward[3]
+    assert np.array_equal(dropout.output, dropout.input)  # evaluate mode: Dropout is the identity
+
+
+def test_a_nonfinite_iteration_is_flagged_where_it_starts():
+    at = open_page(None)
+    lab = at.session_state.lab
+    lab.apply(PRESETS["high_lr"].config)
+    while lab.trace.first_nonfinite is None and lab.cursor.iteration < 40:
+        lab.new_iteration()
+    at.run()
+    assert str(lab.trace.first_nonfinite) == "loss"
+    assert any("NaN or inf first appears in this iteration at **Loss · MSECriterion**" in w.value
+               for w in at.warning)
+    at.select_slider(key="step_jump").set_value("loss").run()
+    assert any("The first NaN/inf of this iteration appears at this stage" in m.value for m in at.markdown)

@@ -1,0 +1,271 @@
+"""viz.stage_view: every stage of real traces, panel by panel, against the trace's own arrays."""
+import numpy as np
+import pytest
+
+from engine import (ELU, SGD, BatchNormalization, Dropout, Flatten, LeakyReLU, Linear, LogSoftMax,
+                    MSECriterion, NLLCriterion, NLLCriterionUnstable, ReLU, Scaling, Sequential, SoftMax,
+                    SoftPlus)
+from engine.data import load, one_hot
+from engine.sequential import layers_of
+from engine.trace import Stage, trace_iteration
+from viz.heatmap import as_matrix
+from viz.stage_view import (MAX_HEIGHT, Panel, panel_rows, predictions_vs_targets, stage_label, stage_labels,
+                            stage_panels, stage_summary, target_matrix)
+
+PARAM_AXES = {"W": ("input feature", "output unit"), "b": ("row", "output unit"),
+              "gamma": ("row", "feature"), "beta": ("row", "feature")}
+
+
+def run(model, criterion, x, y, learning_rate=1e-2, momentum=0.9):
+    trace = trace_iteration(model, criterion, SGD(learning_rate, momentum), x, y)
+    return trace, layers_of(model)
+
+
+def handout(x=None):
+    data = load("blobs")
+    model = Sequential(Linear(2, 2, rng=np.random.default_rng(0)), LogSoftMax())
+    return run(model, NLLCriterion(), data.X_train[:8] if x is None else x, data.y_train[:8])
+
+
+def deep(evaluate=False):
+    data, rng = load("spiral"), np.random.default_rng(1)
+    model = Sequential(Linear(2, 5, rng=rng), BatchNormalization(alpha=0.9), Scaling(5, rng=rng), ReLU(),
+                       Dropout(0.5, rng=rng), Linear(5, 3, rng=rng), SoftMax())
+    x, y = data.X_train[:8], data.y_train[:8]
+    if evaluate:
+        trace_iteration(model, NLLCriterionUnstable(), SGD(0.05, 0.5), x, y)  # moving statistics first
+        model.evaluate()
+    return run(model, NLLCriterionUnstable(), x, y, learning_rate=0.05, momentum=0.5)
+
+
+def mse():
+    data, rng = load("regression"), np.random.default_rng(2)
+    model = Sequential(Linear(1, 4, rng=rng), LeakyReLU(), Linear(4, 4, rng=rng), ELU(alpha=0.5),
+                       SoftPlus(), Linear(4, 1, rng=rng))
+    return run(model, MSECriterion(), data.X_train[:8], data.y_train[:8], learning_rate=1e-3, momentum=0.0)
+
+
+def flatten():
+    rng = np.random.default_rng(3)
+    model = Sequential(Flatten(), Linear(6, 3, rng=rng), LogSoftMax())
+    return run(model, NLLCriterion(), rng.standard_normal((8, 2, 3)), np.arange(8) % 3)
+
+
+def nan_input():
+    x = load("blobs").X_train[:8].copy()
+    x[2, 1] = np.nan
+    return handout(x)
+
+
+CASES = {"handout": handout, "deep": deep, "deep evaluate": lambda: deep(evaluate=True), "mse": mse,
+         "flatten": flatten, "nan": nan_input}
+
+
+@pytest.fixture(scope="module", params=list(CASES))
+def case(request):
+    return CASES[request.param]()
+
+
+def label(array, word):
+    return word + (" (flattened row-major)" if array.ndim > 2 else "")
+
+
+def expected_tensors(trace, stage, layers):
+    """key -> (array, y axis title, x axis title), built from the trace alone."""
+    s, i = str(stage), stage.index
+    if stage.kind == "forward":
+        record = trace.forward[i]
+        out = {f"{s}-input": (record.input, "sample", label(record.input, "feature")),
+               f"{s}-output": (record.output, "sample", label(record.output, "unit"))}
+        out.update({f"{s}-param:{u.param}": (u.before, *PARAM_AXES[u.param]) for u in trace.update_records(i)})
+        if isinstance(layers[i], BatchNormalization) and layers[i].training:
+            out[f"{s}-batch-mean"] = (record.input.mean(axis=0), "row", "feature")
+            out[f"{s}-batch-variance"] = (record.input.var(axis=0), "row", "feature")
+        return out
+    if stage.kind == "loss":
+        return {"loss-grad_input": (trace.loss_grad, "sample", "output" if "MSE" in trace.criterion else "class")}
+    if stage.kind == "backward":
+        record = trace.backward_record(i)
+        out = {f"{s}-grad_output": (record.grad_output, "sample", label(record.grad_output, "unit")),
+               f"{s}-grad_input": (record.grad_input, "sample", label(record.grad_input, "feature"))}
+        out.update({f"{s}-grad:{name}": (grad, *PARAM_AXES[name]) for name, grad in record.grad_params.items()})
+        return out
+    return {f"{s}-{what}:{u.param}": (getattr(u, what), *PARAM_AXES[u.param])
+            for u in trace.update_records(i) for what in ("before", "grad", "velocity", "step", "after")}
+
+
+def check_figure(fig, array, y_label, x_label):
+    heat = fig.data[0]
+    assert heat.type == "heatmap"
+    m = as_matrix(array)
+    z = np.asarray(heat.z, dtype=np.float64)
+    assert z.shape == m.shape
+    np.testing.assert_array_equal(z, np.where(np.isfinite(m), m, np.nan))
+    assert fig.layout.xaxis.title.text == x_label and fig.layout.yaxis.title.text == y_label
+    extra = [trace.type for trace in fig.data[1:]]
+    assert extra == ([] if np.isfinite(m).all() else ["scatter"])
+    assert fig.layout.height <= MAX_HEIGHT
+
+
+def test_every_stage_draws_the_recorded_arrays(case):
+    trace, layers = case
+    for stage in trace.stages:
+        panels = stage_panels(trace, stage, layers)
+        assert all(isinstance(panel, Panel) for panel in panels)
+        assert panels[0].title == stage_label(trace, stage) and panels[0].caption == stage_summary(trace, stage)
+        expected = expected_tensors(trace, stage, layers)
+        figures = {p.key: p.figure for p in panels if p.figure is not None and p.key != "loss-predictions-vs-targets"}
+        assert set(figures) == set(expected), stage
+        for key, (array, y_label, x_label) in expected.items():
+            check_figure(figures[key], array, y_label, x_label)
+        assert len({p.key for p in panels}) == len(panels)  # distinct Streamlit keys
+
+
+def test_formulas_carry_shapes_and_optimizer_numbers(case):
+    trace, layers = case
+    for stage in trace.stages:
+        latex = " ".join(p.latex for p in stage_panels(trace, stage, layers) if p.latex)
+        if stage.kind in ("forward", "backward"):
+            record = trace.forward[stage.index]
+            assert r" \times ".join(map(str, record.input.shape)) in latex
+            assert r" \times ".join(map(str, record.output.shape)) in latex
+        elif stage.kind == "loss":
+            assert f"N = {len(trace.predictions)}" in latex
+        else:
+            assert f"{trace.momentum:g}\\, v_" in latex and f"{trace.learning_rate:g}\\," in latex
+            assert latex.count(r"\leftarrow") == 2 * len(trace.update_records(stage.index))
+
+
+def test_handout_labels_formulas_and_values():
+    trace, layers = handout()
+    assert stage_labels(trace) == ["Forward · layer 0 · Linear(2 -> 2)", "Forward · layer 1 · LogSoftMax",
+                                   "Loss · NLLCriterion", "Backward · layer 1 · LogSoftMax",
+                                   "Backward · layer 0 · Linear(2 -> 2)", "Update · layer 0 · Linear(2 -> 2)"]
+    backward = stage_panels(trace, Stage("backward", 0), layers)[0].latex
+    assert r"(8 \times 2) = (8 \times 2)\,(2 \times 2)" in backward
+    assert r"(2 \times 2) = (2 \times 8)\,(8 \times 2)" in backward
+    update = stage_panels(trace, Stage("update", 0), layers)
+    assert [p.latex is not None for p in update] == [False] + [True] + [False] * 5 + [True] + [False] * 5
+    assert r"0.9\, v_{W} + 0.01\," in update[1].latex and r"(2 \times 2)" in update[1].latex
+    assert r"0.9\, v_{b} + 0.01\," in update[7].latex and "(2)" in update[7].latex
+    loss = stage_panels(trace, Stage("loss"), layers)
+    assert f"L = {trace.loss:.6g}" in loss[0].caption and r"-\frac{y}{8}" in loss[0].latex
+
+
+def test_first_update_velocity_is_learning_rate_times_gradient():
+    trace, layers = handout()
+    panels = {p.key: p.figure for p in stage_panels(trace, Stage("update", 0), layers) if p.figure}
+    for name in ("W", "b"):
+        z = {what: np.asarray(panels[f"update 0-{what}:{name}"].data[0].z) for what in
+             ("before", "grad", "velocity", "step", "after")}
+        np.testing.assert_array_equal(z["velocity"], 0.01 * z["grad"])
+        np.testing.assert_allclose(z["after"], z["before"] - z["velocity"], rtol=0, atol=1e-15)
+        np.testing.assert_allclose(z["step"], z["velocity"], rtol=0, atol=1e-15)
+    after = trace.update_records(0)[0].after
+    np.testing.assert_array_equal(after, layers[0].W)
+
+
+def test_panel_rows_put_tensors_side_by_side_with_one_height():
+    trace, layers = handout()
+    rows = panel_rows(stage_panels(trace, Stage("forward", 0), layers))
+    assert [[p.key for p in row] for row in rows] == [
+        ["forward 0-heading"], ["forward 0-input", "forward 0-param:W", "forward 0-param:b", "forward 0-output"]]
+    assert len({p.figure.layout.height for p in rows[1]}) == 1
+    update_rows = panel_rows(stage_panels(trace, Stage("update", 0), layers))
+    assert [len(row) for row in update_rows] == [1, 1, 5, 1, 5]
+
+
+def test_heights_stay_bounded_for_a_large_batch():
+    data = load("blobs")
+    model = Sequential(Linear(2, 3, rng=np.random.default_rng(0)), LogSoftMax())
+    trace, layers = run(model, NLLCriterion(), data.X_train[:300], data.y_train[:300])
+    for stage in trace.stages:
+        for panel in stage_panels(trace, stage, layers):
+            if panel.figure is not None:
+                assert 180 <= panel.figure.layout.height <= MAX_HEIGHT
+
+
+def test_predictions_vs_targets_one_hot_labels():
+    trace, _ = handout()
+    fig = predictions_vs_targets(trace.predictions, trace.target, trace.criterion)
+    heatmaps = [t for t in fig.data if t.type == "heatmap"]
+    assert len(heatmaps) == 2
+    np.testing.assert_array_equal(np.asarray(heatmaps[0].z), trace.predictions)
+    np.testing.assert_array_equal(np.asarray(heatmaps[1].z), one_hot(trace.target, 2))
+    assert fig.layout.xaxis.title.text == fig.layout.xaxis2.title.text == "class"
+    assert fig.layout.yaxis.title.text == fig.layout.yaxis2.title.text == "sample"
+    assert fig.layout.yaxis.autorange == fig.layout.yaxis2.autorange == "reversed"
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles[0].startswith("predictions ŷ (log-probabilities) (8, 2)")
+    assert titles[1].startswith("targets y (one-hot of labels) (8, 2)")
+
+
+def test_predictions_vs_targets_regression_keeps_float_targets():
+    trace, _ = mse()
+    fig = predictions_vs_targets(trace.predictions, trace.target, trace.criterion)
+    np.testing.assert_array_equal(np.asarray(fig.data[1].z), trace.target)
+    assert np.asarray(fig.data[1].z).shape == (8, 1)
+    assert fig.layout.xaxis.title.text == "output"
+    assert fig.layout.annotations[1].text.startswith("targets y (8, 1)")
+
+
+def test_target_matrix_cases():
+    labels = np.array([0, 2, 1])
+    np.testing.assert_array_equal(target_matrix(labels, (3, 3))[0], np.eye(3)[[0, 2, 1]])
+    np.testing.assert_array_equal(target_matrix(labels.reshape(3, 1), (3, 3))[0], np.eye(3)[[0, 2, 1]])
+    one = np.eye(3)[[1, 1, 0]]
+    assert target_matrix(one, (3, 3)) == (one, "targets y")
+    ints = np.array([[1], [0], [1]])
+    assert target_matrix(ints, (3, 1), "MSECriterion") == (ints, "targets y")  # integer regression targets
+    assert target_matrix(ints, (3, 1))[1] == "targets y"                      # not labels in [0, 1)
+    np.testing.assert_array_equal(target_matrix(np.array([[0], [0]]), (2, 1))[0], np.ones((2, 1)))
+    floats = np.array([[0.5], [1.5], [2.0]])
+    assert target_matrix(floats, (3, 1), MSECriterion())[0] is floats
+    np.testing.assert_array_equal(target_matrix(np.array([1.0, 0.0]), (2, 2))[0], [[0, 1], [1, 0]])
+    assert target_matrix(np.array([np.nan, 0.0]), (2, 2))[1] == "targets y"
+
+
+def test_nan_input_is_flagged_where_it_first_appears():
+    trace, layers = nan_input()
+    assert trace.first_nonfinite == Stage("forward", 0)
+    panels = stage_panels(trace, Stage("forward", 0), layers)
+    figure = {p.key: p.figure for p in panels}["forward 0-input"]
+    assert [t.type for t in figure.data] == ["heatmap", "scatter"]
+    assert list(figure.data[1].x) == [1] and list(figure.data[1].y) == [2]
+    assert "1 NaN/inf cell" in figure.layout.title.text
+    assert "first NaN/inf" in panels[0].caption and "⚠ 2 NaN/inf" in panels[0].caption
+    assert "first NaN/inf" not in stage_panels(trace, Stage("loss"), layers)[0].caption
+    assert "nan" in stage_summary(trace, Stage("loss")).lower()
+
+
+def test_evaluate_mode_formulas_and_no_batch_statistics():
+    trace, layers = deep(evaluate=True)
+    bn = stage_panels(trace, Stage("forward", 1), layers)
+    assert r"\sqrt{v + \varepsilon}" in bn[0].latex and r"\mu_B" not in bn[0].latex
+    assert not any("batch-mean" in p.key for p in bn)
+    dropout = stage_panels(trace, Stage("forward", 4), layers)[0]
+    assert "evaluate" in dropout.latex and "0 of 40 units zeroed" in dropout.caption
+
+
+def test_training_batchnorm_statistics_and_dropout_count():
+    trace, layers = deep()
+    panels = stage_panels(trace, Stage("forward", 4), layers)
+    record = trace.forward[4]
+    zeroed = int(np.count_nonzero((record.output == 0) & (record.input != 0)))
+    assert f"{zeroed} of 40 units zeroed" in panels[0].caption and r"M \cdot 2" in panels[0].latex
+    stats = {p.key: p.figure for p in stage_panels(trace, Stage("forward", 1), layers)}
+    np.testing.assert_allclose(np.asarray(stats["forward 1-batch-mean"].data[0].z)[0],
+                               layers[1].moving_mean, rtol=0, atol=1e-15)  # first batch sets the moving mean
+
+
+def test_without_layers_there_are_tensors_but_no_layer_formulas():
+    trace, _ = handout()
+    forward = stage_panels(trace, Stage("forward", 0))
+    assert forward[0].latex is None and len([p for p in forward if p.figure]) == 4
+    assert stage_panels(trace, Stage("loss"))[0].latex is not None
+
+
+def test_unknown_stage_kind_raises():
+    trace, layers = handout()
+    with pytest.raises(ValueError, match="unknown stage kind 'jump'"):
+        stage_panels(trace, Stage("jump", 0), layers)
