@@ -153,3 +153,24 @@ def test_two_labs_share_nothing():
     a.train(1)
     assert len(b.trace.forward) == 2 and b.trained_epochs == 0
     assert b.model is not a.model and b.data.X_train is not a.data.X_train
+
+
+def test_uploads_that_are_not_csv_or_too_big_are_refused():
+    lab = Lab()
+    before = snapshot(lab)
+    with pytest.raises(ValueError, match=r"photo.png: expected a .csv file"):
+        lab.upload("photo.png", b"\x89PNG")
+    with pytest.raises(ValueError, match="over the 50 MB limit"):
+        lab.upload("huge.csv", b"0" * (50 * 2**20 + 1))
+    assert_unchanged(lab, before)
+    assert lab.dataset_names == ["blobs", "circles", "moons", "xor", "spiral", "regression", "digits"]
+
+
+def test_an_uploaded_csv_can_be_resplit_with_a_new_seed():
+    lab = Lab()
+    rows = "\n".join(f"{i % 3},{i},{2 * i}" for i in range(30))
+    lab.upload("small.csv", f"label,a,b\n{rows}\n".encode())
+    first = lab.data.X_train.copy()
+    lab.apply(replace(lab.config, seed=4))
+    assert lab.data.name == "small.csv" and not np.array_equal(lab.data.X_train, first)
+    assert lab.config.layers[0]["n_out"] == 3

@@ -111,3 +111,64 @@ def test_export_buttons_carry_the_current_network():
     assert json.loads(config_json(lab.config))["layers"] == [{"kind": "Linear", "n_out": 2},
                                                              {"kind": "LogSoftMax"}]
     assert weights_npz(lab.model)[:2] == b"PK"
+
+
+def mnist_csv(rows=40, pixels=16, classes=4):
+    lines = ["label," + ",".join(f"pixel{j}" for j in range(pixels))]
+    for i in range(rows):
+        lines.append(f"{i % classes}," + ",".join(str((i * 7 + j * 13) % 256) for j in range(pixels)))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_csv_upload_switches_the_data_and_fits_the_output():
+    at = open_build()
+    at.file_uploader(key="csv_upload").set_value(("tiny.csv", mnist_csv(), "text/csv")).run()
+    assert not at.exception and not errors(at)
+    lab = at.session_state.lab
+    assert lab.config.dataset == "upload: tiny.csv" and lab.data.n_features == 16
+    assert lab.config.layers[0]["n_out"] == 4 and lab.data.image_shape == (4, 4)
+    assert at.selectbox(key="dataset").value == "upload: tiny.csv"
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"label,p0,p1\n1,2,3\n4,5\n", "row 2 (line 3) has 2 fields, the header has 3"),                      # ragged
+    (b"label,p0\n1,abc\n", "abc"),                                  # non-numeric
+    (b"p0,p1\n1,2\n", "label"),                                     # no label column
+    (b"label,p0\n", "zero data rows"),                                # zero rows
+    (b"label,p0\n1,5\n1,6\n1,7\n1,8\n", "a single class"),   # a single class
+])
+def test_a_broken_csv_is_refused_beside_the_uploader_and_nothing_changes(content, message):
+    at = open_build()
+    before = at.session_state.lab.trace
+    at.file_uploader(key="csv_upload").set_value(("bad.csv", content, "text/csv")).run()
+    assert not at.exception
+    assert any(message in e for e in errors(at)), errors(at)
+    assert at.session_state.lab.trace is before and at.session_state.lab.config.dataset == "blobs"
+
+
+def test_import_restores_an_exported_network():
+    source = open_build()
+    source.selectbox(key="preset").set_value("circles").run()
+    lab = source.session_state.lab
+    config, weights = config_json(lab.config).encode(), weights_npz(lab.model)
+    at = open_build()
+    at.file_uploader(key="import_config").set_value(("network.json", config, "application/json")).run()
+    at.file_uploader(key="import_weights").set_value(("weights.npz", weights, "application/octet-stream")).run()
+    at.button(key="import").click().run()
+    assert not errors(at) and at.session_state.lab.config == lab.config
+    assert (at.session_state.lab.trace.updates[0].before == lab.model[0].W).all()
+
+
+def test_import_of_mismatched_weights_is_refused():
+    at = open_build()
+    other = open_build()
+    other.selectbox(key="preset").set_value("circles").run()
+    config = config_json(other.session_state.lab.config).encode()
+    at.file_uploader(key="import_config").set_value(("network.json", config, "application/json")).run()
+    at.button(key="import").click().run()
+    assert "choose both files: the .json and the .npz" in errors(at)
+    weights = weights_npz(at.session_state.lab.model)
+    at.file_uploader(key="import_weights").set_value(("weights.npz", weights, "application/octet-stream")).run()
+    at.button(key="import").click().run()
+    assert any("weights do not match the configuration" in e for e in errors(at))
+    assert at.session_state.lab.config.dataset == "blobs" and len(at.session_state.lab.config.layers) == 2
