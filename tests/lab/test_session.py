@@ -172,5 +172,5 @@ def test_an_uploaded_csv_can_be_resplit_with_a_new_seed():
     lab.upload("small.csv", f"label,a,b\n{rows}\n".encode())
     first = lab.data.X_train.copy()
     lab.apply(replace(lab.config, seed=4))
-    assert lab.data.name == "small.csv" and not np.array_equal(lab.data.X_train, first)
+    assert lab.config.dataset == "upload: small.csv" and not np.array_equal(lab.data.X_train, first)
     assert lab.config.layers[0]["n_out"] == 3
