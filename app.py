@@ -17,12 +17,12 @@ if "lab" not in st.session_state:
 
 lab = st.session_state.lab
 navigation = st.navigation([
-    st.Page("pages/step.py", title="Step through", icon="👣", default=True),
-    st.Page("pages/build.py", title="Build", icon="🧱"),
-    st.Page("pages/jacobians.py", title="Jacobians", icon="🧮"),
-    st.Page("pages/activations.py", title="Activations", icon="〰️"),
-    st.Page("pages/train.py", title="Train", icon="📈"),
-    st.Page("pages/about.py", title="About", icon="📘"),
+    st.Page("pages/step.py", title="Step through", icon=":material/footprint:", default=True),
+    st.Page("pages/build.py", title="Build", icon=":material/construction:"),
+    st.Page("pages/jacobians.py", title="Jacobians", icon=":material/grid_on:"),
+    st.Page("pages/activations.py", title="Activations", icon=":material/show_chart:"),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/about.py", title="About", icon=":material/info:"),
 ])
 with st.sidebar:
     st.caption("Your network")

@@ -103,44 +103,59 @@ class Lab:
     # --- building and recording ---
 
     def apply(self, config, data=None, model=None):
-        """Switch to config: fresh weights when the structure changed (or `model`), else the model goes on."""
+        """Switch to config and record its first iteration.
+
+        A new structure (data, seed, split, layers) or a given `model` starts from fresh
+        weights; any other change (learning rate, momentum, batch size, criterion, mode)
+        records the current iteration again from the weights it started from, so the
+        learner sees what the change does to this very step.
+        """
         config = check_config(config)
         data = data if data is not None else self.dataset_for(config)
         if config.batch_size > len(data.X_train):
             raise ValueError(f"batch size {config.batch_size} is larger than the "
                              f"{len(data.X_train)} training samples")
-        fresh = getattr(self, "config", None) is None or structure(config) != structure(self.config)
-        if fresh or model is not None:
+        fresh = model is not None or getattr(self, "config", None) is None \
+            or structure(config) != structure(self.config)
+        if fresh:
             model = model if model is not None else build_model(config, data.n_features)
-            optimizer, fresh = build_optimizer(config), True
+            optimizer = build_optimizer(config)
+            cursor = BatchCursor(len(data.X_train), config.batch_size, config.seed)
         else:
-            model, optimizer = copy.deepcopy(self.model), copy.deepcopy(self.optimizer)
+            model, optimizer, cursor = self.start
+            optimizer, cursor = copy.deepcopy(optimizer), copy.deepcopy(cursor)
             optimizer.config.update(learning_rate=config.learning_rate, momentum=config.momentum)
-        model.train() if config.training else model.evaluate()
-        cursor = BatchCursor(len(data.X_train), config.batch_size, config.seed)
-        trace, model, optimizer = self._record(model, build_criterion(config), optimizer, data, config,
-                                               cursor)
-        self.config, self.data, self.model, self.optimizer, self.cursor = config, data, model, optimizer, cursor
-        self.criterion, self.trace, self.stage = build_criterion(config), trace, 0
-        self.notice = None
+            if config.batch_size != self.config.batch_size:
+                cursor = BatchCursor(len(data.X_train), config.batch_size, config.seed)
+        criterion = build_criterion(config)
+        trace, recorded, optimizer, start = self._record(model, criterion, optimizer, data, config, cursor)
+        self.config, self.data, self.criterion, self.cursor, self.start = config, data, criterion, cursor, start
+        self.trace, self.model, self.optimizer, self.stage, self.notice = trace, recorded, optimizer, 0, None
         if fresh:
             self.history, self.comparison, self.trained_epochs = None, {}, 0
 
     def _record(self, model, criterion, optimizer, data, config, cursor):
-        """trace_iteration on copies of model and optimizer for the cursor's next batch."""
+        """trace_iteration on copies for the cursor's next batch (the cursor advances).
+
+        Returns (trace, model after, optimizer after, start): start = (model, optimizer,
+        cursor) as they were before the iteration, never changed afterwards.
+        """
+        start = (model, optimizer, copy.deepcopy(cursor))
         model, optimizer = copy.deepcopy(model), copy.deepcopy(optimizer)
+        model.train() if config.training else model.evaluate()
         idx = cursor.next()
         x, y = data.X_train[idx], targets(data, config, data.y_train[idx])
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             trace = trace_iteration(model, criterion, optimizer, x, y)
-        return trace, model, optimizer
+        return trace, model, optimizer, start
 
     def new_iteration(self):
         """Record the next batch's iteration; the previous update has already been applied."""
         cursor = copy.deepcopy(self.cursor)
-        trace, model, optimizer = self._record(self.model, self.criterion, self.optimizer, self.data,
-                                               self.config, cursor)
-        self.trace, self.model, self.optimizer, self.cursor, self.stage = trace, model, optimizer, cursor, 0
+        trace, model, optimizer, start = self._record(self.model, self.criterion, self.optimizer,
+                                                      self.data, self.config, cursor)
+        self.trace, self.model, self.optimizer, self.cursor, self.start = trace, model, optimizer, cursor, start
+        self.stage = 0
 
     def import_files(self, config_content, weights_content):
         """Load an exported configuration (JSON) and its weights (.npz); ValueError leaves all as it was."""

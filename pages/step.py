@@ -6,13 +6,13 @@ import streamlit as st
 from engine.sequential import layers_of
 from ui.actions import act, error_for, lab, sync
 from viz.stage_strip import short_label, stage_strip
-from viz.stage_view import panel_rows, stage_label, stage_panels, stage_summary
+from viz.stage_view import panel_rows, stage_label, stage_panels
 
 L = lab()
 trace = L.trace
 
 st.title("Step through one iteration")
-st.caption(f"{L.config.dataset} · batch {len(trace.forward[0].input)} of {L.config.batch_size} · "
+st.caption(f"{L.config.dataset} · {len(trace.forward[0].input)} samples (batch size {L.config.batch_size}) · "
            f"epoch {L.cursor.epoch}, iteration {L.cursor.iteration} · {trace.criterion} · "
            f"SGD lr {trace.learning_rate:g}, momentum {trace.momentum:g}"
            + (f" · trained {L.trained_epochs} epochs" if L.trained_epochs else ""))
@@ -50,7 +50,6 @@ st.markdown(stage_strip(trace.stages, L.stage))
 
 stage = L.current
 st.subheader(f"{L.stage + 1}/{len(labels)} · {stage_label(trace, stage)}")
-st.markdown(stage_summary(trace, stage))
 if trace.first_nonfinite is not None and trace.first_nonfinite != stage:
     st.warning(f"NaN or inf first appears in this iteration at **{stage_label(trace, trace.first_nonfinite)}**.",
                icon="⚠️")

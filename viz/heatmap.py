@@ -4,6 +4,7 @@ import plotly.graph_objects as go
 
 COLORSCALE = "RdBu_r"      # diverging: negative blue, zero white, positive red
 MAX_CELLS = 16_384         # at most 128 x 128 cells drawn: z + hover text stay well under 1 MB
+MAX_LABELLED = 64         # matrices this small show their values in the cells, to follow by hand
 NONFINITE_MARKER = dict(symbol="x", size=9, color="black", line=dict(width=1))
 
 
@@ -66,7 +67,8 @@ def heatmap(array, title, y_label="sample", x_label="feature", max_cells=MAX_CEL
     fig = go.Figure(go.Heatmap(
         z=z, x=xs, y=ys, text=hover_text(shown), colorscale=COLORSCALE, zmid=0.0,
         zmin=-limit, zmax=limit, hoverongaps=False, name=title,
-        hovertemplate=f"{y_label} %{{y}}, {x_label} %{{x}}<br>value %{{text}}<extra></extra>"))
+        hovertemplate=f"{y_label} %{{y}}, {x_label} %{{x}}<br>value %{{text}}<extra></extra>",
+        texttemplate="%{z:.3g}" if shown.size <= MAX_LABELLED else None, textfont=dict(size=10)))
     notes = []
     if not finite.all():
         bad_rows, bad_cols = np.nonzero(~finite)
@@ -82,11 +84,16 @@ def heatmap(array, title, y_label="sample", x_label="feature", max_cells=MAX_CEL
     subtitle = "".join(f"<br><sup>{note}</sup>" for note in notes)
     fig.update_layout(
         title=dict(text=f"{title} {shape_text(original.shape)}{subtitle}"),
-        xaxis=dict(title=dict(text=x_label), side="bottom", constrain="domain"),
-        yaxis=dict(title=dict(text=y_label), autorange="reversed"),
+        xaxis=dict(title=dict(text=x_label), side="bottom", dtick=tick_step(len(xs), bc)),
+        yaxis=dict(title=dict(text=y_label), autorange="reversed", dtick=tick_step(len(ys), br)),
         showlegend=False, margin=dict(l=60, r=20, t=70 + 18 * len(notes), b=50),
         height=height or heatmap_height(shown.shape[0]))
     return fig
+
+
+def tick_step(n_shown, block, max_ticks=10):
+    """Whole-number tick spacing: at most about max_ticks ticks, on block boundaries."""
+    return block * max(1, -(-n_shown // max_ticks))
 
 
 def shape_text(shape):

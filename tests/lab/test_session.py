@@ -65,12 +65,24 @@ def test_the_cursor_covers_every_sample_once_per_epoch():
     assert cursor.epoch == 2
 
 
-def test_settings_keep_the_weights_structure_changes_rebuild():
+def test_a_setting_records_the_same_iteration_again_from_its_start():
     lab = Lab()
-    weights = lab.model[0].W.copy()
+    lab.new_iteration()
+    first = lab.trace
     lab.apply(replace(lab.config, learning_rate=0.1, momentum=0.5))
-    assert np.array_equal(lab.trace.updates[0].before, weights)
+    assert np.array_equal(lab.trace.updates[0].before, first.updates[0].before)
+    assert np.array_equal(lab.trace.forward[0].input, first.forward[0].input)  # the same batch
+    assert np.array_equal(lab.trace.updates[0].grad, first.updates[0].grad)
     assert (lab.trace.learning_rate, lab.trace.momentum) == (0.1, 0.5)
+    velocity_before = (first.updates[0].velocity - 0.01 * first.updates[0].grad) / 0.9
+    assert np.allclose(lab.trace.updates[0].velocity, 0.5 * velocity_before + 0.1 * first.updates[0].grad)
+    assert lab.cursor.iteration == 2
+    lab.apply(replace(lab.config, learning_rate=0.01, momentum=0.9))
+    assert np.array_equal(lab.trace.updates[0].after, first.updates[0].after)  # undone exactly
+
+
+def test_structure_changes_rebuild():
+    lab = Lab()
     lab.apply(add_layer(lab.config, "ReLU", 1))
     assert len(lab.trace.forward) == 3
 
@@ -92,16 +104,18 @@ def test_a_failed_apply_loses_nothing(change, message):
     assert_unchanged(lab, before)
 
 
-def test_evaluate_mode_before_any_training_keeps_the_training_trace():
+def test_evaluate_mode_needs_statistics_from_a_training_iteration_first():
     lab = Lab(PRESETS["dropout_batchnorm"].config)
-    lab.reset_weights()
-    lab.apply(replace(lab.config, training=False))  # the recorded training forward gave statistics
-    assert lab.trace.forward[3].output.shape == (16, 16)
-    fresh = Lab(replace(PRESETS["dropout_batchnorm"].config, training=True))
-    before = snapshot(fresh)
-    with pytest.raises(ValueError, match="moving statistics"):
-        fresh.apply(replace(fresh.config, training=False, seed=5))  # new weights: no statistics yet
-    assert_unchanged(fresh, before)
+    before = snapshot(lab)
+    with pytest.raises(ValueError, match="moving statistics"):  # the iteration started from fresh weights
+        lab.apply(replace(lab.config, training=False))
+    assert_unchanged(lab, before)
+    lab.new_iteration()  # a training iteration gives BatchNormalization its statistics
+    training = lab.trace
+    lab.apply(replace(lab.config, training=False))
+    dropout = lab.trace.forward[3]
+    assert np.array_equal(dropout.output, dropout.input)  # evaluate: Dropout is the identity
+    assert np.array_equal(lab.trace.forward[0].input, training.forward[0].input)  # the same batch
 
 
 def test_switching_dataset_fits_the_last_linear_and_says_so():

@@ -79,8 +79,7 @@ def test_loss_stage_shows_predictions_beside_targets_and_the_gradient():
     lab = at.session_state.lab
     fig = figures(at)[0]
     assert [t["type"] for t in fig["data"][:2]] == ["heatmap", "heatmap"]
-    assert f"{lab.trace.loss:.6g}" in at.markdown[-1].value or any(
-        f"{lab.trace.loss:.6g}" in m.value for m in at.markdown)
+    assert any(f"L = {lab.trace.loss:.6g} (NLLCriterion, batch of 8)" in c.value for c in at.caption)
 
 
 def test_new_iteration_takes_the_next_batch_after_the_update():
@@ -112,6 +111,10 @@ def test_the_mode_toggle_records_in_evaluate_mode():
     at.session_state.lab.apply(PRESETS["dropout_batchnorm"].config)
     at.run()
     at.toggle(key="step_training").set_value(False).run()
+    assert any("evaluate mode needs moving statistics" in e for e in errors(at))  # fresh weights
+    assert at.session_state.lab.config.training is True and at.toggle(key="step_training").value is True
+    at.button(key="step_new_iteration").click().run()
+    at.toggle(key="step_training").set_value(False).run()
     lab = at.session_state.lab
     assert lab.config.training is False and not errors(at)
     dropout = lab.trace.forward[3]
@@ -129,4 +132,4 @@ def test_a_nonfinite_iteration_is_flagged_where_it_starts():
     assert any("NaN or inf first appears in this iteration at **Loss · MSECriterion**" in w.value
                for w in at.warning)
     at.select_slider(key="step_jump").set_value("loss").run()
-    assert any("The first NaN/inf of this iteration appears at this stage" in m.value for m in at.markdown)
+    assert any("The first NaN/inf of this iteration appears at this stage" in m.value for m in at.caption)

@@ -56,3 +56,8 @@ def test_downsample_picks_the_extreme_and_keeps_nonfinite():
     m = np.array([[1.0, -5.0, 2.0, np.nan], [0.5, 4.0, 0.0, 1.0]])
     assert downsample(m, 2, 2).tolist()[0][0] == -5.0
     assert np.isnan(downsample(m, 2, 2)[0, 1])
+
+
+def test_small_matrices_print_their_values_in_the_cells():
+    assert heatmap(np.ones((8, 2)), "x").data[0].texttemplate == "%{z:.3g}"
+    assert heatmap(np.ones((8, 100)), "x").data[0].texttemplate is None

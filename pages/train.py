@@ -1,0 +1,192 @@
+"""Train: fit for some epochs, watch the loss fall, see what the model predicts; compare activations."""
+from dataclasses import replace
+
+import streamlit as st
+
+from lab import network
+from lab.session import COMPARED
+from ui.actions import act, error_for, lab, sync
+from viz.predictions import prediction_views
+from viz.training import (comparison_figure, comparison_table, history_figures, history_table,
+                          live_loss_figure)
+
+L = lab()
+SETTINGS = {"train_batch_size": network.BATCH_SIZE, "train_learning_rate": network.LEARNING_RATE,
+            "train_momentum": network.MOMENTUM}  # widget key -> the config field it edits
+LIVE_REDRAWS = 50  # the live loss chart is redrawn about this many times per run
+st.title("Train")
+st.caption("Run the handout's loop (zero grads, forward, loss, backward, SGD update) over many batches. "
+           "Training starts from the current weights, and the Step page continues from the trained ones.")
+
+
+# --- callbacks: each edits a copy of the config; a failure leaves the lab untouched ---
+
+def on_setting(key):
+    act(key, L.apply, replace(L.config, **{SETTINGS[key].name: st.session_state[key]}))
+
+
+def remember(key):
+    """Copy widget `key`'s value where it survives a visit to another page (Streamlit drops widget state)."""
+    st.session_state[f"_{key}"] = st.session_state[key]
+
+
+def recall(key, default):
+    sync(key, st.session_state.get(f"_{key}", default))
+    return dict(key=key, on_change=remember, args=(key,))
+
+
+def settings_line(epochs):
+    c = L.config
+    return (f"{epochs} epochs · batch size {c.batch_size} · learning rate {c.learning_rate:g} · "
+            f"momentum {c.momentum:g} · {c.dataset}, seed {c.seed}")
+
+
+# --- settings ---
+
+epochs_col, *setting_cols = st.columns(4)
+epochs_col.number_input("Epochs", min_value=1, max_value=500, step=1, help="passes over the training set",
+                        **recall("train_epochs", 5))
+for column, (key, arg) in zip(setting_cols, SETTINGS.items()):
+    sync(key, getattr(L.config, arg.name))
+    with column:
+        if arg.integer:
+            st.number_input(arg.label.capitalize(), min_value=int(arg.low), max_value=int(arg.high), step=1,
+                            key=key, on_change=on_setting, args=(key,),
+                            help=f"{len(L.data.X_train)} training samples: at most that many per batch")
+        else:
+            st.number_input(arg.label.capitalize(), min_value=arg.low, max_value=arg.high, format="%g",
+                            step=0.01 if arg.name == "momentum" else 0.001, key=key,
+                            on_change=on_setting, args=(key,))
+        error_for(key)
+epochs = int(st.session_state.train_epochs)
+
+
+# --- training, drawn live inside this run so the progress bar and the curve move ---
+
+def train_live(bar, chart):
+    """lab.train with the bar and the batch-loss curve redrawn every ~1/LIVE_REDRAWS of the run."""
+    losses = []
+
+    def callback(progress):
+        losses.append(progress.loss)
+        every = max(1, progress.n_iterations // LIVE_REDRAWS)
+        if progress.iteration % every == 0 or progress.iteration == progress.n_iterations:
+            bar.progress(progress.iteration / progress.n_iterations,
+                         text=f"epoch {progress.epoch} / {progress.epochs}, "
+                              f"iteration {progress.iteration} / {progress.n_iterations}")
+            chart.plotly_chart(live_loss_figure(losses, progress.n_iterations),
+                               key=f"train_live_{progress.iteration}")
+
+    history = act("train_start", L.train, epochs, callback)
+    if history is not None:
+        st.session_state["_train_settings"] = settings_line(epochs)
+
+
+def compare_live(bar):
+    """lab.compare with one bar over the four runs."""
+    def callback(progress, name):
+        run = COMPARED.index(name) if name in COMPARED else 0
+        done = (run + progress.iteration / progress.n_iterations) / len(COMPARED)
+        every = max(1, progress.n_iterations // LIVE_REDRAWS)
+        if progress.iteration % every == 0 or progress.iteration == progress.n_iterations:
+            bar.progress(min(1.0, done), text=f"{name} (run {run + 1} / {len(COMPARED)}): epoch "
+                                              f"{progress.epoch} / {progress.epochs}")
+
+    if act("train_compare", L.compare, epochs, callback) is not None:
+        st.session_state["_compare_settings"] = settings_line(epochs)
+
+
+start_col, compare_col = st.columns(2)
+with start_col:
+    start = st.button(f"Train {epochs} epoch{'s' * (epochs != 1)}", key="train_start", type="primary",
+                      help="train from the current weights; the Step page continues from the result")
+with compare_col:
+    compare = st.button("Compare ReLU, LeakyReLU, ELU, SoftPlus", key="train_compare",
+                        help="the handout's exercise: the same stack with each activation, fresh weights "
+                             "from the same seed, the same batches; your model is not changed")
+bar = st.empty()
+chart = st.empty()
+if start:
+    train_live(bar.progress(0.0, text="starting…"), chart)
+if compare:
+    compare_live(bar.progress(0.0, text="starting the comparison…"))
+with start_col:
+    error_for("train_start")
+with compare_col:
+    error_for("train_compare")  # e.g. no activation to swap
+
+
+# --- the last run, drawn from lab.history on every rerun ---
+
+history = L.history
+if history is not None:
+    if history.stopped_reason == "non-finite loss":
+        where = (f"the first NaN/inf output came from {history.nonfinite_layer}" if history.nonfinite_layer
+                 else "every layer's output was finite: the loss itself overflowed")
+        st.error(f"Training stopped at the first non-finite loss, in epoch {history.stopped_epoch}, "
+                 f"iteration {history.stopped_iteration} of this run: {where}. The last working model "
+                 f"was kept (the weights from before this run); try a smaller learning rate or momentum.",
+                 icon="💥")
+    elif history.train_loss:
+        numbers = [f"train loss {history.train_loss[-1]:.4g}"]
+        numbers += [f"test loss {history.val_loss[-1]:.4g}"] if history.val_loss else []
+        numbers += [f"train accuracy {history.train_accuracy[-1]:.3f}"] if history.train_accuracy else []
+        numbers += [f"test accuracy {history.val_accuracy[-1]:.3f}"] if history.val_accuracy else []
+        st.success(f"Trained {history.epochs_run} epochs ({L.trained_epochs} in total on this page): "
+                   f"{', '.join(numbers)}. The Step page continues from these weights.", icon="✅")
+    if st.session_state.get("_train_settings"):
+        st.caption(f"Last run: {st.session_state['_train_settings']}.")
+    chart.plotly_chart(live_loss_figure(history.iteration_loss), key="train_iteration_loss")
+    loss_fig, accuracy_fig = history_figures(history)
+    loss_col, accuracy_col = st.columns(2)
+    loss_col.plotly_chart(loss_fig, key="train_loss_curves")
+    if accuracy_fig is not None:
+        accuracy_col.plotly_chart(accuracy_fig, key="train_accuracy_curves")
+    with st.expander("History, epoch by epoch"):
+        st.dataframe(history_table(history), hide_index=True)
+else:
+    st.info("Not trained yet: set the epochs and click Train. The pictures below show the model at its "
+            "current (initial) weights.", icon="📈")
+
+
+# --- what the current model predicts ---
+
+st.subheader("What the model predicts now")
+split_col, images_col = st.columns(2)
+split = split_col.radio("Samples", ("test", "train"), horizontal=True, format_func=lambda s: f"{s} set",
+                        **recall("train_split", "test"))
+wrong_first = L.data.image_shape is not None and images_col.toggle(
+    "Misclassified images first", **recall("train_wrong_first", False))
+trained = (f"after {L.trained_epochs} epochs of training" if L.trained_epochs
+           else "at its current, untrained weights")
+n_samples = len(L.data.X_test if split == "test" else L.data.X_train)
+st.caption(f"The current model {trained}, on the {n_samples} samples of the {split} set.")
+try:
+    views = prediction_views(L.model, L.data, split, wrong_first=wrong_first)
+except ValueError as error:  # e.g. the last layer's size does not match the classes
+    views = []
+    st.warning(f"Cannot draw the predictions: {error}", icon="⚠️")
+if not views and L.data.task == "regression":
+    st.caption(f"No picture for {L.data.n_features}-D regression inputs: see the loss curves.")
+for name, fig in sorted(views, key=lambda view: view[0] == "confusion"):  # the wide image strip first
+    target = st.columns(2)[0] if name == "confusion" else st.container()
+    target.plotly_chart(fig, key=f"train_{name}")
+
+
+# --- the comparison of activations ---
+
+if L.comparison:
+    st.subheader("Activations compared")
+    st.caption(f"Each run: the same layers with the activation swapped, fresh weights from seed "
+               f"{L.config.seed}, the same batches. "
+               + (f"Settings: {st.session_state['_compare_settings']}."
+                  if st.session_state.get("_compare_settings") else ""))
+    log_y = st.toggle("Log scale for the losses", **recall("train_compare_log", False))
+    metrics = ["train_loss", "val_loss"]
+    if L.data.task == "classification":
+        metrics += ["train_accuracy", "val_accuracy"]
+    for row in range(0, len(metrics), 2):
+        for column, metric in zip(st.columns(2), metrics[row:row + 2]):
+            column.plotly_chart(comparison_figure(L.comparison, metric, log_y=log_y and "loss" in metric),
+                                key=f"train_compare_{metric}")
+    st.dataframe(comparison_table(L.comparison), hide_index=True)
