@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from engine import BatchNormalization
 from engine.csvdata import load_csv
 from engine.data import DATASETS, load, one_hot
 from engine.trace import trace_iteration
@@ -127,6 +128,8 @@ class Lab:
             optimizer.config.update(learning_rate=config.learning_rate, momentum=config.momentum)
             if config.batch_size != self.config.batch_size:
                 cursor = BatchCursor(len(data.X_train), config.batch_size, config.seed)
+        if not config.training:
+            check_statistics(model)
         criterion = build_criterion(config)
         trace, recorded, optimizer, start = self._record(model, criterion, optimizer, data, config, cursor)
         self.config, self.data, self.criterion, self.cursor, self.start = config, data, criterion, cursor, start
@@ -226,6 +229,16 @@ class Lab:
         return fit(model, self.criterion, optimizer, data.X_train, targets(data, config, data.y_train),
                    epochs, config.batch_size, rng=seed, callback=callback, X_val=data.X_test,
                    y_val=targets(data, config, data.y_test))
+
+
+def check_statistics(model):
+    """Evaluate mode needs every BatchNormalization's moving statistics; say how to get them."""
+    for i, layer in enumerate(model):
+        if isinstance(layer, BatchNormalization) and layer.moving_mean is None:
+            raise ValueError(
+                f"layer {i} ({layer!r}) has no moving statistics yet: evaluate mode normalises with "
+                "the averages that training-mode iterations collect. Record one iteration in "
+                "training mode (New iteration), then switch to evaluate mode.")
 
 
 def _tagged(callback, name):

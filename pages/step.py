@@ -64,3 +64,7 @@ for row in panel_rows(stage_panels(trace, stage, layers_of(L.model))):
                 st.plotly_chart(panel.figure, key=f"step-{panel.key}", width="stretch")
             if panel.caption:
                 st.caption(panel.caption)
+
+if stage.kind == "backward":
+    st.page_link("pages/jacobians.py", icon=":material/grid_on:",
+                 label=f"Layer {stage.index}'s Jacobian, closed form and finite differences")

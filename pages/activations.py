@@ -1,0 +1,62 @@
+"""Activations: ReLU, LeakyReLU, ELU and SoftPlus and their derivatives from the engine; the model's pre-activations."""
+import streamlit as st
+
+from engine.jacobian import describe
+from engine.sequential import layers_of
+from lab.presets import PRESETS
+from ui.actions import act, error_for, lab, sync
+from viz.activations import (VANISH_RATIO, activation_curves, activation_formulas, activation_indices,
+                             preactivation_figure, vanishing_count, x_bounds, x_grid)
+
+L = lab()
+layers = layers_of(L.model)
+
+st.title("Activations")
+st.markdown("Each curve below is computed by the engine itself: f(x) by the layer's `forward` on a grid "
+            "of x, f′(x) by its `backward` with grad_output = 1. Where f′ is (nearly) zero, backward "
+            "passes (almost) nothing back to the layers below: the gradient **vanishes**.")
+
+slope_col, alpha_col, range_col = st.columns(3)
+slope = slope_col.slider("LeakyReLU slope", min_value=0.0, max_value=1.0, value=0.03, step=0.01,
+                         key="leaky_slope")
+alpha = alpha_col.slider("ELU α", min_value=0.0, max_value=3.0, value=1.0, step=0.1, key="elu_alpha")
+x_range = range_col.slider("x range", min_value=-20.0, max_value=20.0, value=(-5.0, 5.0), step=0.5,
+                           key="activation_range")
+bounds = x_bounds(x_range)
+if bounds != tuple(x_range):
+    st.caption(f"An empty range: showing [{bounds[0]:g}, {bounds[1]:g}].")
+
+st.plotly_chart(activation_curves(x_grid(bounds), slope=slope, alpha=alpha), key="activation_curves")
+st.caption(f"Shaded in each function's colour: where f′(x) < {VANISH_RATIO:g} · max f′ on this range.")
+
+formula_cols = st.columns(2)
+for k, (name, formula) in enumerate(activation_formulas(slope=slope, alpha=alpha).items()):
+    with formula_cols[k % 2]:
+        st.markdown(f"**{name}**")
+        st.latex(formula)
+
+
+# --- the current model's pre-activations ---
+
+st.subheader("Your network's pre-activations")
+indices = activation_indices(L.model)
+if not indices:
+    st.info("Your network has no activation layer (ReLU, LeakyReLU, ELU or SoftPlus), so nothing here "
+            "bends. The **circles** preset puts a ReLU between two Linear layers.", icon="💡")
+    st.button("Load the circles preset", key="load_circles",
+              on_click=act, args=("load_circles", L.apply, PRESETS["circles"].config))
+    error_for("load_circles")
+else:
+    if st.session_state.get("preactivation_layer") not in indices:
+        sync("preactivation_layer", indices[0])
+    index = st.selectbox("Activation layer", indices, format_func=lambda i: f"{i} · {describe(layers[i])}",
+                         key="preactivation_layer")
+    layer, values = layers[index], L.trace.forward_record(index).input
+    name = f"{index} · {describe(layer)}"
+    st.plotly_chart(preactivation_figure(layer, values, name, bounds), key="preactivation_histogram")
+    vanishing, finite, total = vanishing_count(layer, values)
+    share = f" ({vanishing / finite:.0%} of the finite ones)" if finite else ""
+    st.caption(f"The inputs layer {name} received in the recorded iteration ({len(values)} samples "
+               f"× {values[0].size} units), on the same x axis. **{vanishing} of {total}**{share} fall where "
+               f"its gradient vanishes (f′ < {VANISH_RATIO:g} · sup f′, shaded): for them backward sends "
+               f"(almost) nothing back. The shading uses the layer's own parameters, not the sliders.")

@@ -1,0 +1,193 @@
+"""Jacobians: one layer's dy_s/dx_s three ways, the VJP check, LogSoftMax's derivation, BatchNorm's coupling, a gradcheck."""
+import numpy as np
+import streamlit as st
+
+from engine import BatchNormalization, LogSoftMax, SoftMax
+from engine.jacobian import describe
+from engine.sequential import layers_of
+from ui.actions import lab, sync
+from viz import derivation
+from viz.jacobian_view import (as_recorded, batch_coupling_figure, block_norms_figure, gradcheck_table,
+                               jacobian_figure, layer_sample_jacobians, recorded_model, sample_vjp_check)
+
+CACHE = "_jacobians_page"   # session key: {"trace": the trace it belongs to, "views": {...}, "gradcheck": table}
+MAX_VIEWS = 12              # (layer, sample) views kept per session, oldest dropped first
+COUPLED_SAMPLES = 4         # samples shown in the BatchNormalization coupling figures
+GRADCHECK_SAMPLES, GRADCHECK_ENTRIES = 4, 256
+
+L = lab()
+trace = L.trace
+layers = layers_of(L.model)
+batch = len(trace.forward_record(0).input)
+mode = "training" if L.config.training else "evaluate"
+
+
+# --- per-session cache, valid for one recorded iteration ---
+
+def cache():
+    """This session's cache, emptied when the Lab recorded a new iteration (a new trace object)."""
+    store = st.session_state.get(CACHE)
+    if store is None or store["trace"] is not trace:
+        store = st.session_state[CACHE] = {"trace": trace, "views": {}, "gradcheck": None}
+    return store
+
+
+def cached(key, compute):
+    views = cache()["views"]
+    if key not in views:
+        if len(views) >= MAX_VIEWS:
+            views.pop(next(iter(views)))
+        with np.errstate(all="ignore"):  # a diverged iteration holds inf/NaN: the figures flag them
+            views[key] = compute()
+    return views[key]
+
+
+def label(i):
+    return f"{i} · {describe(layers[i])}"
+
+
+def jacobians_view(i, s):
+    """Figures and numbers of layer i's Jacobian for sample s (what the page draws, without the big arrays)."""
+    layer = as_recorded(L.model[i], trace, i)
+    record = trace.backward_record(i)
+    sj = layer_sample_jacobians(layer, trace.forward_record(i).input, s)
+    table, vjp_error = sample_vjp_check(sj, record.grad_output, record.grad_input)
+    name = label(i)
+    figures = {"backprop": jacobian_figure(sj.backprop, f"{name}: backprop, sample {s}"),
+               "numerical": jacobian_figure(sj.numerical, f"{name}: finite differences, sample {s}"),
+               "difference": jacobian_figure(sj.difference, f"{name}: backprop − finite differences")}
+    if sj.closed is not None:
+        figures["closed"] = jacobian_figure(sj.closed, f"{name}: closed form, sample {s}")
+    return {"figures": figures, "shape": sj.backprop.shape, "max_abs_error": sj.max_abs_error,
+            "closed_error": sj.closed_error, "note": sj.note, "coupled": sj.coupled,
+            "vjp": table, "vjp_error": vjp_error}
+
+
+def coupling_view(i):
+    layer = as_recorded(L.model[i], trace, i)
+    x = trace.forward_record(i).input
+    coupling = batch_coupling_figure(layer, x, COUPLED_SAMPLES) if L.config.training else None
+    return {"coupling": coupling, "norms": block_norms_figure(layer, x, COUPLED_SAMPLES)}
+
+
+def run_gradcheck():
+    with np.errstate(all="ignore"):
+        cache()["gradcheck"] = gradcheck_table(recorded_model(L.model, trace), trace.forward_record(0).input,
+                                               n_samples=GRADCHECK_SAMPLES, max_entries=GRADCHECK_ENTRIES)
+
+
+# --- pickers ---
+
+st.title("Jacobians")
+st.markdown("A layer maps its input batch x to its output y. For one sample s, its **Jacobian** holds "
+            "every partial derivative of an output of that sample with respect to an input of that sample; "
+            "backward never builds it, it only multiplies grad_output by it.")
+
+if st.session_state.get("jacobian_layer") not in range(len(layers)):
+    sync("jacobian_layer", len(layers) - 1)  # the network changed: the last layer again
+if st.session_state.get("jacobian_sample") not in range(batch):
+    sync("jacobian_sample", 0)
+left, right = st.columns([3, 1])
+index = left.selectbox("Layer", range(len(layers)), format_func=label, key="jacobian_layer")
+sample = right.number_input(f"Sample (0 … {batch - 1})", min_value=0, max_value=batch - 1, step=1,
+                            key="jacobian_sample")
+st.caption(f"From the recorded iteration: the layer's input, grad_output and grad_input of the batch of "
+           f"{batch}, its parameters before the update, in {mode} mode (its Dropout mask and BatchNorm "
+           f"statistics are those of that iteration).")
+
+view = cached(("jacobians", index, sample), lambda: jacobians_view(index, sample))
+n_out, n_in = view["shape"]
+st.latex(derivation.jacobian_definition(n_out, n_in, sample, batch))
+
+
+# --- three Jacobians, their difference ---
+
+st.subheader("Three ways to the same matrix")
+backprop_col, numerical_col, closed_col = st.columns(3)
+with backprop_col:
+    st.plotly_chart(view["figures"]["backprop"], key="jacobian_backprop")
+    st.caption("**From backward**: row j is `layer.backward(x, e)` with a one-hot grad_output e "
+               "(1 at sample s, output j): the layer's own code, one output at a time.")
+with numerical_col:
+    st.plotly_chart(view["figures"]["numerical"], key="jacobian_numerical")
+    st.caption("**Finite differences**: column i is (f(x + ε eᵢ) − f(x − ε eᵢ)) / 2ε with ε = 10⁻⁶, "
+               "nudging input i of sample s: only the forward is used.")
+with closed_col:
+    if "closed" in view["figures"]:
+        st.plotly_chart(view["figures"]["closed"], key="jacobian_closed")
+        st.caption(f"**Closed form**: {view['note'].removeprefix('closed form: ')}.")
+    else:
+        st.info(f"No closed form here: {view['note']}.", icon="ℹ️")
+
+if view["coupled"]:
+    st.caption("BatchNormalization in training couples the samples: these are the diagonal block ∂y_s/∂x_s "
+               "of the full-batch Jacobian; the blocks ∂y_s/∂x_t for t ≠ s are shown further down.")
+difference_col, metrics_col = st.columns([3, 1])
+difference_col.plotly_chart(view["figures"]["difference"], key="jacobian_difference")
+metrics_col.metric("largest |backprop − finite differences|", f"{view['max_abs_error']:.2e}",
+                   help="central differences are exact up to about ε² plus rounding: ~1e-8 or less")
+if view["closed_error"] is not None:
+    metrics_col.metric("largest |closed form − backprop|", f"{view['closed_error']:.2e}")
+
+
+# --- the VJP check ---
+
+st.subheader("What backward computes: grad_output · J")
+st.latex(derivation.vjp_formula(view["coupled"]))
+table_col, vjp_col = st.columns([3, 1])
+table_col.dataframe(view["vjp"], hide_index=True, height=260)
+vjp_col.metric("largest |grad_output · J − recorded grad_input|", f"{view['vjp_error']:.2e}")
+if view["coupled"]:
+    vjp_col.caption("BatchNormalization in training couples the batch: the check sums over every output "
+                    "sample t, with ∂y_t/∂x_s from finite differences.")
+
+
+# --- layer-specific: LogSoftMax / SoftMax derivation, BatchNorm coupling ---
+
+layer = layers[index]
+if isinstance(layer, (LogSoftMax, SoftMax)):
+    kind = "LogSoftMax" if isinstance(layer, LogSoftMax) else "SoftMax"
+    st.subheader(f"The {kind} backward, step by step (sample {sample})")
+    st.caption("As in the handout, with this sample's numbers (indices 1-based, as there).")
+    steps = (derivation.log_softmax_derivation if kind == "LogSoftMax" else derivation.softmax_derivation)(
+        trace.forward_record(index).input[sample], trace.backward_record(index).grad_output[sample])
+    for step in steps:
+        st.latex(step)
+
+if isinstance(layer, BatchNormalization):
+    st.subheader("BatchNormalization: coupling across the batch")
+    figures = cached(("coupling", index), lambda: coupling_view(index))
+    if figures["coupling"] is not None:
+        st.markdown("In training mode every output y_s depends on **every** input x_t of the batch through "
+                    "the batch mean and variance, so the full-batch Jacobian has off-diagonal blocks:")
+        st.latex(derivation.batchnorm_coupling_formula(batch, layer.EPS))
+        coupling_col, norms_col = st.columns([3, 2])
+        coupling_col.plotly_chart(figures["coupling"], key="jacobian_coupling")
+        norms_col.plotly_chart(figures["norms"], key="jacobian_block_norms")
+    else:
+        st.info("In evaluate mode BatchNormalization uses its moving statistics: each sample is normalised "
+                "on its own, there is no coupling, and every block off the diagonal is zero.", icon="ℹ️")
+        st.plotly_chart(figures["norms"], key="jacobian_block_norms")
+
+
+# --- a gradient check of the whole network ---
+
+st.subheader("Gradient check of the whole network")
+st.caption(f"For each tensor (the network's input and every parameter): backprop's Jacobian of the network's "
+           f"output against central differences, on the first {min(GRADCHECK_SAMPLES, batch)} samples of the "
+           f"recorded batch (as a batch of their own), at most {GRADCHECK_ENTRIES} entries per tensor, "
+           f"spread evenly. It passes when |error| ≤ 1e-5 + 1e-3 · |finite difference|.")
+st.button("Run the gradient check", key="gradcheck_run", on_click=run_gradcheck)
+table = cache()["gradcheck"]
+if table is None:
+    st.caption("Not run yet for this iteration.")
+else:
+    passed = int(table["pass"].sum())
+    if passed == len(table):
+        st.success(f"All {len(table)} tensors pass.", icon="✅")
+    else:
+        st.error(f"{len(table) - passed} of {len(table)} tensors fail.", icon="❌")
+    st.dataframe(table, hide_index=True,
+                 column_config={"pass": st.column_config.CheckboxColumn("pass"),
+                                "max abs error": st.column_config.NumberColumn(format="%.2e"),
+                                "max rel error": st.column_config.NumberColumn(format="%.2e")})
