@@ -2,6 +2,7 @@
 import streamlit as st
 
 from lab.session import Lab, load_dataset
+from ui.actions import return_to_requested
 
 st.set_page_config(page_title="backprop-lens", page_icon="🔬", layout="wide")
 
@@ -16,14 +17,16 @@ if "lab" not in st.session_state:
     st.session_state.lab = Lab(loader=cached_dataset)  # this learner's model, optimizer and trace
 
 lab = st.session_state.lab
-navigation = st.navigation([
+PAGES = [
     st.Page("pages/step.py", title="Step through", icon=":material/footprint:", default=True),
     st.Page("pages/build.py", title="Build", icon=":material/construction:"),
     st.Page("pages/jacobians.py", title="Jacobians", icon=":material/grid_on:"),
     st.Page("pages/activations.py", title="Activations", icon=":material/show_chart:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/about.py", title="About", icon=":material/info:"),
-])
+]
+navigation = st.navigation(PAGES)
+return_to_requested(PAGES)
 with st.sidebar:
     st.caption("Your network")
     st.code(repr(lab.model), language=None)

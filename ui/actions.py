@@ -1,11 +1,20 @@
 """Run a Lab action from a widget callback; a ValueError becomes a message beside that widget."""
 import streamlit as st
 
-ERRORS = "_errors"  # session key: widget key -> the message to show beside it
+ERRORS = "_errors"
+REQUESTED = "_requested_url"  # the page a learner opened directly, before app.py had run  # session key: widget key -> the message to show beside it
 
 
 def lab():
-    """This learner's Lab (created once per session by app.py)."""
+    """This learner's Lab (created once per session by app.py).
+
+    A page opened by its own URL on a freshly started server runs before app.py has
+    ever run (Streamlit's pages/ folder convention); then go through app.py, which
+    creates the Lab and the navigation, and comes back to the page asked for.
+    """
+    if "lab" not in st.session_state:
+        st.session_state[REQUESTED] = st.context.url
+        st.switch_page("app.py")
     return st.session_state["lab"]
 
 
@@ -34,3 +43,12 @@ def sync(key, value):
 
 def widget_value(key):
     return st.session_state[key]
+
+
+def return_to_requested(pages):
+    """After app.py built the navigation: switch to the page whose URL was opened before it ran."""
+    url = st.session_state.pop(REQUESTED, None)
+    path = url.rstrip("/").rsplit("/", 1)[-1] if url else ""
+    for page in pages:
+        if path and page.url_path == path:
+            st.switch_page(page)
