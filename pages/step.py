@@ -65,6 +65,8 @@ for row in panel_rows(stage_panels(trace, stage, layers_of(L.model))):
             if panel.caption:
                 st.caption(panel.caption)
 
-if stage.kind == "backward":
-    st.page_link("pages/jacobians.py", icon=":material/grid_on:",
-                 label=f"Layer {stage.index}'s Jacobian, closed form and finite differences")
+if stage.kind == "backward" and st.button(
+        f"See layer {stage.index}'s Jacobian: from this backward, in closed form, by finite differences",
+        key="step_to_jacobian", icon=":material/grid_on:"):
+    st.session_state["jacobian_layer"] = stage.index
+    st.switch_page("pages/jacobians.py")

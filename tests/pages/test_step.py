@@ -133,3 +133,12 @@ def test_a_nonfinite_iteration_is_flagged_where_it_starts():
                for w in at.warning)
     at.select_slider(key="step_jump").set_value("loss").run()
     assert any("The first NaN/inf of this iteration appears at this stage" in m.value for m in at.caption)
+
+
+def test_a_backward_stage_opens_that_layers_jacobian():
+    at = open_page(None)
+    at.select_slider(key="step_jump").set_value("backward 0").run()
+    at.button(key="step_to_jacobian").click().run()
+    assert not at.exception
+    assert at.selectbox(key="jacobian_layer").value == 0
+    assert at.title[0].value == "Jacobians"
