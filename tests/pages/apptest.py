@@ -1,19 +1,34 @@
 """Open a page of the app in AppTest, the way a learner reaches it through the navigation."""
+import base64
 import json
 from pathlib import Path
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
-def open_page(page, timeout=60):
-    """AppTest of app.py switched to pages/<page>.py, run, with no exception."""
+def open_page(page, preset=None, timeout=120):
+    """AppTest of app.py switched to pages/<page>.py (None: the default page), optionally with a
+    preset applied to the learner's Lab, run, with no exception."""
     at = AppTest.from_file(APP, default_timeout=timeout).run()
     if page is not None:
         at.switch_page(f"pages/{page}.py").run()
+    if preset is not None:
+        from lab.presets import PRESETS
+        at.session_state.lab.apply(PRESETS[preset].config)
+        at.run()
     assert not at.exception, at.exception
     return at
+
+
+def plotly_array(value):
+    """A Plotly JSON array (a list, or {"dtype", "bdata", "shape"} as Plotly 6+ writes NumPy arrays) as NumPy."""
+    if isinstance(value, dict):
+        a = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        return a.reshape([int(n) for n in str(value["shape"]).split(",")]) if value.get("shape") else a
+    return np.asarray(value)
 
 
 def figures(at):

@@ -1,20 +1,12 @@
 """Activations page: curves from the engine equal the closed forms, sliders, formulas, the pre-activation histogram."""
-import base64
 
 import numpy as np
 import pytest
 
 from engine import ELU, ReLU
 from lab.presets import PRESETS
-from tests.pages.apptest import errors, figures, open_page
+from tests.pages.apptest import errors, figures, open_page, plotly_array as array
 
-
-def array(value):
-    """A Plotly JSON array (a list, or {"dtype", "bdata", "shape"} as Plotly 6+ writes NumPy arrays) as NumPy."""
-    if isinstance(value, dict):
-        a = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        return a.reshape([int(n) for n in str(value["shape"]).split(",")]) if "shape" in value else a
-    return np.array(value, dtype=np.float64)
 
 
 def curves(at):
@@ -32,17 +24,9 @@ def sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
 
-def open_with(preset=None):
-    at = open_page("activations")
-    if preset is not None:
-        at.session_state.lab.apply(PRESETS[preset].config)
-        at.run()
-        assert not at.exception
-    return at
-
 
 def test_default_page_draws_the_four_activations_and_their_derivatives():
-    at = open_with()
+    at = open_page("activations")
     assert not errors(at)
     fig = figures(at)[0]
     assert [t["type"] for t in fig["data"]] == ["scatter"] * 8
@@ -63,7 +47,7 @@ def test_default_page_draws_the_four_activations_and_their_derivatives():
 
 
 def test_sliders_change_the_curves_and_the_formulas():
-    at = open_with()
+    at = open_page("activations")
     at.slider(key="leaky_slope").set_value(0.2).run()
     at.slider(key="elu_alpha").set_value(2.0).run()
     assert not at.exception
@@ -82,7 +66,7 @@ def test_sliders_change_the_curves_and_the_formulas():
 
 
 def test_x_range_slider():
-    at = open_with()
+    at = open_page("activations")
     at.slider(key="activation_range").set_value((-2.0, 3.0)).run()
     x = curves(at)["ReLU"][0]
     assert x[0] == -2.0 and x[-1] == 3.0
@@ -94,7 +78,7 @@ def test_x_range_slider():
 
 
 def test_no_activation_layer_suggests_circles_and_loads_it():
-    at = open_with()
+    at = open_page("activations")
     assert any("no activation layer" in info.value for info in at.info)
     assert not [f for f in figures(at) if f["data"][0]["type"] == "bar"]
     at.button(key="load_circles").click().run()
@@ -133,7 +117,7 @@ def check_histogram(at, index, label):
 @pytest.mark.parametrize("preset, labels", [("dying_relu", {1: "ReLU", 3: "ReLU"}),
                                             ("high_lr", {1: "ELU(alpha=1)"})])
 def test_preactivation_layer_picker(preset, labels):
-    at = open_with(preset)
+    at = open_page("activations", preset)
     picker = at.selectbox(key="preactivation_layer")
     assert picker.options == [f"{i} · {label}" for i, label in labels.items()] and picker.value == min(labels)
     for index, label in labels.items():
@@ -149,7 +133,7 @@ def test_preactivation_layer_picker(preset, labels):
 
 
 def test_picker_stays_valid_when_the_activations_move():
-    at = open_with("dying_relu")
+    at = open_page("activations", "dying_relu")
     at.selectbox(key="preactivation_layer").set_value(3).run()
     at.session_state.lab.apply(PRESETS["circles"].config)  # its only ReLU is layer 1
     at.run()

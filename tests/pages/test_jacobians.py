@@ -1,5 +1,4 @@
 """Jacobians page: the layer and sample pickers, three Jacobians, the VJP check, derivations, coupling, gradcheck."""
-import base64
 from dataclasses import replace
 
 import numpy as np
@@ -7,18 +6,11 @@ import pytest
 
 from engine.sequential import layers_of
 from lab.presets import PRESETS
-from tests.pages.apptest import errors, figures, open_page
+from tests.pages.apptest import errors, figures, open_page, plotly_array as array
 from viz.derivation import num
 
 CACHE = "_jacobians_page"
 
-
-def array(value):
-    """A Plotly JSON array (a list, or {"dtype", "bdata", "shape"} as Plotly 6+ writes NumPy arrays) as NumPy."""
-    if isinstance(value, dict):
-        a = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        return a.reshape([int(n) for n in str(value["shape"]).split(",")]) if "shape" in value else a
-    return np.array(value, dtype=np.float64)
 
 
 def titled(at, text):
@@ -34,14 +26,6 @@ def metrics(at):
 def latex(at):
     return "\n".join(element.value for element in at.latex)
 
-
-def open_with(preset=None):
-    at = open_page("jacobians")
-    if preset is not None:
-        at.session_state.lab.apply(PRESETS[preset].config)
-        at.run()
-        assert not at.exception
-    return at
 
 
 def check_layer(at, index, sample):
@@ -67,7 +51,7 @@ def check_layer(at, index, sample):
 
 
 def test_default_page_shows_logsoftmax_three_ways_with_its_derivation():
-    at = open_with()
+    at = open_page("jacobians")
     assert not errors(at)
     picker = at.selectbox(key="jacobian_layer")
     assert picker.options == ["0 · Linear(2 -> 2)", "1 · LogSoftMax"] and picker.value == 1
@@ -87,7 +71,7 @@ def test_default_page_shows_logsoftmax_three_ways_with_its_derivation():
 
 
 def test_sample_picker_changes_the_numbers():
-    at = open_with()
+    at = open_page("jacobians")
     lab = at.session_state.lab
     at.number_input(key="jacobian_sample").set_value(5).run()
     assert not at.exception
@@ -106,7 +90,7 @@ def test_sample_picker_changes_the_numbers():
 
 
 def test_every_layer_of_a_deeper_preset_and_batchnorm_coupling():
-    at = open_with("dropout_batchnorm")
+    at = open_page("jacobians", "dropout_batchnorm")
     lab = at.session_state.lab
     layers = layers_of(lab.model)
     picker = at.selectbox(key="jacobian_layer")
@@ -129,7 +113,7 @@ def test_every_layer_of_a_deeper_preset_and_batchnorm_coupling():
 
 
 def test_batchnorm_in_evaluate_mode_has_no_coupling():
-    at = open_with("dropout_batchnorm")
+    at = open_page("jacobians", "dropout_batchnorm")
     lab = at.session_state.lab
     lab.new_iteration()  # its starting weights now carry moving statistics (a fresh BatchNorm has none)
     lab.apply(replace(lab.config, training=False))
@@ -144,7 +128,7 @@ def test_batchnorm_in_evaluate_mode_has_no_coupling():
 
 
 def test_softmax_layer_shows_its_derivation():
-    at = open_with("saturated_softmax")
+    at = open_page("jacobians", "saturated_softmax")
     assert at.selectbox(key="jacobian_layer").value == 1
     check_layer(at, 1, 0)
     text = latex(at)
@@ -153,7 +137,7 @@ def test_softmax_layer_shows_its_derivation():
 
 
 def test_pickers_stay_valid_when_the_network_shrinks():
-    at = open_with("dropout_batchnorm")
+    at = open_page("jacobians", "dropout_batchnorm")
     at.selectbox(key="jacobian_layer").set_value(4).run()
     at.number_input(key="jacobian_sample").set_value(15).run()
     at.session_state.lab.apply(PRESETS["handout"].config)  # 2 layers, batch 8
@@ -164,7 +148,7 @@ def test_pickers_stay_valid_when_the_network_shrinks():
 
 
 def test_views_are_cached_per_trace():
-    at = open_with()
+    at = open_page("jacobians")
     views = at.session_state[CACHE]["views"]
     view = views[("jacobians", 1, 0)]
     at.run()
@@ -177,7 +161,7 @@ def test_views_are_cached_per_trace():
 @pytest.mark.parametrize("preset, tensors", [("handout", ["input", "0.W", "0.b"]),
                                              ("dropout_batchnorm", ["input", "0.W", "0.b", "4.W", "4.b"])])
 def test_gradcheck_button_checks_every_tensor(preset, tensors):
-    at = open_with(preset)
+    at = open_page("jacobians", preset)
     assert any(c.value == "Not run yet for this iteration." for c in at.caption)
     at.button(key="gradcheck_run").click().run()
     assert not at.exception
@@ -194,7 +178,7 @@ def test_gradcheck_button_checks_every_tensor(preset, tensors):
 
 
 def test_a_diverged_iteration_still_draws():
-    at = open_with("high_lr")
+    at = open_page("jacobians", "high_lr")
     lab = at.session_state.lab
     for _ in range(30):  # lr 0.5, momentum 0.9: the loss reaches inf within a few iterations
         if lab.trace.first_nonfinite is not None:

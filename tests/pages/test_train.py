@@ -1,26 +1,20 @@
 """pages/train.py through AppTest: settings, training with the live curve, results, predictions, comparison."""
-import base64
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
-from streamlit.testing.v1 import AppTest
 
 from engine.sequential import variables_of
 from lab.presets import PRESETS, stack
 from lab.session import Lab
+from tests.pages.apptest import open_page as open_app_page, plotly_array as values
 
-APP = Path(__file__).resolve().parents[2] / "app.py"
 TYPES = {"number_input": ("train_epochs", "train_batch_size", "train_learning_rate", "train_momentum"),
          "button": ("train_start", "train_compare")}
 
 
 def open_page(page="train"):
-    at = AppTest.from_file(str(APP), default_timeout=120).run()
-    at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception
-    return at
+    return open_app_page(page)
 
 
 def with_config(at, config):
@@ -43,14 +37,6 @@ def charts(at):
     """Widget key -> the figure's JSON spec of every plotly_chart on the page."""
     return {chart.proto.id.split("-", 2)[-1]: json.loads(chart.proto.spec) for chart in at.get("plotly_chart")}
 
-
-def values(data):
-    """A trace's array from the figure JSON: a list, or Plotly's typed array {"dtype", "bdata", "shape"}."""
-    if isinstance(data, dict):
-        array = np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"])
-        shape = data.get("shape")
-        return array.reshape([int(n) for n in str(shape).split(",")]) if shape else array
-    return np.asarray(data)
 
 
 def axis_title(spec, axis="xaxis"):
