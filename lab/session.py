@@ -4,6 +4,7 @@ Every action works on copies and commits only when it succeeded, so a ValueError
 the learner's last working model, trace and data exactly as they were.
 """
 import copy
+import io
 from dataclasses import replace
 
 import numpy as np
@@ -68,8 +69,8 @@ class Lab:
 
     def dataset_for(self, config):
         if config.dataset in self.uploads:
-            return load_csv(self.uploads[config.dataset], test_size=config.test_size, seed=config.seed,
-                            max_rows=MAX_UPLOAD_ROWS)
+            return load_csv(named_bytes(config.dataset.removeprefix(UPLOAD_PREFIX), self.uploads[config.dataset]),
+                            test_size=config.test_size, seed=config.seed, max_rows=MAX_UPLOAD_ROWS)
         if config.dataset.startswith(UPLOAD_PREFIX):
             raise ValueError(f"dataset {config.dataset!r} was an upload: upload that CSV first")
         if config.dataset not in DATASETS:
@@ -85,11 +86,11 @@ class Lab:
         if len(content) > MAX_UPLOAD_BYTES:
             raise ValueError(f"{filename}: {len(content) / 2**20:.1f} MB is over the "
                              f"{MAX_UPLOAD_BYTES // 2**20} MB limit")
-        if not str(filename).lower().endswith((".csv", ".csv.gz")):
+        if not str(filename).lower().endswith(".csv"):
             raise ValueError(f"{filename}: expected a .csv file (a `label` column plus pixel columns)")
         name = UPLOAD_PREFIX + str(filename)
-        data = load_csv(bytes(content), test_size=self.config.test_size, seed=self.config.seed,
-                        max_rows=MAX_UPLOAD_ROWS)
+        data = load_csv(named_bytes(filename, content), test_size=self.config.test_size,
+                        seed=self.config.seed, max_rows=MAX_UPLOAD_ROWS)
         self.switch_dataset(name, data)
         self.uploads[name] = bytes(content)
 
@@ -229,6 +230,13 @@ class Lab:
         return fit(model, self.criterion, optimizer, data.X_train, targets(data, config, data.y_train),
                    epochs, config.batch_size, rng=seed, callback=callback, X_val=data.X_test,
                    y_val=targets(data, config, data.y_test))
+
+
+def named_bytes(filename, content):
+    """The upload as a file-like object that carries its name (the Dataset is named after it)."""
+    source = io.BytesIO(bytes(content))
+    source.name = str(filename)
+    return source
 
 
 def check_statistics(model):

@@ -187,4 +187,5 @@ def test_an_uploaded_csv_can_be_resplit_with_a_new_seed():
     first = lab.data.X_train.copy()
     lab.apply(replace(lab.config, seed=4))
     assert lab.config.dataset == "upload: small.csv" and not np.array_equal(lab.data.X_train, first)
+    assert lab.data.name == "small" and "from small" in lab.data.description
     assert lab.config.layers[0]["n_out"] == 3
