@@ -19,7 +19,8 @@ def advice(config, n_features, n_classes, task="classification"):
     tips = []
     if task == "regression" and config.criterion != "MSECriterion":
         tips.append(Advice("Use MSECriterion for this regression data.",
-                           f"{config.criterion} needs class labels; this dataset's targets are real numbers."))
+                           f"{config.criterion} needs class labels; this dataset's targets are real "
+                           "numbers."))
     if config.criterion == "NLLCriterion" and last != "LogSoftMax":
         tips.append(Advice("End the stack with LogSoftMax.",
                            "NLLCriterion takes log-probabilities: loss = -mean(x[i, y_i]). Without "

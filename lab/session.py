@@ -69,8 +69,8 @@ class Lab:
 
     def dataset_for(self, config):
         if config.dataset in self.uploads:
-            return load_csv(named_bytes(config.dataset.removeprefix(UPLOAD_PREFIX), self.uploads[config.dataset]),
-                            test_size=config.test_size, seed=config.seed, max_rows=MAX_UPLOAD_ROWS)
+            upload = named_bytes(config.dataset.removeprefix(UPLOAD_PREFIX), self.uploads[config.dataset])
+            return load_csv(upload, test_size=config.test_size, seed=config.seed, max_rows=MAX_UPLOAD_ROWS)
         if config.dataset.startswith(UPLOAD_PREFIX):
             raise ValueError(f"dataset {config.dataset!r} was an upload: upload that CSV first")
         if config.dataset not in DATASETS:
@@ -133,7 +133,8 @@ class Lab:
             check_statistics(model)
         criterion = build_criterion(config)
         trace, recorded, optimizer, start = self._record(model, criterion, optimizer, data, config, cursor)
-        self.config, self.data, self.criterion, self.cursor, self.start = config, data, criterion, cursor, start
+        self.config, self.data, self.criterion = config, data, criterion
+        self.cursor, self.start = cursor, start
         self.trace, self.model, self.optimizer, self.stage, self.notice = trace, recorded, optimizer, 0, None
         if fresh:
             self.history, self.comparison, self.trained_epochs = None, {}, 0
@@ -158,8 +159,8 @@ class Lab:
         cursor = copy.deepcopy(self.cursor)
         trace, model, optimizer, start = self._record(self.model, self.criterion, self.optimizer,
                                                       self.data, self.config, cursor)
-        self.trace, self.model, self.optimizer, self.cursor, self.start = trace, model, optimizer, cursor, start
-        self.stage = 0
+        self.trace, self.model, self.optimizer = trace, model, optimizer
+        self.cursor, self.start, self.stage = cursor, start, 0
 
     def import_files(self, config_content, weights_content):
         """Load an exported configuration (JSON) and its weights (.npz); ValueError leaves all as it was."""

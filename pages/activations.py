@@ -1,4 +1,4 @@
-"""Activations: ReLU, LeakyReLU, ELU and SoftPlus and their derivatives from the engine; the model's pre-activations."""
+"""Activations: ReLU, LeakyReLU, ELU, SoftPlus and their derivatives from the engine; the pre-activations."""
 import streamlit as st
 
 from engine.jacobian import describe

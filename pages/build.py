@@ -57,7 +57,8 @@ def on_import():
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Preset")
-    st.selectbox("Preset", list(PRESETS), key="preset", format_func=lambda name: PRESETS[name].title, on_change=on_preset)
+    st.selectbox("Preset", list(PRESETS), key="preset", format_func=lambda name: PRESETS[name].title,
+                 on_change=on_preset)
     error_for("preset")
     st.info(PRESETS[st.session_state.preset].teaches, icon="💡")
 

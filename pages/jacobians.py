@@ -1,4 +1,4 @@
-"""Jacobians: one layer's dy_s/dx_s three ways, the VJP check, LogSoftMax's derivation, BatchNorm's coupling, a gradcheck."""
+"""Jacobians: dy_s/dx_s three ways, the VJP check, LogSoftMax's derivation, BatchNorm's coupling, gradcheck."""
 import numpy as np
 import streamlit as st
 
