@@ -60,7 +60,11 @@ with left:
     st.selectbox("Preset", list(PRESETS), key="preset", format_func=lambda name: PRESETS[name].title,
                  on_change=on_preset)
     error_for("preset")
-    st.info(PRESETS[st.session_state.preset].teaches, icon="💡")
+    preset = PRESETS[st.session_state.preset]
+    st.info(preset.teaches, icon="💡")
+    if L.config != preset.config:
+        st.caption("Your network has changed since this preset was loaded.")
+        st.button(f"Load “{preset.title}” again", key="preset_reload", on_click=on_preset)
 
 with right:
     st.subheader("Data")

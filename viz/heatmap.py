@@ -91,9 +91,13 @@ def heatmap(array, title, y_label="sample", x_label="feature", max_cells=MAX_CEL
     return fig
 
 
+NICE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000)
+
+
 def tick_step(n_shown, block, max_ticks=10):
-    """Whole-number tick spacing: at most about max_ticks ticks, on block boundaries."""
-    return block * max(1, -(-n_shown // max_ticks))
+    """Whole-number tick spacing (1, 2, 5, 10, 20, ... blocks): at most max_ticks ticks, on block boundaries."""
+    wanted = -(-n_shown // max_ticks)
+    return block * next((step for step in NICE_STEPS if step >= wanted), wanted)
 
 
 def shape_text(shape):

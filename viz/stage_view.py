@@ -77,6 +77,12 @@ def stage_summary(trace, stage):
         record = trace.forward[stage.index]
         text = (f"`{record.name}` maps {tuple(record.input.shape)} → {tuple(record.output.shape)}; "
                 f"output in {value_range(record.output)}, {magnitude(record.output)}")
+        if record.name == "ReLU" and record.output.ndim == 2:
+            zeros = record.output == 0
+            dead = int(np.count_nonzero(zeros.all(axis=0)))
+            text += (f"; {np.count_nonzero(zeros)} of {record.output.size} outputs are 0, "
+                     f"{dead} of {record.output.shape[1]} units are 0 for every sample of the batch"
+                     + (" (no gradient reaches their weights)" if dead else ""))
         if record.name.startswith("Dropout"):
             dropped = int(np.count_nonzero((record.output == 0) & (record.input != 0)))
             text += f"; {dropped} of {record.input.size} units zeroed"

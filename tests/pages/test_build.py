@@ -172,3 +172,13 @@ def test_import_of_mismatched_weights_is_refused():
     at.button(key="import").click().run()
     assert any("weights do not match the configuration" in e for e in errors(at))
     assert at.session_state.lab.config.dataset == "blobs" and len(at.session_state.lab.config.layers) == 2
+
+
+def test_a_changed_preset_can_be_loaded_again():
+    at = open_build()
+    assert "preset_reload" not in [b.key for b in at.button]
+    at.number_input(key="layer_0_n_out").set_value(5).run()
+    assert any("has changed since this preset was loaded" in c.value for c in at.caption)
+    at.button(key="preset_reload").click().run()
+    assert at.session_state.lab.config == PRESETS["handout"].config
+    assert "preset_reload" not in [b.key for b in at.button]

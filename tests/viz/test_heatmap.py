@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from viz.heatmap import MAX_CELLS, as_matrix, downsample, heatmap
+from viz.heatmap import MAX_CELLS, as_matrix, downsample, heatmap, tick_step
 
 
 def test_small_matrix_is_drawn_exactly():
@@ -61,3 +61,8 @@ def test_downsample_picks_the_extreme_and_keeps_nonfinite():
 def test_small_matrices_print_their_values_in_the_cells():
     assert heatmap(np.ones((8, 2)), "x").data[0].texttemplate == "%{z:.3g}"
     assert heatmap(np.ones((8, 100)), "x").data[0].texttemplate is None
+
+
+def test_ticks_fall_on_round_numbers_and_block_boundaries():
+    assert tick_step(2, 1) == 1 and tick_step(128, 1) == 20 and tick_step(112, 7) == 7 * 20
+    assert heatmap(np.zeros((32, 128)), "x").layout.xaxis.dtick == 20

@@ -269,3 +269,15 @@ def test_unknown_stage_kind_raises():
     trace, layers = handout()
     with pytest.raises(ValueError, match="unknown stage kind 'jump'"):
         stage_panels(trace, Stage("jump", 0), layers)
+
+
+def test_relu_summary_counts_zero_outputs_and_units_dead_for_the_batch():
+    model = Sequential(Linear(2, 3, rng=np.random.default_rng(0)), ReLU(), Linear(3, 2), LogSoftMax())
+    model[0].W[:, 1] = 0.0
+    model[0].b[1] = -1.0  # unit 1 is negative for every sample: a dead ReLU
+    x = np.random.default_rng(1).normal(size=(6, 2))
+    trace = trace_iteration(model, NLLCriterion(), SGD(0.01, 0.9), x, np.array([0, 1, 0, 1, 0, 1]))
+    text = stage_summary(trace, Stage("forward", 1))
+    zeros = int(np.count_nonzero(trace.forward[1].output == 0))
+    assert f"{zeros} of 18 outputs are 0, 1 of 3 units are 0 for every sample of the batch" in text
+    assert "no gradient reaches their weights" in text
