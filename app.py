@@ -29,7 +29,7 @@ navigation = st.navigation(PAGES)
 return_to_requested(PAGES)
 with st.sidebar:
     st.caption("Your network")
-    st.code(repr(lab.model), language=None)
+    st.code(repr(lab.model), language=None, wrap_lines=True)
     st.caption(f"{lab.config.criterion} · SGD lr {lab.config.learning_rate:g}, "
                f"momentum {lab.config.momentum:g} · {lab.config.dataset}, batch {lab.config.batch_size}")
 navigation.run()

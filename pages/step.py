@@ -29,9 +29,10 @@ def on_mode():
 labels = [short_label(stage) for stage in trace.stages]
 prev_col, next_col, reset_col, new_col, mode_col = st.columns([1, 1, 1, 2, 2], vertical_alignment="center")
 prev_col.button("◀ Prev", key="step_prev", on_click=L.step, args=(-1,), disabled=L.stage == 0,
-                width="stretch")
+                width="stretch", shortcut="Left", help="the previous stage (← key)")
 next_col.button("Next ▶", key="step_next", on_click=L.step, args=(1,), type="primary",
-                disabled=L.stage == len(labels) - 1, width="stretch")
+                disabled=L.stage == len(labels) - 1, width="stretch", shortcut="Right",
+                help="the next stage (→ key)")
 reset_col.button("⟲ Reset", key="step_reset", on_click=L.jump, args=(0,), width="stretch",
                  help="back to the first stage of this iteration")
 new_col.button("New iteration (next batch)", key="step_new_iteration", width="stretch",

@@ -161,12 +161,13 @@ def predictions_vs_targets(predictions, target, criterion="", height=None):
     for col, part in enumerate(panels, start=1):
         for trace in part.data:
             fig.add_trace(trace, row=1, col=col)
-        fig.update_xaxes(title_text=x_label, row=1, col=col)
-        fig.update_yaxes(title_text="sample", autorange="reversed", row=1, col=col)
+        fig.update_xaxes(title_text=x_label, dtick=part.layout.xaxis.dtick, row=1, col=col)
+        fig.update_yaxes(title_text="sample", autorange="reversed", dtick=part.layout.yaxis.dtick,
+                         row=1, col=col)
     fig.update_traces(colorbar={"thickness": 12, "len": 0.9}, selector={"type": "heatmap"})
     fig.data[0].colorbar.x = 0.43
     fig.update_annotations(font_size=13)
-    fig.update_layout(showlegend=False, height=height or row_height([predictions]),
+    fig.update_layout(showlegend=False, height=height or max(260, row_height([predictions])),
                       margin={"l": 50, "r": 10, "t": 80, "b": 50})
     return fig
 
