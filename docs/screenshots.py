@@ -47,6 +47,8 @@ def main():
             for _ in range(4):  # forward 0, forward 1, loss, backward 1 -> backward 0
                 page.get_by_role("button", name="Next ▶").click()
                 wait_until_idle(page)
+            page.mouse.move(700, 1050)  # no tooltip over the picture
+            time.sleep(1)
             page.screenshot(path=str(ROOT / "docs" / "step.png"))
             page.get_by_role("link", name="Build").click()
             wait_until_idle(page)
