@@ -1,0 +1,104 @@
+"""Fuzz the Build page's functions: random stacks, arguments and settings never raise past the page.
+
+The page runs every edit through ui.actions.act, which turns a ValueError into a message
+beside the widget; anything else would reach the learner as a traceback. So: whatever a
+learner builds, each step (edit, apply, step, new iteration, one training epoch) either
+works or raises ValueError, and a ValueError leaves the Lab exactly as it was.
+"""
+from dataclasses import replace
+
+import numpy as np
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from lab import network
+from lab.layers import KINDS
+from lab.network import NetworkConfig
+from lab.session import Lab
+
+SMALL_DATA = ["blobs", "circles", "xor", "spiral", "regression"]
+
+
+def value(arg):
+    """Any value a number input could send: inside and outside the range, NaN, the wrong type."""
+    inside = st.integers(int(arg.low), min(int(arg.high), 12)) if arg.integer else \
+        st.floats(arg.low, arg.high, allow_nan=False)
+    outside = st.one_of(st.integers(-5, -1), st.floats(allow_nan=True, allow_infinity=True),
+                        st.sampled_from([None, "3", True]))
+    return rarely(inside, outside)
+
+
+@st.composite
+def layer(draw):
+    kind = KINDS[draw(st.sampled_from(list(KINDS)))]
+    return {"kind": kind.name, **{arg.name: draw(value(arg)) for arg in kind.args}}
+
+
+@st.composite
+def config(draw):
+    return NetworkConfig(
+        dataset=draw(rarely(st.sampled_from(SMALL_DATA), st.just("nope"))),
+        seed=draw(st.integers(0, 3)),
+        batch_size=draw(rarely(st.integers(1, 64), st.sampled_from([5000, 0]))),
+        layers=tuple(draw(rarely(st.lists(layer(), min_size=1, max_size=5), st.just([])))),
+        criterion=draw(st.sampled_from(network.CRITERIA)),
+        learning_rate=draw(rarely(st.floats(1e-4, 100.0), st.just(-1.0))),
+        momentum=draw(rarely(st.floats(0.0, 0.99), st.just(1.0))),
+        training=draw(st.booleans()))
+
+
+def rarely(usual, odd):
+    """usual nine times in ten, odd otherwise."""
+    return st.sampled_from([True] * 9 + [False]).flatmap(lambda common: usual if common else odd)
+
+
+def state(lab):
+    return (lab.config, lab.trace, lab.stage, [np.array(v) for _, v, _ in lab.model.named_parameters()])
+
+
+def assert_same(lab, before):
+    config, trace, stage, params = before
+    assert lab.config == config and lab.trace is trace and lab.stage == stage
+    assert all(np.array_equal(a, b, equal_nan=True)
+               for a, b in zip((v for _, v, _ in lab.model.named_parameters()), params))
+
+
+def attempt(lab, action, *args):
+    """Run a Lab action as the page does: it works, or a ValueError leaves everything as it was."""
+    before = state(lab)
+    try:
+        action(*args)
+    except ValueError as error:
+        assert str(error)  # the learner gets a message, never an empty box
+        assert_same(lab, before)
+        return False
+    return True
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(config(), st.data())
+def test_any_stack_steps_and_trains_or_says_why(candidate, data):
+    lab = Lab()
+    with np.errstate(all="ignore"):  # a diverging learning rate is a legitimate experiment
+        if not attempt(lab, lab.apply, candidate):
+            event("the stack was refused")
+            return
+        event("the stack runs")
+        for _ in range(data.draw(st.integers(0, 3))):
+            lab.step(data.draw(st.integers(-2, 5)))
+        attempt(lab, lab.new_iteration)
+        index = data.draw(st.integers(0, len(lab.config.layers) - 1))
+        kind = KINDS[lab.config.layers[index]["kind"]]
+        if kind.args:
+            arg = data.draw(st.sampled_from(kind.args))
+            attempt(lab, lambda: lab.apply(network.set_layer_arg(lab.config, index, arg.name,
+                                                                 data.draw(value(arg)))))
+        attempt(lab, lambda: lab.apply(network.add_layer(lab.config, data.draw(st.sampled_from(list(KINDS))),
+                                                         data.draw(st.integers(0, len(lab.config.layers))))))
+        attempt(lab, lambda: lab.apply(network.remove_layer(lab.config, 0)))
+        attempt(lab, lambda: lab.apply(replace(lab.config, training=not lab.config.training)))
+        history = lab.history
+        if attempt(lab, lab.train, 1):
+            event(f"trained ({lab.history.stopped_reason or 'finite'})")
+            assert lab.history is not history and lab.history.epochs_run <= 1
+        assert 0 <= lab.stage < len(lab.stages)
