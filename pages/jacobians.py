@@ -135,7 +135,7 @@ if view["closed_error"] is not None:
 st.subheader("What backward computes: grad_output · J")
 st.latex(derivation.vjp_formula(view["coupled"]))
 table_col, vjp_col = st.columns([3, 1])
-table_col.dataframe(view["vjp"], hide_index=True, height=260)
+table_col.dataframe(view["vjp"], hide_index=True, height=min(260, 36 * (len(view["vjp"]) + 1) + 2))
 vjp_col.metric("largest |grad_output · J − recorded grad_input|", f"{view['vjp_error']:.2e}")
 if view["coupled"]:
     vjp_col.caption("BatchNormalization in training couples the batch: the check sums over every output "
