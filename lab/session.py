@@ -4,24 +4,21 @@ Every action works on copies and commits only when it succeeded, so a ValueError
 the learner's last working model, trace and data exactly as they were.
 """
 import copy
-import io
 from dataclasses import replace
 
 import numpy as np
 
 from engine import BatchNormalization
-from engine.csvdata import load_csv
 from engine.data import DATASETS, load, one_hot
 from engine.trace import trace_iteration
 from engine.training import STOP, fit
 
 from .transfer import model_with_weights, read_arrays, read_config
+from .budget import check_budget
+from .uploads import PREFIX, Upload
 from .network import (NetworkConfig, build_criterion, build_model, build_optimizer, check_config,
                       with_activation)
 
-UPLOAD_PREFIX = "upload: "
-MAX_UPLOAD_BYTES = 50 * 2**20
-MAX_UPLOAD_ROWS = 20_000
 COMPARED = ("ReLU", "LeakyReLU", "ELU", "SoftPlus")
 
 
@@ -58,7 +55,7 @@ class Lab:
 
     def __init__(self, config=None, loader=load_dataset):
         self.loader = loader
-        self.uploads = {}          # dataset name -> the uploaded CSV's bytes
+        self.uploads = {}          # dataset name -> its Upload (the kept rows, compressed)
         self.history = None        # the last training run's History
         self.comparison = {}       # activation name -> History of the comparison run
         self.trained_epochs = 0
@@ -69,9 +66,8 @@ class Lab:
 
     def dataset_for(self, config):
         if config.dataset in self.uploads:
-            upload = named_bytes(config.dataset.removeprefix(UPLOAD_PREFIX), self.uploads[config.dataset])
-            return load_csv(upload, test_size=config.test_size, seed=config.seed, max_rows=MAX_UPLOAD_ROWS)
-        if config.dataset.startswith(UPLOAD_PREFIX):
+            return self.uploads[config.dataset].dataset(config.test_size, config.seed)
+        if config.dataset.startswith(PREFIX):
             raise ValueError(f"dataset {config.dataset!r} was an upload: upload that CSV first")
         if config.dataset not in DATASETS:
             raise ValueError(f"unknown dataset {config.dataset!r}; known: {', '.join(self.dataset_names)}")
@@ -83,16 +79,11 @@ class Lab:
 
     def upload(self, filename, content):
         """Read a Kaggle MNIST-layout CSV and switch to it; ValueError (nothing changed) when it is bad."""
-        if len(content) > MAX_UPLOAD_BYTES:
-            raise ValueError(f"{filename}: {len(content) / 2**20:.1f} MB is over the "
-                             f"{MAX_UPLOAD_BYTES // 2**20} MB limit")
-        if not str(filename).lower().endswith(".csv"):
-            raise ValueError(f"{filename}: expected a .csv file (a `label` column plus pixel columns)")
-        name = UPLOAD_PREFIX + str(filename)
-        data = load_csv(named_bytes(filename, content), test_size=self.config.test_size,
-                        seed=self.config.seed, max_rows=MAX_UPLOAD_ROWS)
-        self.switch_dataset(name, data)
-        self.uploads[name] = bytes(content)
+        upload = Upload(filename, content)
+        self.switch_dataset(upload.name, upload.dataset(self.config.test_size, self.config.seed))
+        self.uploads = {upload.name: upload}  # one upload per learner: a new one replaces the last
+        if upload.note:
+            self.notice = "; ".join(filter(None, [self.notice, upload.note]))
 
     def switch_dataset(self, name, data=None):
         """Use dataset `name`, fitting the last Linear to its classes (the notice says what changed)."""
@@ -117,6 +108,7 @@ class Lab:
         if config.batch_size > len(data.X_train):
             raise ValueError(f"batch size {config.batch_size} is larger than the "
                              f"{len(data.X_train)} training samples")
+        check_budget(config, data)
         fresh = model is not None or getattr(self, "config", None) is None \
             or structure(config) != structure(self.config)
         if fresh:
@@ -231,13 +223,6 @@ class Lab:
         return fit(model, self.criterion, optimizer, data.X_train, targets(data, config, data.y_train),
                    epochs, config.batch_size, rng=seed, callback=callback, X_val=data.X_test,
                    y_val=targets(data, config, data.y_test))
-
-
-def named_bytes(filename, content):
-    """The upload as a file-like object that carries its name (the Dataset is named after it)."""
-    source = io.BytesIO(bytes(content))
-    source.name = str(filename)
-    return source
 
 
 def check_statistics(model):

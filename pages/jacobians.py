@@ -11,7 +11,7 @@ from viz.jacobian_view import (as_recorded, batch_coupling_figure, block_norms_f
                                jacobian_figure, layer_sample_jacobians, recorded_model, sample_vjp_check)
 
 CACHE = "_jacobians_page"   # session key: {"trace": the trace it belongs to, "views": {...}, "gradcheck": table}
-MAX_VIEWS = 12              # (layer, sample) views kept per session, oldest dropped first
+MAX_VIEWS = 4               # (layer, sample) views kept per session (their figures are up to ~1 MB each)
 COUPLED_SAMPLES = 4         # samples shown in the BatchNormalization coupling figures
 GRADCHECK_SAMPLES, GRADCHECK_ENTRIES = 4, 256
 

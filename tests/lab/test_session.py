@@ -7,6 +7,7 @@ import pytest
 from engine.trace import Stage
 from lab.network import NetworkConfig, add_layer
 from lab.presets import PRESETS
+from lab import uploads
 from lab.session import BatchCursor, Lab
 
 
@@ -174,8 +175,8 @@ def test_uploads_that_are_not_csv_or_too_big_are_refused():
     before = snapshot(lab)
     with pytest.raises(ValueError, match=r"photo.png: expected a .csv file"):
         lab.upload("photo.png", b"\x89PNG")
-    with pytest.raises(ValueError, match="over the 50 MB limit"):
-        lab.upload("huge.csv", b"0" * (50 * 2**20 + 1))
+    with pytest.raises(ValueError, match="over the 200 MB limit"):
+        lab.upload("huge.csv", b"0" * (200 * 2**20 + 1))
     assert_unchanged(lab, before)
     assert lab.dataset_names == ["blobs", "circles", "moons", "xor", "spiral", "regression", "digits"]
 
@@ -189,3 +190,19 @@ def test_an_uploaded_csv_can_be_resplit_with_a_new_seed():
     assert lab.config.dataset == "upload: small.csv" and not np.array_equal(lab.data.X_train, first)
     assert lab.data.name == "small" and "from small" in lab.data.description
     assert lab.config.layers[0]["n_out"] == 3
+
+
+def test_a_big_upload_keeps_only_its_first_rows_compressed(monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_ROWS", 50)
+    header = "label," + ",".join(f"pixel{j}" for j in range(64))
+    rows = [f"{i % 10}," + ",".join(str((i * 31 + j * 7) % 256) for j in range(64)) for i in range(400)]
+    content = "\n".join([header] + rows).encode()
+    lab = Lab()
+    lab.upload("big.csv", content)
+    assert len(lab.data.X_train) + len(lab.data.X_test) == 50
+    assert lab.data.X_train.dtype == np.float32 and lab.data.image_shape == (8, 8)
+    assert "only the first 50 of its about 400 rows are used" in lab.notice
+    upload = lab.uploads["upload: big.csv"]
+    assert upload.nbytes < len(content) / 4  # 50 of 400 rows, compressed
+    lab.upload("other.csv", content)  # a new upload replaces the last one
+    assert list(lab.uploads) == ["upload: other.csv"]

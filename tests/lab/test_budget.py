@@ -1,0 +1,55 @@
+"""budget: the estimate bounds what a real Lab holds, and a network over the limit is refused."""
+import gc
+import tracemalloc
+
+import pytest
+
+from lab.budget import LIMIT, check_budget, data_bytes, network_bytes
+from lab.network import NetworkConfig
+from lab.presets import PRESETS, stack
+from lab.session import Lab
+
+CASES = {
+    "handout": PRESETS["handout"].config,
+    "digits MLP, batch 128": NetworkConfig(dataset="digits", batch_size=128, layers=stack(
+        ("Linear", 128), "ReLU", ("Linear", 128), "ReLU", ("Linear", 10), "LogSoftMax")),
+    "parameter-heavy": NetworkConfig(dataset="digits", batch_size=32, layers=stack(
+        ("Linear", 1024), "ReLU", ("Linear", 1024), "ReLU", ("Linear", 10), "LogSoftMax")),
+    "activation-heavy": NetworkConfig(dataset="digits", batch_size=1024, layers=stack(
+        ("Linear", 512), ("BatchNormalization", 0.9), "ReLU", ("Dropout", 0.5), ("Linear", 10),
+        "LogSoftMax")),
+}
+
+
+def held_bytes(config):
+    """What a Lab holds after applying config and recording two more iterations."""
+    lab = Lab()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        lab.apply(config)
+        lab.new_iteration()
+        lab.new_iteration()
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0], lab
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_the_estimate_bounds_a_real_lab(name):
+    held, lab = held_bytes(CASES[name])
+    estimate = network_bytes(lab.config, lab.data.n_features) + data_bytes(lab.data)
+    assert held <= estimate, f"{name}: holds {held / 2**20:.1f} MB, estimated {estimate / 2**20:.1f} MB"
+    assert estimate < 4 * held + 2 * 2**20  # and it is not wildly pessimistic
+
+
+def test_a_network_over_the_limit_is_refused_and_nothing_changes():
+    lab = Lab(PRESETS["digits"].config)
+    before = lab.config, lab.trace
+    huge = NetworkConfig(dataset="digits", batch_size=64, layers=stack(
+        ("Linear", 1024), "ReLU", ("Linear", 1024), "ReLU", ("Linear", 1024), "ReLU", ("Linear", 10)))
+    with pytest.raises(ValueError, match=r"the limit per learner is 128 MB: use fewer units or a smaller batch"):
+        lab.apply(huge)
+    assert (lab.config, lab.trace) == before
+    assert check_budget(lab.config, lab.data) < LIMIT
