@@ -1,8 +1,14 @@
 """backprop-lens: page config, one Lab per learner, and the navigation over the pages."""
+import pandas  # noqa: F401  imported before any page runs: see the note below
+import plotly.graph_objects  # noqa: F401
 import streamlit as st
 
 from lab.session import Lab, load_dataset
 from ui.actions import return_to_requested
+
+# Pages run in one thread per session. Plotly looks pandas up in sys.modules without importing
+# it, so a first `import pandas` in one session could hand another a half-initialised module;
+# importing both here, before any page, makes every session wait until they are complete.
 
 st.set_page_config(page_title="backprop-lens", page_icon="🔬", layout="wide")
 

@@ -18,7 +18,10 @@ st.title("Build a network")
 # --- callbacks: each edits a copy of the config; a failure leaves the lab untouched ---
 
 def on_preset():
-    act("preset", L.apply, PRESETS[st.session_state.preset].config)
+    name = st.session_state.preset
+    act("preset", L.apply, PRESETS[name].config)
+    if L.config == PRESETS[name].config:
+        st.session_state["_preset"] = name  # widget state is dropped on other pages: remember it here
 
 
 def on_dataset():
@@ -57,6 +60,7 @@ def on_import():
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Preset")
+    sync("preset", st.session_state.get("_preset", "handout"))
     st.selectbox("Preset", list(PRESETS), key="preset", format_func=lambda name: PRESETS[name].title,
                  on_change=on_preset)
     error_for("preset")
@@ -120,7 +124,7 @@ for i, spec in enumerate(L.config.layers):
                   on_click=on_edit, args=("layers", network.remove_layer, i))
 error_for("layers")
 
-if st.session_state.get("_stack_size") != len(L.config.layers):
+if st.session_state.get("_stack_size") != len(L.config.layers) or "add_position" not in st.session_state:
     st.session_state["_stack_size"] = len(L.config.layers)
     sync("add_position", len(L.config.layers))  # new layers go at the end unless the learner says otherwise
 kind_col, position_col, add_col = st.columns([3, 3, 2], vertical_alignment="bottom")
@@ -164,9 +168,10 @@ with code_col:
 
 st.subheader("Export and import")
 e1, e2, i1, i2 = st.columns(4)
-e1.download_button("Configuration (.json)", config_json(L.config), file_name="network.json",
+# Built when clicked (a callable), not on every rerun: no stale file links, no serialising per rerun.
+e1.download_button("Configuration (.json)", lambda: config_json(L.config), file_name="network.json",
                    mime="application/json", key="export_config")
-e2.download_button("Weights (.npz)", weights_npz(L.model), file_name="weights.npz",
+e2.download_button("Weights (.npz)", lambda: weights_npz(L.model), file_name="weights.npz",
                    mime="application/octet-stream", key="export_weights")
 i1.file_uploader("Configuration to import", type=["json"], key="import_config")
 i2.file_uploader("Weights to import", type=["npz"], key="import_weights")

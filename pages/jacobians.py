@@ -53,11 +53,11 @@ def jacobians_view(i, s):
     sj = layer_sample_jacobians(layer, trace.forward_record(i).input, s)
     table, vjp_error = sample_vjp_check(sj, record.grad_output, record.grad_input)
     name = label(i)
-    figures = {"backprop": jacobian_figure(sj.backprop, f"{name}: backprop, sample {s}"),
-               "numerical": jacobian_figure(sj.numerical, f"{name}: finite differences, sample {s}"),
+    figures = {"backprop": jacobian_figure(sj.backprop, f"layer {i}, sample {s}: backprop"),
+               "numerical": jacobian_figure(sj.numerical, f"layer {i}, sample {s}: finite diff."),
                "difference": jacobian_figure(sj.difference, f"{name}: backprop − finite differences")}
     if sj.closed is not None:
-        figures["closed"] = jacobian_figure(sj.closed, f"{name}: closed form, sample {s}")
+        figures["closed"] = jacobian_figure(sj.closed, f"layer {i}, sample {s}: closed form")
     return {"figures": figures, "shape": sj.backprop.shape, "max_abs_error": sj.max_abs_error,
             "closed_error": sj.closed_error, "note": sj.note, "coupled": sj.coupled,
             "vjp": table, "vjp_error": vjp_error}
@@ -124,10 +124,10 @@ if view["coupled"]:
                "of the full-batch Jacobian; the blocks ∂y_s/∂x_t for t ≠ s are shown further down.")
 difference_col, metrics_col = st.columns([3, 1])
 difference_col.plotly_chart(view["figures"]["difference"], key="jacobian_difference")
-metrics_col.metric("largest |backprop − finite differences|", f"{view['max_abs_error']:.2e}",
+metrics_col.metric("max |backprop − finite diff.|", f"{view['max_abs_error']:.2e}",
                    help="central differences are exact up to about ε² plus rounding: ~1e-8 or less")
 if view["closed_error"] is not None:
-    metrics_col.metric("largest |closed form − backprop|", f"{view['closed_error']:.2e}")
+    metrics_col.metric("max |closed form − backprop|", f"{view['closed_error']:.2e}")
 
 
 # --- the VJP check ---
@@ -136,7 +136,7 @@ st.subheader("What backward computes: grad_output · J")
 st.latex(derivation.vjp_formula(view["coupled"]))
 table_col, vjp_col = st.columns([3, 1])
 table_col.dataframe(view["vjp"], hide_index=True, height=min(260, 36 * (len(view["vjp"]) + 1) + 2))
-vjp_col.metric("largest |grad_output · J − recorded grad_input|", f"{view['vjp_error']:.2e}")
+vjp_col.metric("max |grad_output · J − grad_input|", f"{view['vjp_error']:.2e}")
 if view["coupled"]:
     vjp_col.caption("BatchNormalization in training couples the batch: the check sums over every output "
                     "sample t, with ∂y_t/∂x_s from finite differences.")

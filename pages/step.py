@@ -4,7 +4,7 @@ from dataclasses import replace
 import streamlit as st
 
 from engine.sequential import layers_of
-from ui.actions import act, error_for, lab, sync
+from ui.actions import act, error_for, lab, plural, sync
 from viz.stage_strip import short_label, stage_strip
 from viz.stage_view import panel_rows, stage_label, stage_panels
 
@@ -15,7 +15,7 @@ st.title("Step through one iteration")
 st.caption(f"{L.config.dataset} · {len(trace.forward[0].input)} samples (batch size {L.config.batch_size}) · "
            f"epoch {L.cursor.epoch}, iteration {L.cursor.iteration} · {trace.criterion} · "
            f"SGD lr {trace.learning_rate:g}, momentum {trace.momentum:g}"
-           + (f" · trained {L.trained_epochs} epochs" if L.trained_epochs else ""))
+           + (f" · trained {plural(L.trained_epochs, 'epoch')}" if L.trained_epochs else ""))
 
 
 def on_jump():

@@ -5,7 +5,7 @@ import streamlit as st
 
 from lab import network
 from lab.session import COMPARED
-from ui.actions import act, error_for, lab, sync
+from ui.actions import act, error_for, lab, plural, sync
 from viz.predictions import prediction_views
 from viz.training import (comparison_figure, comparison_table, history_figures, history_table,
                           live_loss_figure)
@@ -132,7 +132,7 @@ if history is not None:
         numbers += [f"test loss {history.val_loss[-1]:.4g}"] if history.val_loss else []
         numbers += [f"train accuracy {history.train_accuracy[-1]:.3f}"] if history.train_accuracy else []
         numbers += [f"test accuracy {history.val_accuracy[-1]:.3f}"] if history.val_accuracy else []
-        st.success(f"Trained {history.epochs_run} epochs ({L.trained_epochs} in total on this page): "
+        st.success(f"Trained {plural(history.epochs_run, 'epoch')} ({L.trained_epochs} in total on this page): "
                    f"{', '.join(numbers)}. The Step page continues from these weights.", icon="✅")
     if st.session_state.get("_train_settings"):
         st.caption(f"Last run: {st.session_state['_train_settings']}.")

@@ -52,3 +52,8 @@ def return_to_requested(pages):
     for page in pages:
         if path and page.url_path == path:
             st.switch_page(page)
+
+
+def plural(n, word):
+    """1 epoch, 2 epochs."""
+    return f"{n} {word}{'' if n == 1 else 's'}"

@@ -68,7 +68,8 @@ def heatmap(array, title, y_label="sample", x_label="feature", max_cells=MAX_CEL
         z=z, x=xs, y=ys, text=hover_text(shown), colorscale=COLORSCALE, zmid=0.0,
         zmin=-limit, zmax=limit, hoverongaps=False, name=title,
         hovertemplate=f"{y_label} %{{y}}, {x_label} %{{x}}<br>value %{{text}}<extra></extra>",
-        texttemplate="%{z:.3g}" if shown.size <= MAX_LABELLED else None, textfont=dict(size=10)))
+        texttemplate="%{z:.3g}" if shown.size <= MAX_LABELLED else None, textfont=dict(size=10),
+        colorbar=dict(exponentformat="e")))  # 1e-10, not Plotly's "100p"
     notes = []
     if not finite.all():
         bad_rows, bad_cols = np.nonzero(~finite)

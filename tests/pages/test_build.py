@@ -182,3 +182,13 @@ def test_a_changed_preset_can_be_loaded_again():
     at.button(key="preset_reload").click().run()
     assert at.session_state.lab.config == PRESETS["handout"].config
     assert "preset_reload" not in [b.key for b in at.button]
+
+
+def test_the_preset_and_the_insert_position_survive_a_visit_to_another_page():
+    at = open_build()
+    at.selectbox(key="preset").set_value("circles").run()
+    at.switch_page("pages/step.py").run()
+    at.switch_page("pages/build.py").run()
+    assert at.selectbox(key="preset").value == "circles"
+    assert "preset_reload" not in [b.key for b in at.button]
+    assert at.number_input(key="add_position").value == 4  # new layers still go at the end
