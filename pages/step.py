@@ -18,8 +18,8 @@ st.caption(f"{L.config.dataset} · {len(trace.forward[0].input)} samples (batch 
            + (f" · trained {plural(L.trained_epochs, 'epoch')}" if L.trained_epochs else ""))
 
 
-def on_jump():
-    act("step_jump", L.jump, labels.index(st.session_state.step_jump))
+def on_jump(key):
+    act("step_jump", L.jump, labels.index(st.session_state[key]))
 
 
 def on_mode():
@@ -44,8 +44,11 @@ mode_col.toggle("Training mode", key="step_training", on_change=on_mode,
 for key in ("step_new_iteration", "step_training"):
     error_for(key)
 
-sync("step_jump", labels[L.stage])
-st.select_slider("Jump to a stage", options=labels, key="step_jump", on_change=on_jump,
+# A new key per shown stage: the slider is drawn afresh at the current stage, so a click that
+# reaches the server before the browser has drawn the last stage cannot drag it back.
+jump_key = f"step_jump_{id(trace)}_{L.stage}"
+st.select_slider("Jump to a stage", options=labels, value=labels[L.stage], key=jump_key,
+                 on_change=on_jump, args=(jump_key,),
                  label_visibility="collapsed")
 st.markdown(stage_strip(trace.stages, L.stage))
 

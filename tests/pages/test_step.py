@@ -66,16 +66,16 @@ def test_prev_reset_and_jump():
     assert heading(at).startswith("3/6 · Loss")
     at.button(key="step_prev").click().run()
     assert heading(at).startswith("2/6")
-    at.select_slider(key="step_jump").set_value("backward 0").run()
+    at.select_slider[0].set_value("backward 0").run()
     assert heading(at).startswith("5/6 · Backward · layer 0")
-    assert at.select_slider(key="step_jump").value == "backward 0"
+    assert at.select_slider[0].value == "backward 0"
     at.button(key="step_reset").click().run()
     assert heading(at).startswith("1/6") and at.button(key="step_prev").disabled
 
 
 def test_loss_stage_shows_predictions_beside_targets_and_the_gradient():
     at = open_page(None)
-    at.select_slider(key="step_jump").set_value("loss").run()
+    at.select_slider[0].set_value("loss").run()
     lab = at.session_state.lab
     fig = figures(at)[0]
     assert [t["type"] for t in fig["data"][:2]] == ["heatmap", "heatmap"]
@@ -131,13 +131,13 @@ def test_a_nonfinite_iteration_is_flagged_where_it_starts():
     assert str(lab.trace.first_nonfinite) == "loss"
     assert any("NaN or inf first appears in this iteration at **Loss · MSECriterion**" in w.value
                for w in at.warning)
-    at.select_slider(key="step_jump").set_value("loss").run()
+    at.select_slider[0].set_value("loss").run()
     assert any("The first NaN/inf of this iteration appears at this stage" in m.value for m in at.caption)
 
 
 def test_a_backward_stage_opens_that_layers_jacobian():
     at = open_page(None)
-    at.select_slider(key="step_jump").set_value("backward 0").run()
+    at.select_slider[0].set_value("backward 0").run()
     at.button(key="step_to_jacobian").click().run()
     assert not at.exception
     assert at.selectbox(key="jacobian_layer").value == 0
