@@ -37,8 +37,8 @@ def advice(config, n_features, n_classes, task="classification"):
     wanted = 1 if task == "regression" else n_classes
     if wanted is not None and final != wanted:
         what = "the target has 1 column" if task == "regression" else f"the data has {n_classes} classes"
-        tips.append(Advice(f"Make the last Linear output {wanted} units.",
-                           f"The network ends with {final} outputs but {what}."))
+        tips.append(Advice(f"Make the last Linear output {wanted} unit{'s' * (wanted != 1)}.",
+                           f"The network ends with {final} output{'s' * (final != 1)} but {what}."))
     if "Linear" not in kinds:
         tips.append(Advice("Add a Linear layer.", "Without one, nothing in the network can learn "
                            "anything but a per-feature scale (Scaling)."))

@@ -14,6 +14,7 @@ from engine.trace import trace_iteration
 from engine.training import STOP, fit
 
 from .transfer import model_with_weights, read_arrays, read_config
+from .advice import advice
 from .budget import check_budget
 from .uploads import PREFIX, Upload
 from .network import (NetworkConfig, build_criterion, build_model, build_optimizer, check_config,
@@ -124,7 +125,11 @@ class Lab:
         if not config.training:
             check_statistics(model)
         criterion = build_criterion(config)
-        trace, recorded, optimizer, start = self._record(model, criterion, optimizer, data, config, cursor)
+        try:
+            trace, recorded, optimizer, start = self._record(model, criterion, optimizer, data, config,
+                                                             cursor)
+        except ValueError as error:
+            raise explained(error, config, data) from None
         self.config, self.data, self.criterion = config, data, criterion
         self.cursor, self.start = cursor, start
         self.trace, self.model, self.optimizer, self.stage, self.notice = trace, recorded, optimizer, 0, None
@@ -223,6 +228,15 @@ class Lab:
         return fit(model, self.criterion, optimizer, data.X_train, targets(data, config, data.y_train),
                    epochs, config.batch_size, rng=seed, callback=callback, X_val=data.X_test,
                    y_val=targets(data, config, data.y_test))
+
+
+def explained(error, config, data):
+    """A criterion's shape error, with what to change (lab.advice) when the stack does not fit."""
+    if not str(error).startswith(config.criterion):
+        return error
+    tips = advice(config, data.n_features, data.n_classes, data.task)
+    hint = f" {tips[0].suggestion} {tips[0].reason}" if tips else ""
+    return ValueError(f"the criterion does not fit the network's output: {error}.{hint}")
 
 
 def check_statistics(model):

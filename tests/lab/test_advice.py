@@ -31,7 +31,7 @@ def test_final_size_must_match_the_classes():
 
 def test_regression_wants_mse_and_one_output():
     assert suggestions(NetworkConfig(), n_classes=None, task="regression", n_features=1) == [
-        "Use MSECriterion for this regression data.", "Make the last Linear output 1 units."]
+        "Use MSECriterion for this regression data.", "Make the last Linear output 1 unit."]
     config = NetworkConfig(layers=stack(("Linear", 1), "SoftMax"), criterion="MSECriterion")
     assert suggestions(config, None, "regression", 1) == ["Remove the final SoftMax."]
 

@@ -94,7 +94,8 @@ def test_structure_changes_rebuild():
     (lambda c: replace(c, layers=({"kind": "Linear", "n_out": 0},)), "output size must be"),
     (lambda c: replace(c, dataset="nope"), "unknown dataset 'nope'"),
     (lambda c: replace(c, layers=({"kind": "Linear", "n_out": 1}, {"kind": "LogSoftMax"})),
-     "NLLCriterion"),  # labels up to 1 with a single output column
+     r"the criterion does not fit the network's output: NLLCriterion: .*Make the last Linear output 2 "
+     r"units. The network ends with 1 output but the data has 2 classes"),
 ])
 def test_a_failed_apply_loses_nothing(change, message):
     lab = Lab()
