@@ -44,6 +44,12 @@ IDLE = """() => {
       && !document.querySelector('[data-testid="stStatusWidget"]')
       && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(c => c.querySelector('.main-svg'));
 }"""
+STATE = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+  return `script ${app && app.dataset.testScriptState}, connection ${app && app.dataset.testConnectionState}, `
+       + `${charts.filter(c => !c.querySelector('.main-svg')).length} of ${charts.length} charts undrawn`;
+}"""
 STAGES = ["Forward · layer 0 · Linear(2 → 2)", "Forward · layer 1 · LogSoftMax", "Loss · NLLCriterion",
           "Backward · layer 1 · LogSoftMax", "Backward · layer 0 · Linear(2 → 2)",
           "Update · layer 0 · Linear(2 → 2)"]
@@ -85,7 +91,11 @@ class Session:
                 raise TimeoutError(f"session {self.index}: {action_name}: no rerun finished in {TIMEOUT_S} s")
             await asyncio.sleep(0.005)
         served = time.perf_counter() - start
-        await self.page.wait_for_function(IDLE, polling=20, timeout=TIMEOUT_S * 1000)
+        try:
+            await self.page.wait_for_function(IDLE, polling=20, timeout=TIMEOUT_S * 1000)
+        except Exception as error:  # say which action and what the page was doing
+            state = await self.page.evaluate(STATE)
+            raise TimeoutError(f"{action_name}: the page did not settle in {TIMEOUT_S} s ({state})") from error
         self.timings.setdefault(action_name, []).append((served, time.perf_counter() - start))
         exceptions = self.page.get_by_test_id("stException")
         if await exceptions.count():
