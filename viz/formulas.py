@@ -119,23 +119,28 @@ def flatten_forward(layer, i, o):
     return [rf"y &= \operatorname{{reshape}}(x,\ (N, {o[-1]})) " + maps(i, o)]
 
 
+def elementwise(shape):
+    """The grey note beside an elementwise formula: "elementwise, (N × K)"."""
+    return note(ELEMENTWISE + r",\ " + dims(shape))
+
+
 def relu_forward(layer, i, o):
-    return [r"y &= \max(0, x) " + note(ELEMENTWISE + r",\ " + dims(o))]
+    return [r"y &= \max(0, x) " + elementwise(o)]
 
 
 def leakyrelu_forward(layer, i, o):
     formula = cases("x", number(layer.slope) + r"\, x")
-    return [rf"y &= {formula} " + note(ELEMENTWISE + r",\ " + dims(o))]
+    return [rf"y &= {formula} " + elementwise(o)]
 
 
 def elu_forward(layer, i, o):
     other = rf"{number(layer.alpha)}\,(e^{{x}} - 1)"
     return [rf"y &= {cases('x', other)},\quad \alpha = {number(layer.alpha)} "
-            + note(ELEMENTWISE + r",\ " + dims(o))]
+            + elementwise(o)]
 
 
 def softplus_forward(layer, i, o):
-    return [r"y &= \log(1 + e^{x}) " + note(ELEMENTWISE + r",\ " + dims(o))]
+    return [r"y &= \log(1 + e^{x}) " + elementwise(o)]
 
 
 def generic_forward(layer, i, o):
@@ -199,22 +204,22 @@ def flatten_backward(layer, i, o):
 
 
 def relu_backward(layer, i, o):
-    return [rf"{DX} &= {DY} \odot \mathbb{{1}}[x > 0] " + note(ELEMENTWISE + r",\ " + dims(i))]
+    return [rf"{DX} &= {DY} \odot \mathbb{{1}}[x > 0] " + elementwise(i)]
 
 
 def leakyrelu_backward(layer, i, o):
-    return [rf"{DX} &= {DY} \odot {cases('1', number(layer.slope))} " + note(ELEMENTWISE + r",\ " + dims(i))]
+    return [rf"{DX} &= {DY} \odot {cases('1', number(layer.slope))} " + elementwise(i)]
 
 
 def elu_backward(layer, i, o):
     other = rf"{number(layer.alpha)}\, e^{{x}}"
     return [rf"{DX} &= {DY} \odot {cases('1', other)},\quad \alpha = {number(layer.alpha)} "
-            + note(ELEMENTWISE + r",\ " + dims(i))]
+            + elementwise(i)]
 
 
 def softplus_backward(layer, i, o):
     return [rf"{DX} &= {DY} \odot \sigma(x) = {DY} \odot \frac{{1}}{{1 + e^{{-x}}}} "
-            + note(ELEMENTWISE + r",\ " + dims(i))]
+            + elementwise(i)]
 
 
 def generic_backward(layer, i, o):
