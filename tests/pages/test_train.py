@@ -264,3 +264,13 @@ def test_compare_overlays_four_activations_and_leaves_the_model():
     at.toggle(key="train_compare_log").set_value(True).run()
     assert charts(at)["train_compare_train_loss"]["layout"]["yaxis"]["type"] == "log"
     assert "train_compare_train_loss" in charts(at.run())  # drawn again on every rerun
+
+
+def test_predictions_are_computed_once_per_recorded_iteration():
+    at = open_page()
+    first = at.session_state["_train_predictions"]["value"]
+    at.run()
+    assert at.session_state["_train_predictions"]["value"] is first  # a rerun draws the kept figures
+    at.session_state.lab.new_iteration()  # the model moved: the figures are made again
+    at.run()
+    assert at.session_state["_train_predictions"]["value"] is not first
