@@ -221,13 +221,13 @@ class Learner:
     def sidebar(self):
         return self.page.get_by_test_id("stSidebar").inner_text()
 
-    def chart_titles(self):
-        """Each Plotly chart's title (an untitled one: its annotations), once every chart has drawn its
-        SVG and two looks 0.2 s apart agree."""
+    def chart_titles(self, at_least=1):
+        """Each Plotly chart's title (an untitled one: its annotations), once at least `at_least` charts
+        are on the page, every chart has drawn its SVG and two looks 0.2 s apart agree."""
         deadline, previous = time.monotonic() + TIMEOUT_MS / 1000, None
         while True:
             state = self.page.evaluate(CHART_STATE)
-            if state == previous and all(drawn for drawn, _ in state):
+            if state == previous and len(state) >= at_least and all(drawn for drawn, _ in state):
                 return [title for _, title in state]
             assert time.monotonic() < deadline, f"{self.name}: the charts did not finish drawing: {state}"
             previous = state

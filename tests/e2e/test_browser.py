@@ -51,7 +51,7 @@ def test_every_page_opens_through_the_navigation(visitor, link, title, has_chart
         learner.go("About", PAGES[-1][1])
     learner.go(link, title)
     page = learner.page
-    titles = learner.chart_titles()
+    titles = learner.chart_titles(at_least=1 if has_charts else 0)
     if has_charts:
         assert titles and all(titles), f"{link}: charts without a drawn title: {titles}"
     else:
