@@ -47,12 +47,15 @@ def hover_text(m):
     return [[repr(float(v)) for v in row] for row in m]
 
 
-def heatmap(array, title, y_label="sample", x_label="feature", max_cells=MAX_CELLS, height=None):
+def heatmap(array, title, y_label="sample", x_label="feature", max_cells=MAX_CELLS, height=None,
+            compact=False):
     """A go.Figure of a tensor: zmid=0 diverging colours, shape in the title, axis meaning on the axes.
 
     Non-finite cells are drawn as black crosses and counted in the title.  A matrix
     of more than max_cells cells is downsampled (each block -> its largest-magnitude
-    value) and the title says so; axis ticks keep the original indices.
+    value) and the title says so; axis ticks keep the original indices.  compact: a
+    thinner colour bar, smaller title and margins, for a figure in a page column.
+    The figure is built in one constructor call: every rerun of a page builds several.
     """
     original = np.asarray(array)
     m = as_matrix(original)
@@ -64,18 +67,18 @@ def heatmap(array, title, y_label="sample", x_label="feature", max_cells=MAX_CEL
     z = np.where(finite, shown, np.nan)
     limit = float(np.max(np.abs(z[finite]))) if finite.any() else 1.0
     limit = limit if limit > 0 else 1.0
-    fig = go.Figure(go.Heatmap(
+    traces = [go.Heatmap(
         z=z, x=xs, y=ys, text=hover_text(shown), colorscale=COLORSCALE, zmid=0.0,
         zmin=-limit, zmax=limit, hoverongaps=False, name=title,
         hovertemplate=f"{y_label} %{{y}}, {x_label} %{{x}}<br>value %{{text}}<extra></extra>",
         texttemplate="%{z:.3g}" if shown.size <= MAX_LABELLED else None, textfont=dict(size=10),
-        colorbar=dict(exponentformat="e")))  # 1e-10, not Plotly's "100p"
+        colorbar=dict(exponentformat="e", thickness=12 if compact else None))]  # 1e-10, not "100p"
     notes = []
     if not finite.all():
         bad_rows, bad_cols = np.nonzero(~finite)
         count = int(np.count_nonzero(~np.isfinite(m)))
         notes.append(f"⚠ {count} NaN/inf cell{'s' if count != 1 else ''} (×)")
-        fig.add_trace(go.Scatter(
+        traces.append(go.Scatter(
             x=xs[bad_cols], y=ys[bad_rows], mode="markers", marker=NONFINITE_MARKER,
             name="NaN / inf", text=[repr(float(shown[r, c])) for r, c in zip(bad_rows, bad_cols)],
             hovertemplate=f"{y_label} %{{y}}, {x_label} %{{x}}<br>%{{text}}<extra></extra>"))
@@ -83,13 +86,13 @@ def heatmap(array, title, y_label="sample", x_label="feature", max_cells=MAX_CEL
         notes.append(f"downsampled for display to {shown.shape[0]}×{shown.shape[1]}: "
                      f"each cell is the largest-magnitude value of a {br}×{bc} block")
     subtitle = "".join(f"<br><sup>{note}</sup>" for note in notes)
-    fig.update_layout(
-        title=dict(text=f"{title} {shape_text(original.shape)}{subtitle}"),
+    return go.Figure(data=traces, layout=dict(
+        title=dict(text=f"{title} {shape_text(original.shape)}{subtitle}",
+                   font=dict(size=14) if compact else None),
         xaxis=dict(title=dict(text=x_label), side="bottom", dtick=tick_step(len(xs), bc)),
         yaxis=dict(title=dict(text=y_label), autorange="reversed", dtick=tick_step(len(ys), br)),
-        showlegend=False, margin=dict(l=60, r=20, t=70 + 18 * len(notes), b=50),
-        height=height or heatmap_height(shown.shape[0]))
-    return fig
+        showlegend=False, height=height or heatmap_height(shown.shape[0]),
+        margin=dict(l=50 if compact else 60, r=10 if compact else 20, t=70 + 18 * len(notes), b=50)))
 
 
 NICE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000)

@@ -105,10 +105,7 @@ def stage_summary(trace, stage):
 
 def tensor_figure(array, title, y_label, x_label, height):
     """heatmap() compacted for a page column: thin colour bar, smaller title, the given height."""
-    fig = heatmap(array, title, y_label=y_label, x_label=x_label, height=height)
-    fig.update_traces(colorbar={"thickness": 12}, selector={"type": "heatmap"})
-    fig.update_layout(title_font_size=14, margin={"l": 50, "r": 10})
-    return fig
+    return heatmap(array, title, y_label=y_label, x_label=x_label, height=height, compact=True)
 
 
 def shown_rows(array):
