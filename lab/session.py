@@ -11,7 +11,7 @@ import numpy as np
 from engine import BatchNormalization
 from engine.data import DATASETS, load, one_hot
 from engine.trace import trace_iteration
-from engine.training import STOP, fit
+from engine.training import fit
 
 from .transfer import model_with_weights, read_arrays, read_config
 from .advice import advice

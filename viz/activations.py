@@ -99,10 +99,10 @@ def activation_formulas(slope=0.03, alpha=1.0):
     s, a = f"{slope:g}", f"{alpha:g}"
     cases = r"\begin{{cases}} {} & x > 0 \\ {} & x \le 0 \end{{cases}}"
     return {
-        "ReLU": rf"f(x) = \max(0, x), \qquad f'(x) = " + cases.format("1", "0"),
-        f"LeakyReLU(slope={s})": rf"f(x) = " + cases.format("x", f"{s}\\,x")
+        "ReLU": r"f(x) = \max(0, x), \qquad f'(x) = " + cases.format("1", "0"),
+        f"LeakyReLU(slope={s})": r"f(x) = " + cases.format("x", f"{s}\\,x")
                                   + r", \qquad f'(x) = " + cases.format("1", s),
-        f"ELU(α={a})": rf"f(x) = " + cases.format("x", f"{a}\\,(e^{{x}} - 1)")
+        f"ELU(α={a})": r"f(x) = " + cases.format("x", f"{a}\\,(e^{{x}} - 1)")
                         + r", \qquad f'(x) = " + cases.format("1", f"{a}\\,e^{{x}}"),
         "SoftPlus": r"f(x) = \log(1 + e^{x}), \qquad f'(x) = \sigma(x) = \frac{1}{1 + e^{-x}}",
     }
