@@ -168,12 +168,7 @@ class Lab:
 
     def reset_weights(self):
         """Fresh weights from the seed and a new first iteration."""
-        config, self.config = self.config, None
-        try:
-            self.apply(config, self.data)
-        except ValueError:
-            self.config = config
-            raise
+        self.apply(self.config, self.data, build_model(self.config, self.data.n_features))
 
     # --- stepping through the recorded iteration ---
 

@@ -6,6 +6,7 @@ from engine import BatchNormalization, LogSoftMax, SoftMax
 from engine.jacobian import describe
 from engine.sequential import layers_of
 from ui.actions import lab, sync
+from ui.cache import iteration_store, per_iteration
 from viz import derivation
 from viz.jacobian_view import (as_recorded, batch_coupling_figure, block_norms_figure, gradcheck_table,
                                jacobian_figure, layer_sample_jacobians, recorded_model, sample_vjp_check)
@@ -25,21 +26,14 @@ mode = "training" if L.config.training else "evaluate"
 # --- per-session cache, valid for one recorded iteration ---
 
 def cache():
-    """This session's cache, emptied when the Lab recorded a new iteration (a new trace object)."""
-    store = st.session_state.get(CACHE)
-    if store is None or store["trace"] is not trace:
-        store = st.session_state[CACHE] = {"trace": trace, "views": {}, "gradcheck": None}
-    return store
+    return iteration_store(CACHE, gradcheck=None)
 
 
 def cached(key, compute):
-    views = cache()["views"]
-    if key not in views:
-        if len(views) >= MAX_VIEWS:
-            views.pop(next(iter(views)))
+    def quietly():
         with np.errstate(all="ignore"):  # a diverged iteration holds inf/NaN: the figures flag them
-            views[key] = compute()
-    return views[key]
+            return compute()
+    return per_iteration(CACHE, key, quietly, keep=MAX_VIEWS, gradcheck=None)
 
 
 def label(i):

@@ -1,17 +1,27 @@
-"""per_iteration: keep a page's expensive result while the learner's recorded iteration stays the same."""
+"""Per-iteration stores: keep a page's expensive results while the recorded iteration stays the same."""
 import streamlit as st
 
 from ui.actions import lab
 
 
-def per_iteration(name, key, compute):
-    """compute() once per (recorded iteration, key) in this session; any new trace empties the slot.
+def iteration_store(name, **fields):
+    """This session's store `name` ({"trace", "views", **fields}), emptied when a new trace appears.
 
     Every change of the model (training, a new iteration, a setting) records a new trace, so
     the trace object tells when a result about the model is out of date.
     """
     trace = lab().trace
-    slot = st.session_state.get(name)
-    if slot is None or slot["trace"] is not trace or slot["key"] != key:
-        slot = st.session_state[name] = {"trace": trace, "key": key, "value": compute()}
-    return slot["value"]
+    store = st.session_state.get(name)
+    if store is None or store["trace"] is not trace:
+        store = st.session_state[name] = {"trace": trace, "views": {}, **fields}
+    return store
+
+
+def per_iteration(name, key, compute, keep=1, **fields):
+    """compute() once per (recorded iteration, key); at most `keep` keys, the oldest dropped first."""
+    views = iteration_store(name, **fields)["views"]
+    if key not in views:
+        if len(views) >= keep:
+            views.pop(next(iter(views)))
+        views[key] = compute()
+    return views[key]

@@ -268,9 +268,9 @@ def test_compare_overlays_four_activations_and_leaves_the_model():
 
 def test_predictions_are_computed_once_per_recorded_iteration():
     at = open_page()
-    first = at.session_state["_train_predictions"]["value"]
+    first = at.session_state["_train_predictions"]["views"][("test", False)]
     at.run()
-    assert at.session_state["_train_predictions"]["value"] is first  # a rerun draws the kept figures
+    assert at.session_state["_train_predictions"]["views"][("test", False)] is first  # a rerun reuses them
     at.session_state.lab.new_iteration()  # the model moved: the figures are made again
     at.run()
-    assert at.session_state["_train_predictions"]["value"] is not first
+    assert at.session_state["_train_predictions"]["views"][("test", False)] is not first
