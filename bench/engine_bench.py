@@ -127,8 +127,7 @@ def engine_worker(conn, threads):
         def reset():
             for p, p0 in zip([p for layer in model.get_parameters() for p in layer], initial):
                 p[...] = p0
-            for velocity in opt.state.get("accumulated_grads", {}).values():
-                velocity.fill(0)
+            opt.state.clear()  # v starts again from 0 (a trace leaves its velocities read-only)
 
         first, g = model[0], np.ones((BATCH, sizes[1]), dtype)
 

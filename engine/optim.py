@@ -8,18 +8,21 @@ def sgd_momentum(variables, gradients, config, state):
     """v = momentum * v + learning_rate * g;  w -= v, in place, for every variable.
 
     variables, gradients: lists of lists as Sequential returns them;
-    state["accumulated_grads"][k] is v of the k-th variable in flattened order.
+    state["accumulated_grads"][k] is v of the k-th variable in flattened order, a new array
+    each step (same arithmetic, same cost as updating v in place).
     """
-    state.setdefault("accumulated_grads", {})
+    velocities = state.setdefault("accumulated_grads", {})
     learning_rate, momentum = config["learning_rate"], config["momentum"]
     k = 0
     for layer_variables, layer_gradients in zip(variables, gradients):
         for variable, gradient in zip(layer_variables, layer_gradients):
-            velocity = state["accumulated_grads"].get(k)
-            if velocity is None:
-                velocity = state["accumulated_grads"][k] = np.zeros_like(gradient)
-            velocity *= momentum
+            previous = velocities.get(k)
+            if previous is None:
+                previous = np.zeros_like(gradient)
+            # A new array each step, never written again: a trace may keep it without a copy.
+            velocity = momentum * previous
             velocity += learning_rate * gradient
+            velocities[k] = velocity
             variable -= velocity
             k += 1
 

@@ -14,6 +14,11 @@ def frozen_copy(array):
     return copy
 
 
+def read_only(array):
+    """The array itself when nothing can write into it, else a read-only copy."""
+    return array if immutable(array) else frozen_copy(array)
+
+
 def immutable(array):
     """True when neither the array nor any array it views can be written."""
     while isinstance(array, np.ndarray):
@@ -33,7 +38,7 @@ def freeze(array, protected):
     if array.base is None and id(array) not in protected:
         array.flags.writeable = False
         return array
-    return array if immutable(array) else frozen_copy(array)
+    return read_only(array)
 
 
 def is_finite(array):

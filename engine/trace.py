@@ -4,7 +4,8 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from .recorder import Recorder, UpdateRecord, frozen_copy, is_finite
+from .optim import SGD
+from .recorder import Recorder, UpdateRecord, frozen_copy, is_finite, read_only
 from .sequential import layers_of, variables_of
 
 
@@ -63,12 +64,13 @@ class IterationTrace:
 def trace_iteration(model, criterion, optimizer, x, y):
     """Zero grads, forward, loss, backward, optimizer.step; return the IterationTrace.
 
-    The trace holds copies of x, y, parameters, gradients and velocities; the fresh
-    arrays the layers returned (outputs, grad_inputs) it keeps as they are, made
-    read-only, so nothing done to the model later changes the trace.
+    The trace holds copies of x and y (unless nothing can write into them), parameters
+    and gradients; the fresh arrays the layers returned (outputs, grad_inputs) and the
+    new velocities sgd_momentum put in the optimizer's state it keeps as they are, made
+    read-only, so nothing done to the model or the optimizer later changes the trace.
     """
     layers = layers_of(model)
-    x, y = frozen_copy(x), frozen_copy(y)
+    x, y = read_only(x), read_only(y)  # a batch nobody can write into is kept without a copy
     with Recorder(model, copy_all=False) as recorder:
         model.zero_grad_params()
         predictions = model.forward(x)
@@ -80,7 +82,7 @@ def trace_iteration(model, criterion, optimizer, x, y):
     before = [(i, name, frozen_copy(value)) for i, named in enumerate(recorder.parameters)
               for name, value, _ in named]
     optimizer.step(*variables_of(model))
-    updates = update_records(before, backward, optimizer.state)
+    updates = update_records(before, backward, optimizer)
     stages = ([Stage("forward", i) for i in range(len(layers))] + [Stage("loss")]
               + [Stage("backward", i) for i in reversed(range(len(layers)))]
               + [Stage("update", i) for i in sorted({i for i, _, _ in before})])
@@ -108,9 +110,22 @@ def check_records(layers, recorder):
                     f"Module.forward/backward (which call the hooks) alone")
 
 
-def update_records(before, backward, state):
-    """One UpdateRecord per parameter; velocity k is state["accumulated_grads"][k], flattened order."""
+def update_records(before, backward, optimizer):
+    """One UpdateRecord per parameter; velocity k is state["accumulated_grads"][k], flattened order.
+
+    The engine's SGD puts a new velocity array in its state each step and never writes
+    it again, so the trace keeps that array, made read-only; any other optimizer may
+    update its velocities in place, so they are copied.
+    """
     grads = {(record.index, name): grad for record in backward for name, grad in record.grad_params.items()}
-    velocities = state["accumulated_grads"]
-    return [UpdateRecord(i, name, value_before, grads[(i, name)], frozen_copy(velocities[k]))
+    velocities, fresh = optimizer.state["accumulated_grads"], type(optimizer).step is SGD.step
+    return [UpdateRecord(i, name, value_before, grads[(i, name)], keep(velocities[k], fresh))
             for k, (i, name, value_before) in enumerate(before)]
+
+
+def keep(velocity, fresh):
+    """The velocity itself, made read-only, when it is fresh and owns its memory; else a copy."""
+    if not fresh or velocity.base is not None:
+        return frozen_copy(velocity)
+    velocity.flags.writeable = False
+    return velocity

@@ -192,12 +192,62 @@ def test_trace_is_unchanged_by_later_iterations_and_in_place_edits():
         value[...] = 123.0
         grad[...] = -5.0
     for velocity in optimizer.state["accumulated_grads"].values():
-        velocity[...] = 7.0
+        with pytest.raises(ValueError):  # sgd_momentum's fresh velocities are kept, read-only
+            velocity[...] = 7.0
     with pytest.raises(ValueError):  # the trace keeps the layers' own fresh outputs, read-only
         model[0].output[...] = 0.0
     x[...] = 0.0  # the caller's batch and labels
     y[...] = 0
     assert_snapshot_unchanged(trace, snap)
+
+
+class InPlaceSGD(SGD):
+    """The handout's own sgd_momentum: v is updated in place with np.add(..., out=v)."""
+
+    def step(self, variables, gradients):
+        velocities = self.state.setdefault("accumulated_grads", {})
+        config, k = self.config, 0
+        for layer_variables, layer_gradients in zip(variables, gradients):
+            for variable, gradient in zip(layer_variables, layer_gradients):
+                v = velocities.setdefault(k, np.zeros_like(gradient))
+                np.add(config["momentum"] * v, config["learning_rate"] * gradient, out=v)
+                variable -= v
+                k += 1
+
+
+def test_trace_copies_velocities_an_optimizer_updates_in_place():
+    model = make_mlp()
+    reference = copy.deepcopy(model)
+    optimizer, plain = InPlaceSGD(0.1, 0.9), SGD(0.1, 0.9)
+    traces = []
+    for seed in (0, 1, 2):
+        x, y = batch(seed)
+        traces.append(trace_iteration(model, NLLCriterion(), optimizer, x, y))
+        trace_iteration(reference, NLLCriterion(), plain, x, y)
+    snap = snapshot(traces[1])
+    trace_iteration(model, NLLCriterion(), optimizer, *batch(3))  # writes into the same v again
+    assert_snapshot_unchanged(traces[1], snap)
+    for held in optimizer.state["accumulated_grads"].values():
+        assert held.flags.writeable  # the optimizer's own arrays are left alone
+    np.testing.assert_allclose(traces[2].updates[0].velocity, plain.state["accumulated_grads"][0],
+                               rtol=1e-12)
+
+
+def test_trace_keeps_a_read_only_batch_and_copies_a_writeable_one():
+    model = make_mlp()
+    x, y = batch()
+    x.flags.writeable = False
+    y.flags.writeable = False
+    trace = trace_iteration(model, NLLCriterion(), SGD(0.1, 0.9), x, y)
+    assert trace.forward[0].input is x and trace.target is y  # nothing can change them: no copy
+    base = batch(1)[0]
+    view = base[:, :]
+    view.flags.writeable = False  # read-only, but its base is not
+    trace = trace_iteration(model, NLLCriterion(), SGD(0.1, 0.9), view, y)
+    assert trace.forward[0].input is not view
+    snap = trace.forward[0].input.copy()
+    base[...] = 0.0
+    np.testing.assert_array_equal(trace.forward[0].input, snap)
 
 
 def test_trace_arrays_are_read_only():
