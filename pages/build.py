@@ -32,13 +32,27 @@ def on_setting(name):
     act(name, L.apply, replace(L.config, **{name: st.session_state[name]}))
 
 
-def on_arg(i, name):
+def stack():
+    """The layer kinds in order: which layer position i meant when a row's widgets were drawn."""
+    return tuple(spec["kind"] for spec in L.config.layers)
+
+
+def drawn_for(drawn):
+    """L.config, if it still has the stack the clicked row was drawn for (else a double click or a
+    quick second edit would reach the layer that has moved into that position)."""
+    if stack() != drawn:
+        raise ValueError("the layers changed before this click arrived, so it was not applied; "
+                         "the rows now show the current stack")
+    return L.config
+
+
+def on_arg(i, name, drawn):
     key = f"layer_{i}_{name}"
-    act(key, lambda: L.apply(network.set_layer_arg(L.config, i, name, st.session_state[key])))
+    act(key, lambda: L.apply(network.set_layer_arg(drawn_for(drawn), i, name, st.session_state[key])))
 
 
-def on_edit(key, edit, *args):
-    act(key, lambda: L.apply(edit(L.config, *args)))
+def on_edit(key, edit, *args, drawn=None):
+    act(key, lambda: L.apply(edit(L.config if drawn is None else drawn_for(drawn), *args)))
 
 
 def on_upload():
@@ -101,6 +115,7 @@ with right:
 
 st.subheader("Layers")
 sizes = network.feature_sizes(L.config, L.data.n_features)
+drawn = stack()  # every row's callbacks check that the stack is still this one
 for i, spec in enumerate(L.config.layers):
     kind = KINDS[spec["kind"]]
     name_col, args_col, buttons_col = st.columns([3, 3, 2], vertical_alignment="center")
@@ -113,15 +128,15 @@ for i, spec in enumerate(L.config.layers):
             st.number_input(arg.label, min_value=int(arg.low) if arg.integer else arg.low,
                             max_value=int(arg.high) if arg.integer else arg.high,
                             step=int(arg.step) if arg.integer else arg.step, key=key,
-                            on_change=on_arg, args=(i, arg.name))
+                            on_change=on_arg, args=(i, arg.name, drawn))
             error_for(key)
     up, down, remove = buttons_col.columns(3)
     up.button("↑", key=f"layer_{i}_up", help="move up", disabled=i == 0,
-              on_click=on_edit, args=("layers", network.move_layer, i, -1))
+              on_click=on_edit, args=("layers", network.move_layer, i, -1), kwargs={"drawn": drawn})
     down.button("↓", key=f"layer_{i}_down", help="move down", disabled=i == len(sizes) - 2,
-                on_click=on_edit, args=("layers", network.move_layer, i, 1))
+                on_click=on_edit, args=("layers", network.move_layer, i, 1), kwargs={"drawn": drawn})
     remove.button("✕", key=f"layer_{i}_remove", help="remove",
-                  on_click=on_edit, args=("layers", network.remove_layer, i))
+                  on_click=on_edit, args=("layers", network.remove_layer, i), kwargs={"drawn": drawn})
 error_for("layers")
 
 if st.session_state.get("_stack_size") != len(L.config.layers) or "add_position" not in st.session_state:

@@ -192,3 +192,38 @@ def test_the_preset_and_the_insert_position_survive_a_visit_to_another_page():
     assert at.selectbox(key="preset").value == "circles"
     assert "preset_reload" not in [b.key for b in at.button]
     assert at.number_input(key="add_position").value == 4  # new layers still go at the end
+
+
+
+def three_linears(at):
+    """Linear(2, 5), Linear(5, 6), Linear(6, 2), LogSoftMax on blobs."""
+    from dataclasses import replace
+    config = at.session_state.lab.config
+    layers = ({"kind": "Linear", "n_out": 5}, {"kind": "Linear", "n_out": 6}) + config.layers
+    at.session_state.lab.apply(replace(config, layers=layers))
+    at.run()
+    assert kinds(at) == ["Linear", "Linear", "Linear", "LogSoftMax"]
+
+
+def test_an_edit_that_arrives_with_a_remove_never_reaches_the_layer_moved_into_its_row():
+    at = open_build()
+    three_linears(at)
+    at.button(key="layer_0_remove").click()
+    at.number_input(key="layer_1_n_out").set_value(7)  # meant for Linear(5, 6), drawn in row 1
+    at.run()  # both callbacks run in this rerun: row 0's remove first, then row 1's edit
+    layers = at.session_state.lab.config.layers
+    assert [spec.get("n_out") for spec in layers] == [6, 2, None]  # Linear(6, 2) was not set to 7
+    assert "changed before this click arrived" in errors(at)[0]
+    at.number_input(key="layer_1_n_out").set_value(7).run()  # the redrawn row edits its own layer
+    assert [spec.get("n_out") for spec in at.session_state.lab.config.layers] == [6, 7, None]
+    assert not errors(at)
+
+
+def test_two_edits_in_one_rerun_both_apply():
+    at = open_build()
+    three_linears(at)
+    at.number_input(key="layer_0_n_out").set_value(8)
+    at.number_input(key="layer_1_n_out").set_value(9)
+    at.run()
+    assert [spec.get("n_out") for spec in at.session_state.lab.config.layers] == [8, 9, 2, None]
+    assert not errors(at)
