@@ -76,12 +76,13 @@ class BackwardRecord:
 
 @dataclass
 class UpdateRecord:
-    """after = before - velocity, velocity = momentum * velocity + learning_rate * grad."""
+    """after = before - velocity, velocity = momentum * previous_velocity + learning_rate * grad."""
     index: int
     param: str
     before: np.ndarray
     grad: np.ndarray
     velocity: np.ndarray
+    previous_velocity: np.ndarray | None = None  # the velocity before this step; None: there was none (0)
 
     @cached_property
     def after(self):

@@ -81,8 +81,11 @@ def trace_iteration(model, criterion, optimizer, x, y):
     backward = recorder.backward
     before = [(i, name, frozen_copy(value)) for i, named in enumerate(recorder.parameters)
               for name, value, _ in named]
+    fresh = type(optimizer).step is SGD.step
+    held = optimizer.state.get("accumulated_grads", {})
+    previous = [keep(held[k], fresh) if k in held else None for k in range(len(before))]
     optimizer.step(*variables_of(model))
-    updates = update_records(before, backward, optimizer)
+    updates = update_records(before, previous, backward, optimizer, fresh)
     stages = ([Stage("forward", i) for i in range(len(layers))] + [Stage("loss")]
               + [Stage("backward", i) for i in reversed(range(len(layers)))]
               + [Stage("update", i) for i in sorted({i for i, _, _ in before})])
@@ -110,16 +113,17 @@ def check_records(layers, recorder):
                     f"Module.forward/backward (which call the hooks) alone")
 
 
-def update_records(before, backward, optimizer):
+def update_records(before, previous, backward, optimizer, fresh):
     """One UpdateRecord per parameter; velocity k is state["accumulated_grads"][k], flattened order.
 
-    The engine's SGD puts a new velocity array in its state each step and never writes
-    it again, so the trace keeps that array, made read-only; any other optimizer may
-    update its velocities in place, so they are copied.
+    The engine's SGD (`fresh`) puts a new velocity array in its state each step and
+    never writes it again, so the trace keeps these arrays, before and after the step,
+    made read-only; any other optimizer may update its velocities in place, so they are
+    copied.
     """
     grads = {(record.index, name): grad for record in backward for name, grad in record.grad_params.items()}
-    velocities, fresh = optimizer.state["accumulated_grads"], type(optimizer).step is SGD.step
-    return [UpdateRecord(i, name, value_before, grads[(i, name)], keep(velocities[k], fresh))
+    velocities = optimizer.state["accumulated_grads"]
+    return [UpdateRecord(i, name, value_before, grads[(i, name)], keep(velocities[k], fresh), previous[k])
             for k, (i, name, value_before) in enumerate(before)]
 
 

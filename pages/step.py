@@ -5,6 +5,7 @@ import streamlit as st
 
 from engine.sequential import layers_of
 from ui.actions import act, error_for, lab, plural, sync
+from viz.by_hand import by_hand
 from viz.stage_strip import short_label, stage_strip
 from viz.stage_view import panel_rows, stage_label, stage_panels
 
@@ -68,6 +69,14 @@ for row in panel_rows(stage_panels(trace, stage, layers_of(L.model))):
                 st.plotly_chart(panel.figure, key=f"step-{panel.key}", width="stretch")
             if panel.caption:
                 st.caption(panel.caption)
+
+worked = by_hand(trace, stage, layers_of(L.model))
+if worked:
+    with st.expander("Work out one entry by hand, with these numbers", icon=":material/calculate:"):
+        st.caption("The entry of largest magnitude of each result; indices count from 0, as on the heatmaps.")
+        for item in worked:
+            st.markdown(f"**{item.what}**")
+            st.latex(item.latex)
 
 if stage.kind == "backward" and st.button(
         f"See layer {stage.index}'s Jacobian: from this backward, in closed form, by finite differences",

@@ -159,6 +159,10 @@ def test_records_equal_a_hand_written_loop_over_two_iterations():
             np.testing.assert_allclose(u.after, u.before - u.velocity, **TOL)
             np.testing.assert_allclose(u.step, u.velocity, rtol=1e-9, atol=1e-15)
         np.testing.assert_array_equal(u2.before, u1.after)
+        assert u1.previous_velocity is None  # no velocity before the first step
+        np.testing.assert_array_equal(u2.previous_velocity, u1.velocity)
+        # the optimizer's own arithmetic, bit for bit: v = momentum * v_prev + lr * g
+        np.testing.assert_array_equal(u2.velocity, 0.9 * u2.previous_velocity + 0.1 * u2.grad)
     assert (second.learning_rate, second.momentum) == (0.1, 0.9)
     assert second.criterion == "NLLCriterion"
 
@@ -229,6 +233,8 @@ def test_trace_copies_velocities_an_optimizer_updates_in_place():
     assert_snapshot_unchanged(traces[1], snap)
     for held in optimizer.state["accumulated_grads"].values():
         assert held.flags.writeable  # the optimizer's own arrays are left alone
+    for u1, u2 in zip(traces[1].updates, traces[2].updates):  # copied before each step
+        np.testing.assert_array_equal(u2.previous_velocity, u1.velocity)
     np.testing.assert_allclose(traces[2].updates[0].velocity, plain.state["accumulated_grads"][0],
                                rtol=1e-12)
 

@@ -142,3 +142,22 @@ def test_a_backward_stage_opens_that_layers_jacobian():
     assert not at.exception
     assert at.selectbox(key="jacobian_layer").value == 0
     assert at.title[0].value == "Jacobians"
+
+
+def test_every_stage_of_the_default_iteration_works_one_entry_out_by_hand():
+    from viz.derivation import num
+    at = open_page(None)
+    lab = at.session_state.lab
+    for i in range(len(lab.stages)):
+        expanders = [e for e in at.expander if "by hand" in e.label]
+        assert len(expanders) == 1, lab.current
+        shown = " ".join(element.value for element in expanders[0].latex)
+        trace = lab.trace
+        if lab.current.kind == "loss":
+            assert num(trace.loss) in shown
+        elif lab.current.kind == "forward":
+            output = trace.forward[lab.current.index].output
+            assert num(output.flat[np.argmax(np.abs(output))]) in shown  # the largest entry
+        if i < len(lab.stages) - 1:
+            at.button(key="step_next").click().run()
+    assert r"\mu \, v^{\text{prev}} + \eta \, g" in shown  # the last stage is the update

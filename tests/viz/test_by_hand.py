@@ -1,0 +1,121 @@
+"""viz.by_hand: the written arithmetic of one entry per tensor equals what the engine computed."""
+import numpy as np
+import pytest
+
+from engine import (ELU, SGD, BatchNormalization, Dropout, LeakyReLU, Linear, LogSoftMax, MSECriterion,
+                    NLLCriterion, NLLCriterionUnstable, ReLU, Scaling, Sequential, SoftMax, SoftPlus)
+from engine.data import load, one_hot
+from engine.sequential import layers_of
+from engine.trace import Stage, trace_iteration
+from viz.by_hand import MAX_TERMS, biggest, by_hand, labels_of, terms
+from viz.derivation import num
+
+
+def traces(model, criterion, x, y, steps=2):
+    """Two iterations, so the second update has a non-zero previous velocity."""
+    optimizer = SGD(0.05, 0.9)
+    return [trace_iteration(model, criterion, optimizer, x, y) for _ in range(steps)]
+
+
+def every_kind():
+    rng, data = np.random.default_rng(3), load("spiral")
+    model = Sequential(Linear(2, 6, rng=rng), LeakyReLU(0.1), Scaling(6, rng=rng), ELU(0.7),
+                       Linear(6, 5, rng=rng), SoftPlus(), Linear(5, 3, rng=rng), ReLU(),
+                       Linear(3, 3, rng=rng), LogSoftMax())
+    return model, NLLCriterion(), data.X_train[:9], data.y_train[:9]
+
+
+def softmax_unstable():
+    rng, data = np.random.default_rng(4), load("blobs")
+    return (Sequential(Linear(2, 4, rng=rng), ReLU(), Linear(4, 2, rng=rng), SoftMax()),
+            NLLCriterionUnstable(), data.X_train[:7], one_hot(data.y_train[:7], 2))
+
+
+def regression():
+    rng, data = np.random.default_rng(5), load("regression")
+    return Sequential(Linear(1, 8, rng=rng), ELU(), Linear(8, 1, rng=rng)), MSECriterion(), \
+        data.X_train[:6], data.y_train[:6].reshape(-1, 1)
+
+
+@pytest.mark.parametrize("make", [every_kind, softmax_unstable, regression])
+def test_every_worked_entry_equals_the_engines_value(make):
+    model, criterion, x, y = make()
+    for trace in traces(model, criterion, x, y):
+        shown = 0
+        for stage in trace.stages:
+            for worked in by_hand(trace, stage, layers_of(model)):
+                np.testing.assert_allclose(worked.computed, worked.engine, rtol=1e-9, atol=1e-12,
+                                           err_msg=f"{stage}: {worked.what}")
+                assert worked.latex.endswith(num(worked.engine)) or num(worked.engine) in worked.latex
+                shown += 1
+        # every stage of these networks has something worked out
+        assert all(by_hand(trace, stage, layers_of(model)) for stage in trace.stages)
+        assert shown >= len(trace.stages)
+
+
+def test_the_largest_entry_is_the_one_worked_and_sums_are_shortened():
+    model, criterion, x, y = every_kind()
+    trace = traces(model, criterion, x, y, steps=1)[0]
+    forward = by_hand(trace, Stage("forward", 0), layers_of(model))[0]
+    out = trace.forward[0].output
+    assert forward.engine == pytest.approx(out[biggest(out)])
+    assert abs(forward.engine) == pytest.approx(np.max(np.abs(out)))
+    n, j = biggest(out)
+    assert f"y_{{{n},{j}}}" in forward.latex
+    backward = {w.what: w for w in by_hand(trace, Stage("backward", 0), layers_of(model))}
+    assert set(backward) == {"∂L/∂x", "∂L/∂W", "∂L/∂b"}
+    assert r"\cdots" in backward["∂L/∂W"].latex  # 9 samples: the sum is shortened
+    assert terms(list("abcde")) == r"a + b + c + \cdots + e" and MAX_TERMS == 4
+    assert terms(list("abcd")) == "a + b + c + d"
+
+
+def test_update_uses_the_previous_velocity_and_the_first_step_starts_at_zero():
+    model, criterion, x, y = every_kind()
+    first, second = traces(model, criterion, x, y)
+    for trace, previous in ((first, None), (second, first)):
+        worked = by_hand(trace, Stage("update", 0), layers_of(model))
+        assert [w.what for w in worked] == ["v of W", "W after", "v of b", "b after"]
+        u = trace.update_records(0)[0]
+        at = biggest(u.velocity)
+        v_prev = 0.0 if previous is None else previous.update_records(0)[0].velocity[at]
+        assert worked[0].computed == pytest.approx(0.9 * v_prev + 0.05 * u.grad[at], rel=1e-12)
+        assert num(v_prev) in worked[0].latex
+
+
+def test_nll_loss_is_written_with_the_picked_log_probabilities():
+    model, criterion, x, y = every_kind()
+    trace = traces(model, criterion, x, y, steps=1)[0]
+    loss, grad = by_hand(trace, Stage("loss"), layers_of(model))
+    picked = trace.predictions[np.arange(len(y)), y]
+    assert loss.computed == pytest.approx(-picked.mean(), rel=1e-12)
+    assert num(picked[0]) in loss.latex
+    assert grad.engine == pytest.approx(-1 / len(y))
+
+
+def test_layers_without_a_worked_entry_give_nothing():
+    rng, data = np.random.default_rng(6), load("blobs")
+    model = Sequential(Linear(2, 4, rng=rng), BatchNormalization(), Dropout(0.5, rng=rng), Linear(4, 2, rng=rng),
+                       LogSoftMax())
+    trace = traces(model, NLLCriterion(), data.X_train[:8], data.y_train[:8], steps=1)[0]
+    for index in (1, 2):
+        assert by_hand(trace, Stage("forward", index), layers_of(model)) == []
+        assert by_hand(trace, Stage("backward", index), layers_of(model)) == []
+    assert by_hand(trace, Stage("forward", 0), layers_of(model))
+
+
+def test_non_finite_values_do_not_break_the_worked_entry():
+    model, criterion, x, y = every_kind()
+    x = x.copy()
+    x[0, 0] = np.inf
+    with np.errstate(all="ignore"):
+        trace = traces(model, criterion, x, y, steps=1)[0]
+    for stage in trace.stages:  # no warning (warnings are errors here) and something to show
+        for worked in by_hand(trace, stage, layers_of(model)):
+            assert isinstance(worked.latex, str) and worked.latex
+
+
+def test_labels_of_reads_labels_and_one_hot_and_rejects_soft_targets():
+    predictions = np.zeros((3, 2))
+    np.testing.assert_array_equal(labels_of(np.array([1, 0, 1]), predictions), [1, 0, 1])
+    np.testing.assert_array_equal(labels_of(one_hot(np.array([1, 0, 1]), 2), predictions), [1, 0, 1])
+    assert labels_of(np.full((3, 2), 0.5), predictions) is None

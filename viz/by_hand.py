@@ -1,0 +1,333 @@
+"""One entry of a stage's result worked out by hand, with the learner's own numbers, in LaTeX.
+
+For every stage of an IterationTrace: the entry with the largest magnitude (so it is
+rarely a dull zero) of each tensor the stage computes, written as the sum or the formula
+the layer evaluates, the learner's numbers substituted, and the engine's value. Indices
+are 0-based, as on the heatmaps' axes. Each Worked also keeps `computed`, the value of
+the written arithmetic evaluated in float64, which the tests hold against the engine.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine import ELU, LeakyReLU, Linear, LogSoftMax, ReLU, Scaling, SoftMax, SoftPlus
+from viz.derivation import num
+
+MAX_TERMS = 4   # longer sums show their first MAX_TERMS - 1 terms, an ellipsis and the last one
+
+
+@dataclass(frozen=True)
+class Worked:
+    """What is computed (`what`, plain text), its LaTeX, the written arithmetic's value and the engine's."""
+    what: str
+    latex: str
+    computed: float
+    engine: float
+
+
+def biggest(array):
+    """Index of the entry with the largest finite |value| (the first entry when none is finite)."""
+    a = np.abs(np.asarray(array, dtype=np.float64))
+    a[~np.isfinite(a)] = -1.0
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(a)), a.shape))
+
+
+def p(value):
+    """A number, in parentheses when negative, for use inside a product or a sum."""
+    text = num(value)
+    return f"({text})" if float(value) < 0 else text
+
+
+def terms(parts):
+    """"a + b + c + \\cdots + z" of LaTeX terms."""
+    if len(parts) > MAX_TERMS:
+        parts = parts[:MAX_TERMS - 1] + [r"\cdots"] + parts[-1:]
+    return " + ".join(parts)
+
+
+def equation(lhs, general, substituted, engine):
+    """lhs = general form, then = the numbers, then = the engine's value, one per line."""
+    return (r"\begin{aligned}" + rf"{lhs} &= {general} \\ &= {substituted} \\ &= {num(engine)}"
+            + r"\end{aligned}")
+
+
+def sub(symbol, *index):
+    return f"{symbol}_{{{','.join(map(str, index))}}}"
+
+
+def lines(*rows):
+    """Rows of LaTeX one under the other, centred."""
+    return r"\begin{gathered}" + r" \\ ".join(rows) + r"\end{gathered}"
+
+
+def dL(symbol, *index):
+    """∂L/∂symbol_index as a LaTeX fraction."""
+    return rf"\frac{{\partial L}}{{\partial {sub(symbol, *index)}}}"
+
+
+# --- forward: one output entry ---
+
+def linear_forward(layer, x, y, params):
+    n, j = biggest(y)
+    W, b = params["W"], params["b"]
+    products = [f"{p(x[n, i])} \\cdot {p(W[i, j])}" for i in range(x.shape[1])]
+    latex = equation(sub("y", n, j), rf"\sum_i {sub('x', n, 'i')} {sub('W', 'i', j)} + {sub('b', j)}",
+                     terms(products) + f" + {p(b[j])}", y[n, j])
+    return latex, float(np.dot(x[n], W[:, j]) + b[j]), (n, j)
+
+
+def scaling_forward(layer, x, y, params):
+    n, j = biggest(y)
+    gamma, beta = params["gamma"][0, j], params["beta"][0, j]
+    latex = equation(sub("y", n, j), rf"{sub('x', n, j)} \gamma_{{{j}}} + \beta_{{{j}}}",
+                     rf"{p(x[n, j])} \cdot {p(gamma)} + {p(beta)}", y[n, j])
+    return latex, float(x[n, j] * gamma + beta), (n, j)
+
+
+def relu_forward(layer, x, y, params):
+    n, j = biggest(y)
+    latex = equation(sub("y", n, j), rf"\max(0, {sub('x', n, j)})", rf"\max(0, {num(x[n, j])})", y[n, j])
+    return latex, max(0.0, float(x[n, j])), (n, j)
+
+
+def leakyrelu_forward(layer, x, y, params):
+    n, j = biggest(y)
+    v = float(x[n, j])
+    if v > 0:
+        return equation(sub("y", n, j), sub("x", n, j), num(v), y[n, j]) + r"\quad (x > 0)", v, (n, j)
+    latex = equation(sub("y", n, j), rf"{num(layer.slope)} \, {sub('x', n, j)}",
+                     rf"{num(layer.slope)} \cdot {p(v)}", y[n, j]) + r"\quad (x \le 0)"
+    return latex, layer.slope * v, (n, j)
+
+
+def elu_forward(layer, x, y, params):
+    n, j = biggest(y)
+    v = float(x[n, j])
+    if v > 0:
+        return equation(sub("y", n, j), sub("x", n, j), num(v), y[n, j]) + r"\quad (x > 0)", v, (n, j)
+    latex = equation(sub("y", n, j), rf"\alpha (e^{{{sub('x', n, j)}}} - 1)",
+                     rf"{num(layer.alpha)} \, (e^{{{num(v)}}} - 1)", y[n, j]) + r"\quad (x \le 0)"
+    return latex, layer.alpha * float(np.expm1(v)), (n, j)
+
+
+def softplus_forward(layer, x, y, params):
+    n, j = biggest(y)
+    v = float(x[n, j])
+    latex = equation(sub("y", n, j), rf"\log(1 + e^{{{sub('x', n, j)}}})", rf"\log(1 + e^{{{num(v)}}})", y[n, j])
+    return latex, float(np.logaddexp(0.0, v)), (n, j)
+
+
+def exp_sum(row):
+    """"e^{a} + e^{b} + ..." of one row."""
+    return terms([f"e^{{{num(v)}}}" for v in row])
+
+
+def logsoftmax_forward(layer, x, y, params):
+    n, k = biggest(y)
+    latex = equation(sub("y", n, k), rf"{sub('x', n, k)} - \log \sum_j e^{{{sub('x', n, 'j')}}}",
+                     rf"{num(x[n, k])} - \log({exp_sum(x[n])})", y[n, k])
+    return latex, float(x[n, k] - np.log(np.sum(np.exp(x[n])))), (n, k)
+
+
+def softmax_forward(layer, x, y, params):
+    n, k = biggest(y)
+    latex = equation(sub("y", n, k), rf"\frac{{e^{{{sub('x', n, k)}}}}}{{\sum_j e^{{{sub('x', n, 'j')}}}}}",
+                     rf"\frac{{e^{{{num(x[n, k])}}}}}{{{exp_sum(x[n])}}}", y[n, k])
+    return latex, float(np.exp(x[n, k]) / np.sum(np.exp(x[n]))), (n, k)
+
+
+FORWARD = {Linear: linear_forward, Scaling: scaling_forward, ReLU: relu_forward,
+           LeakyReLU: leakyrelu_forward, ELU: elu_forward, SoftPlus: softplus_forward,
+           LogSoftMax: logsoftmax_forward, SoftMax: softmax_forward}
+
+
+# --- backward: one entry of grad_input and of each parameter gradient ---
+
+def derivative(layer, v):
+    """(f'(v) as LaTeX of the rule, its value) for the elementwise activations."""
+    if isinstance(layer, ReLU):
+        return (r"1 \; (x > 0)" if v > 0 else r"0 \; (x \le 0)"), float(v > 0)
+    if isinstance(layer, LeakyReLU):
+        return (r"1 \; (x > 0)", 1.0) if v > 0 else (rf"{num(layer.slope)} \; (x \le 0)", layer.slope)
+    if isinstance(layer, ELU):
+        if v > 0:
+            return r"1 \; (x > 0)", 1.0
+        value = layer.alpha * float(np.exp(v))
+        return rf"\alpha e^{{x}} = {num(layer.alpha)} \, e^{{{num(v)}}} = {num(value)}", value
+    value = float(1 / (1 + np.exp(-v)))  # SoftPlus: the logistic sigmoid
+    return rf"\frac{{1}}{{1 + e^{{-x}}}} = \frac{{1}}{{1 + e^{{{num(-v)}}}}} = {num(value)}", value
+
+
+def activation_backward(layer, x, y, g, dx, params):
+    n, j = biggest(dx)
+    rule, slope = derivative(layer, float(x[n, j]))
+    latex = lines(rf"f'({sub('x', n, j)}) = f'({num(x[n, j])}) = {rule}",
+                  equation(dL("x", n, j), rf"{sub('g', n, j)} \, f'({sub('x', n, j)})",
+                           rf"{p(g[n, j])} \cdot {p(slope)}", dx[n, j]))
+    return [("∂L/∂x", latex, float(g[n, j]) * slope, dx[n, j])]
+
+
+def linear_backward(layer, x, y, g, dx, params):
+    W, grads = params["W"], params["grads"]
+    n, i = biggest(dx)
+    worked = [("∂L/∂x", equation(dL("x", n, i), rf"\sum_j {sub('g', n, 'j')} {sub('W', i, 'j')}",
+                                  terms([f"{p(g[n, j])} \\cdot {p(W[i, j])}" for j in range(g.shape[1])]), dx[n, i]),
+               float(np.dot(g[n], W[i])), dx[n, i])]
+    dW = grads["W"]
+    i, j = biggest(dW)
+    worked.append(("∂L/∂W", equation(dL("W", i, j), rf"\sum_n {sub('x', 'n', i)} {sub('g', 'n', j)}",
+                                     terms([f"{p(x[m, i])} \\cdot {p(g[m, j])}" for m in range(len(x))]), dW[i, j]),
+                   float(np.dot(x[:, i], g[:, j])), dW[i, j]))
+    db = grads["b"]
+    (j,) = biggest(db)
+    worked.append(("∂L/∂b", equation(dL("b", j), rf"\sum_n {sub('g', 'n', j)}",
+                                     terms([p(g[m, j]) for m in range(len(g))]), db[j]),
+                   float(np.sum(g[:, j])), db[j]))
+    return worked
+
+
+def scaling_backward(layer, x, y, g, dx, params):
+    gamma, grads = params["gamma"], params["grads"]
+    n, j = biggest(dx)
+    worked = [("∂L/∂x", equation(dL("x", n, j), rf"{sub('g', n, j)} \gamma_{{{j}}}",
+                                  rf"{p(g[n, j])} \cdot {p(gamma[0, j])}", dx[n, j]),
+               float(g[n, j] * gamma[0, j]), dx[n, j])]
+    for name, symbol, weight in (("gamma", r"\gamma", x), ("beta", r"\beta", None)):
+        grad = grads[name]
+        _, j = biggest(grad)
+        if weight is None:
+            general, computed = rf"\sum_n {sub('g', 'n', j)}", g[:, j].sum()
+            parts = [p(g[m, j]) for m in range(len(g))]
+        else:
+            general = rf"\sum_n {sub('g', 'n', j)} {sub('x', 'n', j)}"
+            parts = [f"{p(g[m, j])} \\cdot {p(x[m, j])}" for m in range(len(g))]
+            computed = np.dot(g[:, j], x[:, j])
+        worked.append((f"∂L/∂{'γ' if name == 'gamma' else 'β'}",
+                       equation(dL(symbol, j), general, terms(parts), grad[0, j]),
+                       float(computed), grad[0, j]))
+    return worked
+
+
+def logsoftmax_backward(layer, x, y, g, dx, params):
+    n, k = biggest(dx)
+    a, total = float(np.exp(y[n, k])), float(np.sum(g[n]))
+    latex = lines(rf"a_{{{n},{k}}} = e^{{{sub('y', n, k)}}} = e^{{{num(y[n, k])}}} = {num(a)}, \quad "
+                  rf"\sum_j {sub('g', n, 'j')} = {terms([p(v) for v in g[n]])} = {num(total)}",
+                  equation(dL("x", n, k), rf"{sub('g', n, k)} - a_{{{n},{k}}} \sum_j {sub('g', n, 'j')}",
+                           rf"{num(g[n, k])} - {num(a)} \cdot {p(total)}", dx[n, k]))
+    return [("∂L/∂x", latex, float(g[n, k]) - a * total, dx[n, k])]
+
+
+def softmax_backward(layer, x, y, g, dx, params):
+    n, k = biggest(dx)
+    dot = float(np.dot(g[n], y[n]))
+    products = terms([f"{p(g[n, j])} \\cdot {num(y[n, j])}" for j in range(len(y[n]))])
+    latex = lines(rf"\sum_j {sub('g', n, 'j')} {sub('y', n, 'j')} = {products} = {num(dot)}",
+                  equation(dL("x", n, k), rf"{sub('y', n, k)} ({sub('g', n, k)} - \sum_j {sub('g', n, 'j')} "
+                           rf"{sub('y', n, 'j')})", rf"{num(y[n, k])} \cdot ({num(g[n, k])} - {p(dot)})",
+                           dx[n, k]))
+    return [("∂L/∂x", latex, float(y[n, k]) * (float(g[n, k]) - dot), dx[n, k])]
+
+
+BACKWARD = {Linear: linear_backward, Scaling: scaling_backward, ReLU: activation_backward,
+            LeakyReLU: activation_backward, ELU: activation_backward, SoftPlus: activation_backward,
+            LogSoftMax: logsoftmax_backward, SoftMax: softmax_backward}
+
+
+# --- the loss and one entry of its gradient ---
+
+def labels_of(target, predictions):
+    """Class labels (N,) from integer labels or one-hot targets; None for other targets."""
+    target = np.asarray(target)
+    if target.shape == predictions.shape and target.dtype.kind == "f":
+        rows = target.sum(axis=1)
+        return np.argmax(target, axis=1) if np.all(rows == 1) and np.all((target == 0) | (target == 1)) else None
+    return target.reshape(len(predictions)).astype(np.int64) if target.size == len(predictions) else None
+
+
+def loss_worked(trace):
+    predictions, name, n = trace.predictions, trace.criterion, len(trace.predictions)
+    if name == "MSECriterion":
+        target = np.asarray(trace.target, dtype=np.float64).reshape(predictions.shape)
+        diff = (predictions - target).ravel()
+        latex = equation("L", r"\frac{1}{N} \sum_{n,k} (\hat y_{n,k} - y_{n,k})^2",
+                         rf"\frac{{1}}{{{n}}} ({terms([f'{p(v)}^2' for v in diff])})", trace.loss)
+        computed = float(np.dot(diff, diff) / n)
+        m, k = biggest(trace.loss_grad)
+        grad = (r"\frac{\partial L}{\partial \hat y_{" + f"{m},{k}" + r"}} = \frac{2}{N} (\hat y - y) = "
+                rf"\frac{{2}}{{{n}}} ({num(predictions[m, k])} - {p(target[m, k])}) = {num(trace.loss_grad[m, k])}")
+        return [("loss", latex, computed, trace.loss),
+                ("∂L/∂ŷ", grad, 2 / n * float(predictions[m, k] - target[m, k]), trace.loss_grad[m, k])]
+    labels = labels_of(trace.target, predictions)
+    if labels is None or name not in ("NLLCriterion", "NLLCriterionUnstable"):
+        return []
+    picked = predictions[np.arange(n), labels]
+    if name == "NLLCriterion":
+        parts, computed = [p(v) for v in picked], -float(np.sum(picked)) / n
+        general = r"-\frac{1}{N} \sum_n \hat y_{n, y_n}"
+    else:
+        clipped = np.clip(picked, 1e-15, 1 - 1e-15)
+        parts, computed = [rf"\log {num(v)}" for v in clipped], -float(np.sum(np.log(clipped))) / n
+        general = r"-\frac{1}{N} \sum_n \log \hat y_{n, y_n}"
+    latex = equation("L", general, rf"-\frac{{1}}{{{n}}} ({terms(parts)})", trace.loss)
+    m = 0
+    k = int(labels[m])
+    if name == "NLLCriterion":
+        rule, value = rf"-\frac{{1}}{{N}} = -\frac{{1}}{{{n}}}", -1 / n
+    else:
+        value = -1 / float(np.clip(predictions[m, k], 1e-15, 1 - 1e-15)) / n
+        rule = rf"-\frac{{1}}{{N \hat y}} = -\frac{{1}}{{{n} \cdot {num(predictions[m, k])}}}"
+    grad = (r"\frac{\partial L}{\partial \hat y_{" + f"{m},{k}" + r"}} = " + rule + f" = {num(trace.loss_grad[m, k])}"
+            + rf"\quad (k = y_{{{m}}} = {k}\text{{; every other entry of the row is 0}})")
+    return [("loss", latex, computed, trace.loss), ("∂L/∂ŷ", grad, value, trace.loss_grad[m, k])]
+
+
+# --- update: one entry of each parameter ---
+
+def update_worked(trace, index):
+    worked = []
+    for u in trace.update_records(index):
+        at = biggest(u.velocity)
+        v_prev = 0.0 if u.previous_velocity is None else float(u.previous_velocity[at])
+        g, v = float(u.grad[at]), float(u.velocity[at])
+        name = sub(u.param, *at)
+        velocity = equation(sub("v", *at), r"\mu \, v^{\text{prev}} + \eta \, g",
+                            rf"{num(trace.momentum)} \cdot {p(v_prev)} + {num(trace.learning_rate)} \cdot {p(g)}", v)
+        after = equation(rf"{name}^{{\text{{after}}}}", rf"{name}^{{\text{{before}}}} - v",
+                         rf"{num(u.before[at])} - {p(v)}", u.after[at])
+        worked.append((f"v of {u.param}", velocity, trace.momentum * v_prev + trace.learning_rate * g, v))
+        worked.append((f"{u.param} after", after, float(u.before[at]) - v, u.after[at]))
+    return worked
+
+
+def by_hand(trace, stage, layers):
+    """[Worked] for this stage, or [] where no entry is worked out (Dropout, BatchNorm, Flatten)."""
+    with np.errstate(all="ignore"):  # NaN and inf are shown as they are
+        return worked_items(trace, stage, layers)
+
+
+def worked_items(trace, stage, layers):
+    if stage.kind == "loss":
+        items = loss_worked(trace)
+    elif stage.kind == "update":
+        items = update_worked(trace, stage.index)
+    else:
+        layer = layers[stage.index] if stage.index < len(layers) else None
+        forward = trace.forward[stage.index]
+        if forward.input.ndim != 2 or not (forward.input.size and forward.output.size):
+            return []
+        params = {u.param: u.before for u in trace.update_records(stage.index)}
+        if stage.kind == "forward":
+            builder = FORWARD.get(type(layer))
+            if builder is None:
+                return []
+            latex, computed, at = builder(layer, forward.input, forward.output, params)
+            items = [("y", latex, computed, forward.output[at])]
+        else:
+            builder = BACKWARD.get(type(layer))
+            if builder is None:
+                return []
+            record = trace.backward_record(stage.index)
+            params["grads"] = record.grad_params
+            items = builder(layer, forward.input, forward.output, record.grad_output, record.grad_input, params)
+    return [Worked(what, latex, float(computed), float(engine)) for what, latex, computed, engine in items]
