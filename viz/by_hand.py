@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine import ELU, LeakyReLU, Linear, LogSoftMax, ReLU, Scaling, SoftMax, SoftPlus
+from engine import (ELU, BatchNormalization, Dropout, LeakyReLU, Linear, LogSoftMax, ReLU, Scaling, SoftMax,
+                    SoftPlus)
 from viz.derivation import num
 
 MAX_TERMS = 4   # longer sums show their first MAX_TERMS - 1 terms, an ellipsis and the last one
@@ -136,9 +137,42 @@ def softmax_forward(layer, x, y, params):
     return latex, float(np.exp(x[n, k]) / np.sum(np.exp(x[n]))), (n, k)
 
 
-FORWARD = {Linear: linear_forward, Scaling: scaling_forward, ReLU: relu_forward,
-           LeakyReLU: leakyrelu_forward, ELU: elu_forward, SoftPlus: softplus_forward,
-           LogSoftMax: logsoftmax_forward, SoftMax: softmax_forward}
+def batchnorm_forward(layer, x, y, params):
+    n, j = biggest(y)
+    column, eps = x[:, j], layer.EPS
+    if not layer.training:
+        mean, variance = float(layer.moving_mean[j]), float(layer.moving_variance[j])
+        latex = equation(sub("y", n, j), rf"\frac{{{sub('x', n, j)} - m_{{{j}}}}}{{\sqrt{{v_{{{j}}} + \varepsilon}}}}",
+                         rf"\frac{{{num(x[n, j])} - {p(mean)}}}{{\sqrt{{{num(variance)} + {num(eps)}}}}}", y[n, j])
+        return (lines(r"\text{evaluate mode: the moving mean } m \text{ and variance } v", latex),
+                (float(x[n, j]) - mean) / np.sqrt(variance + eps), (n, j))
+    mean = float(column.mean())
+    variance = float(np.mean((column - mean) ** 2))
+    stats = lines(
+        rf"\mu_{{{j}}} = \frac{{1}}{{N}} \sum_n {sub('x', 'n', j)} = \frac{{1}}{{{len(x)}}} "
+        rf"({terms([p(v) for v in column])}) = {num(mean)}",
+        rf"\sigma^2_{{{j}}} = \frac{{1}}{{N}} \sum_n ({sub('x', 'n', j)} - \mu_{{{j}}})^2 = {num(variance)}")
+    general = rf"\frac{{{sub('x', n, j)} - \mu_{{{j}}}}}{{\sqrt{{\sigma^2_{{{j}}} + \varepsilon}}}}"
+    latex = equation(sub("y", n, j), general,
+                     rf"\frac{{{num(x[n, j])} - {p(mean)}}}{{\sqrt{{{num(variance)} + {num(eps)}}}}}", y[n, j])
+    return lines(stats, latex), (float(x[n, j]) - mean) / np.sqrt(variance + eps), (n, j)
+
+
+def dropout_forward(layer, x, y, params):
+    n, j = biggest(y)
+    if not layer.training:
+        return lines(r"\text{evaluate mode: } y = x", equation(sub("y", n, j), sub("x", n, j), num(x[n, j]),
+                                                                 y[n, j])), float(x[n, j]), (n, j)
+    kept = float(y[n, j] != 0)
+    keep = r"\text{kept}" if kept else r"\text{dropped}"
+    latex = equation(sub("y", n, j), rf"{sub('x', n, j)} \, \frac{{{sub('M', n, j)}}}{{1 - p}}",
+                     rf"{p(x[n, j])} \cdot \frac{{{int(kept)}}}{{1 - {num(layer.p)}}}", y[n, j])
+    return latex + rf"\quad ({keep})", float(x[n, j]) * kept / (1 - layer.p), (n, j)
+
+
+FORWARD = {Linear: linear_forward, BatchNormalization: batchnorm_forward, Dropout: dropout_forward,
+           Scaling: scaling_forward, ReLU: relu_forward, LeakyReLU: leakyrelu_forward, ELU: elu_forward,
+           SoftPlus: softplus_forward, LogSoftMax: logsoftmax_forward, SoftMax: softmax_forward}
 
 
 # --- backward: one entry of grad_input and of each parameter gradient ---
@@ -229,9 +263,47 @@ def softmax_backward(layer, x, y, g, dx, params):
     return [("∂L/∂x", latex, float(y[n, k]) * (float(g[n, k]) - dot), dx[n, k])]
 
 
-BACKWARD = {Linear: linear_backward, Scaling: scaling_backward, ReLU: activation_backward,
-            LeakyReLU: activation_backward, ELU: activation_backward, SoftPlus: activation_backward,
-            LogSoftMax: logsoftmax_backward, SoftMax: softmax_backward}
+def batchnorm_backward(layer, x, y, g, dx, params):
+    n, j = biggest(dx)
+    if not layer.training:
+        variance = float(layer.moving_variance[j])
+        latex = equation(dL("x", n, j), rf"\frac{{{sub('g', n, j)}}}{{\sqrt{{v_{{{j}}} + \varepsilon}}}}",
+                         rf"\frac{{{num(g[n, j])}}}{{\sqrt{{{num(variance)} + {num(layer.EPS)}}}}}", dx[n, j])
+        return [("∂L/∂x", lines(r"\text{evaluate mode: the moving variance } v", latex),
+                 float(g[n, j]) / np.sqrt(variance + layer.EPS), dx[n, j])]
+    column, x_hat, size = g[:, j], y[:, j], len(g)
+    total, dot = float(column.sum()), float(np.dot(column, x_hat))
+    inv_std = 1 / np.sqrt(float(np.mean((x[:, j] - x[:, j].mean()) ** 2)) + layer.EPS)
+    products = terms([f"{p(a)} \\cdot {p(b)}" for a, b in zip(column, x_hat)])
+    sums = lines(rf"\sum_m {sub('g', 'm', j)} = {terms([p(v) for v in column])} = {num(total)}",
+                 rf"\sum_m {sub('g', 'm', j)} \hat x_{{m,{j}}} = {products} = {num(dot)}",
+                 rf"\hat x_{{{n},{j}}} = {sub('y', n, j)} = {num(x_hat[n])}, \quad "
+                 rf"\frac{{1}}{{\sqrt{{\sigma^2_{{{j}}} + \varepsilon}}}} = {num(inv_std)}")
+    general = (rf"\frac{{N {sub('g', n, j)} - \sum_m {sub('g', 'm', j)} - \hat x_{{{n},{j}}} "
+               rf"\sum_m {sub('g', 'm', j)} \hat x_{{m,{j}}}}}{{N \sqrt{{\sigma^2_{{{j}}} + \varepsilon}}}}")
+    latex = equation(dL("x", n, j), general,
+                     rf"\frac{{{size} \cdot {p(g[n, j])} - {p(total)} - {p(x_hat[n])} \cdot {p(dot)}}}{{{size}}} "
+                     rf"\cdot {num(inv_std)}", dx[n, j])
+    computed = (size * float(g[n, j]) - total - float(x_hat[n]) * dot) / size * inv_std
+    return [("∂L/∂x", lines(sums, latex), computed, dx[n, j])]
+
+
+def dropout_backward(layer, x, y, g, dx, params):
+    n, j = biggest(dx)
+    if not layer.training:
+        return [("∂L/∂x", lines(r"\text{evaluate mode: } \partial L / \partial x = g",
+                                equation(dL("x", n, j), sub("g", n, j), num(g[n, j]), dx[n, j])),
+                 float(g[n, j]), dx[n, j])]
+    kept = float(dx[n, j] != 0 or (g[n, j] == 0 and y[n, j] != 0))
+    latex = equation(dL("x", n, j), rf"{sub('g', n, j)} \, \frac{{{sub('M', n, j)}}}{{1 - p}}",
+                     rf"{p(g[n, j])} \cdot \frac{{{int(kept)}}}{{1 - {num(layer.p)}}}", dx[n, j])
+    return [("∂L/∂x", latex, float(g[n, j]) * kept / (1 - layer.p), dx[n, j])]
+
+
+BACKWARD = {Linear: linear_backward, BatchNormalization: batchnorm_backward, Dropout: dropout_backward,
+            Scaling: scaling_backward, ReLU: activation_backward, LeakyReLU: activation_backward,
+            ELU: activation_backward, SoftPlus: activation_backward, LogSoftMax: logsoftmax_backward,
+            SoftMax: softmax_backward}
 
 
 # --- the loss and one entry of its gradient ---
@@ -301,7 +373,7 @@ def update_worked(trace, index):
 
 
 def by_hand(trace, stage, layers):
-    """[Worked] for this stage, or [] where no entry is worked out (Dropout, BatchNorm, Flatten)."""
+    """[Worked] for this stage, or [] where no entry is worked out (Flatten, a layer of another kind)."""
     with np.errstate(all="ignore"):  # NaN and inf are shown as they are
         return worked_items(trace, stage, layers)
 

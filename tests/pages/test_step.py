@@ -33,13 +33,20 @@ def test_first_open_is_the_handout_example_at_its_first_stage():
     assert lab.config.batch_size == 8 and not errors(at)
 
 
+def by_hand_shown(at):
+    return any("by hand" in expander.label for expander in at.expander)
+
+
 def walk(at):
-    """Click Next through every stage; return the headings seen and each stage's heatmap shapes."""
+    """Click Next through every stage; return the headings seen and each stage's heatmap shapes.
+    Every stage of the presets walked here also works one entry out by hand."""
     lab = at.session_state.lab
     seen = [(heading(at), [z_shape(t) for t in heatmaps(at)])]
+    assert by_hand_shown(at)
     for _ in range(len(lab.stages) - 1):
         at.button(key="step_next").click().run()
         assert not at.exception
+        assert by_hand_shown(at), heading(at)
         seen.append((heading(at), [z_shape(t) for t in heatmaps(at)]))
     return seen
 
@@ -119,6 +126,10 @@ def test_the_mode_toggle_records_in_evaluate_mode():
     assert lab.config.training is False and not errors(at)
     dropout = lab.trace.forward[3]
     assert np.array_equal(dropout.output, dropout.input)  # evaluate mode: Dropout is the identity
+    lab.jump(3)  # stage 3 is forward 3, the Dropout
+    at.run()
+    shown = " ".join(e.value for x in at.expander if "by hand" in x.label for e in x.latex)
+    assert r"\text{evaluate mode: } y = x" in shown
 
 
 def test_a_nonfinite_iteration_is_flagged_where_it_starts():

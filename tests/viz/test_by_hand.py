@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from engine import (ELU, SGD, BatchNormalization, Dropout, LeakyReLU, Linear, LogSoftMax, MSECriterion,
+from engine import (ELU, SGD, BatchNormalization, Dropout, Flatten, LeakyReLU, Linear, LogSoftMax, MSECriterion,
                     NLLCriterion, NLLCriterionUnstable, ReLU, Scaling, Sequential, SoftMax, SoftPlus)
 from engine.data import load, one_hot
 from engine.sequential import layers_of
@@ -92,15 +92,37 @@ def test_nll_loss_is_written_with_the_picked_log_probabilities():
     assert grad.engine == pytest.approx(-1 / len(y))
 
 
-def test_layers_without_a_worked_entry_give_nothing():
+def batchnorm_dropout(training=True):
     rng, data = np.random.default_rng(6), load("blobs")
-    model = Sequential(Linear(2, 4, rng=rng), BatchNormalization(), Dropout(0.5, rng=rng), Linear(4, 2, rng=rng),
-                       LogSoftMax())
-    trace = traces(model, NLLCriterion(), data.X_train[:8], data.y_train[:8], steps=1)[0]
-    for index in (1, 2):
-        assert by_hand(trace, Stage("forward", index), layers_of(model)) == []
-        assert by_hand(trace, Stage("backward", index), layers_of(model)) == []
-    assert by_hand(trace, Stage("forward", 0), layers_of(model))
+    model = Sequential(Linear(2, 4, rng=rng), BatchNormalization(alpha=0.5), Dropout(0.4, rng=rng),
+                       Linear(4, 2, rng=rng), LogSoftMax())
+    x, y = data.X_train[:8], data.y_train[:8]
+    trace_iteration(model, NLLCriterion(), SGD(0.05, 0.9), x, y)  # moving statistics first
+    if not training:
+        model.evaluate()
+    return model, NLLCriterion(), x, y
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm_and_dropout_are_worked_in_either_mode(training):
+    model, criterion, x, y = batchnorm_dropout(training)
+    trace = traces(model, criterion, x, y, steps=1)[0]
+    for stage in (Stage("forward", 1), Stage("forward", 2), Stage("backward", 1), Stage("backward", 2)):
+        (worked,) = by_hand(trace, stage, layers_of(model))
+        np.testing.assert_allclose(worked.computed, worked.engine, rtol=1e-9, atol=1e-12, err_msg=str(stage))
+        assert ("evaluate mode" in worked.latex) == (not training)
+    if training:  # the batch statistics are written out, and Dropout says whether the unit was kept
+        assert r"\mu_" in by_hand(trace, Stage("forward", 1), layers_of(model))[0].latex
+        assert r"\text{kept}" in by_hand(trace, Stage("forward", 2), layers_of(model))[0].latex
+
+
+def test_flatten_has_no_worked_entry():
+    rng, data = np.random.default_rng(7), load("blobs")
+    model = Sequential(Flatten(), Linear(2, 2, rng=rng), LogSoftMax())
+    trace = traces(model, NLLCriterion(), data.X_train[:4], data.y_train[:4], steps=1)[0]
+    assert by_hand(trace, Stage("forward", 0), layers_of(model)) == []
+    assert by_hand(trace, Stage("backward", 0), layers_of(model)) == []
+    assert by_hand(trace, Stage("forward", 1), layers_of(model))
 
 
 def test_non_finite_values_do_not_break_the_worked_entry():
