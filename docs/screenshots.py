@@ -1,6 +1,6 @@
 """Take the README's screenshots from the real app in Debian's Chromium (Playwright, no downloads).
 
-    python docs/screenshots.py          # writes docs/step.png and docs/train.png
+    python docs/screenshots.py          # writes docs/step.png, docs/by_hand.png and docs/train.png
 
 Starts `streamlit run app.py` on a free local port, drives the pages as a learner would,
 and stops the server by its process id.
@@ -50,6 +50,9 @@ def main():
             page.mouse.move(700, 1050)  # no tooltip over the picture
             time.sleep(1)
             page.screenshot(path=str(ROOT / "docs" / "step.png"))
+            page.get_by_text("Work out one entry by hand").click()
+            wait_until_idle(page)
+            page.get_by_test_id("stExpander").first.screenshot(path=str(ROOT / "docs" / "by_hand.png"))
             page.get_by_role("link", name="Build").click()
             wait_until_idle(page)
             page.get_by_test_id("stSelectbox").first.click()
