@@ -46,6 +46,31 @@ class IterationTrace:
     def update_records(self, index):
         return [update for update in self.updates if update.index == index]
 
+    def arrays(self):
+        """Every tensor of the iteration by name, ready for np.savez: "x", "target", "loss",
+        "loss_grad", "forward.{i}.input" / ".output", "backward.{i}.grad_output" / ".grad_input" /
+        ".grad.{param}", "update.{i}.{param}.before" / ".grad" / ".velocity" / ".after" (and
+        ".previous_velocity" after the first step), "learning_rate", "momentum", "layers" (names)."""
+        arrays = {"x": self.forward[0].input if self.forward else np.empty(0), "target": self.target,
+                  "loss": np.array(self.loss), "loss_grad": self.loss_grad,
+                  "learning_rate": np.array(self.learning_rate), "momentum": np.array(self.momentum),
+                  "layers": np.array([record.name for record in self.forward], dtype=str)}
+        for record in self.forward:
+            arrays[f"forward.{record.index}.input"] = record.input
+            arrays[f"forward.{record.index}.output"] = record.output
+        for record in self.backward:
+            arrays[f"backward.{record.index}.grad_output"] = record.grad_output
+            arrays[f"backward.{record.index}.grad_input"] = record.grad_input
+            for name, grad in record.grad_params.items():
+                arrays[f"backward.{record.index}.grad.{name}"] = grad
+        for update in self.updates:
+            prefix = f"update.{update.index}.{update.param}"
+            arrays.update({f"{prefix}.before": update.before, f"{prefix}.grad": update.grad,
+                           f"{prefix}.velocity": update.velocity, f"{prefix}.after": update.after})
+            if update.previous_velocity is not None:
+                arrays[f"{prefix}.previous_velocity"] = update.previous_velocity
+        return arrays
+
     @property
     def first_nonfinite(self):
         """The first Stage whose result holds NaN or inf (which layer broke first), or None."""

@@ -20,8 +20,9 @@ input, parameters and output; the loss and its gradient; each layer's `grad_outp
 `grad_input` and parameter gradients; each parameter's SGD-momentum update. Every tensor is a
 heatmap (blue negative, white zero, red positive; hover for the exact value) beside its formula
 with your shapes. *Work out one entry by hand* writes one entry of each result as the sum the
-layer computes, with your numbers in it, to check your own implementation number by number.
-*New iteration* takes the next batch from the updated weights.
+layer computes, with your numbers in it, to check your own implementation number by number;
+*Check your own framework* downloads the whole iteration as an .npz with the code that tests
+your classes against it. *New iteration* takes the next batch from the updated weights.
 
 **Build** — choose the data (or upload a Kaggle MNIST-style CSV), stack the handout's layers,
 pick the criterion, learning rate and momentum, or start from a preset that teaches one idea.

@@ -4,6 +4,7 @@ from dataclasses import replace
 import streamlit as st
 
 from engine.sequential import layers_of
+from lab.exercise import check_code, iteration_npz
 from ui.actions import act, error_for, lab, plural, sync
 from viz.by_hand import by_hand
 from viz.stage_strip import short_label, stage_strip
@@ -77,6 +78,16 @@ if worked:
         for item in worked:
             st.markdown(f"**{item.what}**")
             st.latex(item.latex)
+
+with st.expander("Check your own framework against this iteration", icon=":material/fact_check:"):
+    st.caption("Every tensor of this iteration in one .npz (inputs, outputs, gradients, parameters before "
+               "and after the step, velocities), and code that rebuilds each of your layers with these "
+               "weights and checks its forward, backward, parameter gradients, the loss and sgd_momentum, "
+               "number by number. Save the file beside your notebook and run the code with your classes.")
+    st.download_button("iteration.npz", lambda: iteration_npz(trace, L.model), file_name="iteration.npz",
+                       mime="application/octet-stream", key="step_export_iteration",
+                       icon=":material/download:")
+    st.code(check_code(L.config, L.data.n_features), language="python")
 
 if stage.kind == "backward" and st.button(
         f"See layer {stage.index}'s Jacobian: from this backward, in closed form, by finite differences",

@@ -90,6 +90,40 @@ def test_next_steps_through_a_whole_iteration(learner):
     learner.check_clean()
 
 
+def test_work_by_hand_and_take_the_iteration_home(learner, tmp_path):
+    """The by-hand expander typesets its sums; the iteration downloads as a real .npz, and the code the
+    page shows, run with the engine as the learner's framework, passes every check against it."""
+    import numpy as np
+
+    import engine
+
+    page = learner.page
+    for _ in range(4):  # to backward 0: the Linear's three gradients
+        learner.click("Next ▶")
+    page.get_by_text("Work out one entry by hand").click()
+    by_hand = page.get_by_test_id("stExpander").filter(has_text="Work out one entry by hand")
+    expect(by_hand.locator(".katex").first).to_be_visible()
+    assert by_hand.locator(".katex-error").count() == 0
+    assert "∂L/∂W" in by_hand.inner_text()
+    page.get_by_text("Check your own framework against this iteration").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="iteration.npz").click()
+    download.value.save_as(tmp_path / "iteration.npz")
+    code = page.get_by_test_id("stExpander").filter(has_text="Check your own framework") \
+        .locator("code").inner_text()
+    namespace = {name: getattr(engine, name) for name in engine.__all__}
+    printed = []
+    namespace["print"] = lambda *args: printed.append(" ".join(map(str, args)))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        exec(code, namespace)
+    assert "ok  layer 0 gradW" in printed and "ok  layer 0 W after the step" in printed
+    with np.load(tmp_path / "iteration.npz", allow_pickle=False) as arrays:
+        assert list(arrays["layers"]) == HANDOUT_NETWORK
+    learner.screenshot("by-hand-and-export")
+    learner.check_clean()
+
+
 def test_build_a_network_by_clicking(learner):
     """Add a Linear and a ReLU at chosen positions, edit an output size, remove the ReLU: the sidebar
     follows each edit and the Step page records the new network."""

@@ -482,3 +482,32 @@ def test_a_layer_that_skips_its_hooks_gets_a_clear_error():
     for old, (_, value, _) in zip(before, model.named_parameters()):
         np.testing.assert_array_equal(old, value)  # no update happened
     assert not model[0]._forward_hooks and not model[0]._backward_hooks
+
+
+def test_arrays_name_every_tensor_and_survive_npz_without_pickle():
+    import io
+    model = make_mlp()
+    optimizer = SGD(0.1, 0.9)
+    x, y = batch()
+    first = trace_iteration(model, NLLCriterion(), optimizer, x, y)
+    trace = trace_iteration(model, NLLCriterion(), optimizer, x, y)
+    arrays = trace.arrays()
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    loaded = np.load(io.BytesIO(buffer.getvalue()), allow_pickle=False)
+    assert sorted(loaded.files) == sorted(arrays)
+    np.testing.assert_array_equal(loaded["x"], x)
+    np.testing.assert_array_equal(loaded["target"], y)
+    assert float(loaded["loss"]) == trace.loss
+    for record in trace.forward:
+        np.testing.assert_array_equal(loaded[f"forward.{record.index}.output"], record.output)
+    for record in trace.backward:
+        np.testing.assert_array_equal(loaded[f"backward.{record.index}.grad_input"], record.grad_input)
+        for name, grad in record.grad_params.items():
+            np.testing.assert_array_equal(loaded[f"backward.{record.index}.grad.{name}"], grad)
+    for u, u1 in zip(trace.updates, first.updates):
+        prefix = f"update.{u.index}.{u.param}"
+        np.testing.assert_array_equal(loaded[f"{prefix}.after"], u.after)
+        np.testing.assert_array_equal(loaded[f"{prefix}.previous_velocity"], u1.velocity)
+    assert not any(key.endswith("previous_velocity") for key in first.arrays())  # v started at 0
+    assert list(loaded["layers"]) == [record.name for record in trace.forward]

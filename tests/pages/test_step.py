@@ -172,3 +172,11 @@ def test_every_stage_of_the_default_iteration_works_one_entry_out_by_hand():
         if i < len(lab.stages) - 1:
             at.button(key="step_next").click().run()
     assert r"\mu \, v^{\text{prev}} + \eta \, g" in shown  # the last stage is the update
+
+
+def test_the_iteration_can_be_taken_home_to_check_a_hand_written_framework():
+    at = open_page(None)
+    expander = next(e for e in at.expander if "Check your own framework" in e.label)
+    code = expander.code[0].value
+    assert "layer = Linear(2, 2)" in code and "sgd_momentum(variables, gradients, config, state)" in code
+    assert [b.proto.label for b in at.get("download_button")] == ["iteration.npz"]

@@ -1,0 +1,108 @@
+"""The recorded iteration as an exercise: every tensor in an .npz, and handout-style code that
+checks the learner's own layers, criterion and sgd_momentum against it, number by number.
+
+The code uses the handout's names (Linear, W, gradW, ..., sgd_momentum), so it runs against
+a framework written from the handout; it runs unchanged against the engine too (tested).
+"""
+import io
+
+import numpy as np
+
+import engine
+from engine.data import one_hot
+
+from .layers import describe
+from .network import feature_sizes
+
+STATISTICS = ("moving_mean", "moving_variance")
+TOLERANCE = "rtol=1e-6, atol=1e-9"   # float64 round-off of a different but correct implementation
+
+
+def iteration_npz(trace, model):
+    """The .npz bytes of trace.arrays(), plus each BatchNormalization's moving statistics
+    ("forward.{i}.moving_mean" / "moving_variance"), which an evaluate-mode forward uses, and
+    "target_one_hot" when the targets are class labels (the handout's criteria take one-hot rows)."""
+    arrays = dict(trace.arrays())
+    target, predictions = np.asarray(trace.target), trace.predictions
+    if target.dtype.kind in "iu" and target.shape == predictions.shape[:1]:
+        arrays["target_one_hot"] = one_hot(target, predictions.shape[1]).astype(predictions.dtype)
+    for i, layer in enumerate(model):
+        for name in STATISTICS:
+            if getattr(layer, name, None) is not None:
+                arrays[f"forward.{i}.{name}"] = np.array(getattr(layer, name))
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def param_attributes(kind):
+    """[(parameter, gradient attribute)] of a layer kind, e.g. [("W", "gradW"), ("b", "gradb")]."""
+    return list(getattr(engine, kind)._params)
+
+
+def layer_check(i, spec, n_in, training):
+    """The lines that rebuild layer i, load its parameters and check its forward and backward."""
+    kind, name = spec["kind"], describe(spec, n_in)
+    lines = ["", f"# layer {i}: {name}"]
+    if kind == "Dropout" and training:
+        return lines + ["# (training mode draws a random mask: run the exercise in evaluate mode to check it)"]
+    lines.append(f"layer = {name}")
+    lines += [f'layer.{param}[...] = it["update.{i}.{param}.before"]' for param, _ in param_attributes(kind)]
+    if kind == "BatchNormalization" and not training:
+        lines += [f'layer.{stat} = it["forward.{i}.{stat}"]' for stat in STATISTICS]
+    if not training:
+        lines.append("layer.evaluate()")
+    lines += [f'x = it["forward.{i}.input"]',
+              f'check("layer {i} forward", layer.forward(x), "forward.{i}.output")',
+              f'check("layer {i} backward", layer.backward(x, it["backward.{i}.grad_output"]), '
+              f'"backward.{i}.grad_input")']
+    lines += [f'check("layer {i} {grad}", layer.{grad}, "backward.{i}.grad.{param}")'
+              for param, grad in param_attributes(kind)]
+    return lines
+
+
+def update_check(i, kind):
+    """The lines that run sgd_momentum on layer i's parameters from their recorded state."""
+    params = [param for param, _ in param_attributes(kind)]
+    if not params:
+        return []
+    keys = [f"update.{i}.{param}" for param in params]
+    return ["", f"# the SGD step of layer {i}'s parameters",
+            "variables = [[" + ", ".join(f'it["{key}.before"].copy()' for key in keys) + "]]",
+            "gradients = [[" + ", ".join(f'it["{key}.grad"]' for key in keys) + "]]",
+            "keys = [" + ", ".join(f'"{key}"' for key in keys) + "]",
+            'state = {"accumulated_grads": {k: it[f"{key}.previous_velocity"].copy()',
+            '                               for k, key in enumerate(keys) if f"{key}.previous_velocity" in it}}',
+            "sgd_momentum(variables, gradients, config, state)"] + [
+            f'check("layer {i} {param} after the step", variables[0][{k}], "{key}.after")'
+            for k, (param, key) in enumerate(zip(params, keys))]
+
+
+def check_code(config, n_features):
+    """Python that checks the learner's own classes against iteration.npz, stage by stage."""
+    sizes = feature_sizes(config, n_features)
+    lines = ["import numpy as np",
+             "# from my_framework import *   # your Linear, ..., NLLCriterion, sgd_momentum",
+             "",
+             'it = np.load("iteration.npz")',
+             "",
+             "",
+             "def check(what, mine, key):",
+             f"    np.testing.assert_allclose(mine, it[key], {TOLERANCE}, err_msg=what)",
+             "    print(\"ok \", what)",
+             ""]
+    for i, (spec, n_in) in enumerate(zip(config.layers, sizes)):
+        lines += layer_check(i, spec, n_in, config.training)
+    last = len(config.layers) - 1
+    target = "target" if config.criterion == "MSECriterion" else "target_one_hot"
+    lines += ["", "# the loss and its gradient" + ("" if target == "target" else
+                                                    " (one-hot targets, as in the handout)"),
+              f"criterion = {config.criterion}()",
+              f'check("loss", criterion.forward(it["forward.{last}.output"], it["{target}"]), "loss")',
+              f'check("dL/d output", criterion.backward(it["forward.{last}.output"], it["{target}"]), '
+              f'"loss_grad")',
+              "",
+              'config = {"learning_rate": float(it["learning_rate"]), "momentum": float(it["momentum"])}']
+    for i, spec in enumerate(config.layers):
+        lines += update_check(i, spec["kind"])
+    return "\n".join(lines)
