@@ -91,24 +91,26 @@ def relu_forward(layer, x, y, params):
     return latex, max(0.0, float(x[n, j])), (n, j)
 
 
-def leakyrelu_forward(layer, x, y, params):
+def piecewise_forward(x, y, general, substituted, value):
+    """y = x for x > 0, else the layer's own branch: its general form, the numbers and the value,
+    each a function (of the symbol x_{n,j}, or of the number x)."""
     n, j = biggest(y)
     v = float(x[n, j])
     if v > 0:
         return equation(sub("y", n, j), sub("x", n, j), num(v), y[n, j]) + r"\quad (x > 0)", v, (n, j)
-    latex = equation(sub("y", n, j), rf"{num(layer.slope)} \, {sub('x', n, j)}",
-                     rf"{num(layer.slope)} \cdot {p(v)}", y[n, j]) + r"\quad (x \le 0)"
-    return latex, layer.slope * v, (n, j)
+    latex = equation(sub("y", n, j), general(sub("x", n, j)), substituted(v), y[n, j]) + r"\quad (x \le 0)"
+    return latex, value(v), (n, j)
+
+
+def leakyrelu_forward(layer, x, y, params):
+    return piecewise_forward(x, y, lambda s: rf"{num(layer.slope)} \, {s}",
+                             lambda v: rf"{num(layer.slope)} \cdot {p(v)}", lambda v: layer.slope * v)
 
 
 def elu_forward(layer, x, y, params):
-    n, j = biggest(y)
-    v = float(x[n, j])
-    if v > 0:
-        return equation(sub("y", n, j), sub("x", n, j), num(v), y[n, j]) + r"\quad (x > 0)", v, (n, j)
-    latex = equation(sub("y", n, j), rf"\alpha (e^{{{sub('x', n, j)}}} - 1)",
-                     rf"{num(layer.alpha)} \, (e^{{{num(v)}}} - 1)", y[n, j]) + r"\quad (x \le 0)"
-    return latex, layer.alpha * float(np.expm1(v)), (n, j)
+    return piecewise_forward(x, y, lambda s: rf"\alpha (e^{{{s}}} - 1)",
+                             lambda v: rf"{num(layer.alpha)} \, (e^{{{num(v)}}} - 1)",
+                             lambda v: layer.alpha * float(np.expm1(v)))
 
 
 def softplus_forward(layer, x, y, params):

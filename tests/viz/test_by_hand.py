@@ -141,3 +141,20 @@ def test_labels_of_reads_labels_and_one_hot_and_rejects_soft_targets():
     np.testing.assert_array_equal(labels_of(np.array([1, 0, 1]), predictions), [1, 0, 1])
     np.testing.assert_array_equal(labels_of(one_hot(np.array([1, 0, 1]), 2), predictions), [1, 0, 1])
     assert labels_of(np.full((3, 2), 0.5), predictions) is None
+
+
+def test_the_negative_branches_of_the_activations():
+    rng = np.random.default_rng(8)
+    model = Sequential(LeakyReLU(0.2), ELU(0.7), SoftPlus(), Linear(2, 2, rng=rng), ReLU(), Linear(2, 2, rng=rng),
+                       LogSoftMax())
+    x = -np.abs(rng.standard_normal((5, 2))) - 0.1  # every input negative
+    trace = traces(model, NLLCriterion(), x, np.array([0, 1, 0, 1, 1]), steps=1)[0]
+    for index, text in ((0, r"\quad (x \le 0)"), (1, r"\quad (x \le 0)")):
+        (worked,) = by_hand(trace, Stage("forward", index), layers_of(model))
+        assert text in worked.latex
+        np.testing.assert_allclose(worked.computed, worked.engine, rtol=1e-12)
+    for index in (0, 1, 2):
+        (worked,) = by_hand(trace, Stage("backward", index), layers_of(model))
+        np.testing.assert_allclose(worked.computed, worked.engine, rtol=1e-12, atol=1e-15)
+    assert r"0.2 \; (x \le 0)" in by_hand(trace, Stage("backward", 0), layers_of(model))[0].latex
+    assert r"\alpha e^{x}" in by_hand(trace, Stage("backward", 1), layers_of(model))[0].latex
