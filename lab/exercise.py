@@ -94,13 +94,11 @@ def check_code(config, n_features):
     for i, (spec, n_in) in enumerate(zip(config.layers, sizes)):
         lines += layer_check(i, spec, n_in, config.training)
     last = len(config.layers) - 1
-    target = "target" if config.criterion == "MSECriterion" else "target_one_hot"
-    lines += ["", "# the loss and its gradient" + ("" if target == "target" else
-                                                    " (one-hot targets, as in the handout)"),
+    lines += ["", "# the loss and its gradient (class labels as one-hot rows, as the handout's criteria take them)",
+              'target = it["target_one_hot"] if "target_one_hot" in it else it["target"]',
               f"criterion = {config.criterion}()",
-              f'check("loss", criterion.forward(it["forward.{last}.output"], it["{target}"]), "loss")',
-              f'check("dL/d output", criterion.backward(it["forward.{last}.output"], it["{target}"]), '
-              f'"loss_grad")',
+              f'check("loss", criterion.forward(it["forward.{last}.output"], target), "loss")',
+              f'check("dL/d output", criterion.backward(it["forward.{last}.output"], target), "loss_grad")',
               "",
               'config = {"learning_rate": float(it["learning_rate"]), "momentum": float(it["momentum"])}']
     for i, spec in enumerate(config.layers):

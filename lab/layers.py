@@ -112,6 +112,12 @@ def check_value(arg, value, where=None):
     return float(value)
 
 
+def exact(value):
+    """A number as short as it reads and exactly as it is: 0.03, 1, 0.3203125 (not 0.320312)."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(float(value))
+
+
 def describe(spec, n_in=None):
     """How a spec reads in the handout: Linear(2, 2), LeakyReLU(slope=0.03), Scaling(5)."""
     kind = KINDS[spec["kind"]]
@@ -119,5 +125,5 @@ def describe(spec, n_in=None):
         return f"Linear({'?' if n_in is None else n_in}, {spec['n_out']})"
     if kind.name == "Scaling":
         return f"Scaling({'?' if n_in is None else n_in})"
-    args = ", ".join(f"{arg.name}={spec[arg.name]:g}" for arg in kind.args)
+    args = ", ".join(f"{arg.name}={exact(spec[arg.name])}" for arg in kind.args)
     return f"{kind.name}({args})"

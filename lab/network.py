@@ -9,7 +9,7 @@ import numpy as np
 
 import engine
 
-from .layers import KINDS, check_spec, check_value, default_spec, describe, Arg
+from .layers import KINDS, Arg, check_spec, check_value, default_spec, describe, exact
 
 CRITERIA = ("NLLCriterion", "NLLCriterionUnstable", "MSECriterion")
 LEARNING_RATE = Arg("learning_rate", "learning rate", 1e-2, 1e-6, 100.0)
@@ -178,7 +178,7 @@ def python_code(config, n_features):
     lines = ["from engine import *", "", "model = Sequential()"]
     lines += [f"model.add({describe(spec, n_in)})" for spec, n_in in zip(config.layers, sizes)]
     lines += [f"criterion = {config.criterion}()",
-              f"optimizer = SGD(lr={config.learning_rate:g}, momentum={config.momentum:g})"]
+              f"optimizer = SGD(lr={exact(config.learning_rate)}, momentum={exact(config.momentum)})"]
     if not config.training:
         lines.append("model.evaluate()")
     return "\n".join(lines)

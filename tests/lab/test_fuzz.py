@@ -5,16 +5,23 @@ beside the widget; anything else would reach the learner as a traceback. So: wha
 learner builds, each step (edit, apply, step, new iteration, one training epoch) either
 works or raises ValueError, and a ValueError leaves the Lab exactly as it was.
 """
+import os
+import tempfile
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+import engine
+from engine.sequential import layers_of
 from lab import network
+from lab.exercise import check_code, iteration_npz
 from lab.layers import KINDS
 from lab.network import NetworkConfig
 from lab.session import Lab
+from viz.by_hand import by_hand
 
 SMALL_DATA = ["blobs", "circles", "xor", "spiral", "regression"]
 
@@ -63,6 +70,33 @@ def assert_same(lab, before):
                for a, b in zip((v for _, v, _ in lab.model.named_parameters()), params))
 
 
+def assert_exports_check_out(lab):
+    """The by-hand entries and the exported exercise of any stack that runs: they never raise, and on a
+    finite iteration the written arithmetic equals the engine and the engine passes its own checks."""
+    finite = lab.trace.first_nonfinite is None
+    arrays = [np.abs(a).ravel() for a in lab.trace.arrays().values() if np.asarray(a).dtype.kind == "f"]
+    # Sums of large terms that cancel differ in their last bits with the order of summation (BLAS,
+    # pairwise, by row): the tolerance scales with the largest magnitude and length in the iteration.
+    atol = 1e-12 * max(float(np.max(a)) for a in arrays if a.size) * max(np.shape(a)[0] for a in arrays)
+    for stage in lab.stages:
+        for worked in by_hand(lab.trace, stage, layers_of(lab.model)):
+            if finite:
+                np.testing.assert_allclose(worked.computed, worked.engine, rtol=1e-7, atol=max(atol, 1e-10),
+                                           err_msg=f"{stage}: {worked.what}")
+    npz, code = iteration_npz(lab.trace, lab.model), check_code(lab.config, lab.data.n_features)
+    if finite:
+        with tempfile.TemporaryDirectory() as folder:
+            Path(folder, "iteration.npz").write_bytes(npz)
+            namespace = {name: getattr(engine, name) for name in engine.__all__}
+            namespace["print"] = lambda *args: None
+            cwd = os.getcwd()
+            os.chdir(folder)
+            try:
+                exec(code, namespace)
+            finally:
+                os.chdir(cwd)
+
+
 def attempt(lab, action, *args):
     """Run a Lab action as the page does: it works, or a ValueError leaves everything as it was."""
     before = state(lab)
@@ -84,6 +118,7 @@ def test_any_stack_steps_and_trains_or_says_why(candidate, data):
             event("the stack was refused")
             return
         event("the stack runs")
+        assert_exports_check_out(lab)
         for _ in range(data.draw(st.integers(0, 3))):
             lab.step(data.draw(st.integers(-2, 5)))
         attempt(lab, lab.new_iteration)

@@ -98,6 +98,10 @@ def test_summary_and_code_follow_the_sizes():
 def test_describe_reads_like_the_handout():
     assert describe({"kind": "Linear", "n_out": 2}, 2) == "Linear(2, 2)"
     assert describe({"kind": "LeakyReLU", "slope": 0.03}) == "LeakyReLU(slope=0.03)"
+    assert describe({"kind": "ELU", "alpha": 1.0}) == "ELU(alpha=1)"
+    # exact, so that code built from it rebuilds the same layer (6 significant digits would not)
+    assert describe({"kind": "LeakyReLU", "slope": 0.3203125}) == "LeakyReLU(slope=0.3203125)"
+    assert describe({"kind": "Dropout", "p": 0.1234567}) == "Dropout(p=0.1234567)"
     assert describe({"kind": "Scaling"}, 5) == "Scaling(5)"
 
 
