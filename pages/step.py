@@ -6,6 +6,7 @@ import streamlit as st
 from engine.sequential import layers_of
 from lab.exercise import check_code, iteration_npz
 from ui.actions import act, error_for, lab, plural, sync
+from ui.cache import per_iteration
 from viz.by_hand import by_hand
 from viz.stage_strip import short_label, stage_strip
 from viz.stage_view import panel_rows, stage_label, stage_panels
@@ -71,7 +72,10 @@ for row in panel_rows(stage_panels(trace, stage, layers_of(L.model))):
             if panel.caption:
                 st.caption(panel.caption)
 
-worked = by_hand(trace, stage, layers_of(L.model))
+# Both depend only on the recorded iteration (and the stage): made once, not on every rerun.
+worked = per_iteration("_step_by_hand", stage, lambda: by_hand(trace, stage, layers_of(L.model)),
+                       keep=len(trace.stages))
+code = per_iteration("_step_check_code", None, lambda: check_code(L.config, L.data.n_features))
 if worked:
     with st.expander("Work out one entry by hand, with these numbers", icon=":material/calculate:"):
         st.caption("The entry of largest magnitude of each result; indices count from 0, as on the heatmaps.")
@@ -87,7 +91,7 @@ with st.expander("Check your own framework against this iteration", icon=":mater
     st.download_button("iteration.npz", lambda: iteration_npz(trace, L.model), file_name="iteration.npz",
                        mime="application/octet-stream", key="step_export_iteration",
                        icon=":material/download:")
-    st.code(check_code(L.config, L.data.n_features), language="python")
+    st.code(code, language="python")
 
 if stage.kind == "backward" and st.button(
         f"See layer {stage.index}'s Jacobian: from this backward, in closed form, by finite differences",
