@@ -3,8 +3,9 @@ import pandas  # noqa: F401  imported before any page runs: see the note below
 import plotly.graph_objects  # noqa: F401
 import streamlit as st
 
+from lab.links import PARAM, read_token
 from lab.session import Lab, load_dataset
-from ui.actions import return_to_requested
+from ui.actions import act, error_for, return_to_requested
 
 # Pages run in one thread per session. Plotly looks pandas up in sys.modules without importing
 # it, so a first `import pandas` in one session could hand another a half-initialised module;
@@ -21,6 +22,8 @@ def cached_dataset(name, seed=0, test_size=0.25):
 
 if "lab" not in st.session_state:
     st.session_state.lab = Lab(loader=cached_dataset)  # this learner's model, optimizer and trace
+    if PARAM in st.query_params:  # a shared link (Build page): open on its network
+        act("link", lambda: st.session_state.lab.apply(read_token(st.query_params[PARAM])))
 
 lab = st.session_state.lab
 PAGES = [
@@ -34,6 +37,7 @@ PAGES = [
 navigation = st.navigation(PAGES)
 return_to_requested(PAGES)
 with st.sidebar:
+    error_for("link")
     st.caption("Your network")
     st.code(repr(lab.model), language=None, wrap_lines=True)
     st.caption(f"{lab.config.criterion} · SGD lr {lab.config.learning_rate:g}, "

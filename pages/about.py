@@ -27,7 +27,8 @@ your classes against it. *New iteration* takes the next batch from the updated w
 **Build** — choose the data (or upload a Kaggle MNIST-style CSV), stack the handout's layers,
 pick the criterion, learning rate and momentum, or start from a preset that teaches one idea.
 The page warns about pairings that do not fit (NLLCriterion without LogSoftMax, ...), shows the
-network as handout-style code, and exports and imports configuration and weights.
+network as handout-style code, exports and imports configuration and weights, and gives a link
+that opens the same network, with the same initial weights and first batch, for everyone.
 
 **Jacobians** — the Jacobian of any layer for one sample, from its own backward, in closed form
 and by finite differences; the LogSoftMax derivation with your numbers; how BatchNormalization

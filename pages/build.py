@@ -6,6 +6,7 @@ import streamlit as st
 from lab import network
 from lab.advice import advice
 from lab.layers import ACTIVATIONS, KINDS, describe
+from lab.links import link, shareable
 from lab.presets import PRESETS
 from lab.transfer import config_json, weights_npz
 from ui.actions import act, error_for, lab, sync
@@ -192,3 +193,13 @@ i1.file_uploader("Configuration to import", type=["json"], key="import_config")
 i2.file_uploader("Weights to import", type=["npz"], key="import_weights")
 st.button("Import", key="import", on_click=on_import)
 error_for("import")
+
+st.subheader("Share")
+why_not = shareable(L.config)
+if why_not:
+    st.caption(f"No link for this network: {why_not}.")
+else:
+    st.caption("Everyone who opens this link gets this network, data, seed and settings, so the same "
+               "initial weights and the same first batch: a class can look at the same numbers together. "
+               "(Trained weights do not travel in a link: export them above.)")
+    st.code(link(st.context.url, L.config), language=None, wrap_lines=True)

@@ -124,6 +124,25 @@ def test_work_by_hand_and_take_the_iteration_home(learner, tmp_path):
     learner.check_clean()
 
 
+def test_a_shared_link_opens_the_same_network_for_another_learner(learners):
+    """The teacher picks a preset and copies the Build page's link; a learner who opens it in another
+    browser context gets that network, with the same first numbers."""
+    teacher, student = learners(2)
+    teacher.open()
+    teacher.go("Build", "Build a network")
+    teacher.choose("Preset", "Circles with a hidden layer")
+    shared = teacher.page.get_by_test_id("stCode").filter(has_text="?net=").inner_text().strip()
+    assert shared.startswith(teacher.url) and "?net=" in shared
+    student.url = shared
+    student.open()
+    assert student.network() == CIRCLES_NETWORK
+    teacher.go("Step through", "Step through one iteration")
+    assert student.heading() == teacher.heading() == "1/11 · Forward · layer 0 · Linear(2 → 100)"
+    assert student.chart_titles() == teacher.chart_titles()
+    student.check_clean()
+    teacher.check_clean()
+
+
 def test_build_a_network_by_clicking(learner):
     """Add a Linear and a ReLU at chosen positions, edit an output size, remove the ReLU: the sidebar
     follows each edit and the Step page records the new network."""

@@ -1,0 +1,56 @@
+"""lab.links: a network in a URL, read back exactly, and every damaged link refused with a reason."""
+import base64
+import zlib
+from dataclasses import replace
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from lab.links import MAX_TOKEN_CHARS, PARAM, config_token, link, read_token, shareable
+from lab.network import NetworkConfig
+from lab.presets import PRESETS
+from lab.uploads import PREFIX
+
+
+def pack(text):
+    return base64.urlsafe_b64encode(zlib.compress(text.encode())).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("preset", list(PRESETS))
+def test_every_preset_travels_exactly_in_a_short_url_safe_token(preset):
+    config = replace(PRESETS[preset].config, learning_rate=0.0123456789, training=False)
+    token = config_token(config)
+    assert read_token(token) == config
+    assert len(token) < 600 and set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def test_the_link_points_at_the_apps_root_from_any_page():
+    config = PRESETS["circles"].config
+    for page_url, root in (("http://127.0.0.1:8501/build", "http://127.0.0.1:8501/"),
+                           ("http://127.0.0.1:8501/", "http://127.0.0.1:8501/"),
+                           ("https://course.example/lab/build", "https://course.example/lab/"),
+                           (None, "/")):
+        url = link(page_url, config)
+        assert url.startswith(root + "?")
+        assert read_token(parse_qs(urlsplit(url).query)[PARAM][0]) == config
+
+
+@pytest.mark.parametrize("token, message", [
+    ("", "holds no network"),
+    ("x" * (MAX_TOKEN_CHARS + 1), "over the 8192 limit"),
+    ("not base64 at all!", "damaged"),
+    (pack('{"format": "backprop-lens/1", "layers": []')[:-6], "damaged"),       # cut short
+    (base64.urlsafe_b64encode(b"plain text, not zlib").decode(), "damaged"),
+    (pack(" " * (2 * 2**20)), "too large"),                                        # a zip bomb
+    (pack('{"format": "other/1"}'), "cannot be used: configuration file is not a backprop-lens/1"),
+    (pack('{"format": "backprop-lens/1", "layers": [{"kind": "Nope"}]}'), "cannot be used"),
+    (pack('{"format": "backprop-lens/1", "learning_rate": -1}'), "cannot be used"),
+])
+def test_damaged_links_say_what_is_wrong(token, message):
+    with pytest.raises(ValueError, match=message):
+        read_token(token)
+
+
+def test_an_uploaded_dataset_cannot_travel_in_a_link():
+    assert shareable(NetworkConfig()) is None
+    assert "uploaded CSV" in shareable(NetworkConfig(dataset=PREFIX + "mnist.csv"))
