@@ -365,7 +365,7 @@ def update_worked(trace, index):
         v_prev = 0.0 if u.previous_velocity is None else float(u.previous_velocity[at])
         g, v = float(u.grad[at]), float(u.velocity[at])
         name = sub(u.param, *at)
-        velocity = equation(sub("v", *at), r"\mu \, v^{\text{prev}} + \eta \, g",
+        velocity = equation(sub("v", *at), rf"\mu \, {sub('v', *at)}^{{\text{{prev}}}} + \eta \, {sub('g', *at)}",
                             rf"{num(trace.momentum)} \cdot {p(v_prev)} + {num(trace.learning_rate)} \cdot {p(g)}", v)
         after = equation(rf"{name}^{{\text{{after}}}}", rf"{name}^{{\text{{before}}}} - v",
                          rf"{num(u.before[at])} - {p(v)}", u.after[at])

@@ -171,7 +171,7 @@ def test_every_stage_of_the_default_iteration_works_one_entry_out_by_hand():
             assert num(output.flat[np.argmax(np.abs(output))]) in shown  # the largest entry
         if i < len(lab.stages) - 1:
             at.button(key="step_next").click().run()
-    assert r"\mu \, v^{\text{prev}} + \eta \, g" in shown  # the last stage is the update
+    assert r"^{\text{prev}} + \eta \, g_{" in shown  # the last stage is the update: v = mu v_prev + eta g
 
 
 def test_the_iteration_can_be_taken_home_to_check_a_hand_written_framework():
