@@ -39,11 +39,17 @@ def p(value):
     return f"({text})" if float(value) < 0 else text
 
 
-def terms(parts):
-    """"a + b + c + \\cdots + z" of LaTeX terms."""
-    if len(parts) > MAX_TERMS:
-        parts = parts[:MAX_TERMS - 1] + [r"\cdots"] + parts[-1:]
-    return " + ".join(parts)
+def terms(values, write=None):
+    """"a + b + c + \\cdots + z": each value written by `write` (default: p), only those shown."""
+    values, write = list(values), write or p
+    if len(values) > MAX_TERMS:
+        return " + ".join([write(v) for v in values[:MAX_TERMS - 1]] + [r"\cdots", write(values[-1])])
+    return " + ".join(write(v) for v in values)
+
+
+def product(pair):
+    """"a \\cdot b" of a pair of numbers."""
+    return f"{p(pair[0])} \\cdot {p(pair[1])}"
 
 
 def equation(lhs, general, substituted, engine):
@@ -71,9 +77,8 @@ def dL(symbol, *index):
 def linear_forward(layer, x, y, params):
     n, j = biggest(y)
     W, b = params["W"], params["b"]
-    products = [f"{p(x[n, i])} \\cdot {p(W[i, j])}" for i in range(x.shape[1])]
     latex = equation(sub("y", n, j), rf"\sum_i {sub('x', n, 'i')} {sub('W', 'i', j)} + {sub('b', j)}",
-                     terms(products) + f" + {p(b[j])}", y[n, j])
+                     terms(zip(x[n], W[:, j]), product) + f" + {p(b[j])}", y[n, j])
     return latex, float(np.dot(x[n], W[:, j]) + b[j]), (n, j)
 
 
@@ -122,7 +127,7 @@ def softplus_forward(layer, x, y, params):
 
 def exp_sum(row):
     """"e^{a} + e^{b} + ..." of one row."""
-    return terms([f"e^{{{num(v)}}}" for v in row])
+    return terms(row, lambda v: f"e^{{{num(v)}}}")
 
 
 def logsoftmax_forward(layer, x, y, params):
@@ -152,7 +157,7 @@ def batchnorm_forward(layer, x, y, params):
     variance = float(np.mean((column - mean) ** 2))
     stats = lines(
         rf"\mu_{{{j}}} = \frac{{1}}{{N}} \sum_n {sub('x', 'n', j)} = \frac{{1}}{{{len(x)}}} "
-        rf"({terms([p(v) for v in column])}) = {num(mean)}",
+        rf"({terms(column)}) = {num(mean)}",
         rf"\sigma^2_{{{j}}} = \frac{{1}}{{N}} \sum_n ({sub('x', 'n', j)} - \mu_{{{j}}})^2 = {num(variance)}")
     general = rf"\frac{{{sub('x', n, j)} - \mu_{{{j}}}}}{{\sqrt{{\sigma^2_{{{j}}} + \varepsilon}}}}"
     latex = equation(sub("y", n, j), general,
@@ -207,17 +212,17 @@ def linear_backward(layer, x, y, g, dx, params):
     W, grads = params["W"], params["grads"]
     n, i = biggest(dx)
     worked = [("∂L/∂x", equation(dL("x", n, i), rf"\sum_j {sub('g', n, 'j')} {sub('W', i, 'j')}",
-                                  terms([f"{p(g[n, j])} \\cdot {p(W[i, j])}" for j in range(g.shape[1])]), dx[n, i]),
+                                  terms(zip(g[n], W[i]), product), dx[n, i]),
                float(np.dot(g[n], W[i])), dx[n, i])]
     dW = grads["W"]
     i, j = biggest(dW)
     worked.append(("∂L/∂W", equation(dL("W", i, j), rf"\sum_n {sub('x', 'n', i)} {sub('g', 'n', j)}",
-                                     terms([f"{p(x[m, i])} \\cdot {p(g[m, j])}" for m in range(len(x))]), dW[i, j]),
+                                     terms(zip(x[:, i], g[:, j]), product), dW[i, j]),
                    float(np.dot(x[:, i], g[:, j])), dW[i, j]))
     db = grads["b"]
     (j,) = biggest(db)
     worked.append(("∂L/∂b", equation(dL("b", j), rf"\sum_n {sub('g', 'n', j)}",
-                                     terms([p(g[m, j]) for m in range(len(g))]), db[j]),
+                                     terms(g[:, j]), db[j]),
                    float(np.sum(g[:, j])), db[j]))
     return worked
 
@@ -232,14 +237,12 @@ def scaling_backward(layer, x, y, g, dx, params):
         grad = grads[name]
         _, j = biggest(grad)
         if weight is None:
-            general, computed = rf"\sum_n {sub('g', 'n', j)}", g[:, j].sum()
-            parts = [p(g[m, j]) for m in range(len(g))]
+            general, computed, shown = rf"\sum_n {sub('g', 'n', j)}", g[:, j].sum(), terms(g[:, j])
         else:
             general = rf"\sum_n {sub('g', 'n', j)} {sub('x', 'n', j)}"
-            parts = [f"{p(g[m, j])} \\cdot {p(x[m, j])}" for m in range(len(g))]
-            computed = np.dot(g[:, j], x[:, j])
+            computed, shown = np.dot(g[:, j], x[:, j]), terms(zip(g[:, j], x[:, j]), product)
         worked.append((f"∂L/∂{'γ' if name == 'gamma' else 'β'}",
-                       equation(dL(symbol, j), general, terms(parts), grad[0, j]),
+                       equation(dL(symbol, j), general, shown, grad[0, j]),
                        float(computed), grad[0, j]))
     return worked
 
@@ -248,7 +251,7 @@ def logsoftmax_backward(layer, x, y, g, dx, params):
     n, k = biggest(dx)
     a, total = float(np.exp(y[n, k])), float(np.sum(g[n]))
     latex = lines(rf"a_{{{n},{k}}} = e^{{{sub('y', n, k)}}} = e^{{{num(y[n, k])}}} = {num(a)}, \quad "
-                  rf"\sum_j {sub('g', n, 'j')} = {terms([p(v) for v in g[n]])} = {num(total)}",
+                  rf"\sum_j {sub('g', n, 'j')} = {terms(g[n])} = {num(total)}",
                   equation(dL("x", n, k), rf"{sub('g', n, k)} - a_{{{n},{k}}} \sum_j {sub('g', n, 'j')}",
                            rf"{num(g[n, k])} - {num(a)} \cdot {p(total)}", dx[n, k]))
     return [("∂L/∂x", latex, float(g[n, k]) - a * total, dx[n, k])]
@@ -257,7 +260,7 @@ def logsoftmax_backward(layer, x, y, g, dx, params):
 def softmax_backward(layer, x, y, g, dx, params):
     n, k = biggest(dx)
     dot = float(np.dot(g[n], y[n]))
-    products = terms([f"{p(g[n, j])} \\cdot {num(y[n, j])}" for j in range(len(y[n]))])
+    products = terms(zip(g[n], y[n]), product)
     latex = lines(rf"\sum_j {sub('g', n, 'j')} {sub('y', n, 'j')} = {products} = {num(dot)}",
                   equation(dL("x", n, k), rf"{sub('y', n, k)} ({sub('g', n, k)} - \sum_j {sub('g', n, 'j')} "
                            rf"{sub('y', n, 'j')})", rf"{num(y[n, k])} \cdot ({num(g[n, k])} - {p(dot)})",
@@ -276,8 +279,8 @@ def batchnorm_backward(layer, x, y, g, dx, params):
     column, x_hat, size = g[:, j], y[:, j], len(g)
     total, dot = float(column.sum()), float(np.dot(column, x_hat))
     inv_std = 1 / np.sqrt(float(np.mean((x[:, j] - x[:, j].mean()) ** 2)) + layer.EPS)
-    products = terms([f"{p(a)} \\cdot {p(b)}" for a, b in zip(column, x_hat)])
-    sums = lines(rf"\sum_m {sub('g', 'm', j)} = {terms([p(v) for v in column])} = {num(total)}",
+    products = terms(zip(column, x_hat), product)
+    sums = lines(rf"\sum_m {sub('g', 'm', j)} = {terms(column)} = {num(total)}",
                  rf"\sum_m {sub('g', 'm', j)} \hat x_{{m,{j}}} = {products} = {num(dot)}",
                  rf"\hat x_{{{n},{j}}} = {sub('y', n, j)} = {num(x_hat[n])}, \quad "
                  rf"\frac{{1}}{{\sqrt{{\sigma^2_{{{j}}} + \varepsilon}}}} = {num(inv_std)}")
@@ -325,7 +328,7 @@ def loss_worked(trace):
         target = np.asarray(trace.target, dtype=np.float64).reshape(predictions.shape)
         diff = (predictions - target).ravel()
         latex = equation("L", r"\frac{1}{N} \sum_{n,k} (\hat y_{n,k} - y_{n,k})^2",
-                         rf"\frac{{1}}{{{n}}} ({terms([f'{p(v)}^2' for v in diff])})", trace.loss)
+                         rf"\frac{{1}}{{{n}}} ({terms(diff, lambda v: f'{p(v)}^2')})", trace.loss)
         computed = float(np.dot(diff, diff) / n)
         m, k = biggest(trace.loss_grad)
         grad = (r"\frac{\partial L}{\partial \hat y_{" + f"{m},{k}" + r"}} = \frac{2}{N} (\hat y - y) = "
@@ -337,13 +340,13 @@ def loss_worked(trace):
         return []
     picked = predictions[np.arange(n), labels]
     if name == "NLLCriterion":
-        parts, computed = [p(v) for v in picked], -float(np.sum(picked)) / n
+        parts, computed = terms(picked), -float(np.sum(picked)) / n
         general = r"-\frac{1}{N} \sum_n \hat y_{n, y_n}"
     else:
         clipped = np.clip(picked, 1e-15, 1 - 1e-15)
-        parts, computed = [rf"\log {num(v)}" for v in clipped], -float(np.sum(np.log(clipped))) / n
+        parts, computed = terms(clipped, lambda v: rf"\log {num(v)}"), -float(np.sum(np.log(clipped))) / n
         general = r"-\frac{1}{N} \sum_n \log \hat y_{n, y_n}"
-    latex = equation("L", general, rf"-\frac{{1}}{{{n}}} ({terms(parts)})", trace.loss)
+    latex = equation("L", general, rf"-\frac{{1}}{{{n}}} ({parts})", trace.loss)
     m = 0
     k = int(labels[m])
     if name == "NLLCriterion":

@@ -65,8 +65,12 @@ def test_the_largest_entry_is_the_one_worked_and_sums_are_shortened():
     backward = {w.what: w for w in by_hand(trace, Stage("backward", 0), layers_of(model))}
     assert set(backward) == {"∂L/∂x", "∂L/∂W", "∂L/∂b"}
     assert r"\cdots" in backward["∂L/∂W"].latex  # 9 samples: the sum is shortened
-    assert terms(list("abcde")) == r"a + b + c + \cdots + e" and MAX_TERMS == 4
-    assert terms(list("abcd")) == "a + b + c + d"
+    assert terms("abcde", str) == r"a + b + c + \cdots + e" and MAX_TERMS == 4
+    assert terms("abcd", str) == "a + b + c + d"
+    written = []
+    terms(range(784), lambda v: written.append(v) or str(v))
+    assert written == [0, 1, 2, 783]  # a long sum writes only the terms it shows
+    assert terms([-1.5, 2.0]) == "(-1.5) + 2"  # numbers by default, negative ones in parentheses
 
 
 def test_update_uses_the_previous_velocity_and_the_first_step_starts_at_zero():
