@@ -202,11 +202,25 @@ class Learner:
         box.fill(str(value))
         self.rerun(lambda: box.press("Enter"))
 
-    def upload(self, name, content, nth=0):
-        """Choose a file in the nth file uploader's real <input type=file>."""
-        field = self.page.get_by_test_id("stFileUploader").nth(nth).locator('input[type="file"]')
-        self.rerun(lambda: field.set_input_files(files=[{"name": name, "mimeType": "text/csv",
-                                                         "buffer": content}]))
+    def upload(self, name, content, nth=0, attempts=3):
+        """Choose a file in the nth file uploader's real <input type=file> and wait for its rerun.
+
+        On a loaded machine the page may still be swapping in its widgets when the file is set,
+        and the uploader then never sees it (no file listed, no rerun): choose it again then."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        uploader = self.page.get_by_test_id("stFileUploader").nth(nth)
+        before = self.runs
+        for attempt in range(attempts):
+            uploader.locator('input[type="file"]').set_input_files(
+                files=[{"name": name, "mimeType": "text/csv", "buffer": content}])
+            try:
+                uploader.get_by_text(name, exact=True).wait_for(timeout=15_000)  # the uploader lists it
+                break
+            except PlaywrightTimeout:
+                assert attempt < attempts - 1, f"{self.name}: the uploader never listed {name}"
+        self.wait_runs(before + 1)
+        self.idle()
 
     # --- what the page shows ---
 
