@@ -4,8 +4,6 @@ checks the learner's own layers, criterion and sgd_momentum against it, number b
 The code uses the handout's names (Linear, W, gradW, ..., sgd_momentum), so it runs against
 a framework written from the handout; it runs unchanged against the engine too (tested).
 """
-import io
-
 import numpy as np
 
 import engine
@@ -13,8 +11,8 @@ from engine.data import one_hot
 
 from .layers import describe
 from .network import feature_sizes
+from .transfer import STATISTICS, model_arrays, npz_bytes
 
-STATISTICS = ("moving_mean", "moving_variance")
 TOLERANCE = "rtol=1e-6, atol=1e-9"   # float64 round-off of a different but correct implementation
 
 
@@ -26,13 +24,10 @@ def iteration_npz(trace, model):
     target, predictions = np.asarray(trace.target), trace.predictions
     if target.dtype.kind in "iu" and target.shape == predictions.shape[:1]:
         arrays["target_one_hot"] = one_hot(target, predictions.shape[1]).astype(predictions.dtype)
-    for i, layer in enumerate(model):
-        for name in STATISTICS:
-            if getattr(layer, name, None) is not None:
-                arrays[f"forward.{i}.{name}"] = np.array(getattr(layer, name))
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    return buffer.getvalue()
+    for name, array in model_arrays(model).items():  # "1.moving_mean" -> "forward.1.moving_mean"
+        if name.split(".", 1)[1] in STATISTICS:
+            arrays[f"forward.{name}"] = array
+    return npz_bytes(arrays)
 
 
 def param_attributes(kind):

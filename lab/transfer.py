@@ -28,11 +28,16 @@ def model_arrays(model):
     return arrays
 
 
+def npz_bytes(arrays):
+    """{name: array} as the bytes of an .npz file."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
 def weights_npz(model):
     """The .npz bytes of model_arrays(model)."""
-    buffer = io.BytesIO()
-    np.savez(buffer, **model_arrays(model))
-    return buffer.getvalue()
+    return npz_bytes(model_arrays(model))
 
 
 def read_config(content):
