@@ -34,12 +34,12 @@ PAGES = [
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/about.py", title="About", icon=":material/info:"),
 ]
-navigation = st.navigation(PAGES)
+# The pages in the top bar: no sidebar takes the width of an 800-pixel window or a projector.
+navigation = st.navigation(PAGES, position="top")
 return_to_requested(PAGES)
-with st.sidebar:
-    error_for("link")
-    st.caption("Your network")
-    st.code(repr(lab.model), language=None, wrap_lines=True)
-    st.caption(f"{lab.config.criterion} · SGD lr {lab.config.learning_rate:g}, "
+error_for("link")
+with st.container(key="network_summary"):  # every page opens with the learner's network, in one line
+    layers = " → ".join(f"`{line}`" for line in repr(lab.model).split("\n"))
+    st.caption(f"Your network: {layers} · {lab.config.criterion} · SGD lr {lab.config.learning_rate:g}, "
                f"momentum {lab.config.momentum:g} · {lab.config.dataset}, batch {lab.config.batch_size}")
 navigation.run()

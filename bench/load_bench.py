@@ -11,7 +11,7 @@ the click until the server has finished the rerun it started (its "script finish
 message reached the browser: "served") and until the browser has drawn it (no rerun
 running, every Plotly chart has its SVG: "drawn"). The server's resident memory (VmRSS of
 its process and any children) is sampled every 0.1 s. At the end every session must show
-its own state: its stage heading, the handout's network in the sidebar, its batch size
+its own state: its stage heading, the handout's network in the summary line, its batch size
 and 2 trained epochs. Prints a table per action (count, median, worst), the peak memory,
 and pass/fail lines; exits 1 when a session is wrong, an exception reached a page or the
 server log, or the browser console logged an error.
@@ -104,7 +104,7 @@ class Session:
         await asyncio.sleep(0.2)  # not timed: let the last charts settle before the next click
 
     async def go(self, link):
-        nav = self.page.get_by_test_id("stSidebarNav").get_by_role("link", name=link)
+        nav = self.page.get_by_test_id("stTopNavLinkContainer").get_by_role("link", name=link)
         await self.timed("navigate", nav.click)
 
     async def set_number(self, action_name, label, value):
@@ -132,15 +132,16 @@ class Session:
         expected = {
             "heading": f"{self.clicks + 1}/6 · {STAGES[self.clicks]}",
             "network": "Linear(2 -> 2)\nLogSoftMax",
-            "sidebar": f"blobs, batch {self.batch_size}",
+            "summary": f"blobs, batch {self.batch_size}",
             "caption": f"blobs · {self.batch_size} samples (batch size {self.batch_size})",
             "trained": f"trained {EPOCHS} epochs",
         }
         shown = {
             "heading": await page.locator("h3").filter(has_text=" · ").first.inner_text(),
-            "network": await page.get_by_test_id("stSidebar").locator("code").inner_text(),
-            "sidebar": await page.get_by_test_id("stSidebar").inner_text(),
-            "caption": await page.get_by_test_id("stMain").get_by_test_id("stCaptionContainer").first.inner_text(),
+            "network": "\n".join(await page.locator(".st-key-network_summary code").all_inner_texts()),
+            "summary": await page.locator(".st-key-network_summary").inner_text(),
+            "caption": await page.get_by_test_id("stCaptionContainer").filter(has_text="samples (batch size")
+                       .first.inner_text(),
         }
         shown["trained"] = shown["caption"]
         for key, want in expected.items():

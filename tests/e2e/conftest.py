@@ -175,10 +175,10 @@ class Learner:
         self.idle()
 
     def go(self, link, title):
-        """Open a page through the sidebar navigation and wait until its title is drawn."""
+        """Open a page through the navigation in the top bar and wait until its title is drawn."""
         from playwright.sync_api import expect
 
-        self.rerun(lambda: self.page.get_by_test_id("stSidebarNav").get_by_role("link", name=link).click())
+        self.rerun(lambda: self.page.get_by_test_id("stTopNavLinkContainer").get_by_role("link", name=link).click())
         expect(self.page.locator("h1").first).to_have_text(title)
 
     def click(self, name, exact=False, nth=0):
@@ -227,11 +227,12 @@ class Learner:
         return self.page.locator("h3").filter(has_text=re.compile(r"^\d+/\d+ · ")).first.inner_text()
 
     def network(self):
-        """The lines of the sidebar's "Your network" code block."""
-        return self.page.get_by_test_id("stSidebar").locator("code").inner_text().split("\n")
+        """The layers of the "Your network" line every page opens with."""
+        return self.page.locator(".st-key-network_summary code").all_inner_texts()
 
-    def sidebar(self):
-        return self.page.get_by_test_id("stSidebar").inner_text()
+    def summary(self):
+        """The whole "Your network" line: layers, criterion, optimizer, data and batch size."""
+        return self.page.locator(".st-key-network_summary").inner_text()
 
     def chart_titles(self, at_least=1):
         """Each Plotly chart's title (an untitled one: its annotations), once at least `at_least` charts

@@ -44,8 +44,8 @@ def katex_ok(page):
 
 @pytest.mark.parametrize("link, title, has_charts, has_formulas", PAGES, ids=[p[0] for p in PAGES])
 def test_every_page_opens_through_the_navigation(visitor, link, title, has_charts, has_formulas):
-    """Each page, reached by its sidebar link: its title, drawn charts, typeset formulas, no exception or
-    console error, no error alert, the default network in the sidebar."""
+    """Each page, reached by its link in the top bar: its title, drawn charts, typeset formulas, no exception or
+    console error, no error alert, the default network in the summary line."""
     learner = visitor  # one session visits every page in turn
     if link == PAGES[0][0]:  # the default page is open first: leave it and come back through its link
         learner.go("About", PAGES[-1][1])
@@ -144,7 +144,7 @@ def test_a_shared_link_opens_the_same_network_for_another_learner(learners):
 
 
 def test_build_a_network_by_clicking(learner):
-    """Add a Linear and a ReLU at chosen positions, edit an output size, remove the ReLU: the sidebar
+    """Add a Linear and a ReLU at chosen positions, edit an output size, remove the ReLU: the summary line
     follows each edit and the Step page records the new network."""
     learner.go("Build", "Build a network")
     learner.choose("Add a layer", "Linear")
@@ -224,7 +224,7 @@ def test_upload_a_valid_and_a_broken_csv(learner):
     learner.upload("e2e_pixels.csv", kaggle_csv())
     expect(dataset).to_have_value("upload: e2e_pixels.csv")
     assert learner.network() == ["Linear(16 -> 4)", "LogSoftMax"]  # the last Linear now fits the 4 classes
-    assert "upload: e2e_pixels.csv, batch 8" in learner.sidebar()
+    assert "upload: e2e_pixels.csv, batch 8" in learner.summary()
     expect(page.get_by_text("30 training and 10 test samples, 16 features, 4 classes")).to_be_visible()
     assert learner.alerts("Error") == []
 
@@ -270,7 +270,7 @@ def test_two_sessions_do_not_see_each_other(learners):
     a.click("Next ▶")  # a rerun of A after B changed everything: A's own network, trace and data
     assert a.heading() == "4/11 · Forward · layer 3 · LogSoftMax"
     assert a.network() == CIRCLES_NETWORK
-    assert "circles, batch 32" in a.sidebar() and "upload" not in a.sidebar()
+    assert "circles, batch 32" in a.summary() and "upload" not in a.summary()
     expect(a.page.get_by_text("circles · 32 samples (batch size 32)")).to_be_visible()
     a.go("Build", "Build a network")
     a.page.get_by_role("combobox", name="Dataset").click()
@@ -282,7 +282,7 @@ def test_two_sessions_do_not_see_each_other(learners):
     b.click("Next ▶")
     assert b.heading() == "3/8 · Forward · layer 2 · LogSoftMax"
     assert b.network() == ["Linear(16 -> 4)", "ReLU", "LogSoftMax"]
-    assert "upload: b_pixels.csv, batch 8" in b.sidebar()
+    assert "upload: b_pixels.csv, batch 8" in b.summary()
     b.screenshot("upload-relu")
     a.check_clean()
     b.check_clean()
