@@ -7,6 +7,7 @@ from lab.presets import PRESETS
 from ui.actions import act, error_for, lab, sync
 from viz.activations import (VANISH_RATIO, activation_curves, activation_formulas, activation_indices,
                              preactivation_figure, vanishing_count, x_bounds, x_grid)
+from viz.colors import activation_color
 
 L = lab()
 layers = layers_of(L.model)
@@ -27,13 +28,18 @@ if bounds != tuple(x_range):
     st.caption(f"An empty range: showing [{bounds[0]:g}, {bounds[1]:g}].")
 
 st.plotly_chart(activation_curves(x_grid(bounds), slope=slope, alpha=alpha), key="activation_curves")
-st.caption(f"Shaded in each function's colour: where f′(x) < {VANISH_RATIO:g} · max f′ on this range.")
+st.caption(f"Bottom panel, one lane per function: a bar in its colour over the x where its f′(x) < "
+           f"{VANISH_RATIO:g} · max f′ on this range, so backward passes back almost nothing there; "
+           f"no bar means its gradient never vanishes on this range.")
 
-formula_cols = st.columns(2)
-for k, (name, formula) in enumerate(activation_formulas(slope=slope, alpha=alpha).items()):
-    with formula_cols[k % 2]:
-        st.markdown(f"**{name}**")
-        st.latex(formula)
+formulas = list(activation_formulas(slope=slope, alpha=alpha).items())
+for pair in (formulas[:2], formulas[2:]):  # a row of two: the names of a row start level
+    for column, (name, (value, derivative)) in zip(st.columns(2), pair):
+        with column:
+            st.markdown(f'<span style="color:{activation_color(name)}">■</span> **{name}**',
+                        unsafe_allow_html=True)
+            st.latex(value)
+            st.latex(derivative)
 
 
 # --- the current model's pre-activations ---

@@ -6,11 +6,12 @@ from plotly.subplots import make_subplots
 from engine import ELU, LeakyReLU, ReLU, SoftPlus
 from engine.jacobian import float64_copy
 from engine.sequential import layers_of
+from viz.colors import ACTIVATION_COLORS, OTHER_COLOR, activation_color, family
 
-COLORS = {"ReLU": "#1f77b4", "LeakyReLU": "#ff7f0e", "ELU": "#2ca02c", "SoftPlus": "#d62728"}
 VANISH_RATIO = 1e-2   # f'(x) < VANISH_RATIO * max f' counts as a vanishing gradient
 X_LABEL = "pre-activation x"
 KINDS = (ReLU, LeakyReLU, ELU, SoftPlus)
+LANE_HALF = 0.32      # half the height of a lane's bar (lanes are 1 apart)
 PEAK_GRID = np.linspace(-50.0, 50.0, 2001)   # holds 0: f' of ELU with alpha > 1 peaks at x = 0
 
 
@@ -40,11 +41,6 @@ def activation_layers(slope=0.03, alpha=1.0):
             f"ELU(α={alpha:g})": ELU(alpha), "SoftPlus": SoftPlus()}
 
 
-def family(name):
-    """"ELU(α=1)" -> "ELU"."""
-    return name.split("(")[0]
-
-
 def curve(layer, x):
     """(f(x), f'(x)) by layer.forward(x) and layer.backward(x, ones): the engine's own numbers."""
     y = np.array(layer.forward(x), dtype=np.float64)
@@ -62,21 +58,30 @@ def vanishing_intervals(x, dydx, ratio=VANISH_RATIO, peak=None):
     return [(float(x[a]), float(x[b])) for a, b in zip(starts, stops)]
 
 
-def add_vanishing_bands(fig, name, x, dydx, ratio):
-    """Shade f'(x) < ratio max f' in the derivative panel, in the function's colour."""
-    for x0, x1 in vanishing_intervals(x, dydx, ratio):
-        fig.add_vrect(x0=x0, x1=x1, row=2, col=1, fillcolor=COLORS[family(name)], opacity=0.12,
-                      line_width=0, name=f"{name}: f′ < {ratio:g}·max f′", layer="below")
+def lane_shapes(fig, lane, name, x, dydx, ratio):
+    """Lane `lane` of the bottom panel: a bar in the function's colour over each x where f' < ratio max f'."""
+    intervals = vanishing_intervals(x, dydx, ratio)
+    for x0, x1 in intervals:
+        fig.add_shape(type="rect", x0=x0, x1=x1, y0=lane - LANE_HALF, y1=lane + LANE_HALF, row=3, col=1,
+                      fillcolor=activation_color(name), opacity=0.9, line_width=0,
+                      name=f"{name}: f′ < {ratio:g}·max f′")
+    if not intervals:
+        fig.add_annotation(x=(x[0] + x[-1]) / 2, y=lane, xref="x3", yref="y3", showarrow=False,
+                           text=f"f′ ≥ {ratio:g}·max f′ everywhere here", font=dict(size=10, color="#666"))
+    return intervals
 
 
 def activation_curves(x=None, slope=0.03, alpha=1.0, vanish_ratio=VANISH_RATIO):
-    """Two panels over x: f(x) (top, solid) and f'(x) (bottom, dashed) of the four activations; shaded f' ≈ 0."""
+    """Three panels over x: f(x) (solid), f'(x) (dashed) of the four activations, and one lane per function
+    with a bar in its colour where f'(x) < vanish_ratio · max f' on this range (the gradient vanishes)."""
     x = default_x() if x is None else np.sort(np.ravel(np.asarray(x, dtype=np.float64)))
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=("f(x): layer.forward", "f′(x): layer.backward with grad_output = 1"))
-    for name, layer in activation_layers(slope, alpha).items():
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.07, row_heights=[0.42, 0.36, 0.22],
+                        subplot_titles=("f(x): layer.forward", "f′(x): layer.backward with grad_output = 1",
+                                        f"where f′ < {vanish_ratio:g}·max f′: the gradient vanishes"))
+    layers = activation_layers(slope, alpha)
+    for lane, (name, layer) in enumerate(layers.items()):
         y, dydx = curve(layer, x)
-        color = COLORS[family(name)]
+        color = activation_color(name)
         fig.add_trace(go.Scatter(x=x, y=y, name=name, legendgroup=name, line=dict(color=color),
                                  hovertemplate=f"{name}<br>x=%{{x:.4g}}<br>f=%{{y:.4g}}<extra></extra>"),
                       row=1, col=1)
@@ -84,27 +89,31 @@ def activation_curves(x=None, slope=0.03, alpha=1.0, vanish_ratio=VANISH_RATIO):
                                  line=dict(color=color, dash="dash"),
                                  hovertemplate=f"{family(name)}′<br>x=%{{x:.4g}}<br>f′=%{{y:.4g}}<extra></extra>"),
                       row=2, col=1)
-        add_vanishing_bands(fig, name, x, dydx, vanish_ratio)
-    fig.update_xaxes(title_text=X_LABEL, row=2, col=1)
+        lane_shapes(fig, lane, name, x, dydx, vanish_ratio)
+    names = [family(name) for name in layers]
+    fig.update_xaxes(title_text=X_LABEL, row=3, col=1)
     fig.update_yaxes(title_text="f(x)", row=1, col=1)
     fig.update_yaxes(title_text="f′(x)", row=2, col=1)
-    fig.update_layout(title=dict(text=f"Activations and their derivatives; shaded: f′ < {vanish_ratio:g}·max f′ "
-                                      "(the gradient vanishes)"),
-                      height=560, margin=dict(l=60, r=20, t=80, b=50), hovermode="x unified")
+    fig.update_yaxes(row=3, col=1, range=[len(names) - 0.5, -0.5], fixedrange=True, showgrid=False,
+                     zeroline=False, tickmode="array", tickvals=list(range(len(names))),
+                     ticktext=[f'<span style="color:{ACTIVATION_COLORS[n]}">{n}</span>' for n in names])
+    fig.update_layout(title=dict(text="Activations f, their derivatives f′, and where f′ vanishes"),
+                      height=640, margin=dict(l=80, r=20, t=80, b=50), hovermode="x unified")
     return fig
 
 
 def activation_formulas(slope=0.03, alpha=1.0):
-    """{legend name: LaTeX of f(x) and f'(x)}, names as in activation_curves."""
+    """{legend name: (LaTeX of f(x), LaTeX of f'(x))}, names as in activation_curves; each short enough for
+    half of an 800-pixel window."""
     s, a = f"{slope:g}", f"{alpha:g}"
     cases = r"\begin{{cases}} {} & x > 0 \\ {} & x \le 0 \end{{cases}}"
     return {
-        "ReLU": r"f(x) = \max(0, x), \qquad f'(x) = " + cases.format("1", "0"),
-        f"LeakyReLU(slope={s})": r"f(x) = " + cases.format("x", f"{s}\\,x")
-                                  + r", \qquad f'(x) = " + cases.format("1", s),
-        f"ELU(α={a})": r"f(x) = " + cases.format("x", f"{a}\\,(e^{{x}} - 1)")
-                        + r", \qquad f'(x) = " + cases.format("1", f"{a}\\,e^{{x}}"),
-        "SoftPlus": r"f(x) = \log(1 + e^{x}), \qquad f'(x) = \sigma(x) = \frac{1}{1 + e^{-x}}",
+        "ReLU": (r"f(x) = \max(0, x)", r"f'(x) = " + cases.format("1", "0")),
+        f"LeakyReLU(slope={s})": (r"f(x) = " + cases.format("x", f"{s}\\,x"),
+                                  r"f'(x) = " + cases.format("1", s)),
+        f"ELU(α={a})": (r"f(x) = " + cases.format("x", f"{a}\\,(e^{{x}} - 1)"),
+                        r"f'(x) = " + cases.format("1", f"{a}\\,e^{{x}}")),
+        "SoftPlus": (r"f(x) = \log(1 + e^{x})", r"f'(x) = \sigma(x) = \frac{1}{1 + e^{-x}}"),
     }
 
 
@@ -116,7 +125,7 @@ def preactivation_histogram(values, layer_label, x_range=(-5.0, 5.0), bins=60):
     inside = finite[(finite >= lo) & (finite <= hi)]
     counts, edges = np.histogram(inside, bins=bins, range=(lo, hi))
     centres, width = (edges[:-1] + edges[1:]) / 2, edges[1] - edges[0]
-    fig = go.Figure(go.Bar(x=centres, y=counts, width=width, name=layer_label, marker_color="#7f7f7f",
+    fig = go.Figure(go.Bar(x=centres, y=counts, width=width, name=layer_label, marker_color=OTHER_COLOR,
                            customdata=np.stack([edges[:-1], edges[1:]], axis=1),
                            hovertemplate="[%{customdata[0]:.3g}, %{customdata[1]:.3g}): %{y}<extra></extra>"))
     notes = [f"{v.size - finite.size} NaN/inf"] if finite.size < v.size else []
@@ -146,11 +155,13 @@ def vanishing_count(layer, values, ratio=VANISH_RATIO):
 
 
 def preactivation_figure(layer, values, layer_label, x_range=(-5.0, 5.0), bins=60, ratio=VANISH_RATIO):
-    """preactivation_histogram with the layer's own vanishing-gradient region (f' < ratio sup f') shaded."""
+    """preactivation_histogram with the layer's own vanishing-gradient region (f' < ratio sup f') shaded in
+    the layer's colour (viz.colors)."""
     fig = preactivation_histogram(values, layer_label, x_bounds(x_range), bins)
     x = x_grid(x_range)
     dydx = curve(float64_copy(layer), x)[1]
     for x0, x1 in vanishing_intervals(x, dydx, ratio, peak=gradient_peak(layer)):
-        fig.add_vrect(x0=x0, x1=x1, fillcolor="#d62728", opacity=0.12, line_width=0, layer="below",
+        fig.add_vrect(x0=x0, x1=x1, fillcolor=activation_color(type(layer).__name__), opacity=0.18, line_width=0,
+                      layer="below",
                       name=f"{layer_label}: f′ < {ratio:g}·sup f′")
     return fig

@@ -3,6 +3,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from viz.colors import activation_color
+
 MAX_POINTS = 2000          # a curve longer than this is downsampled (min and max of each bucket)
 TRAIN_COLOR, TEST_COLOR = "#1f77b4", "#ff7f0e"
 STOP_COLOR = "#d62728"
@@ -144,7 +146,8 @@ def history_figures(history):
 
 
 def comparison_figure(histories, metric="train_loss", log_y=False):
-    """One curve per run name (e.g. activation) of history.<metric>; metric one of METRICS."""
+    """One curve per run name (e.g. activation, in its viz.colors colour) of history.<metric>; metric one of
+    METRICS."""
     if metric not in METRICS:
         raise ValueError(f"comparison_figure: metric must be one of {', '.join(METRICS)}, got {metric!r}")
     x_label, y_label, what = METRICS[metric]
@@ -155,7 +158,7 @@ def comparison_figure(histories, metric="train_loss", log_y=False):
         stopped = " ⚠ non-finite loss" if history.stopped_reason == "non-finite loss" else ""
         fig.add_trace(go.Scatter(
             x=x, y=y, mode="lines" if x_label == "iteration" else "lines+markers", name=f"{name}{stopped}",
-            marker=dict(size=5),
+            marker=dict(size=5), line=dict(color=activation_color(name)),
             hovertemplate=f"{x_label} %{{x}}<br>{y_label} %{{y:.6g}}<extra>{name}</extra>"))
     _layout(fig, f"{what} per {x_label}", x_label, y_label, log_y, height=360)
     if y_label == "accuracy":

@@ -6,6 +6,7 @@ import pytest
 from engine import ELU, ReLU
 from lab.presets import PRESETS
 from tests.pages.apptest import errors, figures, open_page, plotly_array as array
+from viz.colors import ACTIVATION_COLORS, activation_color
 
 
 
@@ -32,7 +33,7 @@ def test_default_page_draws_the_four_activations_and_their_derivatives():
     assert [t["type"] for t in fig["data"]] == ["scatter"] * 8
     assert [t["name"] for t in fig["data"]] == ["ReLU", "ReLU′", "LeakyReLU(slope=0.03)", "LeakyReLU′",
                                                 "ELU(α=1)", "ELU′", "SoftPlus", "SoftPlus′"]
-    assert fig["layout"]["xaxis2"]["title"]["text"] == "pre-activation x"
+    assert fig["layout"]["xaxis3"]["title"]["text"] == "pre-activation x"
     assert fig["layout"]["yaxis"]["title"]["text"] == "f(x)" and fig["layout"]["yaxis2"]["title"]["text"] == "f′(x)"
     c = curves(at)
     x = c["ReLU"][0]
@@ -43,7 +44,11 @@ def test_default_page_draws_the_four_activations_and_their_derivatives():
     np.testing.assert_allclose(c["SoftPlus′"][1], sigmoid(x), rtol=1e-12)
     bands = {shape["name"].split(":")[0] for shape in fig["layout"]["shapes"]}
     assert bands == {"ReLU", "ELU(α=1)", "SoftPlus"}  # LeakyReLU's 0.03 does not vanish
-    assert len(at.latex) == 4 and r"\max(0, x)" in at.latex[0].value
+    assert all(shape["yref"] == "y3" for shape in fig["layout"]["shapes"])  # one lane each, under f′
+    assert [t["line"]["color"] for t in fig["data"]] == [c for c in ACTIVATION_COLORS.values() for _ in (0, 1)]
+    assert len(at.latex) == 8 and r"\max(0, x)" in at.latex[0].value and "f'(x) =" in at.latex[1].value
+    names = [m.value for m in at.markdown if "■" in m.value]
+    assert len(names) == 4 and all(activation_color(text.split("**")[1]) in text for text in names)
 
 
 def test_sliders_change_the_curves_and_the_formulas():
@@ -125,7 +130,7 @@ def test_preactivation_layer_picker(preset, labels):
         assert not at.exception
         fig, vanishing = check_histogram(at, index, label)
         (band,) = fig["layout"]["shapes"]  # the layer's own vanishing region, from the left edge
-        assert band["x0"] == -5.0
+        assert band["x0"] == -5.0 and band["fillcolor"] == ACTIVATION_COLORS[label.split("(")[0]]
         if label == "ReLU":
             assert band["x1"] == 0.0 and vanishing > 0
         else:

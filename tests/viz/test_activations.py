@@ -3,9 +3,10 @@ import numpy as np
 import pytest
 
 from engine import ELU, LeakyReLU, Linear, LogSoftMax, ReLU, Sequential, SoftMax, SoftPlus
-from viz.activations import (activation_curves, activation_formulas, activation_indices, gradient_peak,
+from viz.activations import (LANE_HALF, activation_curves, activation_formulas, activation_indices, gradient_peak,
                              preactivation_figure, preactivation_histogram, vanishing_count,
                              vanishing_intervals, x_bounds, x_grid)
+from viz.colors import ACTIVATION_COLORS, OTHER_COLOR, activation_color, family
 
 X = np.linspace(-6.0, 4.0, 501)
 
@@ -26,7 +27,7 @@ def test_curves_are_eight_scatters_in_two_panels():
     assert all(t.type == "scatter" and len(t.x) == X.size and len(t.y) == X.size for t in fig.data)
     assert [t.yaxis for t in fig.data] == ["y", "y2"] * 4
     assert all(t.line.dash == "dash" for t in fig.data[1::2])
-    assert fig.layout.xaxis2.title.text == "pre-activation x"
+    assert fig.layout.xaxis3.title.text == "pre-activation x"
     assert fig.layout.yaxis.title.text == "f(x)" and fig.layout.yaxis2.title.text == "f′(x)"
 
 
@@ -55,7 +56,7 @@ def bands(fig):
     return {s.name.split(":")[0]: (s.x0, s.x1) for s in fig.layout.shapes}
 
 
-def test_vanishing_gradient_bands():
+def test_vanishing_gradient_bars_one_lane_per_function():
     fig = activation_curves(X, slope=0.03, alpha=1.0)
     b = bands(fig)
     assert set(b) == {"ReLU", "ELU(α=1)", "SoftPlus"}  # slope 0.03 > 1e-2: LeakyReLU does not vanish
@@ -64,9 +65,35 @@ def test_vanishing_gradient_bands():
     assert b["ELU(α=1)"][0] == X[0] and abs(b["ELU(α=1)"][1] - np.log(1e-2)) <= step
     peak = sigmoid(X[-1])
     assert abs(b["SoftPlus"][1] - np.log(1e-2 * peak / (1 - 1e-2 * peak))) <= step
-    assert all(s.yref == "y2 domain" for s in fig.layout.shapes)
+    lanes = {"ReLU": 0, "ELU(α=1)": 2, "SoftPlus": 3}
+    for shape in fig.layout.shapes:  # each bar in its own lane of the bottom panel: no two ever overlap
+        name = shape.name.split(":")[0]
+        assert shape.xref == "x3" and shape.yref == "y3" and shape.fillcolor == activation_color(name)
+        assert (shape.y0, shape.y1) == (lanes[name] - LANE_HALF, lanes[name] + LANE_HALF) and LANE_HALF < 0.5
+    axis = fig.layout.yaxis3
+    assert list(axis.tickvals) == [0, 1, 2, 3] and list(axis.range) == [3.5, -0.5]
+    assert [f">{name}</span>" in text and ACTIVATION_COLORS[name] in text
+            for name, text in zip(ACTIVATION_COLORS, axis.ticktext)] == [True] * 4
+    (note,) = fig.layout.annotations[3:]  # after the three panel titles: LeakyReLU's empty lane says so
+    assert note.yref == "y3" and note.y == 1 and "everywhere" in note.text
     small = bands(activation_curves(X, slope=0.001))
-    assert "LeakyReLU(slope=0.001)" in small
+    assert "LeakyReLU(slope=0.001)" in small and len(activation_curves(X, slope=0.001).layout.annotations) == 3
+
+
+def test_one_colour_per_activation_in_every_figure():
+    assert len(set(ACTIVATION_COLORS.values())) == 4 and OTHER_COLOR not in ACTIVATION_COLORS.values()
+    fig = activation_curves(X, slope=0.2, alpha=0.5)
+    assert [t.line.color for t in fig.data] == [c for c in ACTIVATION_COLORS.values() for _ in (0, 1)]
+    for layer in (ReLU(), LeakyReLU(0.001), ELU(1.0), SoftPlus()):
+        (band,) = preactivation_figure(layer, X, "l", x_range=(-8, 2)).layout.shapes
+        assert band.fillcolor == ACTIVATION_COLORS[type(layer).__name__]
+
+
+def test_family_reads_every_name_of_an_activation():
+    names = {"ELU(α=1.5)": "ELU", "ELU′": "ELU", "3 · ELU(alpha=1)": "ELU", "LeakyReLU(slope=0.03)": "LeakyReLU",
+             "SoftPlus": "SoftPlus", "ReLU ⚠ non-finite loss": "ReLU"}
+    assert {name: family(name) for name in names} == names and family("") == ""
+    assert activation_color("ELU(α=2)") == ACTIVATION_COLORS["ELU"] and activation_color("Linear") == OTHER_COLOR
 
 
 def test_vanishing_intervals_finds_every_run():
@@ -85,9 +112,12 @@ def test_formulas_match_the_legend_and_hold_the_parameters():
     formulas = activation_formulas(slope=0.2, alpha=0.5)
     value_names = [t.name for t in activation_curves(X, slope=0.2, alpha=0.5).data[::2]]
     assert list(formulas) == value_names
-    assert r"0.2\,x" in formulas["LeakyReLU(slope=0.2)"]
-    assert r"0.5\,(e^{x} - 1)" in formulas["ELU(α=0.5)"] and r"0.5\,e^{x}" in formulas["ELU(α=0.5)"]
-    assert all("f'(x)" in text and text.count("{") == text.count("}") for text in formulas.values())
+    assert r"0.2\,x" in formulas["LeakyReLU(slope=0.2)"][0] and "0.2 &" in formulas["LeakyReLU(slope=0.2)"][1]
+    value, derivative = formulas["ELU(α=0.5)"]
+    assert r"0.5\,(e^{x} - 1)" in value and r"0.5\,e^{x}" in derivative
+    for value, derivative in formulas.values():  # f and f' apart: each fits half an 800-pixel window
+        assert value.startswith("f(x) =") and derivative.startswith("f'(x) =") and "f'" not in value
+        assert all(text.count("{") == text.count("}") for text in (value, derivative))
 
 
 def test_preactivation_histogram_counts_and_axes():

@@ -7,6 +7,7 @@ from engine import ELU, SGD, LeakyReLU, Linear, LogSoftMax, MSECriterion, NLLCri
     SoftPlus
 from engine import data
 from engine.training import History, fit
+from viz.colors import ACTIVATION_COLORS
 from viz.training import (MAX_POINTS, comparison_figure, comparison_table, downsample_curve, history_figures,
                           history_table, live_loss_figure)
 
@@ -176,6 +177,7 @@ def test_comparison_overlays_one_curve_per_activation(activation_histories, metr
         np.testing.assert_array_equal(ys(trace), getattr(history, metric))
         np.testing.assert_array_equal(xs(trace), np.arange(1, len(getattr(history, metric)) + 1))
     assert fig.layout.xaxis.title.text == x_label and fig.layout.yaxis.title.text == y_label
+    assert [t.line.color for t in fig.data] == [ACTIVATION_COLORS[name] for name in ACTIVATIONS]
 
 
 def test_comparison_curves_differ_but_start_from_the_same_batches(activation_histories):
@@ -187,6 +189,7 @@ def test_comparison_curves_differ_but_start_from_the_same_batches(activation_his
 def test_comparison_names_a_diverged_run_and_rejects_unknown_metrics(diverged_history, digits_history):
     fig = comparison_figure({"ReLU": digits_history, "ELU": diverged_history}, "iteration_loss", log_y=True)
     assert [t.name for t in fig.data] == ["ReLU", "ELU ⚠ non-finite loss"]
+    assert [t.line.color for t in fig.data] == [ACTIVATION_COLORS["ReLU"], ACTIVATION_COLORS["ELU"]]
     assert fig.layout.yaxis.type == "log"
     with pytest.raises(ValueError, match="metric must be one of"):
         comparison_figure({"ReLU": digits_history}, "loss")
