@@ -5,10 +5,14 @@ from .network import feature_sizes
 
 
 class Advice(NamedTuple):
-    """A suggestion and the reason behind it."""
+    """A suggestion and the reason behind it; blocking: the criterion cannot take the output until fixed."""
 
     suggestion: str
     reason: str
+    blocking: bool = False
+
+    def __str__(self):
+        return f"{self.suggestion} {self.reason}"
 
 
 def advice(config, n_features, n_classes, task="classification"):
@@ -20,7 +24,7 @@ def advice(config, n_features, n_classes, task="classification"):
     if task == "regression" and config.criterion != "MSECriterion":
         tips.append(Advice("Use MSECriterion for this regression data.",
                            f"{config.criterion} needs class labels; this dataset's targets are real "
-                           "numbers."))
+                           "numbers.", blocking=True))
     if config.criterion == "NLLCriterion" and last != "LogSoftMax":
         tips.append(Advice("End the stack with LogSoftMax.",
                            "NLLCriterion takes log-probabilities: loss = -mean(x[i, y_i]). Without "
@@ -38,7 +42,8 @@ def advice(config, n_features, n_classes, task="classification"):
     if wanted is not None and final != wanted:
         what = "the target has 1 column" if task == "regression" else f"the data has {n_classes} classes"
         tips.append(Advice(f"Make the last Linear output {wanted} unit{'s' * (wanted != 1)}.",
-                           f"The network ends with {final} output{'s' * (final != 1)} but {what}."))
+                           f"The network ends with {final} output{'s' * (final != 1)} but {what}.",
+                           blocking=True))
     if "Linear" not in kinds:
         tips.append(Advice("Add a Linear layer.", "Without one, nothing in the network can learn "
                            "anything but a per-feature scale (Scaling)."))

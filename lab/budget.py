@@ -1,8 +1,9 @@
 """budget: an upper bound on the memory one learner's Lab holds, and the limit per learner.
 
-A Lab keeps, per parameter, about ten arrays of its size (the model and the iteration's
-starting model with their gradients, two momentum buffers, and the trace's copies of the
-value before, the gradient and the velocity), and per activation (batch x features of
+A Lab keeps, per parameter, about twelve arrays of its size (the model and the iteration's
+starting model with their gradients, two momentum buffers, the trace's copies of the
+value before, the gradient and the velocity, and an import's weights and momentum, kept
+so that the learner can go back to them), and per activation (batch x features of
 every layer) about four (the trace's outputs and grad_inputs, and the previous
 iteration's in the starting model). The dataset comes on top. tests/lab/test_budget.py
 checks that this bound holds for real Labs.
@@ -10,7 +11,7 @@ checks that this bound holds for real Labs.
 from .network import feature_sizes, summary_rows
 
 LIMIT = 128 * 2**20     # bytes per learner: 30 learners on one server stay within a few GB
-PARAMETER_COPIES = 10
+PARAMETER_COPIES = 12
 ACTIVATION_COPIES = 4
 FLOAT = 8               # bytes of a float64
 OVERHEAD = 2**20        # the Python objects around the arrays: records, layers, the Lab itself

@@ -23,6 +23,16 @@ class Arg:
     integer: bool = False
     step: float = None
 
+    @property
+    def span(self):
+        """The allowed range as it reads: "0 to 0.99", "1e-06 to 100", "0 to 2147483647"."""
+        return f"{number(self.low, self.integer)} to {number(self.high, self.integer)}"
+
+    def field(self, title=False):
+        """The label of the field that edits it, with the range: "p (zeroed), 0 to 0.99"."""
+        label = self.label[:1].upper() + self.label[1:] if title else self.label
+        return f"{label}, {self.span}"
+
 
 @dataclass(frozen=True)
 class LayerKind:
@@ -100,7 +110,7 @@ def check_value(arg, value, where=None):
     """value as int/float within [arg.low, arg.high]; ValueError saying the allowed range."""
     prefix = f"{where}: " if where else ""
     bad = f"{prefix}{arg.label} must be {'an integer' if arg.integer else 'a number'} " \
-          f"in [{arg.low:g}, {arg.high:g}], got {value!r}"
+          f"in [{number(arg.low, arg.integer)}, {number(arg.high, arg.integer)}], got {value!r}"
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(bad)
     if not np.isfinite(value) or not arg.low <= value <= arg.high:
@@ -110,6 +120,11 @@ def check_value(arg, value, where=None):
             raise ValueError(bad)
         return int(value)
     return float(value)
+
+
+def number(value, integer=False):
+    """A range's end as it reads: 1e-06, 0.99, and integers in full (2147483647, not 2.14748e+09)."""
+    return str(int(value)) if integer else f"{value:g}"
 
 
 def exact(value):

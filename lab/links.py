@@ -7,13 +7,17 @@ the weights are the seeded ones (export and import the .npz for trained weights)
 """
 import base64
 import binascii
+import re
 import zlib
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from .transfer import MAX_JSON_BYTES, config_json, read_config
 from .uploads import PREFIX
 
 PARAM = "net"             # the query parameter: ?net=<token>
+STAGE = "stage"           # &stage=backward 0: the stage the Step page opens at
+LOCAL = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
+HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")  # name or IP, port
 MAX_TOKEN_CHARS = 8192    # far above any real configuration (a few hundred characters)
 
 
@@ -51,8 +55,16 @@ def shareable(config):
     return None
 
 
-def link(page_url, config):
-    """The app's root URL (taken from the URL of the page being shown) with ?net=<token>."""
+def link(page_url, config, host=None, stage=None):
+    """The app's root URL with ?net=<token>, and &stage=<stage> when given: the scheme and path of the
+    page being shown (page_url), the host the browser used (its Host header) when it is a plain host."""
     parts = urlsplit(page_url or "")
     root = parts.path.rsplit("/", 1)[0] + "/"
-    return urlunsplit((parts.scheme, parts.netloc, root, urlencode({PARAM: config_token(config)}), ""))
+    query = {PARAM: config_token(config), **({STAGE: str(stage)} if stage is not None else {})}
+    netloc = host if host and HOST.fullmatch(host) else parts.netloc
+    return urlunsplit((parts.scheme, netloc, root, urlencode(query, quote_via=quote), ""))
+
+
+def is_local(url):
+    """True when url's host is this machine only (localhost, 127.0.0.1): other machines cannot open it."""
+    return (urlsplit(url).hostname or "") in LOCAL

@@ -12,11 +12,14 @@ import engine
 from .layers import KINDS, Arg, check_spec, check_value, default_spec, describe, exact
 
 CRITERIA = ("NLLCriterion", "NLLCriterionUnstable", "MSECriterion")
-LEARNING_RATE = Arg("learning_rate", "learning rate", 1e-2, 1e-6, 100.0)
-MOMENTUM = Arg("momentum", "momentum", 0.9, 0.0, 0.999)
-BATCH_SIZE = Arg("batch_size", "batch size", 8, 1, 4096, integer=True)
-TEST_SIZE = Arg("test_size", "test share", 0.25, 0.05, 0.9)
-SEED = Arg("seed", "seed", 0, 0, 2**31 - 1, integer=True)
+LEARNING_RATE = Arg("learning_rate", "learning rate", 1e-2, 1e-6, 100.0, step=0.001)
+MOMENTUM = Arg("momentum", "momentum", 0.9, 0.0, 0.999, step=0.01)
+BATCH_SIZE = Arg("batch_size", "batch size", 8, 1, 4096, integer=True, step=1)
+TEST_SIZE = Arg("test_size", "test share", 0.25, 0.05, 0.9, step=0.05)
+SEED = Arg("seed", "data seed", 0, 0, 2**31 - 1, integer=True, step=1)
+WEIGHT_SEED = Arg("weight_seed", "weights seed", 0, 0, 2**31 - 1, integer=True, step=1)
+EPOCHS = Arg("epochs", "epochs", 5, 1, 500, integer=True, step=1)
+SETTINGS = {arg.name: arg for arg in (LEARNING_RATE, MOMENTUM, BATCH_SIZE, TEST_SIZE, SEED, WEIGHT_SEED)}
 MAX_LAYERS = 16
 
 
@@ -37,6 +40,12 @@ class NetworkConfig:
     learning_rate: float = 1e-2
     momentum: float = 0.9
     training: bool = True  # the mode the step page records in (Dropout and BatchNorm differ)
+    weight_seed: int | None = None  # the seed of the initial weights; None: the data seed
+
+    @property
+    def effective_weight_seed(self):
+        """The seed build_model draws the weights from: weight_seed, or the data seed when it is None."""
+        return self.seed if self.weight_seed is None else self.weight_seed
 
     def as_dict(self):
         data = asdict(self)
@@ -71,22 +80,37 @@ def check_config(config):
     if not isinstance(config.dataset, str) or not config.dataset:
         raise ValueError(f"dataset must be a name, got {config.dataset!r}")
     layers = tuple(check_spec(spec, f"layer {i}") for i, spec in enumerate(config.layers))
-    values = {arg.name: check_value(arg, getattr(config, arg.name))
-              for arg in (LEARNING_RATE, MOMENTUM, BATCH_SIZE, TEST_SIZE, SEED)}
+    values = {name: check_value(arg, getattr(config, name)) for name, arg in SETTINGS.items()
+              if not (name == "weight_seed" and config.weight_seed is None)}
     return replace(config, layers=layers, **values)
 
 
 # --- edits: each returns a new config ---
 
-def add_layer(config, kind, position=None):
-    """A new layer of `kind` with default arguments inserted at position (default: the end)."""
+def set_value(config, name, value):
+    """config with setting `name` (learning_rate, batch_size, ...) = value, checked against its range."""
+    if name not in SETTINGS:
+        raise ValueError(f"unknown setting {name!r}; known: {', '.join(SETTINGS)}")
+    return replace(config, **{name: check_value(SETTINGS[name], value)})
+
+
+def add_layer(config, kind, position=None, outputs=None):
+    """A new layer of `kind` with default arguments inserted at position (default: the end).
+
+    outputs: the data's class count (1 for regression); a Linear placed after every other
+    Linear is the network's last one, so it starts with that many outputs.
+    """
     layers = list(config.layers)
     position = len(layers) if position is None else position
     if not 0 <= position <= len(layers):
         raise ValueError(f"position must be in [0, {len(layers)}], got {position}")
     if len(layers) >= MAX_LAYERS:
         raise ValueError(f"at most {MAX_LAYERS} layers")
-    layers.insert(position, default_spec(kind))
+    spec = default_spec(kind)
+    if kind == "Linear" and outputs is not None \
+            and all(other["kind"] != "Linear" for other in layers[position:]):
+        spec["n_out"] = check_value(KINDS["Linear"].args[0], outputs, "the new last Linear")
+    layers.insert(position, spec)
     return replace(config, layers=tuple(layers))
 
 
@@ -138,9 +162,9 @@ def feature_sizes(config, n_features):
 
 
 def build_model(config, n_features):
-    """The engine Sequential of config, weights drawn from default_rng(config.seed)."""
+    """The engine Sequential of config, weights drawn from default_rng(config.effective_weight_seed)."""
     config = check_config(config)
-    rng = np.random.default_rng(config.seed)
+    rng = np.random.default_rng(config.effective_weight_seed)
     model = engine.Sequential()
     for i, (spec, n_in) in enumerate(zip(config.layers, feature_sizes(config, n_features))):
         try:

@@ -8,19 +8,21 @@ from dataclasses import replace
 
 import numpy as np
 
-from engine import BatchNormalization
-from engine.data import DATASETS, load, one_hot
+from engine.data import DATASETS, load
 from engine.trace import trace_iteration
 from engine.training import fit
 
-from .transfer import model_with_weights, read_arrays, read_config
-from .advice import advice
 from .budget import check_budget
-from .uploads import PREFIX, Upload
+from .cursor import BatchCursor
+from .fitting import check_statistics, fit_to_data, targets, unfinished_reason
 from .network import (NetworkConfig, build_criterion, build_model, build_optimizer, check_config,
                       with_activation)
+from .origin import Origin
+from .transfer import read_arrays, read_config, read_start, start_npz
+from .uploads import PREFIX, Upload
 
 COMPARED = ("ReLU", "LeakyReLU", "ELU", "SoftPlus")
+FRESH = (None, None, None)  # apply(start=FRESH): new weights from the seed, no momentum, the first batch
 
 
 def load_dataset(name, seed=0, test_size=0.25):
@@ -30,29 +32,16 @@ def load_dataset(name, seed=0, test_size=0.25):
 
 def structure(config):
     """What fixes the weights: a change here builds a fresh model."""
-    return (config.dataset, config.seed, config.test_size, config.layers)
-
-
-class BatchCursor:
-    """Walks the training set in seeded random order, batch_size samples at a time, epoch after epoch."""
-
-    def __init__(self, n_samples, batch_size, seed):
-        self.n, self.batch_size = n_samples, batch_size
-        self.rng = np.random.default_rng(seed)
-        self.order, self.position, self.epoch, self.iteration = self.rng.permutation(n_samples), 0, 1, 0
-
-    def next(self):
-        """The indices of the next batch (the last batch of an epoch may be smaller)."""
-        if self.position >= self.n:
-            self.order, self.position, self.epoch = self.rng.permutation(self.n), 0, self.epoch + 1
-        idx = self.order[self.position:self.position + self.batch_size]
-        self.position += len(idx)
-        self.iteration += 1
-        return idx
+    return (config.dataset, config.seed, config.test_size, config.layers, config.weight_seed)
 
 
 class Lab:
-    """The state one learner's pages read and change; kept in st.session_state["lab"]."""
+    """The state one learner's pages read and change; kept in st.session_state["lab"].
+
+    An *unfinished* network (it builds, but the criterion cannot take its output yet, e.g. a
+    last Linear of the wrong size) is kept with its data and fresh model: trace is None and
+    `unfinished` says why and what to change, so the learner can build bottom-up.
+    """
 
     def __init__(self, config=None, loader=load_dataset):
         self.loader = loader
@@ -61,7 +50,11 @@ class Lab:
         self.comparison = {}       # activation name -> History of the comparison run
         self.trained_epochs = 0
         self.notice = None         # what the last action adjusted or reported
-        self.apply(config or NetworkConfig())
+        self.unfinished = None     # why no iteration is recorded (trace None), or None
+        self.origin = None         # where the network came from: an Origin
+        self.kept = None           # the last Origin that is not a preset (a link, an import, an upload)
+        config = config or NetworkConfig()
+        self.apply(config, origin=Origin("preset", "handout", config) if config == NetworkConfig() else None)
 
     # --- data ---
 
@@ -78,11 +71,17 @@ class Lab:
     def dataset_names(self):
         return list(DATASETS) + list(self.uploads)
 
+    @property
+    def outputs(self):
+        """How many outputs the data wants from the last Linear: its classes, or 1 for regression."""
+        return 1 if self.data.task == "regression" else self.data.n_classes
+
     def upload(self, filename, content):
         """Read a Kaggle MNIST-layout CSV and switch to it; ValueError (nothing changed) when it is bad."""
         upload = Upload(filename, content)
         self.switch_dataset(upload.name, upload.dataset(self.config.test_size, self.config.seed))
         self.uploads = {upload.name: upload}  # one upload per learner: a new one replaces the last
+        self._came_from(Origin("upload", upload.filename, self.config))
         if upload.note:
             self.notice = "; ".join(filter(None, [self.notice, upload.note]))
 
@@ -96,13 +95,14 @@ class Lab:
 
     # --- building and recording ---
 
-    def apply(self, config, data=None, model=None):
-        """Switch to config and record its first iteration.
+    def apply(self, config, data=None, start=None, origin=None):
+        """Switch to config and record its first iteration (or keep it unfinished, see the class).
 
-        A new structure (data, seed, split, layers) or a given `model` starts from fresh
-        weights; any other change (learning rate, momentum, batch size, criterion, mode)
-        records the current iteration again from the weights it started from, so the
-        learner sees what the change does to this very step.
+        A new structure (data, seeds, split, layers) or a given `start` (model, optimizer or None,
+        cursor or None) starts from fresh weights, momentum and batches; any other change
+        (learning rate, momentum, batch size, criterion, mode) records the current iteration
+        again from the weights it started from, so the learner sees what the change does to
+        this very step. origin: where the network comes from (a preset, a link, ...), if it does.
         """
         config = check_config(config)
         data = data if data is not None else self.dataset_for(config)
@@ -110,12 +110,14 @@ class Lab:
             raise ValueError(f"batch size {config.batch_size} is larger than the "
                              f"{len(data.X_train)} training samples")
         check_budget(config, data)
-        fresh = model is not None or getattr(self, "config", None) is None \
+        fresh = start is not None or getattr(self, "config", None) is None \
             or structure(config) != structure(self.config)
         if fresh:
+            model, optimizer, cursor = start or (None, None, None)
             model = model if model is not None else build_model(config, data.n_features)
-            optimizer = build_optimizer(config)
-            cursor = BatchCursor(len(data.X_train), config.batch_size, config.seed)
+            optimizer = optimizer if optimizer is not None else build_optimizer(config)
+            cursor = cursor if cursor is not None else BatchCursor(len(data.X_train), config.batch_size,
+                                                                    config.seed)
         else:
             model, optimizer, cursor = self.start
             optimizer, cursor = copy.deepcopy(optimizer), copy.deepcopy(cursor)
@@ -125,16 +127,28 @@ class Lab:
         if not config.training:
             check_statistics(model)
         criterion = build_criterion(config)
+        waiting = copy.deepcopy(cursor)  # the cursor before the batch, kept if nothing is recorded
         try:
-            trace, recorded, optimizer, start = self._record(model, criterion, optimizer, data, config,
-                                                             cursor)
+            trace, recorded, after, start = self._record(model, criterion, optimizer, data, config, cursor)
+            unfinished = None
         except ValueError as error:
-            raise explained(error, config, data) from None
+            if not str(error).startswith(config.criterion):
+                raise
+            # The stack builds but the criterion cannot take its output yet: keep it, unrecorded.
+            unfinished, trace, cursor = unfinished_reason(error, config, data), None, waiting
+            recorded, after, start = model, optimizer, (model, optimizer, copy.deepcopy(waiting))
         self.config, self.data, self.criterion = config, data, criterion
-        self.cursor, self.start = cursor, start
-        self.trace, self.model, self.optimizer, self.stage, self.notice = trace, recorded, optimizer, 0, None
+        self.cursor, self.start, self.unfinished = cursor, start, unfinished
+        self.trace, self.model, self.optimizer, self.stage, self.notice = trace, recorded, after, 0, None
         if fresh:
             self.history, self.comparison, self.trained_epochs = None, {}, 0
+        if origin is not None:
+            self._came_from(origin)
+
+    def _came_from(self, origin):
+        self.origin = origin
+        if origin.kind != "preset":
+            self.kept = origin
 
     def _record(self, model, criterion, optimizer, data, config, cursor):
         """trace_iteration on copies for the cursor's next batch (the cursor advances).
@@ -151,47 +165,104 @@ class Lab:
             trace = trace_iteration(model, criterion, optimizer, x, y)
         return trace, model, optimizer, start
 
+    def require_trace(self, action):
+        """ValueError saying why `action` cannot run while the network is unfinished."""
+        if self.trace is None:
+            raise ValueError(f"{action} needs a finished network: {self.unfinished}")
+
     def new_iteration(self):
         """Record the next batch's iteration; the previous update has already been applied."""
+        self.require_trace("a new iteration")
         cursor = copy.deepcopy(self.cursor)
         trace, model, optimizer, start = self._record(self.model, self.criterion, self.optimizer,
                                                       self.data, self.config, cursor)
         self.trace, self.model, self.optimizer = trace, model, optimizer
         self.cursor, self.start, self.stage = cursor, start, 0
 
-    def import_files(self, config_content, weights_content):
-        """Load an exported configuration (JSON) and its weights (.npz); ValueError leaves all as it was."""
+    # --- where the network came from, weights, export and import ---
+
+    def load(self, origin):
+        """Start afresh on origin's network: a preset's, a link's or an upload's, or an import's with its
+        weights, momentum and batches."""
+        if origin.arrays is not None:
+            self._import(origin.config, origin.arrays, origin)
+        else:
+            self.apply(origin.config, start=FRESH, origin=origin)
+
+    def open_link(self, config):
+        """Open a shared link's network (lab.links.read_token's config)."""
+        self.load(Origin("link", "", config))
+
+    def back(self):
+        """Back to the kept link's, import's or upload's network, as it came."""
+        if self.kept is None:
+            raise ValueError("there is no shared link, import or upload to go back to")
+        self.load(self.kept)
+
+    def weights_npz(self):
+        """The start of the shown iteration as .npz bytes: its weights before the update, BatchNorm
+        statistics and Dropout generators, the momentum buffers and the batch cursor."""
+        model, optimizer, cursor = self.start
+        return start_npz(model, optimizer, cursor, self.trained_epochs)
+
+    def import_files(self, config_content, weights_content, name="network.json"):
+        """Load an exported configuration (JSON) and its weights (.npz); ValueError leaves all as it was.
+
+        A file of weights_npz() records the exporter's very iteration again, number for number."""
         config = read_config(config_content)
+        arrays = read_arrays(weights_content)
+        self._import(config, arrays, Origin("import", name, config, arrays))
+
+    def _import(self, config, arrays, origin):
         data = self.dataset_for(config)
-        model = model_with_weights(config, data.n_features, read_arrays(weights_content))
-        self.apply(config, data, model)
+        model, optimizer, cursor, trained = read_start(config, data, arrays)
+        self.apply(config, data, start=(model, optimizer, cursor), origin=origin)
+        self.trained_epochs = trained
+
+    def new_weights(self):
+        """Weights drawn from the next weights seed (the data and its batches stay the same)."""
+        seed = (self.config.effective_weight_seed + 1) % 2**31
+        self.apply(replace(self.config, weight_seed=seed))
 
     def reset_weights(self):
-        """Fresh weights from the seed and a new first iteration."""
-        self.apply(self.config, self.data, build_model(self.config, self.data.n_features))
+        """The current weights seed's initial weights again, with no momentum and the first batch."""
+        self.apply(self.config, self.data, start=(build_model(self.config, self.data.n_features), None, None))
 
     # --- stepping through the recorded iteration ---
 
     @property
     def stages(self):
-        return self.trace.stages
+        return self.trace.stages if self.trace is not None else []
 
     @property
     def current(self):
+        self.require_trace("the current stage")
         return self.trace.stages[self.stage]
 
     def step(self, delta):
+        self.require_trace("stepping")
         self.stage = int(np.clip(self.stage + delta, 0, len(self.trace.stages) - 1))
 
     def jump(self, stage):
+        self.require_trace("a stage")
         if not 0 <= stage < len(self.trace.stages):
             raise ValueError(f"stage must be in [0, {len(self.trace.stages) - 1}], got {stage}")
         self.stage = stage
+
+    def jump_to(self, name):
+        """Jump to the stage named `name` ("backward 0", "loss"); ValueError naming the stages otherwise."""
+        self.require_trace(f"the stage {name!r}")
+        names = [str(stage) for stage in self.trace.stages]
+        if name not in names:
+            raise ValueError(f"the link's stage {name!r} is not a stage of this network "
+                             f"({', '.join(names)}); showing the first stage")
+        self.stage = names.index(name)
 
     # --- training ---
 
     def train(self, epochs, callback=None):
         """fit on copies; commit the trained weights unless the loss went non-finite. Returns the History."""
+        self.require_trace("training")
         model, optimizer = copy.deepcopy(self.model), copy.deepcopy(self.optimizer)
         history = self._fit(model, optimizer, epochs, callback, seed=self.config.seed + self.trained_epochs)
         self.history = history
@@ -204,6 +275,7 @@ class Lab:
 
     def compare(self, epochs, callback=None, activations=COMPARED):
         """The same stack with each activation, fresh weights from the same seed, same batches."""
+        self.require_trace("the comparison")
         if not any(spec["kind"] in COMPARED for spec in self.config.layers):
             raise ValueError("the network has no activation layer to swap: add ReLU, LeakyReLU, ELU "
                              "or SoftPlus between two Linear layers")
@@ -225,54 +297,5 @@ class Lab:
                    y_val=targets(data, config, data.y_test))
 
 
-def explained(error, config, data):
-    """A criterion's shape error, with what to change (lab.advice) when the stack does not fit."""
-    if not str(error).startswith(config.criterion):
-        return error
-    tips = advice(config, data.n_features, data.n_classes, data.task)
-    hint = f" {tips[0].suggestion} {tips[0].reason}" if tips else ""
-    return ValueError(f"the criterion does not fit the network's output: {error}.{hint}")
-
-
-def check_statistics(model):
-    """Evaluate mode needs every BatchNormalization's moving statistics; say how to get them."""
-    for i, layer in enumerate(model):
-        if isinstance(layer, BatchNormalization) and layer.moving_mean is None:
-            raise ValueError(
-                f"layer {i} ({layer!r}) has no moving statistics yet: evaluate mode normalises with "
-                "the averages that training-mode iterations collect. Record one iteration in "
-                "training mode (New iteration), then switch to evaluate mode.")
-
-
 def _tagged(callback, name):
     return lambda progress: callback(progress, name)
-
-
-def targets(data, config, y):
-    """What the criterion compares with: labels, or one-hot rows for MSE on classes."""
-    if config.criterion == "MSECriterion" and data.task == "classification":
-        return one_hot(y, data.n_classes)
-    return y
-
-
-def fit_to_data(config, data):
-    """config with its last Linear sized to the data's classes (1 for regression), and the changes made."""
-    changes, layers = [], list(config.layers)
-    wanted = 1 if data.task == "regression" else data.n_classes
-    linear = [i for i, spec in enumerate(layers) if spec["kind"] == "Linear"]
-    if linear and layers[linear[-1]]["n_out"] != wanted:
-        layers[linear[-1]] = {**layers[linear[-1]], "n_out": wanted}
-        changes.append(f"the last Linear (layer {linear[-1]}) now outputs {wanted} "
-                       f"{'value' if wanted == 1 else 'classes'}")
-    criterion = config.criterion
-    if data.task == "regression" and criterion != "MSECriterion":
-        criterion = "MSECriterion"
-        changes.append("the criterion is now MSECriterion (the targets are real numbers)")
-        while layers and layers[-1]["kind"] in ("SoftMax", "LogSoftMax"):
-            changes.append(f"the final {layers.pop()['kind']} was removed")
-    if data.task == "classification" and criterion == "MSECriterion" and layers \
-            and layers[-1]["kind"] not in ("SoftMax", "LogSoftMax"):
-        criterion = "NLLCriterion"
-        layers.append({"kind": "LogSoftMax"})
-        changes.append("the criterion is now NLLCriterion after a new final LogSoftMax (class labels)")
-    return replace(config, layers=tuple(layers), criterion=criterion), changes

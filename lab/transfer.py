@@ -1,16 +1,23 @@
-"""Export and import: the configuration as JSON, the weights (and BatchNorm statistics) as .npz."""
+"""Export and import: the configuration as JSON; the start of the shown iteration (weights, BatchNorm
+statistics, Dropout generators, momentum buffers, the batch cursor) as .npz of plain arrays."""
 import io
 import json
 import zipfile
 
 import numpy as np
 
-from .network import build_model, config_from_dict, feature_sizes
+from engine import BatchNormalization, Dropout
+
+from .cursor import BatchCursor, generator_state, json_member, read_generator, read_json_member
+from .network import build_model, build_optimizer, config_from_dict, feature_sizes
 
 FORMAT = "backprop-lens/1"
 MAX_JSON_BYTES = 1 * 2**20
 MAX_NPZ_BYTES = 200 * 2**20
 STATISTICS = ("moving_mean", "moving_variance")
+GENERATOR = "generator"     # "3.generator": Dropout layer 3's random generator, as JSON
+VELOCITY = "velocity."      # "velocity.0.W": 0.W's momentum buffer before the iteration
+CURSOR, ORDER, TRAINED = "cursor", "cursor.order", "trained_epochs"
 
 
 def config_json(config):
@@ -77,14 +84,17 @@ def read_arrays(content):
 
 
 def model_with_weights(config, n_features, arrays):
-    """build_model(config) with every array of `arrays` in place; ValueError naming any mismatch."""
+    """build_model(config) with every layer member of `arrays` in place (parameters, BatchNorm statistics,
+    Dropout generators); ValueError naming any mismatch."""
     model = build_model(config, n_features)
     sizes = feature_sizes(config, n_features)
     expected = model_arrays(model)
     parameters = {name: value for name, value, _ in model.named_parameters()}
+    statistics = {f"{i}.{s}" for i, layer in enumerate(model) if isinstance(layer, BatchNormalization)
+                  for s in STATISTICS}
+    generators = {f"{i}.{GENERATOR}" for i, layer in enumerate(model) if isinstance(layer, Dropout)}
     missing = sorted(set(parameters) - set(arrays))
-    unknown = sorted(set(arrays) - set(parameters) - {f"{i}.{s}" for i in range(len(model))
-                                                         for s in STATISTICS})
+    unknown = sorted(set(arrays) - set(parameters) - statistics - generators)
     if missing or unknown:
         raise ValueError("weights do not match the configuration: "
                          + "; ".join(part for part in (
@@ -93,12 +103,91 @@ def model_with_weights(config, n_features, arrays):
     for name, array in arrays.items():
         index, field = name.split(".", 1)
         layer = model[int(index)]
+        if field == GENERATOR:  # Dropouts draw from the one Generator build_model gave every layer
+            layer.rng.bit_generator.state = read_generator(read_json_member(array, name), name).bit_generator.state
+            continue
         want = expected[name].shape if name in expected else (sizes[int(index)],)
-        if array.shape != want or array.dtype.kind not in "fiu" or not np.all(np.isfinite(array)):
-            raise ValueError(f"weights: {name} has shape {array.shape} and dtype {array.dtype}; layer "
-                             f"{index} ({layer!r}) needs finite numbers of shape {want}")
+        check_numbers(array, want, f"weights: {name}", f"layer {index} ({layer!r})")
         if name in parameters:
             parameters[name][...] = array
         else:
             setattr(layer, field, np.array(array, dtype=np.float64))
+    for i, layer in enumerate(model):
+        if isinstance(layer, BatchNormalization) and (layer.moving_mean is None) != (layer.moving_variance is None):
+            raise ValueError(f"weights: layer {i} ({layer!r}) needs both {i}.moving_mean and {i}.moving_variance")
     return model
+
+
+def check_numbers(array, shape, what, needed_by, kinds="fiu"):
+    """ValueError unless array is finite numbers (dtype kind in kinds) of the given shape."""
+    if array.shape != shape or array.dtype.kind not in kinds or not np.all(np.isfinite(array)):
+        raise ValueError(f"{what} has shape {array.shape} and dtype {array.dtype}; {needed_by} needs finite "
+                         f"{'floats' if kinds == 'f' else 'numbers'} of shape {shape}")
+
+
+# --- the start of the shown iteration: weights, momentum buffers, the batch cursor ---
+
+def start_arrays(model, optimizer, cursor, trained_epochs=0):
+    """Every member an import needs to record the same iteration again: model_arrays(model), each
+    Dropout's generator state, "velocity.{i}.{param}" (the momentum buffers), "cursor" (JSON),
+    "cursor.order" and "trained_epochs"."""
+    arrays = model_arrays(model)
+    names = [name for name, _, _ in model.named_parameters()]
+    for k, velocity in sorted(optimizer.state.get("accumulated_grads", {}).items()):
+        arrays[f"{VELOCITY}{names[k]}"] = np.array(velocity)
+    for i, layer in enumerate(model):
+        if isinstance(layer, Dropout) and layer.rng is not None:
+            arrays[f"{i}.{GENERATOR}"] = json_member(generator_state(layer.rng))
+    arrays[CURSOR], arrays[ORDER] = json_member(cursor.state()), np.array(cursor.order)
+    arrays[TRAINED] = np.array(int(trained_epochs))
+    return arrays
+
+
+def start_npz(model, optimizer, cursor, trained_epochs=0):
+    """The .npz bytes of start_arrays."""
+    return npz_bytes(start_arrays(model, optimizer, cursor, trained_epochs))
+
+
+def read_start(config, data, arrays):
+    """(model, optimizer, cursor or None, trained epochs) from start_arrays' members, each checked. An older
+    file of weights only gives zero momentum and no cursor (the caller starts a fresh one)."""
+    layers = {name: array for name, array in arrays.items() if name.split(".", 1)[0].isdigit()}
+    others = sorted(set(arrays) - set(layers) - {CURSOR, ORDER, TRAINED}
+                    - {name for name in arrays if name.startswith(VELOCITY)})
+    if others:
+        raise ValueError(f"weights do not match the configuration: unexpected {', '.join(others)}")
+    model = model_with_weights(config, data.n_features, layers)
+    optimizer = build_optimizer(config)
+    optimizer.state = read_velocities(model, arrays)
+    cursor = None
+    if CURSOR in arrays or ORDER in arrays:
+        if not (CURSOR in arrays and ORDER in arrays):
+            raise ValueError(f"weights: {CURSOR} and {ORDER} come together; "
+                             f"{ORDER if CURSOR in arrays else CURSOR} is missing")
+        cursor = BatchCursor.restore(len(data.X_train), config.batch_size, arrays[ORDER],
+                                     read_json_member(arrays[CURSOR], CURSOR), CURSOR)
+    trained = 0
+    if TRAINED in arrays:
+        value = arrays[TRAINED]
+        if value.shape != () or value.dtype.kind not in "iu" or value < 0:
+            raise ValueError(f"{TRAINED} must be one integer >= 0, got shape {value.shape} and dtype {value.dtype}")
+        trained = int(value)
+    return model, optimizer, cursor, trained
+
+
+def read_velocities(model, arrays):
+    """The optimizer state of the "velocity.*" members: none (zero momentum) or one per parameter."""
+    parameters = {name: value for name, value, _ in model.named_parameters()}
+    given = {name[len(VELOCITY):]: array for name, array in arrays.items() if name.startswith(VELOCITY)}
+    if not given:
+        return {}
+    unknown, missing = sorted(set(given) - set(parameters)), sorted(set(parameters) - set(given))
+    if unknown:
+        raise ValueError(f"weights: {', '.join(VELOCITY + name for name in unknown)} belong to no parameter")
+    if missing:
+        raise ValueError(f"weights: the momentum buffers come for every parameter or for none; missing "
+                         f"{', '.join(VELOCITY + name for name in missing)}")
+    for name, array in given.items():
+        check_numbers(array, parameters[name].shape, f"{VELOCITY}{name}", f"parameter {name}", kinds="f")
+    return {"accumulated_grads": {k: np.array(given[name], dtype=np.float64)
+                                  for k, name in enumerate(parameters)}}

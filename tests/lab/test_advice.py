@@ -40,3 +40,14 @@ def test_softmax_in_the_middle_and_no_linear():
     assert "Move LogSoftMax (layer 1) to the end." in suggestions(
         NetworkConfig(layers=stack(("Linear", 2), "LogSoftMax", ("Linear", 2), "LogSoftMax")))
     assert "Add a Linear layer." in suggestions(NetworkConfig(layers=stack("LogSoftMax")))
+
+
+def test_only_the_pairings_the_criterion_cannot_compute_block():
+    tips = advice(NetworkConfig(layers=stack(("Linear", 2), "SoftMax")), 64, 10)
+    assert [(tip.suggestion, tip.blocking) for tip in tips] == [
+        ("End the stack with LogSoftMax.", False), ("Make the last Linear output 10 units.", True)]
+    assert str(tips[1]) == "Make the last Linear output 10 units. The network ends with 2 outputs but the data " \
+                           "has 10 classes."
+    regression = advice(NetworkConfig(layers=stack(("Linear", 1))), 1, None, "regression")
+    assert [(tip.suggestion, tip.blocking) for tip in regression] == [
+        ("Use MSECriterion for this regression data.", True), ("End the stack with LogSoftMax.", False)]

@@ -8,6 +8,7 @@ from lab.budget import LIMIT, check_budget, data_bytes, network_bytes
 from lab.network import NetworkConfig
 from lab.presets import PRESETS, stack
 from lab.session import Lab
+from lab.transfer import config_json
 
 CASES = {
     "handout": PRESETS["handout"].config,
@@ -21,13 +22,19 @@ CASES = {
 }
 
 
-def held_bytes(config):
-    """What a Lab holds after applying config and recording two more iterations."""
+def held_bytes(config, imported=False):
+    """What a Lab holds after applying (or importing) config and recording two more iterations."""
     lab = Lab()
+    files = None
+    if imported:
+        source = Lab(config)
+        source.new_iteration()
+        files = config_json(source.config).encode(), source.weights_npz()
+        del source
     gc.collect()
     tracemalloc.start()
     try:
-        lab.apply(config)
+        lab.import_files(*files) if imported else lab.apply(config)
         lab.new_iteration()
         lab.new_iteration()
         gc.collect()
@@ -36,9 +43,10 @@ def held_bytes(config):
         tracemalloc.stop()
 
 
+@pytest.mark.parametrize("imported", [False, True], ids=["built", "imported"])
 @pytest.mark.parametrize("name", list(CASES))
-def test_the_estimate_bounds_a_real_lab(name):
-    held, lab = held_bytes(CASES[name])
+def test_the_estimate_bounds_a_real_lab(name, imported):
+    held, lab = held_bytes(CASES[name], imported)
     estimate = network_bytes(lab.config, lab.data.n_features) + data_bytes(lab.data)
     assert held <= estimate, f"{name}: holds {held / 2**20:.1f} MB, estimated {estimate / 2**20:.1f} MB"
     assert estimate < 4 * held + 2 * 2**20  # and it is not wildly pessimistic

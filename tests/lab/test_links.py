@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from lab.links import MAX_TOKEN_CHARS, PARAM, config_token, link, read_token, shareable
+from lab.links import MAX_TOKEN_CHARS, PARAM, STAGE, config_token, is_local, link, read_token, shareable
 from lab.network import NetworkConfig
 from lab.presets import PRESETS
 from lab.uploads import PREFIX
@@ -54,3 +54,21 @@ def test_damaged_links_say_what_is_wrong(token, message):
 def test_an_uploaded_dataset_cannot_travel_in_a_link():
     assert shareable(NetworkConfig()) is None
     assert "uploaded CSV" in shareable(NetworkConfig(dataset=PREFIX + "mnist.csv"))
+
+
+def test_the_link_uses_the_host_the_browser_asked_for_and_can_carry_a_stage():
+    config = PRESETS["circles"].config
+    url = link("http://127.0.0.1:8501/build", config, host="localhost:8501", stage="backward 0")
+    parts = urlsplit(url)
+    assert (parts.scheme, parts.netloc, parts.path) == ("http", "localhost:8501", "/")
+    query = parse_qs(parts.query)
+    assert query[STAGE] == ["backward 0"] and read_token(query[PARAM][0]) == config
+    assert "stage=backward%200" in url
+    assert urlsplit(link("https://course.example/lab/build", config, host="10.0.0.7:8501")).netloc == "10.0.0.7:8501"
+    for odd in ("evil.example/path", "a b", "x@y", ""):  # not a plain host: the page's own address
+        assert urlsplit(link("http://127.0.0.1:8501/build", config, host=odd)).netloc == "127.0.0.1:8501"
+
+
+def test_a_link_to_this_machine_only_is_recognised():
+    assert is_local("http://localhost:8501/?net=x") and is_local("http://127.0.0.1:8501/")
+    assert not is_local("http://192.168.1.20:8501/") and not is_local("/?net=x")

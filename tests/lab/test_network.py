@@ -119,3 +119,49 @@ def test_config_round_trips_through_a_dict():
 
 def test_presets_are_stored_checked():
     assert all(network.check_config(preset.config) == preset.config for preset in PRESETS.values())
+
+
+def test_a_new_linear_after_every_other_linear_starts_with_the_data_outputs():
+    config = NetworkConfig(layers=({"kind": "Linear", "n_out": 128}, {"kind": "LogSoftMax"}))
+    assert network.add_layer(config, "Linear", 1, outputs=10).layers[1] == {"kind": "Linear", "n_out": 10}
+    assert network.add_layer(config, "Linear", 2, outputs=10).layers[2] == {"kind": "Linear", "n_out": 10}
+    assert network.add_layer(config, "Linear", 0, outputs=10).layers[0] == {"kind": "Linear", "n_out": 2}
+    assert network.add_layer(config, "Linear", 1).layers[1] == {"kind": "Linear", "n_out": 2}  # no data given
+    assert network.add_layer(config, "ReLU", 1, outputs=10).layers[1] == {"kind": "ReLU"}
+
+
+def test_set_value_checks_the_range_of_a_setting():
+    config = NetworkConfig()
+    assert network.set_value(config, "momentum", 0.5).momentum == 0.5
+    with pytest.raises(ValueError, match=r"momentum must be a number in \[0, 0.999\], got 1.2"):
+        network.set_value(config, "momentum", 1.2)
+    with pytest.raises(ValueError, match=r"data seed must be an integer in \[0, 2147483647\], got -1"):
+        network.set_value(config, "seed", -1)
+    with pytest.raises(ValueError, match="unknown setting 'colour'"):
+        network.set_value(config, "colour", 1)
+
+
+def test_every_field_label_states_its_range():
+    assert network.LEARNING_RATE.field(title=True) == "Learning rate, 1e-06 to 100"
+    assert network.SEED.field(title=True) == "Data seed, 0 to 2147483647"
+    assert KINDS["Dropout"].args[0].field() == "p (zeroed), 0 to 0.99"
+    assert KINDS["Linear"].args[0].field() == "output size, 1 to 1024"
+
+
+def test_the_weights_seed_is_its_own_and_defaults_to_the_data_seed():
+    config = PRESETS["circles"].config
+    assert config.weight_seed is None and config.effective_weight_seed == config.seed
+    a = network.build_model(replace(config, weight_seed=0), 2)
+    b = network.build_model(replace(config, weight_seed=5), 2)
+    c = network.build_model(replace(config, seed=5), 2)
+    assert np.array_equal(a[0].W, network.build_model(config, 2)[0].W)
+    assert np.array_equal(b[0].W, c[0].W) and not np.array_equal(a[0].W, b[0].W)
+    with pytest.raises(ValueError, match=r"weights seed must be an integer in \[0, 2147483647\]"):
+        network.check_config(replace(config, weight_seed=-2))
+
+
+def test_an_export_without_a_weights_seed_still_reads_and_one_with_it_round_trips():
+    old = {key: value for key, value in NetworkConfig().as_dict().items() if key != "weight_seed"}
+    assert network.config_from_dict(old) == NetworkConfig()
+    config = replace(NetworkConfig(), weight_seed=7)
+    assert network.config_from_dict(config.as_dict()) == config

@@ -1,6 +1,7 @@
 """Export and import of configuration (JSON) and weights (.npz): round trip and every refusal."""
 import io
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -82,3 +83,140 @@ def test_a_failed_import_loses_nothing():
     with pytest.raises(ValueError, match="weights do not match"):
         lab.import_files(config_json(other.config).encode(), weights_npz(lab.model))
     assert lab.config == config and lab.trace is trace and np.array_equal(lab.model[0].W, weights)
+
+
+# --- the start of the shown iteration: export -> import records the very same iteration ---
+
+def assert_same_iteration(a, b):
+    """Every array of the two labs' traces equal (np.array_equal), the same batch counters."""
+    ours, theirs = a.trace.arrays(), b.trace.arrays()
+    assert set(ours) == set(theirs)
+    for name in ours:
+        assert np.array_equal(ours[name], theirs[name]), name
+    assert (a.cursor.epoch, a.cursor.iteration, a.trained_epochs) == (b.cursor.epoch, b.cursor.iteration,
+                                                                      b.trained_epochs)
+
+
+def imported(source):
+    lab = Lab()
+    lab.import_files(config_json(source.config).encode(), source.weights_npz())
+    return lab
+
+
+def lab_after(preset, epochs=0, iterations=0, training=True):
+    lab = Lab(PRESETS[preset].config)
+    if epochs:
+        lab.train(epochs)
+    for _ in range(iterations):
+        lab.new_iteration()
+    if not training:
+        lab.apply(replace(lab.config, training=False))
+    return lab
+
+
+CASES = {  # (preset, epochs trained, New iterations, training mode)
+    "handout, first iteration": ("handout", 0, 0, True),
+    "digits after training and New iterations": ("digits", 1, 3, True),
+    "Dropout and BatchNorm, training mode": ("dropout_batchnorm", 1, 2, True),
+    "Dropout and BatchNorm, evaluate mode": ("dropout_batchnorm", 0, 2, False),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_export_then_import_records_the_very_same_iteration(case):
+    source = lab_after(*CASES[case])
+    lab = imported(source)
+    assert_same_iteration(source, lab)
+    source.new_iteration()  # and the iterations after it
+    lab.new_iteration()
+    assert_same_iteration(source, lab)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_export_import_export_gives_identical_arrays(case):
+    source = lab_after(*CASES[case])
+    first, second = read_arrays(source.weights_npz()), read_arrays(imported(source).weights_npz())
+    assert set(first) == set(second)
+    for name in first:
+        assert first[name].dtype == second[name].dtype and np.array_equal(first[name], second[name]), name
+
+
+def test_the_export_holds_the_weights_at_forward_0_and_the_momentum_before_the_update():
+    source = lab_after("circles", iterations=2)
+    arrays = read_arrays(source.weights_npz())
+    assert np.array_equal(arrays["0.W"], source.trace.updates[0].before)  # not the updated weights
+    assert np.array_equal(arrays["velocity.0.W"], source.trace.updates[0].previous_velocity)
+    assert arrays["cursor"].shape == () and arrays["cursor"].dtype.kind == "U"
+    assert sorted(arrays["cursor.order"]) == list(range(len(source.data.X_train)))
+    with np.load(io.BytesIO(source.weights_npz()), allow_pickle=False) as npz:  # plain arrays, no pickle
+        assert set(npz.files) == set(arrays)
+
+
+def test_an_old_weights_only_file_imports_with_zero_momentum_and_a_fresh_cursor():
+    source = lab_after("circles", epochs=1)
+    lab = Lab()
+    lab.import_files(config_json(source.config).encode(), weights_npz(source.model))
+    assert np.array_equal(lab.trace.updates[0].before, source.model[0].W)
+    assert lab.trace.updates[0].previous_velocity is None and lab.cursor.iteration == 1
+    assert np.array_equal(lab.trace.forward[0].input, Lab(source.config).trace.forward[0].input)
+
+
+def tampered(source, **members):
+    """source's export with members replaced (None: removed)."""
+    arrays = read_arrays(source.weights_npz())
+    for name, value in members.items():
+        if value is None:
+            arrays.pop(name)
+        else:
+            arrays[name] = value
+    return npz(**arrays)
+
+
+def cursor_json(source, **fields):
+    state = {**source.cursor.state(), "position": 0, **fields}
+    return np.array(json.dumps(state))
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda s: {"velocity.0.W": np.zeros((3, 3))}, r"velocity.0.W has shape \(3, 3\).*parameter 0.W needs finite "
+                                                   r"floats of shape \(2, 100\)"),
+    (lambda s: {"velocity.0.W": np.zeros((2, 100), dtype=int)}, "velocity.0.W has shape .* and dtype int64"),
+    (lambda s: {"velocity.0.b": np.full(100, np.nan)}, "velocity.0.b .* needs finite floats"),
+    (lambda s: {"velocity.2.b": None}, "momentum buffers come for every parameter or for none; missing "
+                                       "velocity.2.b"),
+    (lambda s: {"velocity.1.W": np.zeros(2)}, "velocity.1.W belong to no parameter"),
+    (lambda s: {"cursor.order": np.zeros(768, dtype=np.int64)}, "cursor.order must be a permutation of the 768"),
+    (lambda s: {"cursor.order": np.arange(767)}, "cursor.order must be a permutation"),
+    (lambda s: {"cursor.order": np.arange(768.0)}, "cursor.order must be a permutation.*dtype float64"),
+    (lambda s: {"cursor.order": None}, "cursor and cursor.order come together; cursor.order is missing"),
+    (lambda s: {"cursor": np.array("{not json")}, "cursor is not valid JSON"),
+    (lambda s: {"cursor": np.array([1.0, 2.0])}, r"cursor must be a JSON text \(a 0-d unicode array\)"),
+    (lambda s: {"cursor": np.array(json.dumps({"position": 0}))}, "cursor must hold position, epoch, iteration"),
+    (lambda s: {"cursor": cursor_json(s, position=769)}, r"cursor position must be an integer in \[0, 768\], got 769"),
+    (lambda s: {"cursor": cursor_json(s, epoch=0)}, "cursor epoch must be an integer in 1 or more, got 0"),
+    (lambda s: {"cursor": cursor_json(s, iteration=1.5)}, "cursor iteration must be an integer"),
+    (lambda s: {"cursor": cursor_json(s, generator={"bit_generator": "MT19937"})},
+     "cursor generator must be a PCG64 generator state"),
+    (lambda s: {"cursor": cursor_json(s, generator={**s.cursor.state()["generator"], "state": {"state": -1}})},
+     "cursor generator is not a well-formed PCG64 state"),
+    (lambda s: {"trained_epochs": np.array(-1)}, "trained_epochs must be one integer >= 0"),
+    (lambda s: {"optimizer": np.zeros(1)}, "weights do not match the configuration: unexpected optimizer"),
+])
+def test_tampered_members_are_refused_with_their_name_and_nothing_changes(change, message):
+    source = lab_after("circles", iterations=1)
+    lab = Lab()
+    before = lab.config, lab.trace, lab.origin
+    with pytest.raises(ValueError, match=message):
+        lab.import_files(config_json(source.config).encode(), tampered(source, **change(source)))
+    assert (lab.config, lab.trace, lab.origin) == before
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda s: {"3.generator": np.array("[]")}, "3.generator must be a PCG64 generator state"),
+    (lambda s: {"3.generator": np.zeros(2)}, "3.generator must be a JSON text"),
+    (lambda s: {"1.moving_variance": None}, "needs both 1.moving_mean and 1.moving_variance"),
+])
+def test_tampered_layer_members_are_refused(change, message):
+    source = lab_after("dropout_batchnorm", iterations=1)
+    with pytest.raises(ValueError, match=message):
+        Lab().import_files(config_json(source.config).encode(), tampered(source, **change(source)))

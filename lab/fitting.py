@@ -1,0 +1,56 @@
+"""How a network meets its data: the targets the criterion sees, the last Linear fitted to the classes,
+the moving statistics evaluate mode needs, and why a stack does not fit its criterion yet."""
+from dataclasses import replace
+
+from engine import BatchNormalization
+from engine.data import one_hot
+
+from .advice import advice
+
+
+def unfinished_reason(error, config, data):
+    """Why the criterion cannot take the network's output and what to change (lab.advice)."""
+    blocking = [tip for tip in advice(config, data.n_features, data.n_classes, data.task) if tip.blocking]
+    if blocking:
+        return str(blocking[0])
+    return f"the criterion does not fit the network's output: {error}."
+
+
+def check_statistics(model):
+    """Evaluate mode needs every BatchNormalization's moving statistics; say how to get them."""
+    for i, layer in enumerate(model):
+        if isinstance(layer, BatchNormalization) and layer.moving_mean is None:
+            raise ValueError(
+                f"layer {i} ({layer!r}) has no moving statistics yet: evaluate mode normalises with "
+                "the averages that training-mode iterations collect. Record one iteration in "
+                "training mode (New iteration), then switch to evaluate mode.")
+
+
+def targets(data, config, y):
+    """What the criterion compares with: labels, or one-hot rows for MSE on classes."""
+    if config.criterion == "MSECriterion" and data.task == "classification":
+        return one_hot(y, data.n_classes)
+    return y
+
+
+def fit_to_data(config, data):
+    """config with its last Linear sized to the data's classes (1 for regression), and the changes made."""
+    changes, layers = [], list(config.layers)
+    wanted = 1 if data.task == "regression" else data.n_classes
+    linear = [i for i, spec in enumerate(layers) if spec["kind"] == "Linear"]
+    if linear and layers[linear[-1]]["n_out"] != wanted:
+        layers[linear[-1]] = {**layers[linear[-1]], "n_out": wanted}
+        changes.append(f"the last Linear (layer {linear[-1]}) now outputs {wanted} "
+                       f"{'value' if wanted == 1 else 'classes'}")
+    criterion = config.criterion
+    if data.task == "regression" and criterion != "MSECriterion":
+        criterion = "MSECriterion"
+        changes.append("the criterion is now MSECriterion (the targets are real numbers)")
+        while layers and layers[-1]["kind"] in ("SoftMax", "LogSoftMax"):
+            changes.append(f"the final {layers.pop()['kind']} was removed")
+    if data.task == "classification" and criterion == "MSECriterion" and layers \
+            and layers[-1]["kind"] not in ("SoftMax", "LogSoftMax"):
+        criterion = "NLLCriterion"
+        layers.append({"kind": "LogSoftMax"})
+        changes.append("the criterion is now NLLCriterion after a new final LogSoftMax (class labels)")
+    return replace(config, layers=tuple(layers), criterion=criterion), changes
