@@ -3,7 +3,7 @@ import pandas  # noqa: F401  imported before any page runs: see the note below
 import plotly.graph_objects  # noqa: F401
 import streamlit as st
 
-from lab.links import PARAM, read_token
+from lab.links import PARAM, STAGE, read_token
 from lab.session import Lab, load_dataset
 from ui.actions import act, error_for, return_to_requested
 
@@ -22,8 +22,11 @@ def cached_dataset(name, seed=0, test_size=0.25):
 
 if "lab" not in st.session_state:
     st.session_state.lab = Lab(loader=cached_dataset)  # this learner's model, optimizer and trace
-    if PARAM in st.query_params:  # a shared link (Build page): open on its network
-        act("link", lambda: st.session_state.lab.apply(read_token(st.query_params[PARAM])))
+    if PARAM in st.query_params:  # a shared link (Build page): open on its network, at its stage
+        opened = st.session_state.lab
+        act("link", lambda: opened.open_link(read_token(st.query_params[PARAM])))
+        if opened.origin is not None and opened.origin.kind == "link" and STAGE in st.query_params:
+            act("link", opened.jump_to, st.query_params[STAGE])  # an unknown stage: a message, stage 1
 
 lab = st.session_state.lab
 PAGES = [

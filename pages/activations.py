@@ -5,6 +5,7 @@ from engine.jacobian import describe
 from engine.sequential import layers_of
 from lab.presets import PRESETS
 from ui.actions import act, error_for, lab, sync
+from ui.unfinished import unfinished_note
 from viz.activations import (VANISH_RATIO, activation_curves, activation_formulas, activation_indices,
                              preactivation_figure, vanishing_count, x_bounds, x_grid)
 from viz.colors import activation_color
@@ -46,7 +47,9 @@ for pair in (formulas[:2], formulas[2:]):  # a row of two: the names of a row st
 
 st.subheader("Your network's pre-activations")
 indices = activation_indices(L.model)
-if not indices:
+if L.trace is None:  # no recorded iteration yet, so no pre-activations to show
+    unfinished_note()
+elif not indices:
     st.info("Your network has no activation layer (ReLU, LeakyReLU, ELU or SoftPlus), so nothing here "
             "bends. The **circles** preset puts a ReLU between two Linear layers.", icon="💡")
     st.button("Load the circles preset", key="load_circles",

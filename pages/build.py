@@ -6,13 +6,15 @@ import streamlit as st
 from lab import network
 from lab.advice import advice
 from lab.layers import ACTIVATIONS, KINDS, describe
-from lab.links import link, shareable
+from lab.links import is_local, link, shareable
+from lab.origin import Origin
 from lab.presets import PRESETS
-from lab.transfer import config_json, weights_npz
+from lab.transfer import config_json
 from ui.actions import act, error_for, lab, sync
-from viz.summary import summary_table
+from viz.summary import SUMMARY_COLUMNS, summary_table
 
 L = lab()
+KEPT = "kept"  # the preset selector's entry for the kept link, import or upload (lab.kept)
 st.title("Build a network")
 
 
@@ -20,9 +22,10 @@ st.title("Build a network")
 
 def on_preset():
     name = st.session_state.preset
-    act("preset", L.apply, PRESETS[name].config)
-    if L.config == PRESETS[name].config:
-        st.session_state["_preset"] = name  # widget state is dropped on other pages: remember it here
+    if name == KEPT:
+        act("preset", L.back)
+    else:
+        act("preset", L.load, Origin("preset", name, PRESETS[name].config))
 
 
 def on_dataset():
@@ -30,7 +33,12 @@ def on_dataset():
 
 
 def on_setting(name):
-    act(name, L.apply, replace(L.config, **{name: st.session_state[name]}))
+    act(name, lambda: L.apply(network.set_value(L.config, name, st.session_state[name])),
+        kept=getattr(L.config, name))
+
+
+def on_criterion():
+    act("criterion", L.apply, replace(L.config, criterion=st.session_state.criterion))
 
 
 def stack():
@@ -49,7 +57,9 @@ def drawn_for(drawn):
 
 def on_arg(i, name, drawn):
     key = f"layer_{i}_{name}"
-    act(key, lambda: L.apply(network.set_layer_arg(drawn_for(drawn), i, name, st.session_state[key])))
+    kept = L.config.layers[i][name] if stack() == drawn else None
+    act(key, lambda: L.apply(network.set_layer_arg(drawn_for(drawn), i, name, st.session_state[key])),
+        kept=kept)
 
 
 def on_edit(key, edit, *args, drawn=None):
@@ -67,7 +77,14 @@ def on_import():
     if config is None or weights is None:
         st.session_state.setdefault("_errors", {})["import"] = "choose both files: the .json and the .npz"
         return
-    act("import", L.import_files, config.getvalue(), weights.getvalue())
+    act("import", L.import_files, config.getvalue(), weights.getvalue(), config.name)
+
+
+def number_field(arg, key, on_change, args, label=None):
+    """A number input without widget limits: an out-of-range value reaches the lab, which refuses it
+    with the range beside the field; the label states the range."""
+    st.number_input(label or arg.field(), step=int(arg.step) if arg.integer else arg.step, format=None if arg.integer else "%g", key=key,
+                    on_change=on_change, args=args)
 
 
 # --- presets and data ---
@@ -75,15 +92,21 @@ def on_import():
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Preset")
-    sync("preset", st.session_state.get("_preset", "handout"))
-    st.selectbox("Preset", list(PRESETS), key="preset", format_func=lambda name: PRESETS[name].title,
+    origin = L.origin if L.origin is not None else Origin("preset", "handout", PRESETS["handout"].config)
+    selected = KEPT if origin.kind != "preset" else origin.name
+    sync("preset", selected)
+    st.selectbox("Preset", ([KEPT] if L.kept is not None else []) + list(PRESETS), key="preset",
+                 format_func=lambda name: L.kept.title if name == KEPT else PRESETS[name].title,
                  on_change=on_preset)
     error_for("preset")
-    preset = PRESETS[st.session_state.preset]
-    st.info(preset.teaches, icon="💡")
-    if L.config != preset.config:
-        st.caption("Your network has changed since this preset was loaded.")
-        st.button(f"Load “{preset.title}” again", key="preset_reload", on_click=on_preset)
+    if selected == KEPT:
+        st.info(origin.about, icon="🔗")
+    else:
+        st.info(PRESETS[selected].teaches, icon="💡")
+    if L.config != origin.config:
+        st.caption(f"Your network has changed since {origin.since}.")
+        st.button(origin.back if selected == KEPT else f"Load “{PRESETS[selected].title}” again",
+                  key="preset_reload", on_click=on_preset)
 
 with right:
     st.subheader("Data")
@@ -97,16 +120,11 @@ with right:
                      "(a `label` column, then pixel columns)", type=["csv"], key="csv_upload",
                      on_change=on_upload)
     error_for("csv_upload")
-    c1, c2, c3 = st.columns(3)
-    for column, arg in zip((c1, c2, c3), (network.BATCH_SIZE, network.TEST_SIZE, network.SEED)):
+    for column, arg in zip(st.columns(3), (network.BATCH_SIZE, network.TEST_SIZE, network.SEED)):
         sync(arg.name, getattr(L.config, arg.name))
         with column:
-            st.number_input(arg.label.capitalize(), min_value=arg.low if not arg.integer else int(arg.low),
-                            max_value=arg.high if not arg.integer else int(arg.high),
-                            step=1 if arg.integer else 0.05, key=arg.name,
-                            on_change=on_setting, args=(arg.name,))
-    for arg in (network.BATCH_SIZE, network.TEST_SIZE, network.SEED):
-        error_for(arg.name)
+            number_field(arg, arg.name, on_setting, (arg.name,), label=arg.field(title=True))
+            error_for(arg.name)
     st.caption(f"{len(L.data.X_train)} training and {len(L.data.X_test)} test samples, "
                f"{L.data.n_features} features"
                + (f", {L.data.n_classes} classes" if L.data.n_classes else ", regression"))
@@ -126,19 +144,19 @@ for i, spec in enumerate(L.config.layers):
         for arg in kind.args:
             key = f"layer_{i}_{arg.name}"
             sync(key, spec[arg.name])
-            st.number_input(arg.label, min_value=int(arg.low) if arg.integer else arg.low,
-                            max_value=int(arg.high) if arg.integer else arg.high,
-                            step=int(arg.step) if arg.integer else arg.step, key=key,
-                            on_change=on_arg, args=(i, arg.name, drawn))
+            number_field(arg, key, on_arg, (i, arg.name, drawn))
             error_for(key)
-    up, down, remove = buttons_col.columns(3)
-    up.button("↑", key=f"layer_{i}_up", help="move up", disabled=i == 0,
+    up, down, remove = buttons_col.columns(3)  # no tooltips: they would cover the messages after a click
+    up.button("↑", key=f"layer_{i}_up", disabled=i == 0,
               on_click=on_edit, args=("layers", network.move_layer, i, -1), kwargs={"drawn": drawn})
-    down.button("↓", key=f"layer_{i}_down", help="move down", disabled=i == len(sizes) - 2,
+    down.button("↓", key=f"layer_{i}_down", disabled=i == len(sizes) - 2,
                 on_click=on_edit, args=("layers", network.move_layer, i, 1), kwargs={"drawn": drawn})
-    remove.button("✕", key=f"layer_{i}_remove", help="remove",
+    remove.button("✕", key=f"layer_{i}_remove",
                   on_click=on_edit, args=("layers", network.remove_layer, i), kwargs={"drawn": drawn})
 error_for("layers")
+if L.unfinished:
+    st.warning(f"**Not finished yet:** {L.unfinished} The Step page records an iteration again once "
+               "this is fixed.", icon="🧱")
 
 if st.session_state.get("_stack_size") != len(L.config.layers) or "add_position" not in st.session_state:
     st.session_state["_stack_size"] = len(L.config.layers)
@@ -147,27 +165,36 @@ kind_col, position_col, add_col = st.columns([3, 3, 2], vertical_alignment="bott
 kind_col.selectbox("Add a layer", list(KINDS), key="add_kind")
 position_col.number_input("at position", min_value=0, max_value=len(L.config.layers), key="add_position")
 add_col.button("Add layer", key="add_layer", on_click=lambda: on_edit(
-    "add_layer", network.add_layer, st.session_state.add_kind, st.session_state.add_position))
+    "add_layer", network.add_layer, st.session_state.add_kind, st.session_state.add_position, L.outputs))
 error_for("add_layer")
+st.caption(f"A Linear added after the last one starts with {L.outputs} output{'s' * (L.outputs != 1)}, "
+           "as the data needs; the sizes of the others follow from the layer before.")
 
 
-# --- criterion and optimizer ---
+# --- criterion, optimizer and weights ---
 
 st.subheader("Criterion and optimizer")
 c1, c2, c3, c4 = st.columns(4)
 sync("criterion", L.config.criterion)
-c1.selectbox("Criterion", network.CRITERIA, key="criterion", on_change=on_setting, args=("criterion",))
+c1.selectbox("Criterion", network.CRITERIA, key="criterion", on_change=on_criterion)
 for column, arg in ((c2, network.LEARNING_RATE), (c3, network.MOMENTUM)):
-    sync(arg.name, L.config.learning_rate if arg.name == "learning_rate" else L.config.momentum)
-    column.number_input(arg.label.capitalize(), min_value=arg.low, max_value=arg.high, format="%g",
-                        step=0.01 if arg.name == "momentum" else 0.001, key=arg.name,
-                        on_change=on_setting, args=(arg.name,))
-c4.button("New weights", key="reset_weights", help="draw the weights again from the seed",
-          on_click=lambda: act("reset_weights", L.reset_weights))
-for key in ("criterion", "learning_rate", "momentum", "reset_weights"):
+    sync(arg.name, getattr(L.config, arg.name))
+    with column:
+        number_field(arg, arg.name, on_setting, (arg.name,), label=arg.field(title=True))
+with c4:
+    seed = L.config.effective_weight_seed
+    new_col, reset_col = st.columns(2)
+    new_col.button(f"New weights (seed {(seed + 1) % 2**31})", key="new_weights",
+                   on_click=lambda: act("new_weights", L.new_weights))
+    reset_col.button("Reset weights", key="reset_weights", on_click=lambda: act("reset_weights", L.reset_weights))
+    st.caption(f"Weights from seed {seed}" + (" (the data seed)" if L.config.weight_seed is None else "")
+               + ". *New weights* draws from the next seed, the same data and batches; *Reset weights* "
+                 "draws this seed's initial weights again, without training or momentum.")
+for key in ("criterion", "learning_rate", "momentum", "new_weights", "reset_weights"):
     error_for(key)
 for tip in advice(L.config, L.data.n_features, L.data.n_classes, L.data.task):
-    st.warning(f"**{tip.suggestion}** {tip.reason}", icon="💡")
+    if not (L.unfinished and tip.blocking):  # that one is shown at the layer stack
+        st.warning(f"**{tip.suggestion}** {tip.reason}", icon="💡")
 if not any(spec["kind"] in ACTIVATIONS for spec in L.config.layers) and len(L.config.layers) > 2:
     st.caption("Without an activation between them, stacked Linear layers are one Linear layer.")
 
@@ -177,17 +204,25 @@ if not any(spec["kind"] in ACTIVATIONS for spec in L.config.layers) and len(L.co
 table_col, code_col = st.columns(2, gap="large")
 with table_col:
     st.subheader("Summary")
-    st.dataframe(summary_table(L.config, L.data.n_features, L.config.batch_size), hide_index=True)
+    st.dataframe(summary_table(L.config, L.data.n_features, L.config.batch_size), hide_index=True,
+                 column_config={name: st.column_config.Column(width=width) for name, width in SUMMARY_COLUMNS.items()})
 with code_col:
     st.subheader("In the handout's style")
     st.code(network.python_code(L.config, L.data.n_features), language="python")
 
 st.subheader("Export and import")
+if L.trace is not None:
+    st.caption(f"*Weights* holds the weights at the start of the shown iteration (epoch {L.cursor.epoch}, "
+               f"iteration {L.cursor.iteration}), before its update, with the momentum buffers and the batch "
+               "order: importing both files records this very iteration again, number for number.")
+else:
+    st.caption("*Weights* holds the weights the next recorded iteration starts from (none is recorded while "
+               "the network is unfinished), with the momentum buffers and the batch order.")
 e1, e2, i1, i2 = st.columns(4)
 # Built when clicked (a callable), not on every rerun: no stale file links, no serialising per rerun.
 e1.download_button("Configuration (.json)", lambda: config_json(L.config), file_name="network.json",
                    mime="application/json", key="export_config")
-e2.download_button("Weights (.npz)", lambda: weights_npz(L.model), file_name="weights.npz",
+e2.download_button("Weights (.npz)", L.weights_npz, file_name="weights.npz",
                    mime="application/octet-stream", key="export_weights")
 i1.file_uploader("Configuration to import", type=["json"], key="import_config")
 i2.file_uploader("Weights to import", type=["npz"], key="import_weights")
@@ -202,4 +237,10 @@ else:
     st.caption("Everyone who opens this link gets this network, data, seed and settings, so the same "
                "initial weights and the same first batch: a class can look at the same numbers together. "
                "(Trained weights do not travel in a link: export them above.)")
-    st.code(link(st.context.url, L.config), language=None, wrap_lines=True)
+    at_stage = L.trace is not None and st.checkbox(f"Open at the shown stage ({L.current})", key="share_stage")
+    shared = link(st.context.url, L.config, host=st.context.headers.get("Host"),
+                  stage=L.current if at_stage else None)
+    st.code(shared, language=None, wrap_lines=True)
+    if is_local(shared):
+        st.caption("This address works on this machine only: students need its network address instead "
+                   "(and the app started with `--server.address 0.0.0.0`).")

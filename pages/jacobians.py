@@ -7,6 +7,7 @@ from engine.jacobian import describe
 from engine.sequential import layers_of
 from ui.actions import lab, sync
 from ui.cache import iteration_store, per_iteration
+from ui.unfinished import require_trace
 from viz import derivation
 from viz.jacobian_view import (as_recorded, batch_coupling_figure, block_norms_figure, gradcheck_table,
                                jacobian_figure, layer_sample_jacobians, recorded_model, sample_vjp_check)
@@ -17,6 +18,7 @@ COUPLED_SAMPLES = 4         # samples shown in the BatchNormalization coupling f
 GRADCHECK_SAMPLES, GRADCHECK_ENTRIES = 4, 256
 
 L = lab()
+require_trace()  # an unfinished network records no iteration: say why, point to Build
 trace = L.trace
 layers = layers_of(L.model)
 batch = len(trace.forward_record(0).input)

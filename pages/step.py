@@ -7,11 +7,13 @@ from engine.sequential import layers_of
 from lab.exercise import check_code, iteration_npz
 from ui.actions import act, error_for, lab, plural, sync
 from ui.cache import per_iteration
+from ui.unfinished import require_trace
 from viz.by_hand import by_hand
 from viz.stage_strip import short_label, stage_strip
 from viz.stage_view import panel_rows, stage_label, stage_panels
 
 L = lab()
+require_trace()  # an unfinished network records no iteration: say why, point to Build
 trace = L.trace
 
 st.title("Step through one iteration")

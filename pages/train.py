@@ -1,17 +1,18 @@
 """Train: fit for some epochs, watch the loss fall, see what the model predicts; compare activations."""
-from dataclasses import replace
-
 import streamlit as st
 
 from lab import network
+from lab.layers import check_value
 from lab.session import COMPARED
 from ui.actions import act, error_for, lab, plural, sync
 from ui.cache import per_iteration
+from ui.unfinished import require_trace
 from viz.predictions import prediction_views
 from viz.training import (comparison_figure, comparison_table, history_figures, history_table,
                           live_loss_figure)
 
 L = lab()
+require_trace()  # an unfinished network cannot be trained: say why, point to Build
 SETTINGS = {"train_batch_size": network.BATCH_SIZE, "train_learning_rate": network.LEARNING_RATE,
             "train_momentum": network.MOMENTUM}  # widget key -> the config field it edits
 LIVE_REDRAWS = 50  # the live loss chart is redrawn about this many times per run
@@ -23,7 +24,16 @@ st.caption("Run the handout's loop (zero grads, forward, loss, backward, SGD upd
 # --- callbacks: each edits a copy of the config; a failure leaves the lab untouched ---
 
 def on_setting(key):
-    act(key, L.apply, replace(L.config, **{SETTINGS[key].name: st.session_state[key]}))
+    name = SETTINGS[key].name
+    act(key, lambda: L.apply(network.set_value(L.config, name, st.session_state[key])),
+        kept=getattr(L.config, name))
+
+
+def on_epochs():
+    """Keep a number of epochs in range; out of range, say so and show the last one again."""
+    kept = st.session_state.get("_train_epochs", network.EPOCHS.default)
+    if act("train_epochs", check_value, network.EPOCHS, st.session_state.train_epochs, kept=kept) is not None:
+        remember("train_epochs")
 
 
 def remember(key):
@@ -44,19 +54,21 @@ def settings_line(epochs):
 
 # --- settings ---
 
+# No widget limits: an out-of-range number reaches the lab, which says the range and what was kept.
 epochs_col, *setting_cols = st.columns(4)
-epochs_col.number_input("Epochs", min_value=1, max_value=500, step=1, help="passes over the training set",
-                        **recall("train_epochs", 5))
+with epochs_col:
+    sync("train_epochs", st.session_state.get("_train_epochs", network.EPOCHS.default))
+    st.number_input(network.EPOCHS.field(title=True), step=1, help="passes over the training set",
+                    key="train_epochs", on_change=on_epochs)
+    error_for("train_epochs")
 for column, (key, arg) in zip(setting_cols, SETTINGS.items()):
     sync(key, getattr(L.config, arg.name))
     with column:
         if arg.integer:
-            st.number_input(arg.label.capitalize(), min_value=int(arg.low), max_value=int(arg.high), step=1,
-                            key=key, on_change=on_setting, args=(key,),
+            st.number_input(arg.field(title=True), step=1, key=key, on_change=on_setting, args=(key,),
                             help=f"{len(L.data.X_train)} training samples: at most that many per batch")
         else:
-            st.number_input(arg.label.capitalize(), min_value=arg.low, max_value=arg.high, format="%g",
-                            step=0.01 if arg.name == "momentum" else 0.001, key=key,
+            st.number_input(arg.field(title=True), format="%g", step=arg.step, key=key,
                             on_change=on_setting, args=(key,))
         error_for(key)
 epochs = int(st.session_state.train_epochs)

@@ -1,8 +1,10 @@
 """Run a Lab action from a widget callback; a ValueError becomes a message beside that widget."""
 import streamlit as st
 
-ERRORS = "_errors"
-REQUESTED = "_requested_url"  # the page a learner opened directly, before app.py had run  # session key: widget key -> the message to show beside it
+from lab.layers import exact
+
+ERRORS = "_errors"  # session key: widget key -> the message to show beside it
+REQUESTED = "_requested_url"  # the page a learner opened directly, before app.py had run
 
 
 def lab():
@@ -18,14 +20,22 @@ def lab():
     return st.session_state["lab"]
 
 
-def act(key, action, *args, **kwargs):
-    """Call action(*args); on ValueError keep everything as it was and remember the message for `key`."""
+def act(key, action, *args, kept=None, **kwargs):
+    """Call action(*args); on ValueError keep everything as it was and remember the message for `key`.
+
+    kept: the value a number field shows again after a refusal, named in the message ("...; kept 0.5").
+    """
     errors = st.session_state[ERRORS] = {}  # a new action makes earlier messages stale
     try:
         return action(*args, **kwargs)
     except ValueError as error:
-        errors[key] = str(error)
+        errors[key] = str(error) + ("" if kept is None else f"; kept {shown(kept)}")
         return None
+
+
+def shown(value):
+    """A number as the learner typed it: 8, 0.5, 1e-06, 2147483647."""
+    return str(value) if isinstance(value, int) else exact(value)
 
 
 def error_for(key):

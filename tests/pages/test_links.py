@@ -1,18 +1,21 @@
 """Shared links (AppTest): opening ?net=... gives the sender's network; a damaged link says so and
 keeps the default; the Build page shows the link of the current network."""
+from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
 from streamlit.testing.v1 import AppTest
 
-from lab.links import PARAM, config_token, read_token
+from lab.links import PARAM, STAGE, config_token, read_token
 from lab.network import NetworkConfig
 from lab.presets import PRESETS
 from tests.pages.apptest import APP, errors, open_page
 
 
-def open_link(token):
+def open_link(token, stage=None):
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params[PARAM] = token
+    if stage is not None:
+        at.query_params[STAGE] = stage
     at.run()
     assert not at.exception, at.exception
     return at
@@ -44,3 +47,76 @@ def test_the_build_page_shows_the_link_of_the_current_network():
     assert len(shown) == 1
     token = parse_qs(urlsplit(shown[0]).query)[PARAM][0]
     assert read_token(token) == PRESETS["digits"].config
+
+
+# --- a link's network is its own entry in the Build page's selector ---
+
+def build_page_of(at):
+    at.switch_page("pages/build.py").run()
+    assert not at.exception
+    return at
+
+
+def test_a_link_opens_as_the_links_network_not_a_preset():
+    config = replace(PRESETS["circles"].config, learning_rate=0.02)  # no preset has it
+    at = build_page_of(open_link(config_token(config)))
+    box = at.selectbox(key="preset")
+    assert box.value == "kept" and box.options[0] == "The shared link's network"
+    infos = [info.value for info in at.info]
+    assert any(info.startswith("The network of the link you opened") for info in infos)
+    texts = infos + [c.value for c in at.caption] + [b.label for b in at.button] + [box.options[0]]
+    assert not any("handout's example" in text or "has changed" in text for text in texts)
+    assert "preset_reload" not in [b.key for b in at.button]
+
+
+def test_after_a_change_the_page_offers_the_links_network_back():
+    config = PRESETS["circles"].config
+    at = build_page_of(open_link(config_token(config)))
+    at.number_input(key="layer_0_n_out").set_value(20).run()
+    assert "Your network has changed since you opened the link." in [c.value for c in at.caption]
+    (button,) = [b for b in at.button if b.key == "preset_reload"]
+    assert button.label == "Back to the link's network"
+    first = at.session_state.lab.trace
+    button.click().run()
+    lab = at.session_state.lab
+    assert lab.config == config and lab.origin.kind == "link" and lab.trace is not first
+    assert "preset_reload" not in [b.key for b in at.button]
+    at.selectbox(key="preset").set_value("digits").run()  # a preset; the link stays in the list
+    assert at.selectbox(key="preset").options[0] == "The shared link's network"
+    at.selectbox(key="preset").set_value("kept").run()
+    assert at.session_state.lab.config == config
+
+
+def test_a_link_with_a_stage_opens_the_step_page_at_it():
+    at = open_link(config_token(PRESETS["circles"].config), stage="backward 2")
+    assert at.subheader[0].value.startswith("7/11 · Backward · layer 2")
+    assert not errors(at)
+
+
+def test_a_link_with_an_unknown_stage_says_so_and_opens_at_the_first():
+    at = open_link(config_token(PRESETS["circles"].config), stage="backward 9")
+    assert at.subheader[0].value.startswith("1/11 · Forward · layer 0")
+    (message,) = errors(at)
+    assert "the link's stage 'backward 9' is not a stage of this network" in message
+    assert "showing the first stage" in message and at.session_state.lab.config == PRESETS["circles"].config
+
+
+def test_a_link_to_an_unfinished_network_opens_it_and_explains():
+    config = NetworkConfig(dataset="digits", layers=({"kind": "Linear", "n_out": 3}, {"kind": "LogSoftMax"}))
+    at = open_link(config_token(config))
+    assert at.session_state.lab.config == config and not errors(at)
+    assert at.caption[0].value.startswith("Your network: `Linear(64 -> 3)` → `LogSoftMax`")  # the summary line
+    assert at.info[0].value == ("Your network is not finished yet: Make the last Linear output 10 units. The "
+                                "network ends with 3 outputs but the data has 10 classes.")
+
+
+def test_the_build_page_can_add_the_shown_stage_to_the_link():
+    at = open_page(None)
+    for _ in range(4):
+        at.button(key="step_next").click().run()
+    at.switch_page("pages/build.py").run()
+    (box,) = [c for c in at.checkbox if c.key == "share_stage"]
+    assert box.label == "Open at the shown stage (backward 0)"
+    box.check().run()
+    (shown,) = [code.value for code in at.code if f"?{PARAM}=" in code.value]
+    assert parse_qs(urlsplit(shown).query)[STAGE] == ["backward 0"]

@@ -3,6 +3,7 @@ import json
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from engine.sequential import variables_of
 from lab.presets import PRESETS, stack
@@ -274,3 +275,46 @@ def test_predictions_are_computed_once_per_recorded_iteration():
     at.session_state.lab.new_iteration()  # the model moved: the figures are made again
     at.run()
     assert at.session_state["_train_predictions"]["views"][("test", False)] is not first
+
+
+# --- out-of-range numbers and an unfinished network ---
+
+def test_every_setting_states_its_range_and_has_no_widget_limits():
+    at = open_page()
+    labels = {field.key: field.label for field in at.number_input}
+    assert labels == {"train_epochs": "Epochs, 1 to 500", "train_batch_size": "Batch size, 1 to 4096",
+                      "train_learning_rate": "Learning rate, 1e-06 to 100", "train_momentum": "Momentum, 0 to 0.999"}
+    assert all(field.min is None and field.max is None for field in at.number_input)
+
+
+@pytest.mark.parametrize("key, typed, message", [
+    ("train_learning_rate", 1e-7, "learning rate must be a number in [1e-06, 100], got 1e-07; kept 0.01"),
+    ("train_momentum", 1.2, "momentum must be a number in [0, 0.999], got 1.2; kept 0.9"),
+    ("train_epochs", 0, "epochs must be an integer in [1, 500], got 0; kept 5"),
+    ("train_epochs", 501, "epochs must be an integer in [1, 500], got 501; kept 5"),
+])
+def test_an_out_of_range_setting_says_the_range_and_what_was_kept(key, typed, message):
+    at = open_page()
+    config, kept = at.session_state.lab.config, at.number_input(key=key).value
+    at.number_input(key=key).set_value(typed).run()
+    assert not at.exception and [e.value for e in at.error] == [message]
+    assert at.session_state.lab.config == config and at.number_input(key=key).value == kept
+    assert at.button(key="train_start").label == "Train 5 epochs"
+
+
+def test_a_number_of_epochs_in_range_is_kept_across_pages():
+    at = open_page()
+    at.number_input(key="train_epochs").set_value(7).run()
+    at.switch_page("pages/about.py").run()
+    at.switch_page("pages/train.py").run()
+    assert at.number_input(key="train_epochs").value == 7 and not at.error
+
+
+def test_an_unfinished_network_cannot_be_trained_and_says_why():
+    at = open_page()
+    lab = at.session_state.lab
+    lab.apply(replace(lab.config, layers=({"kind": "Linear", "n_out": 1}, {"kind": "LogSoftMax"})))
+    at.run()
+    assert not at.exception and not at.get("button")
+    assert [i.value for i in at.info] == ["Your network is not finished yet: Make the last Linear output 2 units. "
+                                          "The network ends with 1 output but the data has 2 classes."]

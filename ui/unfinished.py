@@ -1,0 +1,17 @@
+"""An unfinished network (lab.trace is None): say why and point to the Build page."""
+import streamlit as st
+
+from ui.actions import lab
+
+
+def unfinished_note():
+    """An info box with why the learner's network records no iteration yet, and a link to Build."""
+    st.info(f"Your network is not finished yet: {lab().unfinished}", icon="🧱")
+    st.page_link("pages/build.py", label="Finish it on the Build page", icon=":material/construction:")
+
+
+def require_trace():
+    """Stop the page here (after unfinished_note) while the learner's network records no iteration."""
+    if lab().trace is None:
+        unfinished_note()
+        st.stop()
