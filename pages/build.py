@@ -174,23 +174,25 @@ st.caption(f"A Linear added after the last one starts with {L.outputs} output{'s
 # --- criterion, optimizer and weights ---
 
 st.subheader("Criterion and optimizer")
-c1, c2, c3, c4 = st.columns(4)
+c1, c2, c3 = st.columns(3)
 sync("criterion", L.config.criterion)
-c1.selectbox("Criterion", network.CRITERIA, key="criterion", on_change=on_criterion)
+with c1:
+    st.selectbox("Criterion", network.CRITERIA, key="criterion", on_change=on_criterion)
+    error_for("criterion")
 for column, arg in ((c2, network.LEARNING_RATE), (c3, network.MOMENTUM)):
     sync(arg.name, getattr(L.config, arg.name))
     with column:
         number_field(arg, arg.name, on_setting, (arg.name,), label=arg.field(title=True))
-with c4:
-    seed = L.config.effective_weight_seed
-    new_col, reset_col = st.columns(2)
-    new_col.button(f"New weights (seed {(seed + 1) % 2**31})", key="new_weights",
-                   on_click=lambda: act("new_weights", L.new_weights))
-    reset_col.button("Reset weights", key="reset_weights", on_click=lambda: act("reset_weights", L.reset_weights))
-    st.caption(f"Weights from seed {seed}" + (" (the data seed)" if L.config.weight_seed is None else "")
-               + ". *New weights* draws from the next seed, the same data and batches; *Reset weights* "
-                 "draws this seed's initial weights again, without training or momentum.")
-for key in ("criterion", "learning_rate", "momentum", "new_weights", "reset_weights"):
+        error_for(arg.name)
+seed = L.config.effective_weight_seed
+with st.container(horizontal=True, vertical_alignment="center"):
+    st.button(f"New weights (seed {(seed + 1) % 2**31})", key="new_weights",
+              on_click=lambda: act("new_weights", L.new_weights))
+    st.button("Reset weights", key="reset_weights", on_click=lambda: act("reset_weights", L.reset_weights))
+    st.caption(f"The weights come from seed {seed}" + (" (the data seed)" if L.config.weight_seed is None else "")
+               + ". *New weights* draws them from the next seed, with the same data and batches; *Reset "
+                 "weights* draws this seed's initial weights again, without training or momentum.")
+for key in ("new_weights", "reset_weights"):
     error_for(key)
 for tip in advice(L.config, L.data.n_features, L.data.n_classes, L.data.task):
     if not (L.unfinished and tip.blocking):  # that one is shown at the layer stack
@@ -201,14 +203,12 @@ if not any(spec["kind"] in ACTIVATIONS for spec in L.config.layers) and len(L.co
 
 # --- summary, code, export and import ---
 
-table_col, code_col = st.columns(2, gap="large")
-with table_col:
-    st.subheader("Summary")
-    st.dataframe(summary_table(L.config, L.data.n_features, L.config.batch_size), hide_index=True,
-                 column_config={name: st.column_config.Column(width=width) for name, width in SUMMARY_COLUMNS.items()})
-with code_col:
-    st.subheader("In the handout's style")
-    st.code(network.python_code(L.config, L.data.n_features), language="python")
+# One below the other: side by side, an 800-pixel window would cut the table's last columns.
+st.subheader("Summary")
+st.dataframe(summary_table(L.config, L.data.n_features, L.config.batch_size), hide_index=True, width="content",
+             column_config={name: st.column_config.Column(width=width) for name, width in SUMMARY_COLUMNS.items()})
+st.subheader("In the handout's style")
+st.code(network.python_code(L.config, L.data.n_features), language="python", width="content")
 
 st.subheader("Export and import")
 if L.trace is not None:

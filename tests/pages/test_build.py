@@ -327,12 +327,12 @@ def test_new_weights_and_reset_weights():
     lab = at.session_state.lab
     first = lab.trace
     assert [b.label for b in at.button if b.key == "new_weights"] == ["New weights (seed 1)"]
-    assert any(c.value.startswith("Weights from seed 0 (the data seed).") for c in at.caption)
+    assert any(c.value.startswith("The weights come from seed 0 (the data seed).") for c in at.caption)
     at.button(key="new_weights").click().run()
     assert not np.array_equal(lab.trace.updates[0].before, first.updates[0].before)
     assert np.array_equal(lab.trace.forward[0].input, first.forward[0].input)
     assert [b.label for b in at.button if b.key == "new_weights"] == ["New weights (seed 2)"]
-    assert any(c.value.startswith("Weights from seed 1.") for c in at.caption)
+    assert any(c.value.startswith("The weights come from seed 1.") for c in at.caption)
     second = lab.trace
     at.switch_page("pages/step.py").run()
     at.button(key="step_new_iteration").click().run()
