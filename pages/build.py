@@ -221,9 +221,9 @@ else:
 e1, e2, i1, i2 = st.columns(4)
 # Built when clicked (a callable), not on every rerun: no stale file links, no serialising per rerun.
 e1.download_button("Configuration (.json)", lambda: config_json(L.config), file_name="network.json",
-                   mime="application/json", key="export_config")
-e2.download_button("Weights (.npz)", L.weights_npz, file_name="weights.npz",
-                   mime="application/octet-stream", key="export_weights")
+                   mime="application/json", key="export_config", on_click="ignore")
+e2.download_button("Weights (.npz)", L.weights_npz, file_name="weights.npz",  # a download changes nothing:
+                   mime="application/octet-stream", key="export_weights", on_click="ignore")  # no rerun
 i1.file_uploader("Configuration to import", type=["json"], key="import_config")
 i2.file_uploader("Weights to import", type=["npz"], key="import_weights")
 st.button("Import", key="import", on_click=on_import)
