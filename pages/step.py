@@ -1,14 +1,17 @@
 """Step through: one training iteration, stage by stage, every tensor beside its formula."""
 from dataclasses import replace
+from functools import partial
 
 import streamlit as st
 
 from engine.sequential import layers_of
 from lab.exercise import check_code, iteration_npz
+from ui import focus
 from ui.actions import act, error_for, lab, plural, sync
 from ui.cache import per_iteration
 from ui.unfinished import require_trace
 from viz.by_hand import by_hand
+from viz.entries import as_matrix, chooser, default_focus, entry
 from viz.stage_strip import short_label, stage_strip
 from viz.stage_view import panel_rows, stage_label, stage_panels
 
@@ -21,10 +24,19 @@ st.caption(f"{L.config.dataset} · {len(trace.forward[0].input)} samples (batch 
            f"epoch {L.cursor.epoch}, iteration {L.cursor.iteration} · {trace.criterion} · "
            f"SGD lr {trace.learning_rate:g}, momentum {trace.momentum:g}"
            + (f" · trained {plural(L.trained_epochs, 'epoch')}" if L.trained_epochs else ""))
+if not st.session_state.get("_step_moved"):
+    st.info("Press **Next ▶** (or the → key) to follow one training iteration of this network, stage by stage, "
+            "with your own numbers; click any cell of a heatmap to see how it is computed. Build your own "
+            "network on **Build**.", icon="👋")
+
+
+def moved(action, *args):
+    st.session_state["_step_moved"] = True  # the first-open hint has done its job
+    action(*args)
 
 
 def on_jump(key):
-    act("step_jump", L.jump, labels.index(st.session_state[key]))
+    moved(act, "step_jump", L.jump, labels.index(st.session_state[key]))
 
 
 def on_mode():
@@ -32,29 +44,26 @@ def on_mode():
 
 
 labels = [short_label(stage) for stage in trace.stages]
-prev_col, next_col, reset_col, new_col, mode_col = st.columns([1, 1, 1, 2, 2], vertical_alignment="center")
-prev_col.button("◀ Prev", key="step_prev", on_click=L.step, args=(-1,), disabled=L.stage == 0,
-                width="stretch", shortcut="Left", help="the previous stage (← key)")
-next_col.button("Next ▶", key="step_next", on_click=L.step, args=(1,), type="primary",
-                disabled=L.stage == len(labels) - 1, width="stretch", shortcut="Right",
-                help="the next stage (→ key)")
-reset_col.button("⟲ Reset", key="step_reset", on_click=L.jump, args=(0,), width="stretch",
-                 help="back to the first stage of this iteration")
-new_col.button("New iteration (next batch)", key="step_new_iteration", width="stretch",
-               on_click=lambda: act("step_new_iteration", L.new_iteration),
-               help="record the next batch's iteration; this iteration's update is already applied")
-sync("step_training", L.config.training)
-mode_col.toggle("Training mode", key="step_training", on_change=on_mode,
-                help="Dropout and BatchNormalization behave differently in evaluate mode")
-for key in ("step_new_iteration", "step_training"):
+with st.container(horizontal=True, vertical_alignment="center", key="step_controls"):
+    st.button("◀ Prev", key="step_prev", on_click=moved, args=(L.step, -1), disabled=L.stage == 0,
+              shortcut="Left")
+    st.button("Next ▶", key="step_next", on_click=moved, args=(L.step, 1), type="primary",
+              disabled=L.stage == len(labels) - 1, shortcut="Right")
+    st.button("↺ Reset", key="step_reset", on_click=moved, args=(L.jump, 0))
+    st.button("New iteration", key="step_new_iteration",
+              on_click=lambda: moved(act, "step_new_iteration", L.new_iteration))
+    sync("step_training", L.config.training)
+    st.toggle("Training mode", key="step_training", on_change=on_mode)
+st.caption("← and → step too. *Reset*: back to the first stage. *New iteration*: the next batch, from the "
+           "weights this update made. *Training mode* off: Dropout and BatchNormalization in evaluate mode.")
+for key in ("step_new_iteration", "step_training", "step_jump"):
     error_for(key)
 
-# A new key per shown stage: the slider is drawn afresh at the current stage, so a click that
-# reaches the server before the browser has drawn the last stage cannot drag it back.
-jump_key = f"step_jump_{id(trace)}_{L.stage}"
+# One key per shown stage: the slider is drawn afresh at each stage, so a click that reaches the server
+# before the browser drew the last stage cannot drag it back; the keys are few and hold no trace.
+jump_key = f"step_jump_{L.stage}"
 st.select_slider("Jump to a stage", options=labels, value=labels[L.stage], key=jump_key,
-                 on_change=on_jump, args=(jump_key,),
-                 label_visibility="collapsed")
+                 on_change=on_jump, args=(jump_key,), label_visibility="collapsed")
 st.markdown(stage_strip(trace.stages, L.stage))
 
 stage = L.current
@@ -63,24 +72,49 @@ if trace.first_nonfinite is not None and trace.first_nonfinite != stage:
     st.warning(f"NaN or inf first appears in this iteration at **{stage_label(trace, trace.first_nonfinite)}**.",
                icon="⚠️")
 
-for row in panel_rows(stage_panels(trace, stage, layers_of(L.model))):
-    columns = st.columns(len(row))
-    for column, panel in zip(columns, row):
-        with column:
-            if panel.latex:
-                st.latex(panel.latex)
-            if panel.figure is not None:
-                st.plotly_chart(panel.figure, key=f"step-{panel.key}", width="stretch")
-            if panel.caption:
-                st.caption(panel.caption)
+layers = layers_of(L.model)
+tensors = focus.tensors()
+chosen = focus.current() or default_focus(tensors)
+panels = per_iteration("_step_panels", (str(stage), chosen.key), keep=8,
+                       compute=lambda: stage_panels(trace, stage, layers, chosen))
+for row in panel_rows(panels):
+    if row[0].figure is None:
+        if row[0].latex:
+            st.latex(row[0].latex)
+        if row[0].caption:
+            st.caption(row[0].caption)
+        continue
+    with st.container(horizontal=True, gap="medium"):
+        for panel in row:
+            key = f"step-{panel.key}"
+            st.plotly_chart(panel.figure, key=key, width="content", selection_mode="points",
+                            on_select=partial(focus.on_cell, key, focus.cell_metas(panel.figure)))
+st.caption("Outlined: the entry worked out by hand below, and the rows, columns or entries it is computed from. "
+           "Click any cell to choose another.")
 
-# Both depend only on the recorded iteration (and the stage): made once, not on every rerun.
-worked = per_iteration("_step_by_hand", stage, lambda: by_hand(trace, stage, layers_of(L.model)),
-                       keep=len(trace.stages))
+# Both depend only on the recorded iteration, the stage and the chosen entry: made once, not on every rerun.
+worked = per_iteration("_step_by_hand", (str(stage), chosen.key), keep=len(trace.stages) + 4,
+                       compute=lambda: by_hand(trace, stage, layers, chooser(tensors, focus.current())))
 code = per_iteration("_step_check_code", None, lambda: check_code(L.config, L.data.n_features))
 if worked:
-    with st.expander("Work out one entry by hand, with these numbers", icon=":material/calculate:"):
-        st.caption("The entry of largest magnitude of each result; indices count from 0, as on the heatmaps.")
+    with st.expander("Work out one entry by hand, with these numbers", icon=":material/calculate:",
+                     expanded=focus.chosen()):
+        results = {t.id: t for t in tensors if t.result}
+        primary = results[chosen.primary]
+        row, col = entry(primary, chosen.roles)
+        rows, cols = as_matrix(primary.array).shape
+        for key, value in (("pick_tensor", primary.id), ("pick_row", row), ("pick_col", col)):
+            sync(key, value)
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            st.selectbox("Entry of", list(results), key="pick_tensor", format_func=lambda i: results[i].title,
+                         on_change=focus.on_pick_tensor, width=260)
+            st.number_input(f"row (0 to {rows - 1})", key="pick_row", step=1, on_change=focus.on_pick, width=150)
+            st.number_input(f"column (0 to {cols - 1})", key="pick_col", step=1, on_change=focus.on_pick,
+                            width=150)
+        error_for("pick")
+        st.caption("Indices count from 0, as on the heatmaps. " + (
+            "The entry you chose, and the entries of the other results that use the same cells."
+            if focus.current() else "Each result's entry of largest magnitude; click a cell or pick one above."))
         for item in worked:
             st.markdown(f"**{item.what}**")
             st.latex(item.latex)

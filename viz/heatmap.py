@@ -1,11 +1,21 @@
-"""heatmap: one tensor as a Plotly heatmap centred at zero, NaN/inf flagged, large ones downsampled."""
+"""heatmap: one tensor as a Plotly heatmap centred at zero, NaN/inf flagged, large ones downsampled.
+
+Two forms: heatmap() fills the page column it is drawn in (the Jacobians page); panel() is drawn at its
+own size (viz.geometry), so its printed values, ticks and title are judged from its real size, and a
+click on any of its cells can be read back (st.plotly_chart's on_select) as that cell's indices.
+"""
+from dataclasses import dataclass
+
 import numpy as np
 import plotly.graph_objects as go
 
+from viz.geometry import BOTTOM, LEFT, RIGHT, geometry
+
 COLORSCALE = "RdBu_r"      # diverging: negative blue, zero white, positive red
-MAX_CELLS = 16_384         # at most 128 x 128 cells drawn: z + hover text stay well under 1 MB
-MAX_LABELLED = 64         # matrices this small show their values in the cells, to follow by hand
+MAX_CELLS = 16_384         # at most 128 x 128 cells drawn: z + hover stay well under 1 MB
+MAX_LABELLED = 64          # heatmap(): matrices this small show their values in the cells
 NONFINITE_MARKER = dict(symbol="x", size=9, color="black", line=dict(width=1))
+MARK_LINE = {"cell": dict(color="black", width=2.5), "band": dict(color="#444", width=1.5, dash="dot")}
 
 
 def as_matrix(array):
@@ -27,19 +37,40 @@ def block_sizes(shape, max_cells=MAX_CELLS):
     return -(-rows // side) if rows > side else 1, -(-cols // side) if cols > side else 1
 
 
-def downsample(m, br, bc):
-    """Each (br x bc) block -> its value of largest magnitude (extremes and NaN/inf survive)."""
-    if br == bc == 1:
-        return m
+def block_view(m, br, bc):
+    """(R, C, br*bc): the entries of each (br x bc) block of m, zero-padded at the ends."""
     rows, cols = m.shape
     R, C = -(-rows // br), -(-cols // bc)
     padded = np.full((R * br, C * bc), 0.0)
     padded[:rows, :cols] = m
-    blocks = padded.reshape(R, br, C, bc).transpose(0, 2, 1, 3).reshape(R, C, br * bc)
-    bad = ~np.isfinite(blocks)
-    magnitude = np.where(bad, np.inf, np.abs(blocks))  # a non-finite entry wins its block
-    pick = np.argmax(magnitude, axis=2)
-    return np.take_along_axis(blocks, pick[..., None], axis=2)[..., 0]
+    return padded.reshape(R, br, C, bc).transpose(0, 2, 1, 3).reshape(R, C, br * bc)
+
+
+def block_pick(blocks):
+    """(R, C) position inside each block of its largest-magnitude entry (a non-finite one wins)."""
+    magnitude = np.where(~np.isfinite(blocks), np.inf, np.abs(blocks))
+    return np.argmax(magnitude, axis=2)
+
+
+def downsample(m, br, bc):
+    """Each (br x bc) block -> its value of largest magnitude (extremes and NaN/inf survive)."""
+    if br == bc == 1:
+        return m
+    blocks = block_view(m, br, bc)
+    return np.take_along_axis(blocks, block_pick(blocks)[..., None], axis=2)[..., 0]
+
+
+def entry_of_cell(array, row, col, max_cells=MAX_CELLS):
+    """The (row, column) of as_matrix(array) that the drawn cell at (row, col) shows: the cell itself, or
+    in a downsampled heatmap the largest-magnitude entry of the block that starts there."""
+    m = as_matrix(array)
+    br, bc = block_sizes(m.shape, max_cells)
+    r0, c0 = int(row) // br * br, int(col) // bc * bc
+    block = m[r0:r0 + br, c0:c0 + bc]
+    if block.size == 0:
+        raise ValueError(f"entry_of_cell: cell ({row}, {col}) is outside the matrix of shape {m.shape}")
+    r, c = np.unravel_index(int(block_pick(block.reshape(1, 1, -1))[0, 0]), block.shape)
+    return r0 + int(r), c0 + int(c)
 
 
 def hover_text(m):
@@ -47,52 +78,152 @@ def hover_text(m):
     return [[repr(float(v)) for v in row] for row in m]
 
 
-def heatmap(array, title, y_label="sample", x_label="feature", max_cells=MAX_CELLS, height=None,
-            compact=False):
-    """A go.Figure of a tensor: zmid=0 diverging colours, shape in the title, axis meaning on the axes.
+@dataclass(frozen=True)
+class Shown:
+    """What a heatmap draws of a tensor: the matrix, its block sizes, the drawn values and their positions."""
+    original_shape: tuple
+    matrix: np.ndarray
+    blocks: tuple
+    values: np.ndarray       # the drawn cells (downsampled), NaN/inf kept
+    xs: np.ndarray           # column index of each drawn column's first entry
+    ys: np.ndarray
 
-    Non-finite cells are drawn as black crosses and counted in the title.  A matrix
-    of more than max_cells cells is downsampled (each block -> its largest-magnitude
-    value) and the title says so; axis ticks keep the original indices.  compact: a
-    thinner colour bar, smaller title and margins, for a figure in a page column.
-    The figure is built in one constructor call: every rerun of a page builds several.
-    """
+    @property
+    def limit(self):
+        """The colour scale's half-width: the largest finite |value| (1 when there is none or it is 0)."""
+        finite = self.values[np.isfinite(self.values)]
+        top = float(np.max(np.abs(finite))) if finite.size else 1.0
+        return top if top > 0 else 1.0
+
+    def notes(self):
+        """The title's notes: how many cells are NaN/inf, and how the matrix was downsampled."""
+        notes = []
+        count = int(np.count_nonzero(~np.isfinite(self.matrix)))
+        if count:
+            notes.append(f"⚠ {count} NaN/inf cell{'s' if count != 1 else ''} (×)")
+        br, bc = self.blocks
+        if (br, bc) != (1, 1):
+            notes.append(f"downsampled for display to {self.values.shape[0]}×{self.values.shape[1]}: each cell "
+                         f"shows the largest-magnitude value of its {br}×{bc} block")
+        return notes
+
+
+def shown(array, max_cells=MAX_CELLS):
     original = np.asarray(array)
     m = as_matrix(original)
-    rows, cols = m.shape
     br, bc = block_sizes(m.shape, max_cells)
-    shown = downsample(m, br, bc)
-    ys, xs = np.arange(0, rows, br), np.arange(0, cols, bc)
-    finite = np.isfinite(shown)
-    z = np.where(finite, shown, np.nan)
-    limit = float(np.max(np.abs(z[finite]))) if finite.any() else 1.0
-    limit = limit if limit > 0 else 1.0
-    traces = [go.Heatmap(
-        z=z, x=xs, y=ys, text=hover_text(shown), colorscale=COLORSCALE, zmid=0.0,
-        zmin=-limit, zmax=limit, hoverongaps=False, name=title,
-        hovertemplate=f"{y_label} %{{y}}, {x_label} %{{x}}<br>value %{{text}}<extra></extra>",
-        texttemplate="%{z:.3g}" if shown.size <= MAX_LABELLED else None, textfont=dict(size=10),
-        colorbar=dict(exponentformat="e", thickness=12 if compact else None))]  # 1e-10, not "100p"
-    notes = []
-    if not finite.all():
-        bad_rows, bad_cols = np.nonzero(~finite)
-        count = int(np.count_nonzero(~np.isfinite(m)))
-        notes.append(f"⚠ {count} NaN/inf cell{'s' if count != 1 else ''} (×)")
-        traces.append(go.Scatter(
-            x=xs[bad_cols], y=ys[bad_rows], mode="markers", marker=NONFINITE_MARKER,
-            name="NaN / inf", text=[repr(float(shown[r, c])) for r, c in zip(bad_rows, bad_cols)],
-            hovertemplate=f"{y_label} %{{y}}, {x_label} %{{x}}<br>%{{text}}<extra></extra>"))
-    if (br, bc) != (1, 1):
-        notes.append(f"downsampled for display to {shown.shape[0]}×{shown.shape[1]}: "
-                     f"each cell is the largest-magnitude value of a {br}×{bc} block")
+    return Shown(tuple(original.shape), m, (br, bc), downsample(m, br, bc),
+                 np.arange(0, m.shape[1], bc), np.arange(0, m.shape[0], br))
+
+
+def heat_trace(s, title, hovertemplate=None, text=None, labelled=False, float32=False, **extra):
+    """The go.Heatmap of s: zero-centred colours from -limit to +limit, non-finite cells left as gaps."""
+    z = np.where(np.isfinite(s.values), s.values, np.nan)
+    if float32 and s.limit < 1e37:  # colours need no more: half the bytes to send and to parse
+        z = z.astype(np.float32)
+    return go.Heatmap(z=z, x=s.xs, y=s.ys, colorscale=COLORSCALE, zmid=0.0, zmin=-s.limit, zmax=s.limit,
+                      hoverongaps=False, name=title, text=text, hovertemplate=hovertemplate,
+                      hoverinfo=None if hovertemplate else "skip",
+                      texttemplate="%{z:.3g}" if labelled else None, textfont=dict(size=10), **extra)
+
+
+def nonfinite_trace(s, y_label, x_label):
+    """Black crosses on the NaN/inf cells (None when every cell is finite)."""
+    bad_rows, bad_cols = np.nonzero(~np.isfinite(s.values))
+    if not bad_rows.size:
+        return None
+    return go.Scatter(x=s.xs[bad_cols], y=s.ys[bad_rows], mode="markers", marker=NONFINITE_MARKER,
+                      name="NaN / inf", text=[repr(float(s.values[r, c])) for r, c in zip(bad_rows, bad_cols)],
+                      hovertemplate=f"{y_label} %{{y}}, {x_label} %{{x}}<br>%{{text}}<extra></extra>")
+
+
+def cell_trace(s, y_label, x_label, meta=None):
+    """An invisible marker on every drawn cell, carrying its exact value: hover and a click (a Plotly point
+    selection) land on it. Only one marker is ever drawn (maxdisplayed), so it costs no drawing time."""
+    rows, cols = np.meshgrid(s.ys, s.xs, indexing="ij")
+    dtype = np.int16 if max(s.matrix.shape) < 2**15 else np.int32
+    block = "" if s.blocks == (1, 1) else f" (largest of its {s.blocks[0]}×{s.blocks[1]} block)"
+    return go.Scatter(x=cols.ravel().astype(dtype), y=rows.ravel().astype(dtype), mode="markers",
+                      customdata=s.values.ravel(), name="cells", showlegend=False, meta=meta,
+                      marker=dict(opacity=0, size=8, maxdisplayed=1),
+                      hovertemplate=f"{y_label} %{{y}}, {x_label} %{{x}}<br>value %{{customdata}}{block}"
+                                    "<extra></extra>")
+
+
+def heatmap(array, title, y_label="sample", x_label="feature", max_cells=MAX_CELLS, height=None,
+            compact=False):
+    """A go.Figure of a tensor that fills its page column: zmid=0 diverging colours, shape in the title,
+    axis meaning on the axes, exact values on hover, NaN/inf crossed and counted, large ones downsampled
+    (each block -> its largest-magnitude value; axis ticks keep the original indices)."""
+    s = shown(array, max_cells)
+    traces = [heat_trace(s, title, text=hover_text(s.values), labelled=s.values.size <= MAX_LABELLED,
+                         hovertemplate=f"{y_label} %{{y}}, {x_label} %{{x}}<br>value %{{text}}<extra></extra>",
+                         colorbar=dict(exponentformat="e", thickness=12 if compact else None))]
+    crosses = nonfinite_trace(s, y_label, x_label)
+    notes = s.notes()
     subtitle = "".join(f"<br><sup>{note}</sup>" for note in notes)
-    return go.Figure(data=traces, layout=dict(
-        title=dict(text=f"{title} {shape_text(original.shape)}{subtitle}",
+    return go.Figure(data=traces + ([crosses] if crosses else []), layout=dict(
+        title=dict(text=f"{title} {shape_text(s.original_shape)}{subtitle}",
                    font=dict(size=14) if compact else None),
-        xaxis=dict(title=dict(text=x_label), side="bottom", dtick=tick_step(len(xs), bc)),
-        yaxis=dict(title=dict(text=y_label), autorange="reversed", dtick=tick_step(len(ys), br)),
-        showlegend=False, height=height or heatmap_height(shown.shape[0]),
+        xaxis=dict(title=dict(text=x_label), side="bottom", dtick=tick_step(len(s.xs), s.blocks[1])),
+        yaxis=dict(title=dict(text=y_label), autorange="reversed", dtick=tick_step(len(s.ys), s.blocks[0])),
+        showlegend=False, height=height or heatmap_height(s.values.shape[0]),
         margin=dict(l=50 if compact else 60, r=10 if compact else 20, t=70 + 18 * len(notes), b=50)))
+
+
+def panel(array, title, y_label="sample", x_label="feature", marks=(), tensor=None, max_cells=MAX_CELLS):
+    """A go.Figure of a tensor at its own size (viz.geometry): printed values only where they fit the cells,
+    ticks that do not overlap, the title wrapped whole, a click on any cell selectable; `marks` outlines
+    entries ("cell", row, col), rows ("band", row, None) or columns ("band", None, col) of as_matrix(array);
+    `tensor` names it in the cell trace's meta (what a click selected)."""
+    s = shown(array, max_cells)
+    labels = printed(s)
+    g = geometry(s.values.shape, f"{title} {shape_text(s.original_shape)}", s.notes(), labels=labels)
+    labelled = labels is not None and g.fits(labels)
+    traces = [heat_trace(s, title, labelled=labelled, float32=not labelled,
+                         colorbar=colorbar(g.plot_height, s.limit)),
+              cell_trace(s, y_label, x_label, meta=tensor)]
+    crosses = nonfinite_trace(s, y_label, x_label)
+    return go.Figure(data=traces + ([crosses] if crosses else []), layout=dict(
+        title=dict(text=g.title_html(), font=dict(size=13), x=0, xanchor="left", xref="paper", y=1,
+                   yanchor="bottom", yref="paper", pad=dict(b=8)),
+        xaxis=dict(title=dict(text=x_label, standoff=6), dtick=tick_step(len(s.xs), s.blocks[1], g.ticks(len(s.xs), "x")),
+                   range=[s.xs[0] - s.blocks[1] / 2, s.xs[-1] + s.blocks[1] / 2], fixedrange=False),
+        yaxis=dict(title=dict(text=y_label, standoff=4), dtick=tick_step(len(s.ys), s.blocks[0], g.ticks(len(s.ys), "y")),
+                   range=[s.ys[-1] + s.blocks[0] / 2, s.ys[0] - s.blocks[0] / 2]),  # row 0 on top
+        shapes=mark_shapes(s, marks), showlegend=False, width=g.width, height=g.height,
+        hoverdistance=int(max(20, g.cell_width, g.cell_height)), clickmode="event+select",
+        margin=dict(l=LEFT, r=RIGHT, t=g.top, b=BOTTOM, autoexpand=False)))
+
+
+def printed(s):
+    """The values a heatmap would print in its cells ("%{z:.3g}"); None for more than 4096 cells."""
+    return [f"{v:.3g}" for v in s.values[np.isfinite(s.values)].ravel()] if s.values.size <= 4096 else None
+
+
+def colorbar(plot_height, limit):
+    """A thin colour bar at least 60 px long; three labels (-limit, 0, limit) when the plot is short."""
+    length = max(60.0, plot_height)
+    bar = dict(thickness=10, len=length, lenmode="pixels", exponentformat="e", tickfont=dict(size=10),
+               outlinewidth=0)
+    if plot_height < 90:
+        bar.update(tickmode="array", tickvals=[-limit, 0, limit], ticktext=[f"{-limit:.2g}", "0", f"{limit:.2g}"])
+    return bar
+
+
+def mark_shapes(s, marks):
+    """Rectangles (in the drawn cells' coordinates) around marked entries, rows and columns."""
+    shapes = []
+    br, bc = s.blocks
+    rows, cols = s.matrix.shape
+    for kind, row, col in marks:
+        y0, y1 = (-0.5 * br, (len(s.ys) - 0.5) * br) if row is None else ((row // br - 0.5) * br, (row // br + 0.5) * br)
+        x0, x1 = (-0.5 * bc, (len(s.xs) - 0.5) * bc) if col is None else ((col // bc - 0.5) * bc, (col // bc + 0.5) * bc)
+        if (row is not None and not 0 <= row < rows) or (col is not None and not 0 <= col < cols):
+            continue
+        shapes.append(dict(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, xref="x", yref="y",
+                           line=MARK_LINE["cell" if kind == "cell" else "band"], fillcolor="rgba(0,0,0,0)"))
+    return shapes
 
 
 NICE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000)
@@ -100,7 +231,7 @@ NICE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000)
 
 def tick_step(n_shown, block, max_ticks=10):
     """Whole-number tick spacing (1, 2, 5, 10, 20, ... blocks): at most max_ticks ticks, on block boundaries."""
-    wanted = -(-n_shown // max_ticks)
+    wanted = -(-n_shown // max(1, max_ticks))
     return block * next((step for step in NICE_STEPS if step >= wanted), wanted)
 
 

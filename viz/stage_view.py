@@ -3,32 +3,31 @@ from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from engine.data import one_hot
+from viz import entries
+from viz.entries import PARAM_SYMBOLS
 from viz.formulas import backward_formula, criterion_formula, criterion_name, forward_formula, update_formula
-from viz.heatmap import as_matrix, heatmap, heatmap_height
-
-MAX_HEIGHT = 420   # a figure in a column of the page never grows taller than this
-# Parameter name -> (row meaning, column meaning) of its heatmap; gradients and velocities alike.
-PARAM_AXES = {"W": ("input feature", "output unit"), "b": ("row", "output unit"),
-              "gamma": ("row", "feature"), "beta": ("row", "feature")}
-PARAM_SYMBOLS = {"gamma": "γ", "beta": "β"}
+from viz.heatmap import as_matrix, panel
+from viz.strips import is_vector, strips
 
 
 @dataclass(frozen=True)
 class Panel:
-    """One thing to draw: a figure, LaTeX and/or a caption; consecutive panels with the same `row` go side by side."""
+    """One thing to draw: a figure, LaTeX and/or a caption; consecutive panels with the same `row` go side by
+    side (wrapping to the next line where the page is too narrow). `tensors`: the ids of the tensors drawn in
+    the figure (entries.Tensor.id), whose cells a click selects."""
     title: str
     figure: go.Figure | None = None
     latex: str | None = None
     caption: str | None = None
     row: str = ""
     key: str = ""
+    tensors: tuple = ()
 
 
 def panel_rows(panels):
-    """[[Panel]]: consecutive panels sharing a non-empty `row` grouped, each other panel alone (one st.columns each)."""
+    """[[Panel]]: consecutive panels sharing a non-empty `row` grouped, each other panel alone."""
     rows = []
     for panel in panels:
         if rows and panel.row and rows[-1][0].row == panel.row:
@@ -103,34 +102,6 @@ def stage_summary(trace, stage):
 
 # --- figures ---
 
-def tensor_figure(array, title, y_label, x_label, height):
-    """heatmap() compacted for a page column: thin colour bar, smaller title, the given height."""
-    return heatmap(array, title, y_label=y_label, x_label=x_label, height=height, compact=True)
-
-
-def shown_rows(array):
-    return min(as_matrix(array).shape[0], 128)
-
-
-def row_height(arrays):
-    """One height for figures side by side: the tallest one's heatmap height, at most MAX_HEIGHT."""
-    return min(MAX_HEIGHT, max(heatmap_height(shown_rows(a)) for a in arrays))
-
-
-def feature_label(array, word):
-    """"feature", or "feature (flattened row-major)" for a tensor of more than two axes."""
-    return word + (" (flattened row-major)" if np.ndim(array) > 2 else "")
-
-
-def param_axes(name, value):
-    rows, cols = PARAM_AXES.get(name, ("row", "column"))
-    return ("row", cols) if np.ndim(value) < 2 else (rows, cols)
-
-
-def tensor_panel(array, title, axes, row, key, height):
-    return Panel(title=title, figure=tensor_figure(array, title, axes[0], axes[1], height), row=row, key=key)
-
-
 def target_matrix(target, pred_shape, criterion=""):
     """(targets for display, description): class labels (N,) or (N, 1) in [0, K) become one-hot (N, K)."""
     target = np.asarray(target)
@@ -146,128 +117,87 @@ def target_matrix(target, pred_shape, criterion=""):
     return one_hot(labels.astype(np.int64), k), "targets y (one-hot of labels)"
 
 
-def predictions_vs_targets(predictions, target, criterion="", height=None):
-    """Two heatmaps side by side: predictions ŷ (N, K) | targets y (N, K), rows = sample, columns = class/output."""
-    targets, description = target_matrix(target, np.shape(predictions), criterion)
-    classes = "NLL" in criterion_name(criterion)
-    x_label = "class" if classes else "output"
-    pred_title = "predictions ŷ" + (" (log-probabilities)" if criterion_name(criterion) == "NLLCriterion" else "")
-    panels = [heatmap(predictions, pred_title, "sample", x_label), heatmap(targets, description, "sample", x_label)]
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.16,
-                        subplot_titles=[part.layout.title.text for part in panels])
-    for col, part in enumerate(panels, start=1):
-        for trace in part.data:
-            fig.add_trace(trace, row=1, col=col)
-        fig.update_xaxes(title_text=x_label, dtick=part.layout.xaxis.dtick, row=1, col=col)
-        fig.update_yaxes(title_text="sample", autorange="reversed", dtick=part.layout.yaxis.dtick,
-                         row=1, col=col)
-    fig.update_traces(colorbar={"thickness": 12, "len": 0.9}, selector={"type": "heatmap"})
-    fig.data[0].colorbar.x = 0.43
-    fig.update_annotations(font_size=13)
-    fig.update_layout(showlegend=False, height=height or max(260, row_height([predictions])),
-                      margin={"l": 50, "r": 10, "t": 80, "b": 50})
-    return fig
+def tensor_panels(tensors, stage, focus, row):
+    """The figures of a stage's tensors: each matrix a panel of its own size, consecutive vectors of one
+    length one strip figure; the focused entry and what it is made of outlined."""
+    marks = entries.marks(tensors, focus) if focus is not None else {}
+    panels, pending = [], []
+
+    def flush():
+        if len(pending) == 1:
+            t = pending[0]
+            figure = panel(t.array, t.title, t.axes[0], t.axes[1], marks.get(t.id, ()), tensor=t.id)
+        else:
+            figure = strips([(t.id, t.title, t.array) for t in pending], pending[0].axes[1], marks)
+        ids = tuple(t.id for t in pending)
+        panels.append(Panel(title=pending[0].title, figure=figure, row=row, key=f"{stage}-{'+'.join(ids)}",
+                            tensors=ids))
+        pending.clear()
+
+    for t in tensors:  # a vector's row means nothing (its role is None): such vectors of one length share a strip
+        vector = t.roles[0] is None and is_vector(t.array) and np.size(t.array) > 1
+        if pending and not (vector and pending[-1].roles[0] is None
+                            and np.size(pending[-1].array) == np.size(t.array)):
+            flush()
+        pending.append(t)
+        if not vector:
+            flush()
+    if pending:
+        flush()
+    return panels
 
 
-# --- panels of each stage kind ---
+def stage_tensors(trace, stage, layers=()):
+    """The entries.Tensor list of a stage, in drawing order."""
+    layer = layers[stage.index] if stage.index is not None and stage.index < len(layers or ()) else None
+    if stage.kind == "forward":
+        return entries.forward_tensors(trace, stage, layer)
+    if stage.kind == "loss":
+        x_label = "class" if "NLL" in criterion_name(trace.criterion) else "output"
+        return entries.loss_tensors(trace, target_matrix(trace.target, np.shape(trace.predictions), trace.criterion),
+                                    x_label)
+    if stage.kind == "backward":
+        return entries.backward_tensors(trace, stage, layer)
+    if stage.kind == "update":
+        return entries.update_tensors(trace, stage)
+    raise ValueError(f"stage_tensors: unknown stage kind {stage.kind!r} (stage {stage})")
+
 
 def heading(trace, stage, latex):
     return Panel(title=stage_label(trace, stage), latex=latex, caption=stage_summary(trace, stage),
                  key=f"{stage}-heading")
 
 
-def forward_panels(trace, stage, layer):
-    """Formula; input x, parameters before the update, output y; BatchNorm's batch statistics."""
-    i = stage.index
-    record = trace.forward[i]
-    params = [(u.param, u.before) for u in trace.update_records(i)]
-    height = row_height([record.input, record.output] + [value for _, value in params])
-    latex = forward_formula(layer, record.input.shape, record.output.shape) if layer is not None else None
-    row = f"{stage}-tensors"
-    panels = [heading(trace, stage, latex),
-              tensor_panel(record.input, "input x", ("sample", feature_label(record.input, "feature")),
-                           row, f"{stage}-input", height)]
-    panels += [tensor_panel(value, f"{PARAM_SYMBOLS.get(name, name)} (before update)", param_axes(name, value),
-                            row, f"{stage}-param:{name}", height) for name, value in params]
-    panels.append(tensor_panel(record.output, "output y", ("sample", feature_label(record.output, "unit")),
-                               row, f"{stage}-output", height))
-    if type(layer).__name__ == "BatchNormalization" and layer.training:
-        panels += batch_statistics_panels(record.input, stage)
-    return panels
+def stage_panels(trace, stage, layers=(), focus=None):
+    """The panels of one stage, in drawing order; `layers` = engine.sequential.layers_of(model), for
+    formulas; `focus` (entries.Focus): the entry worked out by hand, outlined with what it is made of."""
+    layer = layers[stage.index] if stage.index is not None and stage.index < len(layers or ()) else None
+    with np.errstate(invalid="ignore", over="ignore"):
+        tensors = stage_tensors(trace, stage, layers)
+        focus = focus or entries.default_focus(tensors)
+        if stage.kind == "update":
+            return update_panels(trace, stage, tensors, focus)
+        if stage.kind == "forward":
+            record = trace.forward[stage.index]
+            latex = forward_formula(layer, record.input.shape, record.output.shape) if layer is not None else None
+        elif stage.kind == "loss":
+            latex = criterion_formula(trace.criterion, trace.predictions.shape)
+        else:
+            record = trace.forward[stage.index]
+            latex = backward_formula(layer, record.input.shape, record.output.shape) if layer is not None else None
+        return [heading(trace, stage, latex)] + tensor_panels(tensors, stage, focus, f"{stage}-tensors")
 
 
-def batch_statistics_panels(x, stage):
-    """μ_B and σ²_B (1, K) of the layer's input, biased variance, as the training forward uses them."""
-    with np.errstate(invalid="ignore"):
-        mean, variance = x.mean(axis=0, keepdims=True), x.var(axis=0, keepdims=True)
-    height = row_height([mean])
-    return [tensor_panel(mean, "batch mean μ_B", ("row", "feature"), f"{stage}-stats", f"{stage}-batch-mean",
-                         height),
-            tensor_panel(variance, "batch variance σ²_B", ("row", "feature"), f"{stage}-stats",
-                         f"{stage}-batch-variance", height)]
-
-
-def loss_panels(trace, stage):
-    """Loss formula and value; predictions beside targets; the criterion's grad_input ∂L/∂ŷ."""
-    predictions = trace.predictions
-    x_label = "class" if "NLL" in criterion_name(trace.criterion) else "output"
-    height = row_height([predictions])
-    return [heading(trace, stage, criterion_formula(trace.criterion, predictions.shape)),
-            Panel(title="predictions vs targets", key="loss-predictions-vs-targets",
-                  figure=predictions_vs_targets(predictions, trace.target, trace.criterion, height)),
-            tensor_panel(trace.loss_grad, "∂L/∂ŷ (criterion grad_input)", ("sample", x_label),
-                         "loss-grad", "loss-grad_input", height)]
-
-
-def backward_panels(trace, stage, layer):
-    """Formula with shapes; grad_output ∂L/∂y, grad_input ∂L/∂x, each parameter's gradient."""
-    record = trace.backward_record(stage.index)
-    forward = trace.forward[stage.index]
-    height = row_height([record.grad_output, record.grad_input] + list(record.grad_params.values()))
-    latex = backward_formula(layer, forward.input.shape, forward.output.shape) if layer is not None else None
-    row = f"{stage}-tensors"
-    panels = [heading(trace, stage, latex),
-              tensor_panel(record.grad_output, "∂L/∂y (grad_output)",
-                           ("sample", feature_label(record.grad_output, "unit")), row, f"{stage}-grad_output",
-                           height),
-              tensor_panel(record.grad_input, "∂L/∂x (grad_input)",
-                           ("sample", feature_label(record.grad_input, "feature")), row, f"{stage}-grad_input",
-                           height)]
-    panels += [tensor_panel(grad, f"∂L/∂{PARAM_SYMBOLS.get(name, name)}", param_axes(name, grad), row,
-                            f"{stage}-grad:{name}", height) for name, grad in record.grad_params.items()]
-    return panels
-
-
-def update_panels(trace, stage):
+def update_panels(trace, stage, tensors, focus):
     """Per parameter: the SGD-momentum formula with the numbers; before, gradient, velocity, step, after."""
     panels = [heading(trace, stage, None)]
     for u in trace.update_records(stage.index):
-        symbol, axes, height = PARAM_SYMBOLS.get(u.param, u.param), param_axes(u.param, u.before), \
-            row_height([u.before])
-        row = f"{stage}-{u.param}"
+        symbol = PARAM_SYMBOLS.get(u.param, u.param)
         panels.append(Panel(title=f"{symbol}: SGD with momentum", key=f"{stage}-formula:{u.param}",
                             latex=update_formula(u.param, trace.learning_rate, trace.momentum, u.before.shape),
                             caption=f"v is the momentum buffer (velocity) kept between iterations; "
                                     f"{u.param} moved by {magnitude(u.step)}"))
-        panels += [tensor_panel(array, title, axes, row, f"{stage}-{what}:{u.param}", height)
-                   for what, title, array in (("before", f"{symbol} before", u.before),
-                                              ("grad", f"∂L/∂{symbol}", u.grad),
-                                              ("velocity", f"velocity v_{symbol}", u.velocity),
-                                              ("step", "step = before − after", u.step),
-                                              ("after", f"{symbol} after", u.after))]
+        mine = [t for t in tensors if t.id.endswith(f":{u.param}")]
+        own = focus if focus.primary.endswith(f":{u.param}") else entries.default_focus(mine)
+        panels += tensor_panels(mine, stage, own, f"{stage}-{u.param}")
     return panels
-
-
-def stage_panels(trace, stage, layers=()):
-    """The panels of one stage, in drawing order; `layers` = engine.sequential.layers_of(model), for formulas."""
-    layer = layers[stage.index] if stage.index is not None and stage.index < len(layers or ()) else None
-    with np.errstate(invalid="ignore", over="ignore"):
-        if stage.kind == "forward":
-            return forward_panels(trace, stage, layer)
-        if stage.kind == "loss":
-            return loss_panels(trace, stage)
-        if stage.kind == "backward":
-            return backward_panels(trace, stage, layer)
-        if stage.kind == "update":
-            return update_panels(trace, stage)
-    raise ValueError(f"stage_panels: unknown stage kind {stage.kind!r} (stage {stage})")

@@ -84,8 +84,9 @@ def test_loss_stage_shows_predictions_beside_targets_and_the_gradient():
     at = open_page(None)
     at.select_slider[0].set_value("loss").run()
     lab = at.session_state.lab
-    fig = figures(at)[0]
-    assert [t["type"] for t in fig["data"][:2]] == ["heatmap", "heatmap"]
+    titles = [fig["layout"]["title"]["text"] for fig in figures(at)]
+    assert [title.split(" (")[0] for title in titles] == ["predictions ŷ", "targets y", "∂L/∂ŷ"]
+    assert "(one-hot of labels) (8, 2)" in titles[1]
     assert any(f"L = {lab.trace.loss:.6g} (NLLCriterion, batch of 8)" in c.value for c in at.caption)
 
 
@@ -180,3 +181,48 @@ def test_the_iteration_can_be_taken_home_to_check_a_hand_written_framework():
     code = expander.code[0].value
     assert "layer = Linear(2, 2)" in code and "sgd_momentum(variables, gradients, config, state)" in code
     assert [b.proto.label for b in at.get("download_button")] == ["iteration.npz"]
+
+
+def worked_latex(at):
+    return " ".join(e.value for x in at.expander if "by hand" in x.label for e in x.latex)
+
+
+def test_the_picker_chooses_the_entry_worked_out_and_the_heatmaps_outline_what_it_uses():
+    at = open_page(None)
+    lab = at.session_state.lab
+    assert at.selectbox(key="pick_tensor").value == "output"
+    y = lab.trace.forward[0].output
+    at.number_input(key="pick_row").set_value(5).run()
+    at.number_input(key="pick_col").set_value(0).run()
+    assert not at.exception and not errors(at)
+    assert r"y_{5,0}" in worked_latex(at)
+    from viz.derivation import num
+    assert num(y[5, 0]) in worked_latex(at)
+    shapes = {fig["layout"]["title"]["text"].split(" (")[0]: fig["layout"].get("shapes", []) for fig in figures(at)}
+    assert {(s["y0"], s["y1"]) for s in shapes["input x"]} == {(4.5, 5.5)}          # row 5 of x
+    assert {(s["x0"], s["x1"]) for s in shapes["W"]} == {(-0.5, 0.5)}               # column 0 of W
+    assert [(s["x0"], s["y0"]) for s in shapes["output y"]] == [(-0.5, 4.5)]        # the entry itself
+    at.number_input(key="pick_row").set_value(99).run()                              # out of range: kept
+    assert any("rows 0 to 7" in e and "kept" in e for e in errors(at)) and r"y_{5,0}" in worked_latex(at)
+
+
+def test_the_picker_follows_the_stage_and_a_chosen_entry_stays_with_its_stage():
+    at = open_page(None)
+    at.select_slider[0].set_value("backward 0").run()
+    at.selectbox(key="pick_tensor").set_value("grad:W").run()
+    at.number_input(key="pick_row").set_value(0).run()
+    at.number_input(key="pick_col").set_value(1).run()
+    assert r"W_{0,1}" in worked_latex(at) and r"b_{1}" in worked_latex(at)
+    at.button(key="step_prev").click().run()
+    assert at.selectbox(key="pick_tensor").value == "grad_input"
+    at.button(key="step_next").click().run()
+    assert at.selectbox(key="pick_tensor").value == "grad:W" and r"W_{0,1}" in worked_latex(at)
+    at.button(key="step_new_iteration").click().run()   # a new iteration: the largest entries again
+    assert at.selectbox(key="pick_tensor").value == "output"
+
+
+def test_the_first_open_hint_goes_once_the_learner_steps():
+    at = open_page(None)
+    assert any("Press **Next ▶**" in i.value for i in at.info)
+    at.button(key="step_next").click().run()
+    assert not any("Press **Next ▶**" in i.value for i in at.info)

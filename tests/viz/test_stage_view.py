@@ -9,8 +9,9 @@ from engine.data import load, one_hot
 from engine.sequential import layers_of
 from engine.trace import Stage, trace_iteration
 from viz.heatmap import as_matrix
-from viz.stage_view import (MAX_HEIGHT, Panel, panel_rows, predictions_vs_targets, stage_label, stage_labels,
-                            stage_panels, stage_summary, target_matrix)
+from viz.geometry import MAX_WIDTH
+from viz.stage_view import (Panel, panel_rows, stage_label, stage_labels, stage_panels, stage_summary,
+                            stage_tensors, target_matrix)
 
 PARAM_AXES = {"W": ("input feature", "output unit"), "b": ("row", "output unit"),
               "gamma": ("row", "feature"), "beta": ("row", "feature")}
@@ -71,40 +72,56 @@ def label(array, word):
 
 
 def expected_tensors(trace, stage, layers):
-    """key -> (array, y axis title, x axis title), built from the trace alone."""
-    s, i = str(stage), stage.index
+    """tensor id -> (array, y axis title, x axis title), built from the trace alone."""
+    i = stage.index
     if stage.kind == "forward":
         record = trace.forward[i]
-        out = {f"{s}-input": (record.input, "sample", label(record.input, "feature")),
-               f"{s}-output": (record.output, "sample", label(record.output, "unit"))}
-        out.update({f"{s}-param:{u.param}": (u.before, *PARAM_AXES[u.param]) for u in trace.update_records(i)})
+        out = {"input": (record.input, "sample", label(record.input, "feature")),
+               "output": (record.output, "sample", label(record.output, "unit"))}
+        out.update({f"param:{u.param}": (u.before, *PARAM_AXES[u.param]) for u in trace.update_records(i)})
         if isinstance(layers[i], BatchNormalization) and layers[i].training:
-            out[f"{s}-batch-mean"] = (record.input.mean(axis=0), "row", "feature")
-            out[f"{s}-batch-variance"] = (record.input.var(axis=0), "row", "feature")
+            out["mean"] = (record.input.mean(axis=0), "row", "feature")
+            out["variance"] = (record.input.var(axis=0), "row", "feature")
         return out
     if stage.kind == "loss":
-        return {"loss-grad_input": (trace.loss_grad, "sample", "output" if "MSE" in trace.criterion else "class")}
+        x_label = "output" if "MSE" in trace.criterion else "class"
+        return {"predictions": (trace.predictions, "sample", x_label),
+                "targets": (target_matrix(trace.target, trace.predictions.shape, trace.criterion)[0], "sample",
+                            x_label),
+                "loss_grad": (trace.loss_grad, "sample", x_label)}
     if stage.kind == "backward":
         record = trace.backward_record(i)
-        out = {f"{s}-grad_output": (record.grad_output, "sample", label(record.grad_output, "unit")),
-               f"{s}-grad_input": (record.grad_input, "sample", label(record.grad_input, "feature"))}
-        out.update({f"{s}-grad:{name}": (grad, *PARAM_AXES[name]) for name, grad in record.grad_params.items()})
+        out = {"grad_output": (record.grad_output, "sample", label(record.grad_output, "unit")),
+               "grad_input": (record.grad_input, "sample", label(record.grad_input, "feature"))}
+        out.update({f"grad:{name}": (grad, *PARAM_AXES[name]) for name, grad in record.grad_params.items()})
         return out
-    return {f"{s}-{what}:{u.param}": (getattr(u, what), *PARAM_AXES[u.param])
+    return {f"{what}:{u.param}": (getattr(u, what), *PARAM_AXES[u.param])
             for u in trace.update_records(i) for what in ("before", "grad", "velocity", "step", "after")}
 
 
-def check_figure(fig, array, y_label, x_label):
-    heat = fig.data[0]
-    assert heat.type == "heatmap"
+def drawn(panels, tensor_id):
+    """(heatmap trace, cell trace, figure) that draw tensor `tensor_id` in one of the panels."""
+    (figure,) = [p.figure for p in panels if tensor_id in p.tensors]
+    k = next(k for k, trace in enumerate(figure.data) if trace.meta == tensor_id)
+    return figure.data[k - 1], figure.data[k], figure
+
+
+def check_drawn(panels, tensor_id, array, y_label, x_label):
+    heat, cells, figure = drawn(panels, tensor_id)
+    assert heat.type == "heatmap" and cells.type == "scatter" and cells.marker.maxdisplayed == 1
     m = as_matrix(array)
+    np.testing.assert_array_equal(np.asarray(cells.customdata), m.ravel())  # exact values on hover and click
     z = np.asarray(heat.z, dtype=np.float64)
     assert z.shape == m.shape
-    np.testing.assert_array_equal(z, np.where(np.isfinite(m), m, np.nan))
-    assert fig.layout.xaxis.title.text == x_label and fig.layout.yaxis.title.text == y_label
-    extra = [trace.type for trace in fig.data[1:]]
-    assert extra == ([] if np.isfinite(m).all() else ["scatter"])
-    assert fig.layout.height <= MAX_HEIGHT
+    np.testing.assert_allclose(z, np.where(np.isfinite(m), m, np.nan), rtol=1e-6, atol=1e-30)
+    strip = len([t for t in figure.data if t.type == "heatmap"]) > 1
+    axis = figure.layout[heat.xaxis.replace("x", "xaxis")] if strip else figure.layout.xaxis
+    if strip:
+        assert y_label == "row" and figure.layout[f"xaxis{len([t for t in figure.data if t.type == 'heatmap'])}"] \
+            .title.text == x_label
+    else:
+        assert axis.title.text == x_label and figure.layout.yaxis.title.text == y_label
+    assert figure.layout.width <= MAX_WIDTH
 
 
 def test_every_stage_draws_the_recorded_arrays(case):
@@ -114,11 +131,11 @@ def test_every_stage_draws_the_recorded_arrays(case):
         assert all(isinstance(panel, Panel) for panel in panels)
         assert panels[0].title == stage_label(trace, stage) and panels[0].caption == stage_summary(trace, stage)
         expected = expected_tensors(trace, stage, layers)
-        figures = {p.key: p.figure for p in panels if p.figure is not None and p.key != "loss-predictions-vs-targets"}
-        assert set(figures) == set(expected), stage
-        for key, (array, y_label, x_label) in expected.items():
-            check_figure(figures[key], array, y_label, x_label)
+        assert sorted(t for p in panels for t in p.tensors) == sorted(expected), stage
+        for tensor_id, (array, y_label, x_label) in expected.items():
+            check_drawn(panels, tensor_id, array, y_label, x_label)
         assert len({p.key for p in panels}) == len(panels)  # distinct Streamlit keys
+        assert sorted(t.id for t in stage_tensors(trace, stage, layers)) == sorted(expected)
 
 
 def test_formulas_carry_shapes_and_optimizer_numbers(case):
@@ -145,18 +162,19 @@ def test_handout_labels_formulas_and_values():
     assert r"(8 \times 2) = (8 \times 2)\,(2 \times 2)" in backward
     assert r"(2 \times 2) = (2 \times 8)\,(8 \times 2)" in backward
     update = stage_panels(trace, Stage("update", 0), layers)
-    assert [p.latex is not None for p in update] == [False] + [True] + [False] * 5 + [True] + [False] * 5
+    assert [p.latex is not None for p in update] == [False] + [True] + [False] * 5 + [True] + [False]
     assert r"0.9\, v_{W} + 0.01\," in update[1].latex and r"(2 \times 2)" in update[1].latex
     assert r"0.9\, v_{b} + 0.01\," in update[7].latex and "(2)" in update[7].latex
+    assert update[8].tensors == ("before:b", "grad:b", "velocity:b", "step:b", "after:b")  # one strip figure
     loss = stage_panels(trace, Stage("loss"), layers)
     assert f"L = {trace.loss:.6g}" in loss[0].caption and r"-\frac{y}{8}" in loss[0].latex
 
 
 def test_first_update_velocity_is_learning_rate_times_gradient():
     trace, layers = handout()
-    panels = {p.key: p.figure for p in stage_panels(trace, Stage("update", 0), layers) if p.figure}
+    panels = stage_panels(trace, Stage("update", 0), layers)
     for name in ("W", "b"):
-        z = {what: np.asarray(panels[f"update 0-{what}:{name}"].data[0].z) for what in
+        z = {what: np.asarray(drawn(panels, f"{what}:{name}")[1].customdata) for what in
              ("before", "grad", "velocity", "step", "after")}
         np.testing.assert_array_equal(z["velocity"], 0.01 * z["grad"])
         np.testing.assert_allclose(z["after"], z["before"] - z["velocity"], rtol=0, atol=1e-15)
@@ -165,48 +183,36 @@ def test_first_update_velocity_is_learning_rate_times_gradient():
     np.testing.assert_array_equal(after, layers[0].W)
 
 
-def test_panel_rows_put_tensors_side_by_side_with_one_height():
+def test_panel_rows_put_a_stages_tensors_in_one_row_and_each_update_in_its_own():
     trace, layers = handout()
     rows = panel_rows(stage_panels(trace, Stage("forward", 0), layers))
-    assert [[p.key for p in row] for row in rows] == [
-        ["forward 0-heading"], ["forward 0-input", "forward 0-param:W", "forward 0-param:b", "forward 0-output"]]
-    assert len({p.figure.layout.height for p in rows[1]}) == 1
+    assert [[p.tensors for p in row] for row in rows] == [
+        [()], [("input",), ("param:W",), ("param:b",), ("output",)]]
     update_rows = panel_rows(stage_panels(trace, Stage("update", 0), layers))
-    assert [len(row) for row in update_rows] == [1, 1, 5, 1, 5]
+    assert [len(row) for row in update_rows] == [1, 1, 5, 1, 1]
 
 
-def test_heights_stay_bounded_for_a_large_batch():
+def test_sizes_follow_the_shapes_for_a_large_batch():
     data = load("blobs")
     model = Sequential(Linear(2, 3, rng=np.random.default_rng(0)), LogSoftMax())
     trace, layers = run(model, NLLCriterion(), data.X_train[:300], data.y_train[:300])
     for stage in trace.stages:
         for panel in stage_panels(trace, stage, layers):
             if panel.figure is not None:
-                assert 180 <= panel.figure.layout.height <= MAX_HEIGHT
+                assert panel.figure.layout.width <= MAX_WIDTH and panel.figure.layout.height <= 420
 
 
-def test_predictions_vs_targets_one_hot_labels():
-    trace, _ = handout()
-    fig = predictions_vs_targets(trace.predictions, trace.target, trace.criterion)
-    heatmaps = [t for t in fig.data if t.type == "heatmap"]
-    assert len(heatmaps) == 2
-    np.testing.assert_array_equal(np.asarray(heatmaps[0].z), trace.predictions)
-    np.testing.assert_array_equal(np.asarray(heatmaps[1].z), one_hot(trace.target, 2))
-    assert fig.layout.xaxis.title.text == fig.layout.xaxis2.title.text == "class"
-    assert fig.layout.yaxis.title.text == fig.layout.yaxis2.title.text == "sample"
-    assert fig.layout.yaxis.autorange == fig.layout.yaxis2.autorange == "reversed"
-    titles = [a.text for a in fig.layout.annotations]
-    assert titles[0].startswith("predictions ŷ (log-probabilities) (8, 2)")
-    assert titles[1].startswith("targets y (one-hot of labels) (8, 2)")
-
-
-def test_predictions_vs_targets_regression_keeps_float_targets():
-    trace, _ = mse()
-    fig = predictions_vs_targets(trace.predictions, trace.target, trace.criterion)
-    np.testing.assert_array_equal(np.asarray(fig.data[1].z), trace.target)
-    assert np.asarray(fig.data[1].z).shape == (8, 1)
-    assert fig.layout.xaxis.title.text == "output"
-    assert fig.layout.annotations[1].text.startswith("targets y (8, 1)")
+def test_loss_stage_draws_predictions_targets_and_the_gradient_apart():
+    trace, layers = handout()
+    panels = stage_panels(trace, Stage("loss"), layers)
+    assert [p.tensors for p in panels[1:]] == [("predictions",), ("targets",), ("loss_grad",)]
+    np.testing.assert_array_equal(drawn(panels, "targets")[1].customdata, one_hot(trace.target, 2).ravel())
+    assert drawn(panels, "predictions")[2].layout.title.text.startswith("predictions ŷ (8, 2)")
+    assert "targets y (one-hot of labels) (8, 2)" in drawn(panels, "targets")[2].layout.title.text
+    mse_trace, mse_layers = mse()
+    targets = drawn(stage_panels(mse_trace, Stage("loss"), mse_layers), "targets")
+    np.testing.assert_array_equal(targets[1].customdata, mse_trace.target.ravel())
+    assert targets[2].layout.xaxis.title.text == "output"
 
 
 def test_target_matrix_cases():
@@ -229,9 +235,9 @@ def test_nan_input_is_flagged_where_it_first_appears():
     trace, layers = nan_input()
     assert trace.first_nonfinite == Stage("forward", 0)
     panels = stage_panels(trace, Stage("forward", 0), layers)
-    figure = {p.key: p.figure for p in panels}["forward 0-input"]
-    assert [t.type for t in figure.data] == ["heatmap", "scatter"]
-    assert list(figure.data[1].x) == [1] and list(figure.data[1].y) == [2]
+    figure = drawn(panels, "input")[2]
+    assert [t.type for t in figure.data] == ["heatmap", "scatter", "scatter"]
+    assert list(figure.data[2].x) == [1] and list(figure.data[2].y) == [2]
     assert "1 NaN/inf cell" in figure.layout.title.text
     assert "first NaN/inf" in panels[0].caption and "⚠ 2 NaN/inf" in panels[0].caption
     assert "first NaN/inf" not in stage_panels(trace, Stage("loss"), layers)[0].caption
@@ -242,7 +248,7 @@ def test_evaluate_mode_formulas_and_no_batch_statistics():
     trace, layers = deep(evaluate=True)
     bn = stage_panels(trace, Stage("forward", 1), layers)
     assert r"\sqrt{v + \varepsilon}" in bn[0].latex and r"\mu_B" not in bn[0].latex
-    assert not any("batch-mean" in p.key for p in bn)
+    assert not any("mean" in p.tensors for p in bn)
     dropout = stage_panels(trace, Stage("forward", 4), layers)[0]
     assert "evaluate" in dropout.latex and "0 of 40 units zeroed" in dropout.caption
 
@@ -253,9 +259,10 @@ def test_training_batchnorm_statistics_and_dropout_count():
     record = trace.forward[4]
     zeroed = int(np.count_nonzero((record.output == 0) & (record.input != 0)))
     assert f"{zeroed} of 40 units zeroed" in panels[0].caption and r"M \cdot 2" in panels[0].latex
-    stats = {p.key: p.figure for p in stage_panels(trace, Stage("forward", 1), layers)}
-    np.testing.assert_allclose(np.asarray(stats["forward 1-batch-mean"].data[0].z)[0],
-                               layers[1].moving_mean, rtol=0, atol=1e-15)  # first batch sets the moving mean
+    stats = stage_panels(trace, Stage("forward", 1), layers)
+    np.testing.assert_allclose(drawn(stats, "mean")[1].customdata, layers[1].moving_mean, rtol=0,
+                               atol=1e-15)  # the first batch sets the moving mean
+    assert [p.tensors for p in stats if "mean" in p.tensors] == [("mean", "variance")]  # one strip figure
 
 
 def test_without_layers_there_are_tensors_but_no_layer_formulas():

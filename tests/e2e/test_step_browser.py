@@ -1,0 +1,134 @@
+"""The Step page in a real browser at real sizes: a click on any cell explains that entry, and the whole
+digits MLP iteration is usable in an 800-pixel window.
+
+Run alone with `python -m pytest -m e2e tests/e2e/test_step_browser.py`; screenshots land in artifacts/e2e/.
+"""
+from dataclasses import replace
+
+import pytest
+
+from lab.links import config_token
+from lab.presets import PRESETS
+
+from .conftest import Learner
+
+pytestmark = pytest.mark.e2e
+
+# The pixel centre of cell (row, col) of the nth Plotly chart, from Plotly's own axes (data -> pixels).
+CELL_POINT = """([n, row, col]) => {
+  const gd = document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')[n];
+  const box = gd.getBoundingClientRect(), size = gd._fullLayout._size;
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  return [box.left + size.l + xa.d2p(col), box.top + size.t + ya.d2p(row)];
+}"""
+CHART_SHAPES = """(n) => (document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')[n]
+  .layout.shapes || []).map(s => [s.x0, s.x1, s.y0, s.y1])"""
+CHART_TITLES = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')].map(gd =>
+  ((gd._fullLayout.title && gd._fullLayout.title.text) || '').replace(/<[^>]+>/g, ''))"""
+# Everything that could run off an 800-pixel page: the page itself, buttons whose label is cut, charts
+# wider than their place, chart titles (and annotations) outside their chart, formulas wider than the page.
+OVERFLOW = """() => {
+  const out = [], width = document.documentElement.clientWidth;
+  const main = document.querySelector('[data-testid="stMainBlockContainer"]').getBoundingClientRect();
+  for (const b of document.querySelectorAll('[data-testid="stMainBlockContainer"] button')) {
+    const label = b.querySelector('[data-testid="stMarkdownContainer"]') || b;
+    if (label.scrollWidth > label.clientWidth + 1 && b.offsetParent) out.push('button cut: ' + b.innerText);
+  }
+  for (const c of document.querySelectorAll('[data-testid="stPlotlyChart"]')) {
+    const box = c.getBoundingClientRect();
+    if (box.right > main.right + 1) out.push('chart wider than the page: ' + box.width);
+    for (const t of c.querySelectorAll('.gtitle, .annotation-text')) {
+      const r = t.getBoundingClientRect();
+      if (r.width && (r.left < box.left - 1 || r.right > box.right + 1)) out.push('title cut: ' + t.textContent);
+    }
+  }
+  for (const k of document.querySelectorAll('.katex-display')) {
+    if (k.offsetParent && k.getBoundingClientRect().right > main.right + 1) out.push('formula runs off: ' + k.textContent.slice(0, 60));
+  }
+  if (document.documentElement.scrollWidth > width + 1) out.push('page scrolls sideways');
+  return out;
+}"""
+
+
+def chart_index(learner, title_start):
+    learner.chart_titles(at_least=1)  # Plotly's code arrives after the page's first run: wait for the charts
+    titles = learner.page.evaluate(CHART_TITLES)
+    found = [i for i, title in enumerate(titles) if title.startswith(title_start)]
+    assert found, f"no chart titled {title_start!r}: {titles}"
+    return found[0]
+
+
+def click_cell(learner, title_start, row, col):
+    """Click cell (row, col) of the chart whose title starts with title_start; wait for the rerun."""
+    n = chart_index(learner, title_start)
+    learner.page.get_by_test_id("stPlotlyChart").nth(n).scroll_into_view_if_needed()
+    x, y = learner.page.evaluate(CELL_POINT, [n, row, col])
+    learner.page.mouse.move(x, y)
+    learner.page.wait_for_timeout(150)  # Plotly finds the hovered point before the click
+    learner.rerun(lambda: learner.page.mouse.click(x, y))
+
+
+def picked(learner):
+    """(result, row, column) the by-hand picker shows."""
+    page = learner.page
+    tensor = page.get_by_role("combobox", name="Entry of").input_value()
+    row = page.get_by_role("spinbutton", name="row").input_value()
+    col = page.get_by_role("spinbutton", name="column").input_value()
+    return tensor, int(row), int(col)
+
+
+def test_a_click_on_any_cell_explains_that_entry_and_outlines_what_it_uses(learner):
+    """Forward 0 of the handout: a click on y[3, 1] opens its working; a click on x[6, 0] picks the output
+    entry of row 6 that uses it, outlines row 6 of x and a column of W; at backward 0 a click on ∂L/∂W[1, 0]."""
+    click_cell(learner, "output y", 3, 1)
+    expander = learner.page.get_by_test_id("stExpander").filter(has_text="Work out one entry by hand")
+    assert expander.locator("details").get_attribute("open") is not None  # opened by the click
+    assert picked(learner) == ("output y", 3, 1)
+    assert "y3,1" in expander.inner_text().replace(" ", "").replace("\n", "")
+    assert learner.page.evaluate(CHART_SHAPES, chart_index(learner, "output y")) == [[0.5, 1.5, 2.5, 3.5]]
+    click_cell(learner, "input x", 6, 0)
+    tensor, row, col = picked(learner)
+    assert (tensor, row) == ("output y", 6)
+    assert [-0.5, 1.5, 5.5, 6.5] in learner.page.evaluate(CHART_SHAPES, chart_index(learner, "input x"))
+    assert learner.page.evaluate(CHART_SHAPES, chart_index(learner, "W")) == [[col - 0.5, col + 0.5, -0.5, 1.5]]
+    learner.screenshot("clicked-input-cell")
+    for _ in range(4):
+        learner.click("Next ▶")
+    click_cell(learner, "∂L/∂W", 1, 0)
+    assert picked(learner) == ("∂L/∂W", 1, 0)
+    assert "W1,0" in expander.inner_text().replace(" ", "").replace("\n", "")
+    learner.check_clean()
+
+
+@pytest.fixture
+def narrow(browser, app_url, request):
+    """A learner in an 800 x 1000 window with the digits MLP (64-128-128-10) at batch 128 from a link."""
+    token = config_token(replace(PRESETS["digits"].config, batch_size=128))
+    one = Learner(browser.new_context(viewport={"width": 800, "height": 1000}), f"{app_url}?net={token}",
+                  f"{request.node.name}")
+    one.open()
+    yield one
+    if getattr(request.node, "report_call", None) is None or request.node.report_call.failed:
+        one.screenshot("failure")
+    one.context.close()
+
+
+def test_the_digits_iteration_is_usable_in_an_800_pixel_window(narrow):
+    """Every stage of the digits MLP at 800 px: no sidebar, no button label cut, no chart or chart title or
+    formula running off the page; a click on a cell of the 64 x 128 W still picks that entry."""
+    page = narrow.page
+    assert page.get_by_test_id("stSidebar").count() == 0 or not page.get_by_test_id("stSidebar").is_visible()
+    stages = int(narrow.heading().split(" · ")[0].split("/")[1])
+    assert stages == 16
+    for k in range(1, stages + 1):
+        narrow.chart_titles(at_least=1)
+        assert page.evaluate(OVERFLOW) == [], narrow.heading()
+        if narrow.heading().startswith(("1/", "7/", "13/", "14/")):
+            narrow.screenshot(f"800px-stage-{k}")
+        if k < stages:
+            narrow.rerun(lambda: page.locator(".st-key-step_next button").click())
+    narrow.rerun(lambda: page.locator(".st-key-step_reset button").click())
+    click_cell(narrow, "W (before update)", 40, 100)
+    assert picked(narrow)[0] == "output y"
+    assert [99.5, 100.5, -0.5, 63.5] in page.evaluate(CHART_SHAPES, chart_index(narrow, "W (before update)"))
+    narrow.check_clean()
