@@ -9,11 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from viz.geometry import BOTTOM, LEFT, RIGHT, geometry
+from viz.geometry import BOTTOM, LEFT, RIGHT, geometry, label_width
 
 COLORSCALE = "RdBu_r"      # diverging: negative blue, zero white, positive red
 MAX_CELLS = 16_384         # at most 128 x 128 cells drawn: z + hover stay well under 1 MB
-MAX_LABELLED = 64          # heatmap(): matrices this small show their values in the cells
+COLUMN_WIDTH = 360         # px: heatmap() fills a page column at least this wide (a third of a laptop's page)
 NONFINITE_MARKER = dict(symbol="x", size=9, color="black", line=dict(width=1))
 MARK_LINE = {"cell": dict(color="black", width=2.5), "band": dict(color="#444", width=1.5, dash="dot")}
 
@@ -150,13 +150,23 @@ def cell_trace(s, y_label, x_label, meta=None):
                                     "<extra></extra>")
 
 
+def fits_column(s, height, width=COLUMN_WIDTH):
+    """True when s's printed values fit its cells in a figure of this height and at least this width."""
+    labels = printed(s)
+    rows, cols = s.values.shape
+    cell_width, cell_height = (width - 90) / cols, (height - 120 - 18 * len(s.notes())) / rows
+    return labels is not None and cell_height >= 13 and cell_width >= label_width(labels)
+
+
 def heatmap(array, title, y_label="sample", x_label="feature", max_cells=MAX_CELLS, height=None,
             compact=False):
     """A go.Figure of a tensor that fills its page column: zmid=0 diverging colours, shape in the title,
     axis meaning on the axes, exact values on hover, NaN/inf crossed and counted, large ones downsampled
-    (each block -> its largest-magnitude value; axis ticks keep the original indices)."""
+    (each block -> its largest-magnitude value; axis ticks keep the original indices); values printed
+    where they fit the cells of a column COLUMN_WIDTH wide."""
     s = shown(array, max_cells)
-    traces = [heat_trace(s, title, text=hover_text(s.values), labelled=s.values.size <= MAX_LABELLED,
+    height = height or heatmap_height(s.values.shape[0])
+    traces = [heat_trace(s, title, text=hover_text(s.values), labelled=fits_column(s, height),
                          hovertemplate=f"{y_label} %{{y}}, {x_label} %{{x}}<br>value %{{text}}<extra></extra>",
                          colorbar=dict(exponentformat="e", thickness=12 if compact else None))]
     crosses = nonfinite_trace(s, y_label, x_label)
@@ -167,7 +177,7 @@ def heatmap(array, title, y_label="sample", x_label="feature", max_cells=MAX_CEL
                    font=dict(size=14) if compact else None),
         xaxis=dict(title=dict(text=x_label), side="bottom", dtick=tick_step(len(s.xs), s.blocks[1])),
         yaxis=dict(title=dict(text=y_label), autorange="reversed", dtick=tick_step(len(s.ys), s.blocks[0])),
-        showlegend=False, height=height or heatmap_height(s.values.shape[0]),
+        showlegend=False, height=height,
         margin=dict(l=50 if compact else 60, r=10 if compact else 20, t=70 + 18 * len(notes), b=50)))
 
 

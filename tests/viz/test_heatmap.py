@@ -58,9 +58,11 @@ def test_downsample_picks_the_extreme_and_keeps_nonfinite():
     assert np.isnan(downsample(m, 2, 2)[0, 1])
 
 
-def test_small_matrices_print_their_values_in_the_cells():
+def test_values_are_printed_where_they_fit_the_cells_of_a_page_column():
     assert heatmap(np.ones((8, 2)), "x").data[0].texttemplate == "%{z:.3g}"
     assert heatmap(np.ones((8, 100)), "x").data[0].texttemplate is None
+    assert heatmap(np.full((1, 32), -0.1234), "J").data[0].texttemplate is None  # a 1 x 32 Jacobian would smear
+    assert heatmap(np.full((3, 3), -0.1234), "J").data[0].texttemplate == "%{z:.3g}"
 
 
 def test_ticks_fall_on_round_numbers_and_block_boundaries():
