@@ -9,6 +9,7 @@ from ui.actions import lab, sync
 from ui.cache import iteration_store, per_iteration
 from ui.unfinished import require_trace
 from viz import derivation
+from viz.derivation_strip import derivation_strip
 from viz.jacobian_view import (as_recorded, batch_coupling_figure, block_norms_figure, gradcheck_table,
                                jacobian_figure, layer_sample_jacobians, recorded_model, sample_vjp_check)
 
@@ -144,9 +145,13 @@ layer = layers[index]
 if isinstance(layer, (LogSoftMax, SoftMax)):
     kind = "LogSoftMax" if isinstance(layer, LogSoftMax) else "SoftMax"
     st.subheader(f"The {kind} backward, step by step (sample {sample})")
-    st.caption("As in the handout, with this sample's numbers (indices 1-based, as there).")
+    st.caption(f"As in the handout, with this sample's numbers (indices 1-based, as there). A vector of more "
+               f"than {derivation.MAX_SHOWN} entries shows its first {derivation.HEAD}, ⋯ and the last; the "
+               f"strips hold every entry (hover for the exact value).")
+    x_row, g_row = trace.forward_record(index).input[sample], trace.backward_record(index).grad_output[sample]
+    st.plotly_chart(derivation_strip(kind, x_row, g_row, sample), key="derivation_strip")
     steps = (derivation.log_softmax_derivation if kind == "LogSoftMax" else derivation.softmax_derivation)(
-        trace.forward_record(index).input[sample], trace.backward_record(index).grad_output[sample])
+        x_row, g_row)
     for step in steps:
         st.latex(step)
 

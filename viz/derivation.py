@@ -3,17 +3,18 @@
 One sample: x (K,) the layer's input row, g = dL/d(output) (K,) its grad_output row.
 Indices in the LaTeX are 1-based, as in the handout; the Jacobian's rows are outputs k,
 its columns inputs s.  Vectors longer than MAX_SHOWN show their first HEAD entries,
-an ellipsis and the last one.
+an ellipsis and the last one (viz.derivation_strip draws them whole), one vector a line:
+every line fits the page of an 800-pixel window.
 """
 import numpy as np
 
 from engine import LogSoftMax, SoftMax
 
 DIGITS = 4       # significant digits shown
-MAX_SHOWN = 10   # longer vectors are shortened
-HEAD = 6         # entries shown before the ellipsis
-MATRIX_MAX = 6   # larger matrices show their top-left MATRIX_HEAD corner and the last row/column
-MATRIX_HEAD = 4
+MAX_SHOWN = 5    # longer vectors are shortened
+HEAD = 3         # entries shown before the ellipsis
+MATRIX_MAX = 5   # larger matrices show their top-left MATRIX_HEAD corner and the last row/column
+MATRIX_HEAD = 3
 
 
 def num(value, digits=DIGITS):
@@ -54,6 +55,19 @@ def matrix(M):
     return r"\begin{pmatrix} " + body + r" \end{pmatrix}"
 
 
+def lines(*parts):
+    """Display lines stacked and centred in one formula: each part on its own line."""
+    return r"\begin{gathered} " + r" \\ ".join(parts) + r" \end{gathered}"
+
+
+def note(text):
+    """A remark in words, on a line of its own under a formula."""
+    return rf"\small\text{{({text})}}"
+
+
+ROWS_AND_COLUMNS = note(r"row $k$ = output, column $s$ = input")
+
+
 def check_rows(x_row, g_row):
     """Both as float64 vectors (K,) of equal length."""
     x = np.ravel(np.asarray(x_row, dtype=np.float64))
@@ -83,9 +97,9 @@ def softmax_numbers(x_row, g_row):
 
 
 def setup_step(n):
-    """x, g and K of this sample."""
-    return (rf"x = {row(n['x'])}, \quad g = \frac{{\partial L}}{{\partial \,\text{{output}}}} = "
-            rf"{row(n['g'])}, \quad K = {n['x'].size}")
+    """x with K, and g, of this sample: one vector a line."""
+    return lines(rf"x = {row(n['x'])}, \quad K = {n['x'].size}",
+                 rf"g = \frac{{\partial L}}{{\partial \,\text{{output}}}} = {row(n['g'])}")
 
 
 def log_softmax_derivation(x_row, g_row):
@@ -94,20 +108,20 @@ def log_softmax_derivation(x_row, g_row):
     a, g, s = n["a"], n["g"], n["sum_g"]
     return [
         setup_step(n),
-        rf"b_k = x_k - \log \sum_{{j=1}}^{{K}} e^{{x_j}}, \quad \log \sum_j e^{{x_j}} = {num(n['lse'])}"
-        rf" \;\Rightarrow\; b = {row(n['b'])}",
-        rf"a_k = \frac{{e^{{x_k}}}}{{\sum_j e^{{x_j}}}} = e^{{b_k}}: \quad a = {row(a)}, \quad "
-        rf"\sum_k a_k = {num(a.sum())}",
-        r"\frac{\partial b_k}{\partial x_s} = \frac{\partial x_k}{\partial x_s} - "
-        r"\frac{e^{x_s}}{\sum_j e^{x_j}} = \delta_{ks} - a_s "
-        r"\quad (1 - a_k \text{ on the diagonal, } -a_s \text{ off it})",
-        rf"J = \frac{{\partial b}}{{\partial x}} = I - \mathbf{{1}} a^{{\top}} = {matrix(n['J'])}"
-        r" \quad (\text{row } k = \text{output}, \text{ column } s = \text{input})",
+        lines(rf"b_k = x_k - \log \sum_{{j=1}}^{{K}} e^{{x_j}}, \quad \log \sum_j e^{{x_j}} = {num(n['lse'])}",
+              rf"b = {row(n['b'])}"),
+        lines(r"a_k = \frac{e^{x_k}}{\sum_j e^{x_j}} = e^{b_k}, \quad \sum_k a_k = " + num(a.sum()),
+              rf"a = {row(a)}"),
+        lines(r"\frac{\partial b_k}{\partial x_s} = \frac{\partial x_k}{\partial x_s} - "
+              r"\frac{e^{x_s}}{\sum_j e^{x_j}} = \delta_{ks} - a_s",
+              note(r"$1 - a_k$ on the diagonal, $-a_s$ off it")),
+        lines(r"J = \frac{\partial b}{\partial x} = I - \mathbf{1} a^{\top} =", matrix(n["J"]), ROWS_AND_COLUMNS),
         r"\frac{\partial L}{\partial x_s} = \sum_k g_k \frac{\partial b_k}{\partial x_s} = "
         r"g_s (1 - a_s) + \sum_{k \ne s} g_k (-a_s) = g_s - a_s \sum_{k=1}^{K} g_k",
-        rf"\sum_k g_k = {num(s)}, \quad \frac{{\partial L}}{{\partial x_1}} = g_1 - a_1 \sum_k g_k = "
-        rf"{num(g[0])} - {num(a[0])} \cdot ({num(s)}) = {num(n['grad_input'][0])}",
-        rf"\text{{grad\_input}} = g\,J = g - a \sum_k g_k = {row(n['grad_input'])}",
+        lines(rf"\sum_k g_k = {num(s)}",
+              rf"\frac{{\partial L}}{{\partial x_1}} = g_1 - a_1 \sum_k g_k = "
+              rf"{num(g[0])} - {num(a[0])} \cdot ({num(s)}) = {num(n['grad_input'][0])}"),
+        lines(r"\text{grad\_input} = g\,J = g - a \sum_k g_k =", row(n["grad_input"])),
     ]
 
 
@@ -117,16 +131,17 @@ def softmax_derivation(x_row, g_row):
     a, g, ga = n["a"], n["g"], n["g_dot_a"]
     return [
         setup_step(n),
-        rf"a_k = \frac{{e^{{x_k}}}}{{\sum_{{j=1}}^{{K}} e^{{x_j}}}}: \quad a = {row(a)}",
+        lines(r"a_k = \frac{e^{x_k}}{\sum_{j=1}^{K} e^{x_j}}", rf"a = {row(a)}"),
         r"\frac{\partial a_k}{\partial x_s} = \frac{\delta_{ks} e^{x_k} \sum_j e^{x_j} - e^{x_k} e^{x_s}}"
         r"{(\sum_j e^{x_j})^2} = a_k (\delta_{ks} - a_s)",
-        rf"J = \frac{{\partial a}}{{\partial x}} = \operatorname{{diag}}(a) - a a^{{\top}} = {matrix(n['J'])}"
-        r" \quad (\text{row } k = \text{output}, \text{ column } s = \text{input})",
+        lines(r"J = \frac{\partial a}{\partial x} = \operatorname{diag}(a) - a a^{\top} =", matrix(n["J"]),
+              ROWS_AND_COLUMNS),
         r"\frac{\partial L}{\partial x_s} = \sum_k g_k a_k (\delta_{ks} - a_s) = "
         r"a_s g_s - a_s \sum_k g_k a_k = a_s \,(g_s - g \cdot a)",
-        rf"g \cdot a = \sum_k g_k a_k = {num(ga)}, \quad \frac{{\partial L}}{{\partial x_1}} = "
-        rf"a_1 (g_1 - g \cdot a) = {num(a[0])} \cdot ({num(g[0])} - ({num(ga)})) = {num(n['grad_input'][0])}",
-        rf"\text{{grad\_input}} = g\,J = a \odot (g - (g \cdot a)\,\mathbf{{1}}) = {row(n['grad_input'])}",
+        lines(rf"g \cdot a = \sum_k g_k a_k = {num(ga)}",
+              rf"\frac{{\partial L}}{{\partial x_1}} = a_1 (g_1 - g \cdot a) = "
+              rf"{num(a[0])} \cdot ({num(g[0])} - ({num(ga)})) = {num(n['grad_input'][0])}"),
+        lines(r"\text{grad\_input} = g\,J = a \odot (g - (g \cdot a)\,\mathbf{1}) =", row(n["grad_input"])),
     ]
 
 
@@ -134,18 +149,18 @@ def softmax_derivation(x_row, g_row):
 
 def jacobian_definition(n_out, n_in, sample, batch_size):
     """J = dy_s/dx_s (n_out, n_in): rows = outputs j, columns = inputs i, with this layer's sizes and sample."""
-    return (rf"J = \frac{{\partial y_s}}{{\partial x_s}} \in \mathbb{{R}}^{{{n_out} \times {n_in}}}, \quad "
-            rf"J_{{ji}} = \frac{{\partial y_{{s,j}}}}{{\partial x_{{s,i}}}} \quad "
-            rf"(\text{{row }} j = \text{{output}}, \text{{ column }} i = \text{{input}}; \ "
-            rf"s = {sample} \text{{ of the batch's }} N = {batch_size} \text{{ samples}})")
+    return lines(rf"J = \frac{{\partial y_s}}{{\partial x_s}} \in \mathbb{{R}}^{{{n_out} \times {n_in}}}, \quad "
+                 rf"J_{{ji}} = \frac{{\partial y_{{s,j}}}}{{\partial x_{{s,i}}}}",
+                 rf"(\text{{row }} j = \text{{output}}, \text{{ column }} i = \text{{input}}; \ "
+                 rf"s = {sample} \text{{ of the batch's }} N = {batch_size} \text{{ samples}})")
 
 
 def vjp_formula(coupled):
     """grad_input_s = g_s J (row-wise layers) or sum_t g_t dy_t/dx_s (when the layer couples the samples)."""
     if coupled:
-        return (r"\frac{\partial L}{\partial x_{s,i}} = \sum_{t=1}^{N} \sum_j g_{t,j} "
-                r"\frac{\partial y_{t,j}}{\partial x_{s,i}} \quad (\text{every output sample } t "
-                r"\text{ depends on } x_s)")
+        return lines(r"\frac{\partial L}{\partial x_{s,i}} = \sum_{t=1}^{N} \sum_j g_{t,j} "
+                     r"\frac{\partial y_{t,j}}{\partial x_{s,i}}",
+                     note(r"every output sample $t$ depends on $x_s$"))
     return (r"\frac{\partial L}{\partial x_{s,i}} = \sum_j g_{s,j} J_{ji}, \qquad "
             r"\text{grad\_input}_s = g_s \, J \quad (g = \text{grad\_output})")
 

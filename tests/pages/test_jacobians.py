@@ -192,3 +192,25 @@ def test_a_diverged_iteration_still_draws():
         assert not at.exception
     at.button(key="gradcheck_run").click().run()
     assert not at.exception and len(at.dataframe[-1].value) == 5
+
+
+def test_ten_classes_derivation_is_shortened_and_drawn_whole_in_strips():
+    """Digits (10 classes): the formulas show 3 entries, ⋯ and the last; the strips hold every entry."""
+    at = open_page("jacobians", "digits")
+    at.selectbox(key="jacobian_layer").set_value(5).run()  # LogSoftMax
+    at.number_input(key="jacobian_sample").set_value(3).run()
+    assert not at.exception
+    lab = at.session_state.lab
+    x = np.asarray(lab.trace.forward_record(5).input[3], dtype=np.float64)
+    g = np.asarray(lab.trace.backward_record(5).grad_output[3], dtype=np.float64)
+    grad_input = lab.trace.backward_record(5).grad_input[3]
+    strip = titled(at, "LogSoftMax, sample 3: every entry")
+    rows = [array(trace["z"]) for trace in strip["data"]]
+    assert [trace["type"] for trace in strip["data"]] == ["heatmap"] * 5 and all(r.shape == (1, 10) for r in rows)
+    np.testing.assert_array_equal(rows[0][0], x)
+    np.testing.assert_array_equal(rows[3][0], g)
+    np.testing.assert_allclose(rows[4][0], grad_input, rtol=1e-12, atol=1e-18)
+    assert strip["layout"]["xaxis5"]["title"]["text"].startswith("class k")
+    text = latex(at)
+    assert rf"{num(x[2])} & \cdots & {num(x[9])}" in text and num(x[3]) not in text.split("K = 10")[0]
+    assert rf"{num(grad_input[2])} & \cdots & {num(grad_input[9])}" in text

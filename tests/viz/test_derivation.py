@@ -4,8 +4,9 @@ import pytest
 
 from engine import SGD, Linear, LogSoftMax, MSECriterion, NLLCriterion, Sequential, SoftMax
 from engine.trace import trace_iteration
-from viz.derivation import (batchnorm_coupling_formula, jacobian_definition, log_softmax_derivation,
-                            log_softmax_numbers, num, softmax_derivation, softmax_numbers, vjp_formula)
+from viz.derivation import (HEAD, MATRIX_HEAD, MAX_SHOWN, batchnorm_coupling_formula, jacobian_definition,
+                            log_softmax_derivation, log_softmax_numbers, num, row, softmax_derivation,
+                            softmax_numbers, vjp_formula)
 
 
 def traced(last, criterion, k, seed=0):
@@ -20,10 +21,28 @@ def traced(last, criterion, k, seed=0):
 
 def balanced(text):
     return (text.count("{") == text.count("}")
-            and text.count(r"\begin{pmatrix}") == text.count(r"\end{pmatrix}"))
+            and text.count(r"\begin{pmatrix}") == text.count(r"\end{pmatrix}")
+            and text.count(r"\begin{gathered}") == text.count(r"\end{gathered}"))
 
 
-@pytest.mark.parametrize("k", [4, 12])
+def shown_cells(v):
+    """The cells a row vector shows: every entry, or the first HEAD, the dots and the last one."""
+    if len(v) <= MAX_SHOWN:
+        return [num(e) for e in v]
+    return [num(e) for e in v[:HEAD]] + [r"\cdots", num(v[-1])]
+
+
+def pmatrices(text):
+    """The bodies of the pmatrix environments in text, in order."""
+    return [part.split(r"\end{pmatrix}")[0] for part in text.split(r"\begin{pmatrix}")[1:]]
+
+
+def cells(body):
+    """The cells of a one-row pmatrix body."""
+    return [cell.strip() for cell in body.split("&")]
+
+
+@pytest.mark.parametrize("k", [4, 10, 12])
 def test_log_softmax_final_step_equals_the_recorded_grad_input(k):
     x, g, grad_input = traced(LogSoftMax(), NLLCriterion(), k)
     s = 2
@@ -31,11 +50,9 @@ def test_log_softmax_final_step_equals_the_recorded_grad_input(k):
     np.testing.assert_allclose(numbers["grad_input"], grad_input[s], rtol=1e-12, atol=1e-15)
     steps = log_softmax_derivation(x[s], g[s])
     assert all(isinstance(step, str) and balanced(step) for step in steps) and len(steps) == 8
-    shown = list(range(k)) if k <= 10 else list(range(6)) + [k - 1]
-    for i in shown:
-        assert num(grad_input[s][i]) in steps[-1]
-        assert num(numbers["a"][i]) in steps[2]
-    assert steps[-1].count("&") == len(shown) - (k <= 10) and (r"\cdots" in steps[-1]) == (k > 10)
+    assert cells(pmatrices(steps[-1])[0]) == shown_cells(grad_input[s])
+    assert cells(pmatrices(steps[2])[0]) == shown_cells(numbers["a"])
+    assert (r"\cdots" in steps[-1]) == (k > MAX_SHOWN)
 
 
 def test_log_softmax_steps_hold_the_learners_numbers():
@@ -67,18 +84,51 @@ def test_softmax_final_step_equals_the_recorded_grad_input(k):
     np.testing.assert_allclose(numbers["grad_input"], g[s] @ numbers["J"], rtol=1e-12, atol=1e-15)
     steps = softmax_derivation(x[s], g[s])
     assert all(balanced(step) for step in steps) and len(steps) == 7
-    for i in (list(range(k)) if k <= 10 else [0, 5, k - 1]):
-        assert num(grad_input[s][i]) in steps[-1]
-        assert num(numbers["a"][i]) in steps[1]
+    assert cells(pmatrices(steps[-1])[0]) == shown_cells(grad_input[s])
+    assert cells(pmatrices(steps[1])[0]) == shown_cells(numbers["a"])
     assert r"\operatorname{diag}(a) - a a^{\top}" in steps[3]
     assert num(numbers["g_dot_a"]) in steps[5] and r"a \odot (g - (g \cdot a)" in steps[-1]
 
 
 def test_large_matrices_are_shortened():
     steps = log_softmax_derivation(np.linspace(-1, 1, 9), np.ones(9))
-    jacobian = steps[4]
+    (jacobian,) = pmatrices(steps[4])
     assert r"\ddots" in jacobian and r"\vdots" in jacobian
-    assert jacobian.count(r"\\") == 5  # 4 rows, the dots row, the last row
+    rows = jacobian.split(r"\\")
+    assert len(rows) == MATRIX_HEAD + 2  # the first rows, the dots row, the last row
+    assert all(len(r.split("&")) == MATRIX_HEAD + 2 for r in rows)
+    assert r"\text{(row $k$ = output, column $s$ = input)}" in steps[4].split(r"\end{pmatrix}")[1]
+
+
+@pytest.mark.parametrize("k", [MAX_SHOWN, MAX_SHOWN + 1, 784])
+def test_long_vectors_show_their_first_entries_dots_and_the_last(k):
+    v = np.arange(1.0, k + 1)
+    (body,) = pmatrices(row(v))
+    if k <= MAX_SHOWN:
+        assert cells(body) == [num(e) for e in v]
+    else:
+        assert cells(body) == [num(e) for e in v[:HEAD]] + [r"\cdots", num(k)]
+
+
+def test_one_vector_a_line():
+    """Every line of every step holds at most one vector (a pmatrix), so each fits an 800-pixel window."""
+    rng = np.random.default_rng(3)
+    x, g = rng.normal(size=10), rng.normal(size=10)
+    for steps in (log_softmax_derivation(x, g), softmax_derivation(x, g)):
+        assert all(balanced(step) for step in steps)
+        for step in steps:
+            body = step.removeprefix(r"\begin{gathered}").removesuffix(r"\end{gathered}")
+            depth, line, lines = 0, "", []
+            for token in body.replace(r"\begin{pmatrix}", " <P ").replace(r"\end{pmatrix}", " P> ").split(" "):
+                depth += token == "<P"
+                depth -= token == "P>"
+                if token == r"\\" and depth == 0:
+                    lines.append(line)
+                    line = ""
+                else:
+                    line += token + " "
+            lines.append(line)
+            assert all(text.count("<P") <= 1 for text in lines), step
 
 
 def test_num_formats_four_significant_digits():
