@@ -19,7 +19,7 @@ COUPLED_SAMPLES = 4         # samples shown in the BatchNormalization coupling f
 GRADCHECK_SAMPLES, GRADCHECK_ENTRIES = 4, 256
 
 L = lab()
-require_trace()  # an unfinished network records no iteration: say why, point to Build
+require_trace("Jacobians")  # an unfinished network records no iteration: say why, point to Build
 trace = L.trace
 layers = layers_of(L.model)
 batch = len(trace.forward_record(0).input)

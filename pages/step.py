@@ -16,10 +16,9 @@ from viz.stage_strip import short_label, stage_strip
 from viz.stage_view import panel_rows, stage_label, stage_panels
 
 L = lab()
+st.title("Step through one iteration")
 require_trace()  # an unfinished network records no iteration: say why, point to Build
 trace = L.trace
-
-st.title("Step through one iteration")
 st.caption(f"{L.config.dataset} · {len(trace.forward[0].input)} samples (batch size {L.config.batch_size}) · "
            f"epoch {L.cursor.epoch}, iteration {L.cursor.iteration} · {trace.criterion} · "
            f"SGD lr {trace.learning_rate:g}, momentum {trace.momentum:g}"

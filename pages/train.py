@@ -12,7 +12,7 @@ from viz.training import (comparison_figure, comparison_table, history_figures, 
                           live_loss_figure)
 
 L = lab()
-require_trace()  # an unfinished network cannot be trained: say why, point to Build
+require_trace("Train")  # an unfinished network cannot be trained: say why, point to Build
 SETTINGS = {"train_batch_size": network.BATCH_SIZE, "train_learning_rate": network.LEARNING_RATE,
             "train_momentum": network.MOMENTUM}  # widget key -> the config field it edits
 LIVE_REDRAWS = 50  # the live loss chart is redrawn about this many times per run

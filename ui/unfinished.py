@@ -10,8 +10,11 @@ def unfinished_note():
     st.page_link("pages/build.py", label="Finish it on the Build page", icon=":material/construction:")
 
 
-def require_trace():
-    """Stop the page here (after unfinished_note) while the learner's network records no iteration."""
+def require_trace(title=None):
+    """Stop the page here (after its title and unfinished_note) while the learner's network records no
+    iteration."""
     if lab().trace is None:
+        if title:
+            st.title(title)
         unfinished_note()
         st.stop()

@@ -310,6 +310,8 @@ def test_pages_that_need_an_iteration_explain_an_unfinished_network(page):
     at.switch_page(f"pages/{page}.py").run()
     assert not at.exception
     assert [i.value for i in at.info][-1] == f"Your network is not finished yet: {REASON}"
+    assert at.title[0].value == {"step": "Step through one iteration", "jacobians": "Jacobians",
+                                 "train": "Train"}[page]  # the learner still sees which page this is
     assert "build" in at.page_link[0].proto.page and at.page_link[0].proto.label == "Finish it on the Build page"
 
 
