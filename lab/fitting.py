@@ -46,8 +46,9 @@ def fit_to_data(config, data):
     if data.task == "regression" and criterion != "MSECriterion":
         criterion = "MSECriterion"
         changes.append("the criterion is now MSECriterion (the targets are real numbers)")
-        while layers and layers[-1]["kind"] in ("SoftMax", "LogSoftMax"):
-            changes.append(f"the final {layers.pop()['kind']} was removed")
+    while data.task == "regression" and len(layers) > 1 and layers[-1]["kind"] in ("SoftMax", "LogSoftMax"):
+        changes.append(f"the final {layers.pop()['kind']} was removed (a regression target is a free real "
+                       "number, not a probability)")
     if data.task == "classification" and criterion == "MSECriterion" and layers \
             and layers[-1]["kind"] not in ("SoftMax", "LogSoftMax"):
         criterion = "NLLCriterion"

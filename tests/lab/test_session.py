@@ -131,6 +131,10 @@ def test_switching_dataset_fits_the_last_linear_and_says_so():
     assert lab.config.criterion == "MSECriterion"
     assert [s["kind"] for s in lab.config.layers] == ["Linear"]
     assert lab.trace.target.shape == (8, 1)
+    lab.apply(replace(lab.config, layers=lab.config.layers + ({"kind": "LogSoftMax"},)))  # MSE already chosen
+    lab.switch_dataset("circles")
+    lab.switch_dataset("regression")
+    assert [s["kind"] for s in lab.config.layers] == ["Linear"] and "LogSoftMax was removed" in lab.notice
 
 
 def test_training_continues_stepping_from_the_trained_weights():
