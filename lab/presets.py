@@ -26,48 +26,56 @@ def stack(*layers):
 PRESETS = {
     "handout": Preset(
         "The handout's example",
-        "One Linear layer and LogSoftMax on two blobs: the smallest network whose every number you "
-        "can follow by hand through forward, loss, backward and update.",
+        "One Linear layer and LogSoftMax on two blobs, a batch of 8: six stages, every tensor at most "
+        "8 × 2, so you can follow every number by hand through forward, loss, backward and update.",
         NetworkConfig()),
     "circles": Preset(
         "Circles with a hidden layer",
-        "No straight line separates two circles: a hidden ReLU layer of 100 units bends the boundary, "
-        "and each unit's gradient flows back only where it was active.",
+        "No straight line separates two circles: a single Linear stays near 50% test accuracy, while a "
+        "hidden ReLU layer of 100 units bends the boundary (about 99% after one epoch on Train). In "
+        "backward, each unit's gradient flows back only where it was active.",
         NetworkConfig(dataset="circles", batch_size=32, layers=stack(
             ("Linear", 100), "ReLU", ("Linear", 2), "LogSoftMax"), learning_rate=5e-2)),
     "digits": Preset(
         "Digits with an MLP",
-        "64 pixels -> 128 -> 128 -> 10 classes: the same stages at a realistic size, where the "
-        "heatmaps are downsampled and the Jacobian is a picture rather than a table.",
+        "64 pixels -> 128 -> 128 -> 10 classes: the same stages at a realistic size. Every heatmap "
+        "still shows every entry (W of layer 2 is 128 × 128), and the LogSoftMax Jacobian on the "
+        "Jacobians page is a 10 × 10 picture rather than a table of numbers.",
         NetworkConfig(dataset="digits", batch_size=32, layers=stack(
             ("Linear", 128), "ReLU", ("Linear", 128), "ReLU", ("Linear", 10), "LogSoftMax"),
             learning_rate=5e-2)),
     "dying_relu": Preset(
         "Dying ReLUs",
-        "A learning rate of 1 throws many hidden units into the region where ReLU outputs zero for "
-        "every sample: their gradient is zero, so they never come back. Train, then step and look "
-        "for all-zero columns; compare with LeakyReLU on the Train page.",
+        "A learning rate of 1 throws hidden units where ReLU outputs zero for every sample. Train one "
+        "epoch, then step: about half of each ReLU's 32 output columns are zero for the whole batch (a "
+        "few at the start), and their weights' gradients are exactly zero. Compare with LeakyReLU on "
+        "the Train page.",
         NetworkConfig(dataset="moons", batch_size=32, layers=stack(
             ("Linear", 32), "ReLU", ("Linear", 32), "ReLU", ("Linear", 2), "LogSoftMax"),
             learning_rate=1.0)),
     "high_lr": Preset(
         "A learning rate too high",
-        "With lr = 0.5 and momentum 0.9 each update overshoots more than the last: the loss grows "
-        "to inf and NaN within a few iterations. Train it and see which layer breaks first.",
+        "With lr = 0.5 and momentum 0.9 each update overshoots more than the last: the loss of "
+        "iteration 2 (New iteration) is over 15 times iteration 1's. Train it: within the first epoch "
+        "the loss reaches inf and training stops, keeping the last working model. The squared error "
+        "breaks first: (ŷ − y)² overflows at |ŷ| ≈ 10¹⁵⁴, while every layer's output is still finite.",
         NetworkConfig(dataset="regression", batch_size=32, layers=stack(
             ("Linear", 32), "ELU", ("Linear", 1)), criterion="MSECriterion", learning_rate=0.5)),
     "saturated_softmax": Preset(
         "Saturated SoftMax with the unstable NLL",
-        "Big steps make SoftMax output exact 0s and 1s; NLLCriterionUnstable clips log(0) at "
-        "log(1e-15) and its gradient -1/p becomes about -1e15. Click New iteration a few times "
-        "and watch the gradients explode; NLLCriterion with LogSoftMax stays finite.",
+        "With lr = 20, at iteration 2 (New iteration) SoftMax outputs exact 1s and p < 1e-15. Where the "
+        "true class got p ≈ 0, NLLCriterionUnstable's gradient −1/(N p), clipped at p = 1e-15, reaches "
+        "−1.25·10¹⁴, yet SoftMax's backward multiplies it by p: almost nothing of that mistake reaches "
+        "the Linear layer. LogSoftMax with NLLCriterion would send back (a − y)/N ≈ ±0.125.",
         NetworkConfig(layers=stack(("Linear", 2), "SoftMax"), criterion="NLLCriterionUnstable",
-                      learning_rate=5.0)),
+                      learning_rate=20.0)),
     "dropout_batchnorm": Preset(
         "Dropout and BatchNorm: training vs evaluate",
-        "In training mode Dropout zeroes units at random and BatchNormalization uses the batch's "
-        "own mean and variance, which couples the samples; in evaluate mode both are fixed maps. "
-        "Step once in each mode and compare the outputs and the Jacobians.",
+        "In training mode Dropout zeroes units at random and BatchNormalization uses the batch's own "
+        "mean and variance, coupling the samples. Click New iteration once (BatchNorm collects moving "
+        "statistics), then turn Training mode off: the same batch from the same weights, with Dropout "
+        "passing its input through and BatchNorm using the moving statistics. Compare the outputs and "
+        "the Jacobians.",
         NetworkConfig(dataset="circles", batch_size=16, layers=stack(
             ("Linear", 16), ("BatchNormalization", 0.9), "ReLU", ("Dropout", 0.5), ("Linear", 2),
             "LogSoftMax"), learning_rate=5e-2)),
