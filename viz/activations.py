@@ -161,7 +161,7 @@ def preactivation_figure(layer, values, layer_label, x_range=(-5.0, 5.0), bins=6
     x = x_grid(x_range)
     dydx = curve(float64_copy(layer), x)[1]
     for x0, x1 in vanishing_intervals(x, dydx, ratio, peak=gradient_peak(layer)):
-        fig.add_vrect(x0=x0, x1=x1, fillcolor=activation_color(type(layer).__name__), opacity=0.18, line_width=0,
+        fig.add_vrect(x0=x0, x1=x1, fillcolor=activation_color(type(layer).__name__), opacity=0.25, line_width=0,
                       layer="below",
                       name=f"{layer_label}: f′ < {ratio:g}·sup f′")
     return fig
