@@ -83,12 +83,12 @@ for row in panel_rows(panels):
         if row[0].caption:
             st.caption(row[0].caption)
         continue
-    with st.container(horizontal=True, gap="medium"):
-        for panel in row:
-            key = f"step-{panel.key}"
-            st.plotly_chart(panel.figure, key=key, width="content", selection_mode="points",
-                            on_select=partial(focus.on_cell, key, focus.cell_metas(panel.figure)))
-st.caption("Outlined: the entry worked out by hand below, and the rows, columns or entries it is computed from. "
+    for panel in row:  # one chart per group of tensors: a browser draws it far faster than one per tensor
+        key = f"step-{panel.key}"
+        st.plotly_chart(panel.figure, key=key, width="content", selection_mode="points",
+                        on_select=partial(focus.on_cell, key, focus.cell_metas(panel.figure)))
+st.caption("Colours: blue negative, white 0, red positive, up to the ± in each title; hover for the exact value. "
+           "Outlined: the entry worked out by hand below, and the rows, columns or entries it is computed from. "
            "Click any cell to choose another.")
 
 # Both depend only on the recorded iteration, the stage and the chosen entry: made once, not on every rerun.

@@ -14,8 +14,8 @@ MAX_PLOT_HEIGHT = 300    # px: the tallest plot area
 MAX_CELL = 44            # px: cells of small matrices are at most this large
 MIN_COLUMN = 12         # px: a column of a tall matrix is at least this wide, where the width allows
 MIN_STRIP = 30           # px: a one-row strip (a vector) is at least this tall
-MIN_WIDTH = 190          # px: room for a short title and the colour bar
-LEFT, RIGHT, BOTTOM = 56, 74, 46   # margins: y ticks and title; colour bar and its labels; x ticks and title
+MIN_WIDTH = 150          # px: room for a short title (longer ones wrap)
+LEFT, RIGHT, BOTTOM = 56, 14, 46   # margins: y ticks and title; a little air (no colour bar); x ticks and title
 TITLE_PX, NOTE_PX = 7.3, 6.0       # width of a character of the title (13 px) and of a note (11 px)
 TITLE_LINE, NOTE_LINE, TOP_PAD = 18, 15, 16
 DIGIT_PX = 6.2           # width of a character of a printed cell value (10 px)
@@ -77,12 +77,13 @@ def geometry(shape, title, notes=(), rows_gap=0.0, labels=None):
     rows, cols = int(shape[0]), int(shape[1])
     cell = cell_size(rows, cols)
     plot_height = rows * row_height(rows, cell) + rows_gap
-    longest = max([len(title) * TITLE_PX] + [len(note) * NOTE_PX for note in notes]) + 16
-    cell_width = max(cell, min(MIN_COLUMN, (MAX_WIDTH - LEFT - RIGHT) / cols))  # tall matrices: wider cells
+    cell_width = cell
+    if rows > cols:  # a tall matrix (a batch of few features): columns wide enough to tell apart
+        cell_width = max(cell, min(MIN_COLUMN, (MAX_WIDTH - LEFT - RIGHT) / cols))
     if labels and row_height(rows, cell) >= 13 and cols * label_width(labels) <= MAX_WIDTH - LEFT - RIGHT:
         cell_width = max(cell, label_width(labels))
     natural = LEFT + cols * cell_width + RIGHT
-    width = int(np.ceil(min(MAX_WIDTH, max(natural, MIN_WIDTH, min(longest, 360)))))
+    width = int(np.ceil(min(MAX_WIDTH, max(natural, MIN_WIDTH))))  # a long title wraps; it does not widen
     plot_width = width - LEFT - RIGHT
     title_lines = wrap(title, width - 12, TITLE_PX)
     note_lines = tuple(line for note in notes for line in wrap(note, width - 12, NOTE_PX))

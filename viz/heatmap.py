@@ -1,15 +1,14 @@
 """heatmap: one tensor as a Plotly heatmap centred at zero, NaN/inf flagged, large ones downsampled.
 
-Two forms: heatmap() fills the page column it is drawn in (the Jacobians page); panel() is drawn at its
-own size (viz.geometry), so its printed values, ticks and title are judged from its real size, and a
-click on any of its cells can be read back (st.plotly_chart's on_select) as that cell's indices.
+heatmap() fills the page column it is drawn in (the Jacobians page); viz.grid draws a stage's tensors,
+each at its own size. Both share what is drawn of a tensor (shown) and its traces.
 """
 from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 
-from viz.geometry import BOTTOM, LEFT, RIGHT, geometry, label_width
+from viz.geometry import label_width
 
 COLORSCALE = "RdBu_r"      # diverging: negative blue, zero white, positive red
 MAX_CELLS = 16_384         # at most 128 x 128 cells drawn: z + hover stay well under 1 MB
@@ -116,11 +115,9 @@ def shown(array, max_cells=MAX_CELLS):
                  np.arange(0, m.shape[1], bc), np.arange(0, m.shape[0], br))
 
 
-def heat_trace(s, title, hovertemplate=None, text=None, labelled=False, float32=False, **extra):
+def heat_trace(s, title, hovertemplate=None, text=None, labelled=False, **extra):
     """The go.Heatmap of s: zero-centred colours from -limit to +limit, non-finite cells left as gaps."""
     z = np.where(np.isfinite(s.values), s.values, np.nan)
-    if float32 and s.limit < 1e37:  # colours need no more: half the bytes to send and to parse
-        z = z.astype(np.float32)
     return go.Heatmap(z=z, x=s.xs, y=s.ys, colorscale=COLORSCALE, zmid=0.0, zmin=-s.limit, zmax=s.limit,
                       hoverongaps=False, name=title, text=text, hovertemplate=hovertemplate,
                       hoverinfo=None if hovertemplate else "skip",
@@ -135,19 +132,6 @@ def nonfinite_trace(s, y_label, x_label):
     return go.Scatter(x=s.xs[bad_cols], y=s.ys[bad_rows], mode="markers", marker=NONFINITE_MARKER,
                       name="NaN / inf", text=[repr(float(s.values[r, c])) for r, c in zip(bad_rows, bad_cols)],
                       hovertemplate=f"{y_label} %{{y}}, {x_label} %{{x}}<br>%{{text}}<extra></extra>")
-
-
-def cell_trace(s, y_label, x_label, meta=None):
-    """An invisible marker on every drawn cell, carrying its exact value: hover and a click (a Plotly point
-    selection) land on it. Only one marker is ever drawn (maxdisplayed), so it costs no drawing time."""
-    rows, cols = np.meshgrid(s.ys, s.xs, indexing="ij")
-    dtype = np.int16 if max(s.matrix.shape) < 2**15 else np.int32
-    block = "" if s.blocks == (1, 1) else f" (largest of its {s.blocks[0]}×{s.blocks[1]} block)"
-    return go.Scatter(x=cols.ravel().astype(dtype), y=rows.ravel().astype(dtype), mode="markers",
-                      customdata=s.values.ravel(), name="cells", showlegend=False, meta=meta,
-                      marker=dict(opacity=0, size=8, maxdisplayed=1),
-                      hovertemplate=f"{y_label} %{{y}}, {x_label} %{{x}}<br>value %{{customdata}}{block}"
-                                    "<extra></extra>")
 
 
 def fits_column(s, height, width=COLUMN_WIDTH):
@@ -181,59 +165,9 @@ def heatmap(array, title, y_label="sample", x_label="feature", max_cells=MAX_CEL
         margin=dict(l=50 if compact else 60, r=10 if compact else 20, t=70 + 18 * len(notes), b=50)))
 
 
-def panel(array, title, y_label="sample", x_label="feature", marks=(), tensor=None, max_cells=MAX_CELLS):
-    """A go.Figure of a tensor at its own size (viz.geometry): printed values only where they fit the cells,
-    ticks that do not overlap, the title wrapped whole, a click on any cell selectable; `marks` outlines
-    entries ("cell", row, col), rows ("band", row, None) or columns ("band", None, col) of as_matrix(array);
-    `tensor` names it in the cell trace's meta (what a click selected)."""
-    s = shown(array, max_cells)
-    labels = printed(s)
-    g = geometry(s.values.shape, f"{title} {shape_text(s.original_shape)}", s.notes(), labels=labels)
-    labelled = labels is not None and g.fits(labels)
-    traces = [heat_trace(s, title, labelled=labelled, float32=not labelled,
-                         colorbar=colorbar(g.plot_height, s.limit)),
-              cell_trace(s, y_label, x_label, meta=tensor)]
-    crosses = nonfinite_trace(s, y_label, x_label)
-    return go.Figure(data=traces + ([crosses] if crosses else []), layout=dict(
-        title=dict(text=g.title_html(), font=dict(size=13), x=0, xanchor="left", xref="paper", y=1,
-                   yanchor="bottom", yref="paper", pad=dict(b=8)),
-        xaxis=dict(title=dict(text=x_label, standoff=6), dtick=tick_step(len(s.xs), s.blocks[1], g.ticks(len(s.xs), "x")),
-                   range=[s.xs[0] - s.blocks[1] / 2, s.xs[-1] + s.blocks[1] / 2], fixedrange=False),
-        yaxis=dict(title=dict(text=y_label, standoff=4), dtick=tick_step(len(s.ys), s.blocks[0], g.ticks(len(s.ys), "y")),
-                   range=[s.ys[-1] + s.blocks[0] / 2, s.ys[0] - s.blocks[0] / 2]),  # row 0 on top
-        shapes=mark_shapes(s, marks), showlegend=False, width=g.width, height=g.height,
-        hoverdistance=int(max(20, g.cell_width, g.cell_height)), clickmode="event+select",
-        margin=dict(l=LEFT, r=RIGHT, t=g.top, b=BOTTOM, autoexpand=False)))
-
-
 def printed(s):
     """The values a heatmap would print in its cells ("%{z:.3g}"); None for more than 4096 cells."""
     return [f"{v:.3g}" for v in s.values[np.isfinite(s.values)].ravel()] if s.values.size <= 4096 else None
-
-
-def colorbar(plot_height, limit):
-    """A thin colour bar at least 60 px long; three labels (-limit, 0, limit) when the plot is short."""
-    length = max(60.0, plot_height)
-    bar = dict(thickness=10, len=length, lenmode="pixels", exponentformat="e", tickfont=dict(size=10),
-               outlinewidth=0)
-    if plot_height < 90:
-        bar.update(tickmode="array", tickvals=[-limit, 0, limit], ticktext=[f"{-limit:.2g}", "0", f"{limit:.2g}"])
-    return bar
-
-
-def mark_shapes(s, marks):
-    """Rectangles (in the drawn cells' coordinates) around marked entries, rows and columns."""
-    shapes = []
-    br, bc = s.blocks
-    rows, cols = s.matrix.shape
-    for kind, row, col in marks:
-        y0, y1 = (-0.5 * br, (len(s.ys) - 0.5) * br) if row is None else ((row // br - 0.5) * br, (row // br + 0.5) * br)
-        x0, x1 = (-0.5 * bc, (len(s.xs) - 0.5) * bc) if col is None else ((col // bc - 0.5) * bc, (col // bc + 0.5) * bc)
-        if (row is not None and not 0 <= row < rows) or (col is not None and not 0 <= col < cols):
-            continue
-        shapes.append(dict(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, xref="x", yref="y",
-                           line=MARK_LINE["cell" if kind == "cell" else "band"], fillcolor="rgba(0,0,0,0)"))
-    return shapes
 
 
 NICE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000)

@@ -8,8 +8,8 @@ from engine.data import one_hot
 from viz import entries
 from viz.entries import PARAM_SYMBOLS
 from viz.formulas import backward_formula, criterion_formula, criterion_name, forward_formula, update_formula
-from viz.heatmap import as_matrix, panel
-from viz.strips import is_vector, strips
+from viz.grid import Tile, grid, is_vector
+from viz.heatmap import as_matrix
 
 
 @dataclass(frozen=True)
@@ -118,33 +118,12 @@ def target_matrix(target, pred_shape, criterion=""):
 
 
 def tensor_panels(tensors, stage, focus, row):
-    """The figures of a stage's tensors: each matrix a panel of its own size, consecutive vectors of one
-    length one strip figure; the focused entry and what it is made of outlined."""
+    """A stage's tensors as one figure (viz.grid): each matrix at its own size, consecutive vectors of one
+    length stacked as strips; the focused entry and what it is made of outlined."""
     marks = entries.marks(tensors, focus) if focus is not None else {}
-    panels, pending = [], []
-
-    def flush():
-        if len(pending) == 1:
-            t = pending[0]
-            figure = panel(t.array, t.title, t.axes[0], t.axes[1], marks.get(t.id, ()), tensor=t.id)
-        else:
-            figure = strips([(t.id, t.title, t.array) for t in pending], pending[0].axes[1], marks)
-        ids = tuple(t.id for t in pending)
-        panels.append(Panel(title=pending[0].title, figure=figure, row=row, key=f"{stage}-{'+'.join(ids)}",
-                            tensors=ids))
-        pending.clear()
-
-    for t in tensors:  # a vector's row means nothing (its role is None): such vectors of one length share a strip
-        vector = t.roles[0] is None and is_vector(t.array) and np.size(t.array) > 1
-        if pending and not (vector and pending[-1].roles[0] is None
-                            and np.size(pending[-1].array) == np.size(t.array)):
-            flush()
-        pending.append(t)
-        if not vector:
-            flush()
-    if pending:
-        flush()
-    return panels
+    tiles = [(Tile(t.id, t.title, t.array, t.axes, tuple(marks.get(t.id, ()))),
+              t.roles[0] is None and is_vector(t.array) and np.size(t.array) > 1) for t in tensors]
+    return [Panel(title=tensors[0].title, figure=grid(tiles), row=row, key=row, tensors=tuple(t.id for t in tensors))]
 
 
 def stage_tensors(trace, stage, layers=()):

@@ -30,10 +30,12 @@ IDLE = """() => {
 }"""
 CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
   .every(chart => chart.querySelector('.main-svg'))"""
+# A chart's title, or its annotations (a Step stage's tensors are titled by annotations), lines joined by spaces
 CHART_STATE = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].map(chart => [
   !!chart.querySelector('.main-svg'),
   chart.querySelector('.gtitle')?.textContent
-    || [...chart.querySelectorAll('.annotation-text')].map(a => a.textContent).join(' | ')])"""
+    || [...chart.querySelectorAll('.annotation-text')].map(a => [...a.querySelectorAll('.line')]
+         .map(line => line.textContent).join(' ') || a.textContent).join(' | ')])"""
 
 
 def missing_browser():

@@ -14,17 +14,19 @@ from .conftest import Learner
 
 pytestmark = pytest.mark.e2e
 
-# The pixel centre of cell (row, col) of the nth Plotly chart, from Plotly's own axes (data -> pixels).
-CELL_POINT = """([n, row, col]) => {
+# Every tensor drawn on the page: its chart, its heatmap's name (its title) and its axes. A stage's
+# tensors share one chart (viz.grid), each on its own pair of axes.
+TILES = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')].flatMap((gd, n) =>
+  gd.data.filter(t => t.type === 'heatmap').map(t => [n, t.name, t.xaxis || 'x', t.yaxis || 'y']))"""
+# The pixel centre of cell (row, col) of a tile, from Plotly's own axes (data -> pixels).
+CELL_POINT = """([n, xa, ya, row, col]) => {
   const gd = document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')[n];
-  const box = gd.getBoundingClientRect(), size = gd._fullLayout._size;
-  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-  return [box.left + size.l + xa.d2p(col), box.top + size.t + ya.d2p(row)];
+  const box = gd.getBoundingClientRect(), layout = gd._fullLayout;
+  const x = layout['xaxis' + xa.slice(1)], y = layout['yaxis' + ya.slice(1)];
+  return [box.left + x._offset + x.d2p(col), box.top + y._offset + y.d2p(row)];
 }"""
-CHART_SHAPES = """(n) => (document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')[n]
-  .layout.shapes || []).map(s => [s.x0, s.x1, s.y0, s.y1])"""
-CHART_TITLES = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')].map(gd =>
-  ((gd._fullLayout.title && gd._fullLayout.title.text) || '').replace(/<[^>]+>/g, ''))"""
+TILE_SHAPES = """([n, xa, ya]) => (document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')[n]
+  .layout.shapes || []).filter(s => s.xref === xa && s.yref === ya).map(s => [s.x0, s.x1, s.y0, s.y1])"""
 # Everything that could run off an 800-pixel page: the page itself, buttons whose label is cut, charts
 # wider than their place, chart titles (and annotations) outside their chart, formulas wider than the page.
 OVERFLOW = """() => {
@@ -50,19 +52,24 @@ OVERFLOW = """() => {
 }"""
 
 
-def chart_index(learner, title_start):
+def tile(learner, name):
+    """(chart index, x axis, y axis) of the tensor whose heatmap is named `name`."""
     learner.chart_titles(at_least=1)  # Plotly's code arrives after the page's first run: wait for the charts
-    titles = learner.page.evaluate(CHART_TITLES)
-    found = [i for i, title in enumerate(titles) if title.startswith(title_start)]
-    assert found, f"no chart titled {title_start!r}: {titles}"
+    tiles = learner.page.evaluate(TILES)
+    found = [(n, xa, ya) for n, title, xa, ya in tiles if title == name]
+    assert found, f"no tensor named {name!r}: {[t[1] for t in tiles]}"
     return found[0]
 
 
-def click_cell(learner, title_start, row, col):
-    """Click cell (row, col) of the chart whose title starts with title_start; wait for the rerun."""
-    n = chart_index(learner, title_start)
+def shapes(learner, name):
+    return learner.page.evaluate(TILE_SHAPES, list(tile(learner, name)))
+
+
+def click_cell(learner, name, row, col):
+    """Click cell (row, col) of the tensor named `name`; wait for the rerun."""
+    n, xa, ya = tile(learner, name)
     learner.page.get_by_test_id("stPlotlyChart").nth(n).scroll_into_view_if_needed()
-    x, y = learner.page.evaluate(CELL_POINT, [n, row, col])
+    x, y = learner.page.evaluate(CELL_POINT, [n, xa, ya, row, col])
     learner.page.mouse.move(x, y)
     learner.page.wait_for_timeout(150)  # Plotly finds the hovered point before the click
     learner.rerun(lambda: learner.page.mouse.click(x, y))
@@ -85,12 +92,12 @@ def test_a_click_on_any_cell_explains_that_entry_and_outlines_what_it_uses(learn
     assert expander.locator("details").get_attribute("open") is not None  # opened by the click
     assert picked(learner) == ("output y", 3, 1)
     assert "y3,1" in expander.inner_text().replace(" ", "").replace("\n", "")
-    assert learner.page.evaluate(CHART_SHAPES, chart_index(learner, "output y")) == [[0.5, 1.5, 2.5, 3.5]]
+    assert shapes(learner, "output y") == [[0.5, 1.5, 2.5, 3.5]]
     click_cell(learner, "input x", 6, 0)
     tensor, row, col = picked(learner)
     assert (tensor, row) == ("output y", 6)
-    assert [-0.5, 1.5, 5.5, 6.5] in learner.page.evaluate(CHART_SHAPES, chart_index(learner, "input x"))
-    assert learner.page.evaluate(CHART_SHAPES, chart_index(learner, "W")) == [[col - 0.5, col + 0.5, -0.5, 1.5]]
+    assert [-0.5, 1.5, 5.5, 6.5] in shapes(learner, "input x")
+    assert shapes(learner, "W (before update)") == [[col - 0.5, col + 0.5, -0.5, 1.5]]
     learner.screenshot("clicked-input-cell")
     for _ in range(4):
         learner.click("Next ▶")
@@ -130,5 +137,5 @@ def test_the_digits_iteration_is_usable_in_an_800_pixel_window(narrow):
     narrow.rerun(lambda: page.locator(".st-key-step_reset button").click())
     click_cell(narrow, "W (before update)", 40, 100)
     assert picked(narrow)[0] == "output y"
-    assert [99.5, 100.5, -0.5, 63.5] in page.evaluate(CHART_SHAPES, chart_index(narrow, "W (before update)"))
+    assert [99.5, 100.5, -0.5, 63.5] in shapes(narrow, "W (before update)")
     narrow.check_clean()

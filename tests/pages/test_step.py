@@ -14,6 +14,22 @@ def heatmaps(at):
     return [trace for fig in figures(at) for trace in fig["data"] if trace["type"] == "heatmap"]
 
 
+def tile_titles(at):
+    """The title of every tensor drawn on the page (each chart holds a stage's tensors, titled by annotations)."""
+    return [a["text"].replace("<br>", " ") for fig in figures(at) for a in fig["layout"].get("annotations", [])]
+
+
+def tile_shapes(at):
+    """{tensor title: the outlines drawn on it} over every chart of the page."""
+    out = {}
+    for fig in figures(at):
+        for trace in fig["data"]:
+            if trace["type"] == "heatmap":
+                refs = (trace.get("xaxis", "x"), trace.get("yaxis", "y"))
+                out[trace["name"]] = [s for s in fig["layout"].get("shapes", []) if (s["xref"], s["yref"]) == refs]
+    return out
+
+
 def z_shape(trace):
     z = trace["z"]
     if isinstance(z, dict):  # plotly 6+ sends NumPy arrays as typed arrays with their shape
@@ -25,8 +41,9 @@ def test_first_open_is_the_handout_example_at_its_first_stage():
     at = open_page(None)  # the default page
     lab = at.session_state.lab
     assert heading(at) == "1/6 · Forward · layer 0 · Linear(2 -> 2)"
-    titles = [fig["layout"]["title"]["text"] for fig in figures(at)]
-    assert titles[0].startswith("input x (8, 2)") and "W (before update) (2, 2)" in titles
+    titles = tile_titles(at)
+    assert titles[0].startswith("input x (8, 2) · ±") and titles[1].startswith("W (before update) (2, 2) · ±")
+    assert len(figures(at)) == 1  # the stage's four tensors in one chart
     assert r"y &= x\,W + b" in at.latex[0].value
     assert any(m.value.startswith(":orange-badge[**▶ forward 0**] → :gray-badge[forward 1]")
                for m in at.markdown)
@@ -84,7 +101,7 @@ def test_loss_stage_shows_predictions_beside_targets_and_the_gradient():
     at = open_page(None)
     at.select_slider[0].set_value("loss").run()
     lab = at.session_state.lab
-    titles = [fig["layout"]["title"]["text"] for fig in figures(at)]
+    titles = tile_titles(at)
     assert [title.split(" (")[0] for title in titles] == ["predictions ŷ", "targets y", "∂L/∂ŷ"]
     assert "(one-hot of labels) (8, 2)" in titles[1]
     assert any(f"L = {lab.trace.loss:.6g} (NLLCriterion, batch of 8)" in c.value for c in at.caption)
@@ -198,9 +215,9 @@ def test_the_picker_chooses_the_entry_worked_out_and_the_heatmaps_outline_what_i
     assert r"y_{5,0}" in worked_latex(at)
     from viz.derivation import num
     assert num(y[5, 0]) in worked_latex(at)
-    shapes = {fig["layout"]["title"]["text"].split(" (")[0]: fig["layout"].get("shapes", []) for fig in figures(at)}
+    shapes = tile_shapes(at)
     assert {(s["y0"], s["y1"]) for s in shapes["input x"]} == {(4.5, 5.5)}          # row 5 of x
-    assert {(s["x0"], s["x1"]) for s in shapes["W"]} == {(-0.5, 0.5)}               # column 0 of W
+    assert {(s["x0"], s["x1"]) for s in shapes["W (before update)"]} == {(-0.5, 0.5)}  # column 0 of W
     assert [(s["x0"], s["y0"]) for s in shapes["output y"]] == [(-0.5, 4.5)]        # the entry itself
     at.number_input(key="pick_row").set_value(99).run()                              # out of range: kept
     assert any("rows 0 to 7" in e and "kept" in e for e in errors(at)) and r"y_{5,0}" in worked_latex(at)

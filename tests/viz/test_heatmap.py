@@ -70,52 +70,9 @@ def test_ticks_fall_on_round_numbers_and_block_boundaries():
     assert heatmap(np.zeros((32, 128)), "x").layout.xaxis.dtick == 20
 
 
-# --- panel(): drawn at its own size, every cell clickable ---
+# --- what a click on a drawn cell means ---
 
-from viz.geometry import MAX_WIDTH  # noqa: E402
-from viz.heatmap import entry_of_cell, panel  # noqa: E402
-
-
-def test_a_panel_carries_every_exact_value_on_an_invisible_clickable_cell_layer():
-    a = np.random.default_rng(1).normal(size=(32, 64))
-    fig = panel(a, "input x", "sample", "feature", tensor="input")
-    heat, cells = fig.data
-    assert heat.hoverinfo == "skip" and cells.hoverinfo is None
-    assert cells.meta == "input" and cells.marker.maxdisplayed == 1 and cells.marker.opacity == 0
-    np.testing.assert_array_equal(cells.customdata, a.ravel())           # exact, float64
-    assert list(cells.x[:3]) == [0, 1, 2] and list(cells.y[64:66]) == [1, 1]
-    assert np.asarray(heat.z).dtype == np.float32                        # colours need no more
-    assert fig.layout.width <= MAX_WIDTH and fig.layout.clickmode == "event+select"
-    assert fig.layout.title.text == "input x (32, 64)" and fig.layout.yaxis.title.text == "sample"
-
-
-def test_a_panel_prints_values_only_where_they_fit_its_cells():
-    assert panel(np.array([[0.194, -0.326], [-0.649, -0.684]]), "W").data[0].texttemplate == "%{z:.3g}"
-    assert panel(np.random.default_rng(0).normal(size=(8, 2)), "x").data[0].texttemplate == "%{z:.3g}"
-    smudge = np.random.default_rng(0).normal(size=(2, 32)) * 0.1   # the lr-too-high preset's W (2, 32)
-    assert panel(smudge, "W").data[0].texttemplate is None
-    assert panel(np.random.default_rng(0).normal(size=(1, 32)), "b").data[0].texttemplate is None
-    assert panel(np.arange(32.0)[None] % 3, "b").data[0].texttemplate == "%{z:.3g}"  # one digit fits
-    labelled = panel(np.array([[0.1 + 0.2, 1.0]]), "x").data[0]
-    assert np.asarray(labelled.z).dtype == np.float64                   # printed from the exact values
-
-
-def test_huge_finite_values_keep_their_colour_in_float64():
-    a = np.random.default_rng(2).normal(size=(10, 50))
-    a[0, 0] = 1e300  # a diverging network's weights: finite in float64, inf in float32
-    heat = panel(a, "W").data[0]
-    assert heat.texttemplate is None and np.asarray(heat.z).dtype == np.float64
-    assert np.isfinite(np.asarray(heat.z)).all()
-
-
-def test_marks_outline_cells_rows_and_columns_in_drawn_coordinates():
-    fig = panel(np.zeros((4, 3)), "x", marks=[("cell", 1, 2), ("band", 3, None), ("band", None, 0)])
-    rects = [(s.x0, s.x1, s.y0, s.y1) for s in fig.layout.shapes]
-    assert rects == [(1.5, 2.5, 0.5, 1.5), (-0.5, 2.5, 2.5, 3.5), (-0.5, 0.5, -0.5, 3.5)]
-    assert panel(np.zeros((4, 3)), "x", marks=[("cell", 9, 0)]).layout.shapes == ()  # outside: ignored
-    big = panel(np.zeros((784, 128)), "W", marks=[("cell", 700, 3)])                   # 7 x 1 blocks
-    (shape,) = big.layout.shapes
-    assert (shape.y0, shape.y1) == (696.5, 703.5) and (shape.x0, shape.x1) == (2.5, 3.5)
+from viz.heatmap import entry_of_cell  # noqa: E402
 
 
 def test_a_click_on_a_downsampled_cell_means_the_entry_it_shows():

@@ -9,7 +9,7 @@ from engine.data import load, one_hot
 from engine.sequential import layers_of
 from engine.trace import Stage, trace_iteration
 from viz.heatmap import as_matrix
-from viz.geometry import MAX_WIDTH
+from viz.geometry import MAX_PLOT_HEIGHT, MAX_WIDTH
 from viz.stage_view import (Panel, panel_rows, stage_label, stage_labels, stage_panels, stage_summary,
                             stage_tensors, target_matrix)
 
@@ -114,13 +114,13 @@ def check_drawn(panels, tensor_id, array, y_label, x_label):
     z = np.asarray(heat.z, dtype=np.float64)
     assert z.shape == m.shape
     np.testing.assert_allclose(z, np.where(np.isfinite(m), m, np.nan), rtol=1e-6, atol=1e-30)
-    strip = len([t for t in figure.data if t.type == "heatmap"]) > 1
-    axis = figure.layout[heat.xaxis.replace("x", "xaxis")] if strip else figure.layout.xaxis
-    if strip:
-        assert y_label == "row" and figure.layout[f"xaxis{len([t for t in figure.data if t.type == 'heatmap'])}"] \
-            .title.text == x_label
+    x_axis = figure.layout["xaxis" + heat.xaxis[1:]]
+    y_axis = figure.layout["yaxis" + heat.yaxis[1:]]
+    if y_axis.showticklabels is False:  # a strip: its row means nothing; the last strip of its group names x
+        assert y_label == "row" and y_axis.title.text is None
+        assert x_label in [figure.layout[k].title.text for k in figure.layout if k.startswith("xaxis")]
     else:
-        assert axis.title.text == x_label and figure.layout.yaxis.title.text == y_label
+        assert x_axis.title.text == x_label and y_axis.title.text == y_label
     assert figure.layout.width <= MAX_WIDTH
 
 
@@ -162,10 +162,12 @@ def test_handout_labels_formulas_and_values():
     assert r"(8 \times 2) = (8 \times 2)\,(2 \times 2)" in backward
     assert r"(2 \times 2) = (2 \times 8)\,(8 \times 2)" in backward
     update = stage_panels(trace, Stage("update", 0), layers)
-    assert [p.latex is not None for p in update] == [False] + [True] + [False] * 5 + [True] + [False]
+    assert [p.latex is not None for p in update] == [False, True, False, True, False]
     assert r"0.9\, v_{W} + 0.01\," in update[1].latex and r"(2 \times 2)" in update[1].latex
-    assert r"0.9\, v_{b} + 0.01\," in update[7].latex and "(2)" in update[7].latex
-    assert update[8].tensors == ("before:b", "grad:b", "velocity:b", "step:b", "after:b")  # one strip figure
+    assert r"0.9\, v_{b} + 0.01\," in update[3].latex and "(2)" in update[3].latex
+    assert update[4].tensors == ("before:b", "grad:b", "velocity:b", "step:b", "after:b")  # one figure of strips
+    strips = [a.text.replace("<br>", " ") for a in update[4].figure.layout.annotations]
+    assert strips[0].startswith("b before (2,) · ±") and len(strips) == 5
     loss = stage_panels(trace, Stage("loss"), layers)
     assert f"L = {trace.loss:.6g}" in loss[0].caption and r"-\frac{y}{8}" in loss[0].latex
 
@@ -186,10 +188,12 @@ def test_first_update_velocity_is_learning_rate_times_gradient():
 def test_panel_rows_put_a_stages_tensors_in_one_row_and_each_update_in_its_own():
     trace, layers = handout()
     rows = panel_rows(stage_panels(trace, Stage("forward", 0), layers))
-    assert [[p.tensors for p in row] for row in rows] == [
-        [()], [("input",), ("param:W",), ("param:b",), ("output",)]]
+    assert [[p.tensors for p in row] for row in rows] == [[()], [("input", "param:W", "param:b", "output")]]
+    figure = rows[1][0].figure
+    assert figure.layout.width <= MAX_WIDTH and [t.meta for t in figure.data if t.meta] == [
+        "input", "param:W", "param:b", "output"]   # one chart: four tensors, each clickable
     update_rows = panel_rows(stage_panels(trace, Stage("update", 0), layers))
-    assert [len(row) for row in update_rows] == [1, 1, 5, 1, 1]
+    assert [len(row) for row in update_rows] == [1, 1, 1, 1, 1]
 
 
 def test_sizes_follow_the_shapes_for_a_large_batch():
@@ -199,20 +203,25 @@ def test_sizes_follow_the_shapes_for_a_large_batch():
     for stage in trace.stages:
         for panel in stage_panels(trace, stage, layers):
             if panel.figure is not None:
-                assert panel.figure.layout.width <= MAX_WIDTH and panel.figure.layout.height <= 420
+                layout = panel.figure.layout
+                assert layout.width <= MAX_WIDTH
+                for name in (k for k in layout if k.startswith("yaxis")):  # every tensor's plot stays short
+                    low, high = layout[name].domain
+                    assert (high - low) * layout.height <= MAX_PLOT_HEIGHT + 1
 
 
 def test_loss_stage_draws_predictions_targets_and_the_gradient_apart():
     trace, layers = handout()
     panels = stage_panels(trace, Stage("loss"), layers)
-    assert [p.tensors for p in panels[1:]] == [("predictions",), ("targets",), ("loss_grad",)]
+    assert [p.tensors for p in panels[1:]] == [("predictions", "targets", "loss_grad")]
     np.testing.assert_array_equal(drawn(panels, "targets")[1].customdata, one_hot(trace.target, 2).ravel())
-    assert drawn(panels, "predictions")[2].layout.title.text.startswith("predictions ŷ (8, 2)")
-    assert "targets y (one-hot of labels) (8, 2)" in drawn(panels, "targets")[2].layout.title.text
+    titles = [a.text.replace("<br>", " ") for a in panels[1].figure.layout.annotations]
+    assert titles[0].startswith("predictions ŷ (8, 2) · ±") and titles[1].startswith(
+        "targets y (one-hot of labels) (8, 2) · ±1")
     mse_trace, mse_layers = mse()
     targets = drawn(stage_panels(mse_trace, Stage("loss"), mse_layers), "targets")
     np.testing.assert_array_equal(targets[1].customdata, mse_trace.target.ravel())
-    assert targets[2].layout.xaxis.title.text == "output"
+    assert targets[2].layout["xaxis" + targets[0].xaxis[1:]].title.text == "output"
 
 
 def test_target_matrix_cases():
@@ -236,9 +245,9 @@ def test_nan_input_is_flagged_where_it_first_appears():
     assert trace.first_nonfinite == Stage("forward", 0)
     panels = stage_panels(trace, Stage("forward", 0), layers)
     figure = drawn(panels, "input")[2]
-    assert [t.type for t in figure.data] == ["heatmap", "scatter", "scatter"]
+    assert [t.type for t in figure.data[:3]] == ["heatmap", "scatter", "scatter"]
     assert list(figure.data[2].x) == [1] and list(figure.data[2].y) == [2]
-    assert "1 NaN/inf cell" in figure.layout.title.text
+    assert "1 NaN/inf cell" in figure.layout.annotations[0].text
     assert "first NaN/inf" in panels[0].caption and "⚠ 2 NaN/inf" in panels[0].caption
     assert "first NaN/inf" not in stage_panels(trace, Stage("loss"), layers)[0].caption
     assert "nan" in stage_summary(trace, Stage("loss")).lower()
@@ -262,13 +271,17 @@ def test_training_batchnorm_statistics_and_dropout_count():
     stats = stage_panels(trace, Stage("forward", 1), layers)
     np.testing.assert_allclose(drawn(stats, "mean")[1].customdata, layers[1].moving_mean, rtol=0,
                                atol=1e-15)  # the first batch sets the moving mean
-    assert [p.tensors for p in stats if "mean" in p.tensors] == [("mean", "variance")]  # one strip figure
+    stacked = [t.meta for t in stats[1].figure.data if t.meta in ("mean", "variance")]
+    assert stacked == ["mean", "variance"]
+    axes = {t.meta: t.yaxis for t in stats[1].figure.data if t.meta}
+    assert stats[1].figure.layout["yaxis" + axes["mean"][1:]].showticklabels is False  # drawn as strips
 
 
 def test_without_layers_there_are_tensors_but_no_layer_formulas():
     trace, _ = handout()
     forward = stage_panels(trace, Stage("forward", 0))
-    assert forward[0].latex is None and len([p for p in forward if p.figure]) == 4
+    assert forward[0].latex is None and [p.tensors for p in forward if p.figure] == [
+        ("input", "param:W", "param:b", "output")]
     assert stage_panels(trace, Stage("loss"))[0].latex is not None
 
 

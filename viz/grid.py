@@ -1,0 +1,214 @@
+"""grid: the tensors of one stage as ONE figure, each at its own size (viz.geometry), packed into rows.
+
+A browser draws one chart with five heatmaps in far less time than five charts (each chart has its own
+React element, SVG layers, fonts and axes set-up), so a stage is one chart. The figure is at most
+MAX_WIDTH wide, so it keeps its size in an 800-pixel window. Every item keeps what a panel of its own
+would show: its title (with the colour range, as there is no colour bar) and notes, axis titles, ticks
+spaced from its pixels, values printed only where they fit its cells, NaN/inf crossed, every cell
+clickable (an invisible point layer whose trace `meta` is the tensor id), marks outlined.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+import plotly.graph_objects as go
+
+from viz.geometry import (BOTTOM, LEFT, MAX_WIDTH, MIN_STRIP, NOTE_LINE, NOTE_PX, RIGHT, TITLE_LINE, TITLE_PX,
+                          TOP_PAD, geometry, label_width, wrap)
+from plotly.colors import get_colorscale
+
+from viz.heatmap import COLORSCALE, MARK_LINE, NONFINITE_MARKER, printed, shape_text, shown, tick_step
+
+SCALE = get_colorscale(COLORSCALE)  # written out: the figure is not validated, so no name is expanded for it
+INK = "#31333F"                     # titles in the page's text colour (Streamlit's theme greys annotations)
+
+GAP_X, GAP_Y = 18, 10              # between items of a row, between rows
+STRIP_GAP = 24                     # between the strips of a strips item: room for the next one's title
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One tensor to draw: id, title, array, (y label, x label), marks [(kind, row, col)]."""
+    id: str
+    title: str
+    array: np.ndarray = field(repr=False)
+    axes: tuple
+    marks: tuple = ()
+
+
+def colour_range(s):
+    """"±0.684" (the colours run from blue -limit through white 0 to red +limit), or "all 0"."""
+    finite = s.values[np.isfinite(s.values)]
+    return "all 0" if not finite.size or not np.any(finite) else f"±{s.limit:.3g}"
+
+
+# --- one item: its size and its traces and layout, relative to its own top-left corner ---
+
+@dataclass
+class Item:
+    """A laid-out element of the grid: one matrix tile, or several vector tiles stacked as strips."""
+    tiles: list
+    strips: bool
+    width: float = 0
+    height: float = 0
+    parts: list = field(default_factory=list)  # per tile: (shown, title lines, notes, top, plot height, cell w/h)
+
+
+def matrix_item(tile):
+    s = shown(tile.array)
+    title = f"{tile.title} {shape_text(s.original_shape)} · {colour_range(s)}"
+    labels = printed(s)
+    g = geometry(s.values.shape, title, s.notes(), labels=labels)
+    item = Item([tile], False, g.width, g.height)
+    item.parts.append((s, g.title_lines, g.note_lines, g.top, g.plot_height, labels is not None and g.fits(labels)))
+    return item
+
+
+def strips_item(tiles):
+    parts = [shown(t.array) for t in tiles]
+    n = parts[0].values.shape[1]
+    titles = [f"{t.title} {shape_text(s.original_shape)} · {colour_range(s)}" for t, s in zip(tiles, parts)]
+    notes = sorted({note for s in parts for note in s.notes()})
+    labels = [label for s in parts for label in (printed(s) or ["x" * 99])]
+    g = geometry((1, n), max(titles, key=len), notes, labels=labels)
+    width = g.width
+    labelled = g.cell_width >= label_width(labels)
+    note_lines = tuple(line for note in notes for line in wrap(note, width - 12, NOTE_PX))
+    top = TOP_PAD + NOTE_LINE * len(note_lines)
+    item = Item(list(tiles), True, width, 0)
+    y = top
+    for tile, s, title in zip(tiles, parts, titles):
+        lines = wrap(title, width - 12, TITLE_PX)
+        y += TITLE_LINE * len(lines)
+        item.parts.append((s, lines, note_lines if tile is tiles[0] else (), y, MIN_STRIP, labelled))
+        y += MIN_STRIP + STRIP_GAP - TITLE_LINE
+    item.height = y - STRIP_GAP + TITLE_LINE + BOTTOM
+    return item
+
+
+def items_of(tiles):
+    """Tiles -> Items: consecutive vectors of one length (strip=True in their tile's roles) stack as strips."""
+    items, run = [], []
+
+    def flush():
+        if run:
+            items.append(strips_item(run) if len(run) > 1 else matrix_item(run[0]))
+            run.clear()
+
+    for tile, strip in tiles:
+        if not strip or (run and np.size(run[-1].array) != np.size(tile.array)):
+            flush()
+        if strip:
+            run.append(tile)
+        else:
+            items.append(matrix_item(tile))
+    flush()
+    return items
+
+
+def pack(items):
+    """[(item, x, y)] in pixels, rows filled left to right up to MAX_WIDTH; the grid's (width, height)."""
+    placed, x, y, row_height, width = [], 0.0, 0.0, 0.0, 0.0
+    for item in items:
+        if x and x + GAP_X + item.width > MAX_WIDTH:
+            x, y, row_height = 0.0, y + row_height + GAP_Y, 0.0
+        x += GAP_X if x else 0.0
+        placed.append((item, x, y))
+        x += item.width
+        width, row_height = max(width, x), max(row_height, item.height)
+    return placed, int(np.ceil(width)), int(np.ceil(y + row_height))
+
+
+# --- the figure ---
+
+def grid(tiles):
+    """One go.Figure of tiles [(Tile, strip: bool)], packed; see the module docstring."""
+    placed, width, height = pack(items_of(tiles))
+    data, layout = [], dict(width=width, height=height, showlegend=False, clickmode="event+select",
+                            margin=dict(l=0, r=0, t=0, b=0, autoexpand=False), annotations=[], shapes=[],
+                            hoverdistance=20, plot_bgcolor="rgba(0,0,0,0)")
+    axis = 0
+    for item, x0, y0 in placed:
+        plot_left, plot_width = x0 + LEFT, item.width - LEFT - RIGHT
+        for k, (tile, (s, title_lines, note_lines, top, plot_height, labelled)) in enumerate(
+                zip(item.tiles, item.parts)):
+            axis += 1
+            suffix = "" if axis == 1 else str(axis)
+            last = not item.strips or k == len(item.tiles) - 1
+            y_label, x_label = tile.axes
+            x_domain = [plot_left / width, (plot_left + plot_width) / width]
+            y_domain = [1 - (y0 + top + plot_height) / height, 1 - (y0 + top) / height]
+            br, bc = s.blocks
+            cell_w, cell_h = plot_width / s.values.shape[1], plot_height / s.values.shape[0]
+            layout[f"xaxis{suffix}"] = dict(
+                domain=x_domain, anchor=f"y{suffix}", range=[s.xs[0] - bc / 2, s.xs[-1] + bc / 2],
+                dtick=tick_step(len(s.xs), bc, max(1, int(plot_width // 36))), showticklabels=last,
+                title=dict(text=x_label, standoff=6) if last else None, tickfont=dict(size=10))
+            layout[f"yaxis{suffix}"] = dict(
+                domain=y_domain, anchor=f"x{suffix}", range=[s.ys[-1] + br / 2, s.ys[0] - br / 2],
+                dtick=tick_step(len(s.ys), br, max(1, int(plot_height // 16))),
+                showticklabels=not item.strips, title=dict(text=None if item.strips else y_label, standoff=4),
+                tickfont=dict(size=10))
+            lines = "<br>".join(title_lines) + "".join(f"<br><sup>{n}</sup>" for n in note_lines)
+            layout["annotations"].append(dict(
+                text=lines if not item.strips else "<br>".join(title_lines), showarrow=False, align="left",
+                x=(x0 + (LEFT if item.strips else 4)) / width, xanchor="left", xref="paper",
+                y=1 - (y0 + top - 2) / height, yanchor="bottom", yref="paper",
+                font=dict(size=12 if item.strips else 13, color=INK)))
+            if item.strips and k == 0 and note_lines:
+                layout["annotations"].append(dict(
+                    text="<br>".join(f"<sup>{n}</sup>" for n in note_lines), showarrow=False, align="left",
+                    x=(x0 + 4) / width, xanchor="left", xref="paper", y=1 - (y0 + 4) / height, yanchor="top",
+                    yref="paper", font=dict(color=INK)))
+            refs = dict(xaxis=f"x{suffix}", yaxis=f"y{suffix}")
+            data += traces(s, tile, labelled, refs)
+            layout["hoverdistance"] = int(max(layout["hoverdistance"], cell_w, cell_h))
+            layout["shapes"] += [dict(shape, xref=f"x{suffix}", yref=f"y{suffix}") for shape in marks(s, tile.marks)]
+    return go.Figure(data=data, layout=layout, _validate=False)
+
+
+def traces(s, tile, labelled, refs):
+    """The heatmap (colours only, float32 unless its values are printed), the invisible cell layer (exact
+    values on hover, clickable) and the crosses on NaN/inf cells of one tile."""
+    z = np.where(np.isfinite(s.values), s.values, np.nan)
+    if not labelled and s.limit < 1e37:
+        z = z.astype(np.float32)
+    heat = dict(type="heatmap", z=z, x=s.xs, y=s.ys, colorscale=SCALE, zmid=0.0, zmin=-s.limit,
+                zmax=s.limit, showscale=False, hoverinfo="skip", name=tile.title,
+                texttemplate="%{z:.3g}" if labelled else None, textfont=dict(size=10), **refs)
+    rows, cols = np.meshgrid(s.ys, s.xs, indexing="ij")
+    dtype = np.uint8 if max(s.matrix.shape) < 256 else np.uint16 if max(s.matrix.shape) < 2**16 else np.int32
+    y_label, x_label = tile.axes
+    block = "" if s.blocks == (1, 1) else f" (largest of its {s.blocks[0]}×{s.blocks[1]} block)"
+    cells = dict(type="scatter", x=cols.ravel().astype(dtype), y=rows.ravel().astype(dtype), mode="markers",
+                 customdata=s.values.ravel(), name=tile.title, meta=tile.id, showlegend=False,
+                 marker=dict(opacity=0, size=8, maxdisplayed=1),
+                 hovertemplate=f"{tile.title}<br>{y_label} %{{y}}, {x_label} %{{x}}<br>value %{{customdata}}{block}"
+                               "<extra></extra>", **refs)
+    out = [heat, cells]
+    bad_rows, bad_cols = np.nonzero(~np.isfinite(s.values))
+    if bad_rows.size:
+        out.append(dict(type="scatter", x=s.xs[bad_cols], y=s.ys[bad_rows], mode="markers", marker=NONFINITE_MARKER,
+                        name="NaN / inf", text=[repr(float(s.values[r, c])) for r, c in zip(bad_rows, bad_cols)],
+                        hovertemplate=f"{y_label} %{{y}}, {x_label} %{{x}}<br>%{{text}}<extra></extra>", **refs))
+    return out
+
+
+def marks(s, tile_marks):
+    """Rectangles (in the drawn cells' coordinates) around marked entries ("cell"), rows or columns ("band")."""
+    shapes = []
+    br, bc = s.blocks
+    rows, cols = s.matrix.shape
+    for kind, row, col in tile_marks:
+        if (row is not None and not 0 <= row < rows) or (col is not None and not 0 <= col < cols):
+            continue
+        y0, y1 = (-0.5 * br, (len(s.ys) - 0.5) * br) if row is None else ((row // br - 0.5) * br, (row // br + 0.5) * br)
+        x0, x1 = (-0.5 * bc, (len(s.xs) - 0.5) * bc) if col is None else ((col // bc - 0.5) * bc, (col // bc + 0.5) * bc)
+        shapes.append(dict(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, line=MARK_LINE["cell" if kind == "cell" else "band"],
+                           fillcolor="rgba(0,0,0,0)"))
+    return shapes
+
+
+def is_vector(array):
+    """True for a tensor that can be drawn as one strip: (n,) or (1, n)."""
+    a = np.asarray(array)
+    return a.ndim == 1 or (a.ndim == 2 and a.shape[0] == 1)
