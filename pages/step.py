@@ -11,6 +11,7 @@ from ui.actions import act, error_for, lab, plural, sync
 from ui.cache import per_iteration
 from ui.unfinished import require_trace
 from viz.by_hand import by_hand
+from viz.data_view import batch_images_figure, class_labels, prediction_styler, prediction_table
 from viz.entries import as_matrix, chooser, default_focus, entry
 from viz.stage_strip import short_label, stage_strip
 from viz.stage_view import panel_rows, stage_label, stage_panels
@@ -90,6 +91,21 @@ for row in panel_rows(panels):
 st.caption("Colours: blue negative, white 0, red positive, up to the ± in each title; hover for the exact value. "
            "Outlined: the entry worked out by hand below, and the rows, columns or entries it is computed from. "
            "Click any cell to choose another.")
+
+# The learner's data as data: the batch's images (digits, an uploaded CSV), each sample's prediction.
+if stage == trace.stages[0] and L.data.image_shape is not None:
+    st.plotly_chart(per_iteration("_step_images", None, lambda: batch_images_figure(
+        trace.forward[0].input, L.data.image_shape, class_labels(trace.target, L.data.n_classes),
+        title="This batch's inputs as images (the label above each):")), key="step-batch-images", width="content")
+if stage.kind == "loss":
+    table = per_iteration("_step_predictions", None,
+                          lambda: prediction_table(trace.predictions, trace.target, trace.criterion))
+    if table is not None:
+        right = int((table["right"] == "✓").sum())
+        st.markdown(f"**Each sample's prediction**: {right} of {len(table)} right. The loss rewards a high "
+                    "p(true); ✗ rows are the samples the network gets wrong.")
+        st.dataframe(prediction_styler(table), hide_index=True, height=min(400, 35 * (len(table) + 1) + 3),
+                     key="step_predictions")
 
 # Both depend only on the recorded iteration, the stage and the chosen entry: made once, not on every rerun.
 worked = per_iteration("_step_by_hand", (str(stage), chosen.key), keep=len(trace.stages) + 4,

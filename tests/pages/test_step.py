@@ -243,3 +243,26 @@ def test_the_first_open_hint_goes_once_the_learner_steps():
     assert any("Press **Next ▶**" in i.value for i in at.info)
     at.button(key="step_next").click().run()
     assert not any("Press **Next ▶**" in i.value for i in at.info)
+
+
+def test_image_data_shows_the_batch_as_images_and_the_loss_each_samples_prediction():
+    at = open_page(None, preset="digits")
+    lab = at.session_state.lab
+    images = [fig for fig in figures(at) if "images" in (fig["layout"].get("title") or {}).get("text", "")]
+    assert len(images) == 1 and "8×8" in images[0]["layout"]["title"]["text"]
+    labels = [a["text"] for a in images[0]["layout"]["annotations"]]
+    assert labels == [str(int(v)) for v in lab.trace.target[:32]]          # the batch's own labels, in order
+    at.select_slider[0].set_value("loss").run()
+    (table,) = at.dataframe
+    frame = table.value
+    assert list(frame.columns) == ["sample", "true class", "predicted class", "p(predicted)", "p(true)", "right"]
+    assert list(frame["true class"]) == list(lab.trace.target)
+    p = np.exp(lab.trace.predictions)                                       # log-probabilities -> probabilities
+    np.testing.assert_allclose(frame["p(true)"], p[np.arange(32), lab.trace.target], rtol=1e-12)
+    right = int((frame["right"] == "✓").sum())
+    assert any(f"{right} of 32 right" in m.value for m in at.markdown)
+
+
+def test_two_dimensional_data_shows_no_images():
+    at = open_page(None)
+    assert not any("images" in (fig["layout"].get("title") or {}).get("text", "") for fig in figures(at))
