@@ -75,10 +75,10 @@ def batch_images_figure(x, image_shape, labels=None, max_images=32, title="the b
         showscale=False, hoverongaps=False, xgap=0, ygap=0,
         hovertemplate="sample %{customdata[0]}, pixel (%{customdata[1]}, %{customdata[2]})<br>"
                       "value %{z:.4g}<extra></extra>"))
-    texts = label_texts(labels, n)
-    for i, text in enumerate(texts if labels is not None else []):
-        fig.add_annotation(x=(i % columns) * (w + gap_x) + (w - 1) / 2, y=(i // columns) * (h + gap_y) + gap_y - 0.5,
-                           text=text, showarrow=False, yanchor="bottom", font=dict(size=11))
+    texts = label_texts(labels, n) if labels is not None else []
+    fig.layout.annotations = [  # in one assignment: add_annotation per image took ~1.5 ms each
+        dict(x=(i % columns) * (w + gap_x) + (w - 1) / 2, y=(i // columns) * (h + gap_y) + gap_y - 0.5,
+             text=text, showarrow=False, yanchor="bottom", font=dict(size=11)) for i, text in enumerate(texts)]
     note = f"<br><sup>the first {n} of the batch's {total} samples</sup>" if n < total else ""
     top = TOP + (NOTE_PX if note else 0)
     fig.update_layout(

@@ -21,6 +21,7 @@ from viz.heatmap import COLORSCALE, MARK_LINE, NONFINITE_MARKER, printed, shape_
 SCALE = get_colorscale(COLORSCALE)  # written out: the figure is not validated, so no name is expanded for it
 INK = "#31333F"                     # titles in the page's text colour (Streamlit's theme greys annotations)
 
+LEVELS = 127                       # colour levels each side of zero (int8)
 GAP_X, GAP_Y = 18, 10              # between items of a row, between rows
 STRIP_GAP = 24                     # between the strips of a strips item: room for the next one's title
 
@@ -167,13 +168,15 @@ def grid(tiles):
 
 
 def traces(s, tile, labelled, refs):
-    """The heatmap (colours only, float32 unless its values are printed), the invisible cell layer (exact
-    values on hover, clickable) and the crosses on NaN/inf cells of one tile."""
-    z = np.where(np.isfinite(s.values), s.values, np.nan)
-    if not labelled and s.limit < 1e37:
-        z = z.astype(np.float32)
-    heat = dict(type="heatmap", z=z, x=s.xs, y=s.ys, colorscale=SCALE, zmid=0.0, zmin=-s.limit,
-                zmax=s.limit, showscale=False, hoverinfo="skip", name=tile.title,
+    """The heatmap (colour levels in a byte a cell, or exact values where they are printed), the invisible
+    cell layer (exact values on hover, clickable) and the crosses on NaN/inf cells (drawn white) of one tile."""
+    finite = np.isfinite(s.values)
+    if labelled:  # the printed values come from z: exact
+        z, top = np.where(finite, s.values, np.nan), s.limit
+    else:  # z only picks a colour: 255 levels are as many as the eye tells apart, in a byte a cell
+        z, top = np.rint(np.where(finite, s.values, 0.0) / s.limit * LEVELS).astype(np.int8), LEVELS
+    heat = dict(type="heatmap", z=z, x=s.xs, y=s.ys, colorscale=SCALE, zmid=0.0, zmin=-top,
+                zmax=top, showscale=False, hoverinfo="skip", name=tile.title,
                 texttemplate="%{z:.3g}" if labelled else None, textfont=dict(size=10), **refs)
     rows, cols = np.meshgrid(s.ys, s.xs, indexing="ij")
     dtype = np.uint8 if max(s.matrix.shape) < 256 else np.uint16 if max(s.matrix.shape) < 2**16 else np.int32

@@ -113,7 +113,13 @@ def check_drawn(panels, tensor_id, array, y_label, x_label):
     np.testing.assert_array_equal(np.asarray(cells.customdata), m.ravel())  # exact values on hover and click
     z = np.asarray(heat.z, dtype=np.float64)
     assert z.shape == m.shape
-    np.testing.assert_allclose(z, np.where(np.isfinite(m), m, np.nan), rtol=1e-6, atol=1e-30)
+    finite = np.isfinite(m)
+    if np.asarray(heat.z).dtype == np.int8:  # colour levels: -127 .. 127 for -limit .. +limit
+        limit = np.abs(m[finite]).max() if finite.any() and np.abs(m[finite]).max() > 0 else 1.0
+        np.testing.assert_allclose(z * limit / 127, np.where(finite, m, 0.0), rtol=0, atol=limit / 254 * 1.001)
+        assert heat.zmax == 127 and heat.zmin == -127
+    else:                                    # printed values: exact
+        np.testing.assert_array_equal(z, np.where(finite, m, np.nan))
     x_axis = figure.layout["xaxis" + heat.xaxis[1:]]
     y_axis = figure.layout["yaxis" + heat.yaxis[1:]]
     if y_axis.showticklabels is False:  # a strip: its row means nothing; the last strip of its group names x
