@@ -133,7 +133,7 @@ st.subheader("What backward computes: grad_output · J")
 st.latex(derivation.vjp_formula(view["coupled"]))
 table_col, vjp_col = st.columns([3, 1])
 table_col.dataframe(view["vjp"], hide_index=True, height=min(260, 36 * (len(view["vjp"]) + 1) + 2))
-vjp_col.metric("max |grad_output · J − grad_input|", f"{view['vjp_error']:.2e}")
+vjp_col.metric("max |g · J − grad_input|", f"{view['vjp_error']:.2e}")
 if view["coupled"]:
     vjp_col.caption("BatchNormalization in training couples the batch: the check sums over every output "
                     "sample t, with ∂y_t/∂x_s from finite differences.")

@@ -3,6 +3,7 @@
 heatmap() fills the page column it is drawn in (the Jacobians page); viz.grid draws a stage's tensors,
 each at its own size. Both share what is drawn of a tensor (shown) and its traces.
 """
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +14,7 @@ from viz.geometry import label_width
 COLORSCALE = "RdBu_r"      # diverging: negative blue, zero white, positive red
 MAX_CELLS = 16_384         # at most 128 x 128 cells drawn: z + hover stay well under 1 MB
 COLUMN_WIDTH = 360         # px: heatmap() fills a page column at least this wide (a third of a laptop's page)
+TITLE_CHARS, NOTE_CHARS = 34, 44   # heatmap() wraps its title and notes to these: a third of an 800-px page
 NONFINITE_MARKER = dict(symbol="x", size=9, color="black", line=dict(width=1))
 MARK_LINE = {"cell": dict(color="black", width=2.5), "band": dict(color="#444", width=1.5, dash="dot")}
 
@@ -155,14 +157,17 @@ def heatmap(array, title, y_label="sample", x_label="feature", max_cells=MAX_CEL
                          colorbar=dict(exponentformat="e", thickness=12 if compact else None))]
     crosses = nonfinite_trace(s, y_label, x_label)
     notes = s.notes()
-    subtitle = "".join(f"<br><sup>{note}</sup>" for note in notes)
+    subtitle = "".join(f"<br><sup>{line}</sup>" for note in notes for line in textwrap.wrap(note, NOTE_CHARS, break_on_hyphens=False))
+    lines = len(textwrap.wrap(f"{title} {shape_text(s.original_shape)}", TITLE_CHARS, break_on_hyphens=False))
     return go.Figure(data=traces + ([crosses] if crosses else []), layout=dict(
-        title=dict(text=f"{title} {shape_text(s.original_shape)}{subtitle}",
+        title=dict(text="<br>".join(textwrap.wrap(f"{title} {shape_text(s.original_shape)}", TITLE_CHARS,
+                                                break_on_hyphens=False)) + subtitle,
                    font=dict(size=14) if compact else None),
         xaxis=dict(title=dict(text=x_label), side="bottom", dtick=tick_step(len(s.xs), s.blocks[1])),
         yaxis=dict(title=dict(text=y_label), autorange="reversed", dtick=tick_step(len(s.ys), s.blocks[0])),
         showlegend=False, height=height,
-        margin=dict(l=50 if compact else 60, r=10 if compact else 20, t=70 + 18 * len(notes), b=50)))
+        margin=dict(l=50 if compact else 60, r=10 if compact else 20, t=52 + 18 * (lines + subtitle.count("<sup>")),
+                    b=50)))
 
 
 def printed(s):

@@ -13,9 +13,14 @@ CACHE = "_jacobians_page"
 
 
 
+def plain(fig):
+    """A figure's title as one line (heatmap() wraps long titles with <br>)."""
+    return fig["layout"]["title"]["text"].replace("<br>", " ")
+
+
 def titled(at, text):
     """The one figure whose title contains text."""
-    (fig,) = [f for f in figures(at) if text in f["layout"]["title"]["text"]]
+    (fig,) = [f for f in figures(at) if text in plain(f)]
     return fig
 
 
@@ -39,12 +44,12 @@ def check_layer(at, index, sample):
         assert heat["type"] == "heatmap" and array(heat["z"]).shape == shape, name
         assert fig["layout"]["xaxis"]["title"]["text"] == "input i (column)"
         assert fig["layout"]["yaxis"]["title"]["text"] == "output j (row)"
-        title = fig["layout"]["title"]["text"]
+        title = plain(fig)
         assert title.startswith(f"{index} · ") or title.startswith(f"layer {index}, sample {sample}: ")
     found = metrics(at)
     assert found["max |backprop − finite diff.|"] < 1e-6
     assert found["max |closed form − backprop|"] < 1e-12
-    assert found["max |grad_output · J − grad_input|"] < 1e-7
+    assert found["max |g · J − grad_input|"] < 1e-7
     vjp = at.dataframe[0].value
     np.testing.assert_allclose(vjp["recorded grad_input"],
                                np.ravel(lab.trace.backward_record(index).grad_input[sample]))
@@ -77,7 +82,7 @@ def test_sample_picker_changes_the_numbers():
     at.number_input(key="jacobian_sample").set_value(5).run()
     assert not at.exception
     check_layer(at, 1, 5)
-    assert "sample 5" in titled(at, ": backprop (")["layout"]["title"]["text"]
+    assert "sample 5" in plain(titled(at, ": backprop ("))
     g = lab.trace.backward_record(1).grad_output[5]
     grad_input = lab.trace.backward_record(1).grad_input[5]
     text = latex(at)
@@ -102,10 +107,10 @@ def test_every_layer_of_a_deeper_preset_and_batchnorm_coupling():
         at.selectbox(key="jacobian_layer").set_value(index).run()
         assert not at.exception and not errors(at)
         check_layer(at, index, 3)
-        coupling = [f for f in figures(at) if "block (s, t)" in f["layout"]["title"]["text"]]
+        coupling = [f for f in figures(at) if "block (s, t)" in plain(f)]
         assert bool(coupling) == (index == 1)  # BatchNormalization is layer 1
     at.selectbox(key="jacobian_layer").set_value(1).run()
-    (coupling,) = [f for f in figures(at) if "block (s, t)" in f["layout"]["title"]["text"]]
+    (coupling,) = [f for f in figures(at) if "block (s, t)" in plain(f)]
     assert coupling["data"][0]["type"] == "heatmap" and array(coupling["data"][0]["z"]).shape == (64, 64)
     assert coupling["layout"]["yaxis"]["title"]["text"].endswith("(row)")
     norms = array(titled(at, "‖∂y_s/∂x_t‖")["data"][0]["z"])
@@ -123,7 +128,7 @@ def test_batchnorm_in_evaluate_mode_has_no_coupling():
     assert not at.exception
     check_layer(at, 1, 0)
     assert any("no coupling" in info.value for info in at.info)
-    assert not [f for f in figures(at) if "block (s, t)" in f["layout"]["title"]["text"]]
+    assert not [f for f in figures(at) if "block (s, t)" in plain(f)]
     norms = array(titled(at, "‖∂y_s/∂x_t‖")["data"][0]["z"])
     assert np.all(norms[~np.eye(4, dtype=bool)] == 0) and np.all(np.diag(norms) > 0)
 

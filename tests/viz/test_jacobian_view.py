@@ -180,7 +180,7 @@ def test_coupling_vanishes_in_evaluate_mode(bn_batch):
 def test_batch_coupling_figure(bn_batch):
     fig = batch_coupling_figure(BatchNormalization(), bn_batch, n_samples=3)
     assert fig.data[0].type == "heatmap" and np.asarray(fig.data[0].z).shape == (9, 9)
-    assert "first 3 of 8 samples" in fig.layout.title.text
+    assert "first 3 of 8 samples" in fig.layout.title.text.replace("<br>", " ")
     assert fig.layout.yaxis.title.text.endswith("(row)") and fig.layout.xaxis.title.text.endswith("(column)")
     assert len(fig.layout.shapes) == 4  # 2 vertical + 2 horizontal block boundaries
     assert sorted({s.x0 for s in fig.layout.shapes if s.x0 == s.x1}) == [2.5, 5.5]
@@ -208,7 +208,7 @@ def test_jacobian_figure():
     np.testing.assert_array_equal(fig.data[0].z, J)
     assert fig.layout.xaxis.title.text == "input i (column)"
     assert fig.layout.yaxis.title.text == "output j (row)"
-    assert fig.layout.title.text.startswith("Linear(4 -> 3): backprop (3, 4)")
+    assert fig.layout.title.text.replace("<br>", " ").startswith("Linear(4 -> 3): backprop (3, 4)")
 
 
 def test_vjp_check_table():
