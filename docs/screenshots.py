@@ -31,6 +31,18 @@ def wait_until_idle(page, seconds=1.0):
     time.sleep(seconds)
 
 
+# The pixel centre of cell (row, col) of the heatmap named `name` (a stage's tensors share one chart).
+CELL = """([name, row, col]) => {
+  for (const gd of document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')) {
+    const t = gd.data.find(t => t.type === 'heatmap' && t.name === name);
+    if (!t) continue;
+    const box = gd.getBoundingClientRect(), layout = gd._fullLayout;
+    const x = layout['xaxis' + (t.xaxis || 'x').slice(1)], y = layout['yaxis' + (t.yaxis || 'y').slice(1)];
+    return [box.left + x._offset + x.d2p(col), box.top + y._offset + y.d2p(row)];
+  }
+}"""
+
+
 def main():
     port = free_port()
     server = subprocess.Popen(
@@ -45,20 +57,24 @@ def main():
             page.goto(f"http://127.0.0.1:{port}/")
             wait_until_idle(page, 3)
             for _ in range(4):  # forward 0, forward 1, loss, backward 1 -> backward 0
-                page.get_by_role("button", name="Next ▶").click()
+                page.locator(".st-key-step_next button").click()
                 wait_until_idle(page)
-            page.mouse.move(700, 1050)  # no tooltip over the picture
+            x, y = page.evaluate(CELL, ["∂L/∂W", 1, 0])  # a learner clicks dL/dW[1, 0]
+            page.mouse.move(x, y)
+            time.sleep(0.3)
+            page.mouse.click(x, y)
+            wait_until_idle(page, 2)
+            page.mouse.move(700, 1090)  # no tooltip over the picture
             time.sleep(1)
             page.screenshot(path=str(ROOT / "docs" / "step.png"))
-            page.get_by_text("Work out one entry by hand").click()
-            wait_until_idle(page)
-            page.get_by_test_id("stExpander").first.screenshot(path=str(ROOT / "docs" / "by_hand.png"))
-            page.get_by_role("link", name="Build").click()
+            page.get_by_test_id("stExpander").filter(has_text="Work out one entry by hand").screenshot(
+                path=str(ROOT / "docs" / "by_hand.png"))
+            page.get_by_test_id("stTopNavLinkContainer").get_by_role("link", name="Build").click()
             wait_until_idle(page)
             page.get_by_test_id("stSelectbox").first.click()
             page.get_by_role("option", name="Circles with a hidden layer").click()
             wait_until_idle(page)
-            page.get_by_role("link", name="Train").click()
+            page.get_by_test_id("stTopNavLinkContainer").get_by_role("link", name="Train").click()
             wait_until_idle(page)
             page.get_by_role("button", name="Train", exact=False).first.click()
             wait_until_idle(page, 3)

@@ -16,6 +16,8 @@ from viz.entries import as_matrix, chooser, default_focus, entry
 from viz.stage_strip import short_label, stage_strip
 from viz.stage_view import panel_rows, stage_label, stage_panels
 
+SMALL_TABLE = 16  # a batch this small gets its predictions as a plain table, a larger one as a scrolling grid
+
 L = lab()
 st.title("Step through one iteration")
 require_trace()  # an unfinished network records no iteration: say why, point to Build
@@ -104,8 +106,10 @@ if stage.kind == "loss":
         right = int((table["right"] == "✓").sum())
         st.markdown(f"**Each sample's prediction**: {right} of {len(table)} right. The loss rewards a high "
                     "p(true); ✗ rows are the samples the network gets wrong.")
-        st.dataframe(prediction_styler(table), hide_index=True, height=min(400, 35 * (len(table) + 1) + 3),
-                     key="step_predictions")
+        if len(table) <= SMALL_TABLE:  # a plain table: the browser draws it in a fraction of a data grid's time
+            st.table(prediction_styler(table).hide(axis="index"))
+        else:
+            st.dataframe(prediction_styler(table), hide_index=True, height=400, key="step_predictions")
 
 # Both depend only on the recorded iteration, the stage and the chosen entry: made once, not on every rerun.
 worked = per_iteration("_step_by_hand", (str(stage), chosen.key), keep=len(trace.stages) + 4,

@@ -263,6 +263,10 @@ def test_image_data_shows_the_batch_as_images_and_the_loss_each_samples_predicti
     assert any(f"{right} of 32 right" in m.value for m in at.markdown)
 
 
-def test_two_dimensional_data_shows_no_images():
+def test_two_dimensional_data_shows_no_images_and_a_small_batch_a_plain_prediction_table():
     at = open_page(None)
     assert not any("images" in (fig["layout"].get("title") or {}).get("text", "") for fig in figures(at))
+    at.select_slider[0].set_value("loss").run()
+    assert not at.dataframe and len(at.table) == 1          # 8 samples: a plain table, not a data grid
+    frame = at.table[0].value
+    assert list(frame["true class"]) == list(at.session_state.lab.trace.target) and len(frame) == 8
