@@ -64,7 +64,7 @@ def main():
             time.sleep(0.3)
             page.mouse.click(x, y)
             wait_until_idle(page, 2)
-            page.mouse.move(700, 1090)  # no tooltip over the picture
+            page.mouse.move(1395, 700)  # no tooltip over the picture
             time.sleep(1)
             page.screenshot(path=str(ROOT / "docs" / "step.png"))
             page.get_by_test_id("stExpander").filter(has_text="Work out one entry by hand").screenshot(

@@ -89,7 +89,8 @@ for row in panel_rows(panels):
     for panel in row:  # one chart per group of tensors: a browser draws it far faster than one per tensor
         key = f"step-{panel.key}"
         st.plotly_chart(panel.figure, key=key, width="content", selection_mode="points",
-                        on_select=partial(focus.on_cell, key, focus.cell_metas(panel.figure)))
+                        on_select=partial(focus.on_cell, key, focus.cell_metas(panel.figure)),
+                        config={"displayModeBar": False})  # it covered the titles; drag zooms, a double click resets
 st.caption("Colours: blue negative, white 0, red positive, up to the ± in each title; hover for the exact value. "
            "Outlined: the entry worked out by hand below, and the rows, columns or entries it is computed from. "
            "Click any cell to choose another.")

@@ -21,6 +21,7 @@ from viz.heatmap import COLORSCALE, MARK_LINE, NONFINITE_MARKER, printed, shape_
 SCALE = get_colorscale(COLORSCALE)  # written out: the figure is not validated, so no name is expanded for it
 INK = "#31333F"                     # titles in the page's text colour (Streamlit's theme greys annotations)
 
+NBSP = "\u00a0"                    # a space the title's wrapping does not break at
 LEVELS = 127                       # colour levels each side of zero (int8)
 GAP_X, GAP_Y = 18, 10              # between items of a row, between rows
 STRIP_GAP = 24                     # between the strips of a strips item: room for the next one's title
@@ -42,6 +43,11 @@ def colour_range(s):
     return "all 0" if not finite.size or not np.any(finite) else f"±{s.limit:.3g}"
 
 
+def tile_title(tile, s):
+    """"W (before update) (2, 2) · ±0.684": wrapped only between the words of the name (no-break spaces after)."""
+    return f"{tile.title} " + f"{shape_text(s.original_shape)} · {colour_range(s)}".replace(" ", NBSP)
+
+
 # --- one item: its size and its traces and layout, relative to its own top-left corner ---
 
 @dataclass
@@ -56,7 +62,7 @@ class Item:
 
 def matrix_item(tile):
     s = shown(tile.array)
-    title = f"{tile.title} {shape_text(s.original_shape)} · {colour_range(s)}"
+    title = tile_title(tile, s)
     labels = printed(s)
     g = geometry(s.values.shape, title, s.notes(), labels=labels)
     item = Item([tile], False, g.width, g.height)
@@ -67,7 +73,7 @@ def matrix_item(tile):
 def strips_item(tiles):
     parts = [shown(t.array) for t in tiles]
     n = parts[0].values.shape[1]
-    titles = [f"{t.title} {shape_text(s.original_shape)} · {colour_range(s)}" for t, s in zip(tiles, parts)]
+    titles = [tile_title(t, s) for t, s in zip(tiles, parts)]
     notes = sorted({note for s in parts for note in s.notes()})
     labels = [label for s in parts for label in (printed(s) or ["x" * 99])]
     g = geometry((1, n), max(titles, key=len), notes, labels=labels)

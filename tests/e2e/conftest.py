@@ -35,7 +35,7 @@ CHART_STATE = """() => [...document.querySelectorAll('[data-testid="stPlotlyChar
   !!chart.querySelector('.main-svg'),
   chart.querySelector('.gtitle')?.textContent
     || [...chart.querySelectorAll('.annotation-text')].map(a => [...a.querySelectorAll('.line')]
-         .map(line => line.textContent).join(' ') || a.textContent).join(' | ')])"""
+         .map(line => line.textContent).join(' ') || a.textContent).join(' | ').replace(/\u00a0/g, ' ')])"""
 
 
 def missing_browser():

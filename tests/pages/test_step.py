@@ -16,7 +16,7 @@ def heatmaps(at):
 
 def tile_titles(at):
     """The title of every tensor drawn on the page (each chart holds a stage's tensors, titled by annotations)."""
-    return [a["text"].replace("<br>", " ") for fig in figures(at) for a in fig["layout"].get("annotations", [])]
+    return [a["text"].replace("<br>", " ").replace("\xa0", " ") for fig in figures(at) for a in fig["layout"].get("annotations", [])]
 
 
 def tile_shapes(at):

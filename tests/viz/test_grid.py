@@ -33,7 +33,7 @@ def test_every_exact_value_rides_an_invisible_clickable_cell_layer():
     assert np.asarray(heat.z).dtype == np.int8 and heat.zmax == 127          # a colour level a byte
     assert np.asarray(heat.z).flat[np.argmax(np.abs(a))] in (-127, 127)
     assert fig.layout.width <= MAX_WIDTH and fig.layout.clickmode == "event+select"
-    assert fig.layout.annotations[0].text.replace("<br>", " ") == f"input x (32, 64) · ±{np.abs(a).max():.3g}"
+    assert fig.layout.annotations[0].text.replace("<br>", " ").replace("\xa0", " ") == f"input x (32, 64) · ±{np.abs(a).max():.3g}"
     assert axis(fig, heat, "y").title.text == "sample" and axis(fig, heat, "x").title.text == "feature"
     assert "input x<br>sample %{y}, feature %{x}<br>value %{customdata}" in cells.hovertemplate
 
@@ -101,12 +101,12 @@ def test_consecutive_vectors_stack_as_strips_each_on_its_own_scale():
     assert [t.meta for t in fig.data if t.meta] == ["t0", "t1", "t2", "t3", "t4"]
     for i, heat in enumerate(heats):
         top = np.abs(rows[i][0].array).max()
-        assert fig.layout.annotations[i].text.replace("<br>", " ").endswith(f"±{top:.3g}")  # its own scale
+        assert fig.layout.annotations[i].text.replace("<br>", " ").replace("\xa0", " ").endswith(f"±{top:.3g}")  # its own scale
         assert np.abs(np.asarray(heat.z)).max() == 127
         assert pixels(fig, heat)[3] == pytest.approx(MIN_STRIP) and axis(fig, heat, "y").showticklabels is False
     tops = [pixels(fig, heat)[1] for heat in heats]
     assert tops == sorted(tops) and len(set(tops)) == 5
-    assert [a.text.replace("<br>", " ").split(" · ")[0] for a in fig.layout.annotations] == [
+    assert [a.text.replace("<br>", " ").replace("\xa0", " ").split(" · ")[0] for a in fig.layout.annotations] == [
         f"title {i} (128,)" for i in range(5)]
     titled = [axis(fig, heat, "x").title.text for heat in heats]
     assert titled == [None] * 4 + ["output unit"]                             # the x axis named once

@@ -172,7 +172,7 @@ def test_handout_labels_formulas_and_values():
     assert r"0.9\, v_{W} + 0.01\," in update[1].latex and r"(2 \times 2)" in update[1].latex
     assert r"0.9\, v_{b} + 0.01\," in update[3].latex and "(2)" in update[3].latex
     assert update[4].tensors == ("before:b", "grad:b", "velocity:b", "step:b", "after:b")  # one figure of strips
-    strips = [a.text.replace("<br>", " ") for a in update[4].figure.layout.annotations]
+    strips = [a.text.replace("<br>", " ").replace("\xa0", " ") for a in update[4].figure.layout.annotations]
     assert strips[0].startswith("b before (2,) · ±") and len(strips) == 5
     loss = stage_panels(trace, Stage("loss"), layers)
     assert f"L = {trace.loss:.6g}" in loss[0].caption and r"-\frac{y}{8}" in loss[0].latex
@@ -221,7 +221,7 @@ def test_loss_stage_draws_predictions_targets_and_the_gradient_apart():
     panels = stage_panels(trace, Stage("loss"), layers)
     assert [p.tensors for p in panels[1:]] == [("predictions", "targets", "loss_grad")]
     np.testing.assert_array_equal(drawn(panels, "targets")[1].customdata, one_hot(trace.target, 2).ravel())
-    titles = [a.text.replace("<br>", " ") for a in panels[1].figure.layout.annotations]
+    titles = [a.text.replace("<br>", " ").replace("\xa0", " ") for a in panels[1].figure.layout.annotations]
     assert titles[0].startswith("predictions ŷ (8, 2) · ±") and titles[1].startswith(
         "targets y (one-hot of labels) (8, 2) · ±1")
     mse_trace, mse_layers = mse()
