@@ -22,6 +22,7 @@ SCALE = get_colorscale(COLORSCALE)  # written out: the figure is not validated, 
 INK = "#31333F"                     # titles in the page's text colour (Streamlit's theme greys annotations)
 
 NBSP = "\u00a0"                    # a space the title's wrapping does not break at
+EXACT_CELLS = 4096                 # tiles up to this size hover their exact values; larger ones 7 digits
 LEVELS = 127                       # colour levels each side of zero (int8)
 GAP_X, GAP_Y = 18, 10              # between items of a row, between rows
 STRIP_GAP = 24                     # between the strips of a strips item: room for the next one's title
@@ -175,7 +176,8 @@ def grid(tiles):
 
 def traces(s, tile, labelled, refs):
     """The heatmap (colour levels in a byte a cell, or exact values where they are printed), the invisible
-    cell layer (exact values on hover, clickable) and the crosses on NaN/inf cells (drawn white) of one tile."""
+    cell layer (hover and click: exact values, or 7 digits in float32 on a tile of more than EXACT_CELLS, where
+    half the bytes matter and a click shows the exact one) and the crosses on NaN/inf cells of one tile."""
     finite = np.isfinite(s.values)
     if labelled:  # the printed values come from z: exact
         z, top = np.where(finite, s.values, np.nan), s.limit
@@ -188,10 +190,13 @@ def traces(s, tile, labelled, refs):
     dtype = np.uint8 if max(s.matrix.shape) < 256 else np.uint16 if max(s.matrix.shape) < 2**16 else np.int32
     y_label, x_label = tile.axes
     block = "" if s.blocks == (1, 1) else f" (largest of its {s.blocks[0]}×{s.blocks[1]} block)"
+    finite = s.values[np.isfinite(s.values)]
+    exact = s.values.size <= EXACT_CELLS or (finite.size and np.abs(finite).max() > 3e38)
+    value = "%{customdata}" if exact else "≈ %{customdata:.7g} (click: the exact value)"
     cells = dict(type="scatter", x=cols.ravel().astype(dtype), y=rows.ravel().astype(dtype), mode="markers",
-                 customdata=s.values.ravel(), name=tile.title, meta=tile.id, showlegend=False,
-                 marker=dict(opacity=0, size=8, maxdisplayed=1),
-                 hovertemplate=f"{tile.title}<br>{y_label} %{{y}}, {x_label} %{{x}}<br>value %{{customdata}}{block}"
+                 customdata=s.values.ravel() if exact else s.values.ravel().astype(np.float32),
+                 name=tile.title, meta=tile.id, showlegend=False, marker=dict(opacity=0, size=8, maxdisplayed=1),
+                 hovertemplate=f"{tile.title}<br>{y_label} %{{y}}, {x_label} %{{x}}<br>value {value}{block}"
                                "<extra></extra>", **refs)
     out = [heat, cells]
     bad_rows, bad_cols = np.nonzero(~np.isfinite(s.values))

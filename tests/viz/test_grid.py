@@ -119,3 +119,15 @@ def test_short_vectors_print_their_values_and_long_ones_do_not():
         return grid([(Tile(f"t{i}", "v", np.arange(n) - i, ("row", "unit")), True) for i in range(3)])
     assert all(t.texttemplate == "%{z:.3g}" for t in strips(3).data if t.type == "heatmap")
     assert all(t.texttemplate is None for t in strips(128).data if t.type == "heatmap")
+
+
+def test_a_large_tile_hovers_seven_digits_and_a_small_one_the_exact_value():
+    big = np.random.default_rng(4).normal(size=(64, 128))   # 8192 cells: the digits MLP's W
+    cells = one(big).data[1]
+    assert np.asarray(cells.customdata).dtype == np.float32 and "≈ %{customdata:.7g}" in cells.hovertemplate
+    np.testing.assert_array_equal(cells.customdata, big.ravel().astype(np.float32))
+    small = one(big[:32, :64]).data[1]
+    assert np.asarray(small.customdata).dtype == np.float64 and "value %{customdata}<" in small.hovertemplate
+    huge = big.copy()
+    huge[0, 0] = 1e300                                       # beyond float32: kept exact, not inf
+    assert np.asarray(one(huge).data[1].customdata).dtype == np.float64
