@@ -132,6 +132,7 @@ if worked:
             st.number_input(f"column (0 to {cols - 1})", key="pick_col", step=1, on_change=focus.on_pick,
                             width=150)
         error_for("pick")
+        st.markdown(f"{primary.title} [{row}, {col}] = `{float(as_matrix(primary.array)[row, col])!r}` (exactly)")
         st.caption("Indices count from 0, as on the heatmaps. " + (
             "The entry you chose, and the entries of the other results that use the same cells."
             if focus.current() else "Each result's entry of largest magnitude; click a cell or pick one above."))

@@ -215,6 +215,7 @@ def test_the_picker_chooses_the_entry_worked_out_and_the_heatmaps_outline_what_i
     assert r"y_{5,0}" in worked_latex(at)
     from viz.derivation import num
     assert num(y[5, 0]) in worked_latex(at)
+    assert any(m.value == f"output y [5, 0] = `{float(y[5, 0])!r}` (exactly)" for m in at.markdown)
     shapes = tile_shapes(at)
     assert {(s["y0"], s["y1"]) for s in shapes["input x"]} == {(4.5, 5.5)}          # row 5 of x
     assert {(s["x0"], s["x1"]) for s in shapes["W (before update)"]} == {(-0.5, 0.5)}  # column 0 of W
