@@ -16,7 +16,7 @@ from viz.entries import as_matrix, chooser, default_focus, entry
 from viz.stage_strip import short_label, stage_strip
 from viz.stage_view import panel_rows, stage_label, stage_panels
 
-SMALL_TABLE = 16  # a batch this small gets its predictions as a plain table, a larger one as a scrolling grid
+SMALL_TABLE = 16  # a larger batch's prediction table shows the samples with the lowest p(true)
 
 L = lab()
 st.title("Step through one iteration")
@@ -105,12 +105,12 @@ if stage.kind == "loss":
                           lambda: prediction_table(trace.predictions, trace.target, trace.criterion))
     if table is not None:
         right = int((table["right"] == "✓").sum())
+        shown = table if len(table) <= SMALL_TABLE else table.sort_values("p(true)" if "p(true)" in table else
+                                                                          "right", kind="stable").head(SMALL_TABLE)
         st.markdown(f"**Each sample's prediction**: {right} of {len(table)} right. The loss rewards a high "
-                    "p(true); ✗ rows are the samples the network gets wrong.")
-        if len(table) <= SMALL_TABLE:  # a plain table: the browser draws it in a fraction of a data grid's time
-            st.table(prediction_styler(table).hide(axis="index"))
-        else:
-            st.dataframe(prediction_styler(table), hide_index=True, height=400, key="step_predictions")
+                    "p(true); ✗ rows are the samples the network gets wrong."
+                    + (f" The {SMALL_TABLE} samples with the lowest p(true):" if len(shown) < len(table) else ""))
+        st.table(prediction_styler(shown).hide(axis="index"))  # a plain table: a data grid took ~0.4 s to draw
 
 # Both depend only on the recorded iteration, the stage and the chosen entry: made once, not on every rerun.
 worked = per_iteration("_step_by_hand", (str(stage), chosen.key), keep=len(trace.stages) + 4,

@@ -254,14 +254,17 @@ def test_image_data_shows_the_batch_as_images_and_the_loss_each_samples_predicti
     labels = [a["text"] for a in images[0]["layout"]["annotations"]]
     assert labels == [str(int(v)) for v in lab.trace.target[:32]]          # the batch's own labels, in order
     at.select_slider[0].set_value("loss").run()
-    (table,) = at.dataframe
+    (table,) = at.table
     frame = table.value
     assert list(frame.columns) == ["sample", "true class", "predicted class", "p(predicted)", "p(true)", "right"]
-    assert list(frame["true class"]) == list(lab.trace.target)
     p = np.exp(lab.trace.predictions)                                       # log-probabilities -> probabilities
-    np.testing.assert_allclose(frame["p(true)"], p[np.arange(32), lab.trace.target], rtol=1e-12)
-    right = int((frame["right"] == "✓").sum())
-    assert any(f"{right} of 32 right" in m.value for m in at.markdown)
+    p_true = p[np.arange(32), lab.trace.target]
+    lowest = np.argsort(p_true, kind="stable")[:16]                         # the 16 least sure of the truth
+    assert list(frame["sample"].astype(int)) == list(lowest)
+    assert list(frame["true class"].astype(int)) == list(lab.trace.target[lowest])
+    np.testing.assert_allclose(frame["p(true)"].astype(float), p_true[lowest], rtol=1e-3)  # shown to 4 digits
+    right = int((np.argmax(lab.trace.predictions, axis=1) == lab.trace.target).sum())
+    assert any(f"{right} of 32 right" in m.value and "lowest p(true)" in m.value for m in at.markdown)
 
 
 def test_two_dimensional_data_shows_no_images_and_a_small_batch_a_plain_prediction_table():
