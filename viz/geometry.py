@@ -37,18 +37,14 @@ class Geometry:
     def top(self):
         return TOP_PAD + TITLE_LINE * len(self.title_lines) + NOTE_LINE * len(self.note_lines)
 
-    def title_html(self):
-        """The title, then each note in small type, as Plotly title HTML."""
-        return "<br>".join(self.title_lines) + "".join(f"<br><sup>{line}</sup>" for line in self.note_lines)
-
-    def ticks(self, n_shown, axis):
-        """At most how many tick labels fit along an axis ("x": 36 px each, "y": 16 px each)."""
-        length = self.plot_width if axis == "x" else self.plot_height
-        return max(1, min(n_shown, int(length // (36 if axis == "x" else 16))))
-
     def fits(self, labels):
         """True when every label (the printed values) fits inside a cell."""
         return self.cell_height >= 13 and self.cell_width >= label_width(labels)
+
+
+def tick_count(length_px, n_shown, axis):
+    """At most how many tick labels fit along an axis this long ("x": 36 px each, "y": 16 px each)."""
+    return max(1, min(n_shown, int(length_px // (36 if axis == "x" else 16))))
 
 
 def wrap(text, width_px, char_px):
@@ -71,12 +67,12 @@ def label_width(labels):
     return max((len(label) for label in labels), default=0) * DIGIT_PX + 6
 
 
-def geometry(shape, title, notes=(), rows_gap=0.0, labels=None):
+def geometry(shape, title, notes=(), labels=None):
     """The Geometry of a panel showing a (rows, cols) matrix with this title and notes; cells are widened
     (not squared) to hold `labels`, the printed values, when the row still fits MAX_WIDTH."""
     rows, cols = int(shape[0]), int(shape[1])
     cell = cell_size(rows, cols)
-    plot_height = rows * row_height(rows, cell) + rows_gap
+    plot_height = rows * row_height(rows, cell)
     cell_width = cell
     if rows > cols:  # a tall matrix (a batch of few features): columns wide enough to tell apart
         cell_width = max(cell, min(MIN_COLUMN, (MAX_WIDTH - LEFT - RIGHT) / cols))
@@ -90,4 +86,4 @@ def geometry(shape, title, notes=(), rows_gap=0.0, labels=None):
     top = TOP_PAD + TITLE_LINE * len(title_lines) + NOTE_LINE * len(note_lines)
     return Geometry(width=width, height=int(np.ceil(top + plot_height + BOTTOM)), plot_width=plot_width,
                     plot_height=plot_height, cell_width=plot_width / cols,
-                    cell_height=(plot_height - rows_gap) / rows, title_lines=title_lines, note_lines=note_lines)
+                    cell_height=plot_height / rows, title_lines=title_lines, note_lines=note_lines)

@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from viz.geometry import (BOTTOM, LEFT, MAX_WIDTH, MIN_STRIP, NOTE_LINE, NOTE_PX, RIGHT, TITLE_LINE, TITLE_PX,
-                          TOP_PAD, geometry, label_width, wrap)
+                          TOP_PAD, geometry, label_width, tick_count, wrap)
 from plotly.colors import get_colorscale
 
 from viz.heatmap import COLORSCALE, MARK_LINE, NONFINITE_MARKER, printed, shape_text, shown, tick_step
@@ -149,11 +149,11 @@ def grid(tiles):
             cell_w, cell_h = plot_width / s.values.shape[1], plot_height / s.values.shape[0]
             layout[f"xaxis{suffix}"] = dict(
                 domain=x_domain, anchor=f"y{suffix}", range=[s.xs[0] - bc / 2, s.xs[-1] + bc / 2],
-                dtick=tick_step(len(s.xs), bc, max(1, int(plot_width // 36))), showticklabels=last,
+                dtick=tick_step(len(s.xs), bc, tick_count(plot_width, len(s.xs), "x")), showticklabels=last,
                 title=dict(text=x_label, standoff=6) if last else None, tickfont=dict(size=10))
             layout[f"yaxis{suffix}"] = dict(
                 domain=y_domain, anchor=f"x{suffix}", range=[s.ys[-1] + br / 2, s.ys[0] - br / 2],
-                dtick=tick_step(len(s.ys), br, max(1, int(plot_height // 16))),
+                dtick=tick_step(len(s.ys), br, tick_count(plot_height, len(s.ys), "y")),
                 showticklabels=not item.strips, title=dict(text=None if item.strips else y_label, standoff=4),
                 tickfont=dict(size=10))
             lines = "<br>".join(title_lines) + "".join(f"<br><sup>{n}</sup>" for n in note_lines)

@@ -9,7 +9,6 @@ from viz import entries
 from viz.entries import PARAM_SYMBOLS
 from viz.formulas import backward_formula, criterion_formula, criterion_name, forward_formula, update_formula
 from viz.grid import Tile, grid, is_vector
-from viz.heatmap import as_matrix
 
 
 @dataclass(frozen=True)

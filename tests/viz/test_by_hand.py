@@ -7,7 +7,8 @@ from engine import (ELU, SGD, BatchNormalization, Dropout, Flatten, LeakyReLU, L
 from engine.data import load, one_hot
 from engine.sequential import layers_of
 from engine.trace import Stage, trace_iteration
-from viz.by_hand import MAX_TERMS, biggest, by_hand, labels_of, terms
+from viz.by_hand import by_hand, labels_of
+from viz.latex_sums import MAX_TERMS, biggest, terms
 from viz.derivation import num
 
 
