@@ -9,6 +9,7 @@ from lab.exercise import check_code, iteration_npz
 from ui import focus
 from ui.actions import act, error_for, lab, plural, sync
 from ui.cache import per_iteration
+from ui.step_jump import on_jump  # not defined here: see ui/step_jump.py
 from ui.unfinished import require_trace
 from viz.by_hand import by_hand
 from viz.data_view import batch_images_figure, class_labels, prediction_styler, prediction_table
@@ -35,10 +36,6 @@ if not st.session_state.get("_step_moved"):
 def moved(action, *args):
     st.session_state["_step_moved"] = True  # the first-open hint has done its job
     action(*args)
-
-
-def on_jump(key):
-    moved(act, "step_jump", L.jump, labels.index(st.session_state[key]))
 
 
 def on_mode():
