@@ -5,13 +5,16 @@ import streamlit as st
 from engine import BatchNormalization, LogSoftMax, SoftMax
 from engine.jacobian import describe
 from engine.sequential import layers_of
-from ui.actions import lab, sync
+from lab.budget import LIMIT
+from ui.actions import act, error_for, lab, sync
 from ui.cache import iteration_store, per_iteration
 from ui.unfinished import require_trace
 from viz import derivation
+from viz.coupling_view import batch_coupling_figure, block_norms_figure, coupling_jacobian
 from viz.derivation_strip import derivation_strip
-from viz.jacobian_view import (as_recorded, batch_coupling_figure, block_norms_figure, gradcheck_table,
-                               jacobian_figure, layer_sample_jacobians, recorded_model, sample_vjp_check)
+from viz.gradcheck_view import check_gradcheck, gradcheck_table
+from viz.jacobian_view import (as_recorded, check_sample_view, jacobian_figure, layer_sample_jacobians,
+                               recorded_model, sample_vjp_check)
 
 CACHE = "_jacobians_page"   # session key: {"trace": the trace it belongs to, "views": {...}, "gradcheck": table}
 MAX_VIEWS = 4               # (layer, sample) views kept per session (their figures are up to ~1 MB each)
@@ -47,7 +50,7 @@ def jacobians_view(i, s):
     """Figures and numbers of layer i's Jacobian for sample s (what the page draws, without the big arrays)."""
     layer = as_recorded(L.model[i], trace, i)
     record = trace.backward_record(i)
-    sj = layer_sample_jacobians(layer, trace.forward_record(i).input, s)
+    sj = layer_sample_jacobians(layer, trace.forward_record(i).input, s, grad_output=record.grad_output)
     table, vjp_error = sample_vjp_check(sj, record.grad_output, record.grad_input)
     name = label(i)
     figures = {"backprop": jacobian_figure(sj.backprop, f"layer {i}, sample {s}: backprop"),
@@ -60,17 +63,31 @@ def jacobians_view(i, s):
             "vjp": table, "vjp_error": vjp_error}
 
 
+def checked_view(i, s):
+    """jacobians_view(i, s), or the message saying what to shrink when it would exceed the learner's budget."""
+    record = trace.forward_record(i)
+    try:
+        check_sample_view(L.model[i], record.input, record.output.shape, LIMIT, f"layer {i} ({describe(layers[i])})")
+    except ValueError as error:
+        return None, str(error)
+    return cached(("jacobians", i, s), lambda: jacobians_view(i, s)), None
+
+
 def coupling_view(i):
-    layer = as_recorded(L.model[i], trace, i)
-    x = trace.forward_record(i).input
-    coupling = batch_coupling_figure(layer, x, COUPLED_SAMPLES) if L.config.training else None
-    return {"coupling": coupling, "norms": block_norms_figure(layer, x, COUPLED_SAMPLES)}
+    coupling = coupling_jacobian(as_recorded(L.model[i], trace, i), trace.forward_record(i).input, COUPLED_SAMPLES)
+    return {"coupling": batch_coupling_figure(coupling) if L.config.training else None,
+            "norms": block_norms_figure(coupling)}
+
+
+def gradcheck():
+    check_gradcheck(L.model, trace, LIMIT, GRADCHECK_SAMPLES, GRADCHECK_ENTRIES)
+    with np.errstate(all="ignore"):
+        return gradcheck_table(recorded_model(L.model, trace), trace.forward_record(0).input,
+                               n_samples=GRADCHECK_SAMPLES, max_entries=GRADCHECK_ENTRIES)
 
 
 def run_gradcheck():
-    with np.errstate(all="ignore"):
-        cache()["gradcheck"] = gradcheck_table(recorded_model(L.model, trace), trace.forward_record(0).input,
-                                               n_samples=GRADCHECK_SAMPLES, max_entries=GRADCHECK_ENTRIES)
+    cache()["gradcheck"] = act("gradcheck_run", gradcheck)
 
 
 # --- pickers ---
@@ -92,51 +109,59 @@ st.caption(f"From the recorded iteration: the layer's input, grad_output and gra
            f"{batch}, its parameters before the update, in {mode} mode (its Dropout mask and BatchNorm "
            f"statistics are those of that iteration).")
 
-view = cached(("jacobians", index, sample), lambda: jacobians_view(index, sample))
-n_out, n_in = view["shape"]
-st.latex(derivation.jacobian_definition(n_out, n_in, sample, batch))
+
+# --- three Jacobians, their difference, the VJP check ---
+
+def draw_three_ways(view):
+    """The definition, the three Jacobians and their difference for the chosen layer and sample."""
+    n_out, n_in = view["shape"]
+    st.latex(derivation.jacobian_definition(n_out, n_in, sample, batch))
+    st.subheader("Three ways to the same matrix")
+    backprop_col, numerical_col, closed_col = st.columns(3)
+    with backprop_col:
+        st.plotly_chart(view["figures"]["backprop"], key="jacobian_backprop")
+        st.caption("**From backward**: row j is `layer.backward(x, e)` with a one-hot grad_output e "
+                   "(1 at sample s, output j): the layer's own code, one output at a time.")
+    with numerical_col:
+        st.plotly_chart(view["figures"]["numerical"], key="jacobian_numerical")
+        st.caption("**Finite differences**: column i is (f(x + ε eᵢ) − f(x − ε eᵢ)) / 2ε with "
+                   "ε = 10⁻⁶, nudging input i of sample s: only the forward is used.")
+    with closed_col:
+        if "closed" in view["figures"]:
+            st.plotly_chart(view["figures"]["closed"], key="jacobian_closed")
+            st.caption(f"**Closed form**: {view['note'].removeprefix('closed form: ')}.")
+        else:
+            st.info(f"No closed form here: {view['note']}.", icon="ℹ️")
+
+    if view["coupled"]:
+        st.caption("BatchNormalization in training couples the samples: these are the diagonal block ∂y_s/∂x_s "
+                   "of the full-batch Jacobian; the blocks ∂y_s/∂x_t for t ≠ s are shown further down.")
+    difference_col, metrics_col = st.columns([3, 1])
+    difference_col.plotly_chart(view["figures"]["difference"], key="jacobian_difference")
+    metrics_col.metric("max |backprop − finite diff.|", f"{view['max_abs_error']:.2e}",
+                       help="central differences are exact up to about ε² plus rounding: ~1e-8 or less")
+    if view["closed_error"] is not None:
+        metrics_col.metric("max |closed form − backprop|", f"{view['closed_error']:.2e}")
 
 
-# --- three Jacobians, their difference ---
-
-st.subheader("Three ways to the same matrix")
-backprop_col, numerical_col, closed_col = st.columns(3)
-with backprop_col:
-    st.plotly_chart(view["figures"]["backprop"], key="jacobian_backprop")
-    st.caption("**From backward**: row j is `layer.backward(x, e)` with a one-hot grad_output e "
-               "(1 at sample s, output j): the layer's own code, one output at a time.")
-with numerical_col:
-    st.plotly_chart(view["figures"]["numerical"], key="jacobian_numerical")
-    st.caption("**Finite differences**: column i is (f(x + ε eᵢ) − f(x − ε eᵢ)) / 2ε with ε = 10⁻⁶, "
-               "nudging input i of sample s: only the forward is used.")
-with closed_col:
-    if "closed" in view["figures"]:
-        st.plotly_chart(view["figures"]["closed"], key="jacobian_closed")
-        st.caption(f"**Closed form**: {view['note'].removeprefix('closed form: ')}.")
-    else:
-        st.info(f"No closed form here: {view['note']}.", icon="ℹ️")
-
-if view["coupled"]:
-    st.caption("BatchNormalization in training couples the samples: these are the diagonal block ∂y_s/∂x_s "
-               "of the full-batch Jacobian; the blocks ∂y_s/∂x_t for t ≠ s are shown further down.")
-difference_col, metrics_col = st.columns([3, 1])
-difference_col.plotly_chart(view["figures"]["difference"], key="jacobian_difference")
-metrics_col.metric("max |backprop − finite diff.|", f"{view['max_abs_error']:.2e}",
-                   help="central differences are exact up to about ε² plus rounding: ~1e-8 or less")
-if view["closed_error"] is not None:
-    metrics_col.metric("max |closed form − backprop|", f"{view['closed_error']:.2e}")
+def draw_vjp(view):
+    """What backward computes, g · J, against the recorded grad_input of the chosen sample."""
+    st.subheader("What backward computes: grad_output · J")
+    st.latex(derivation.vjp_formula(view["coupled"]))
+    table_col, vjp_col = st.columns([3, 1])
+    table_col.dataframe(view["vjp"], hide_index=True, height=min(260, 36 * (len(view["vjp"]) + 1) + 2))
+    vjp_col.metric("max |g · J − grad_input|", f"{view['vjp_error']:.2e}")
+    if view["coupled"]:
+        vjp_col.caption("BatchNormalization in training couples the batch: the check sums over every output "
+                        "sample t, with ∂y_t/∂x_s from finite differences.")
 
 
-# --- the VJP check ---
-
-st.subheader("What backward computes: grad_output · J")
-st.latex(derivation.vjp_formula(view["coupled"]))
-table_col, vjp_col = st.columns([3, 1])
-table_col.dataframe(view["vjp"], hide_index=True, height=min(260, 36 * (len(view["vjp"]) + 1) + 2))
-vjp_col.metric("max |g · J − grad_input|", f"{view['vjp_error']:.2e}")
-if view["coupled"]:
-    vjp_col.caption("BatchNormalization in training couples the batch: the check sums over every output "
-                    "sample t, with ∂y_t/∂x_s from finite differences.")
+view, refused = checked_view(index, sample)
+if view is None:
+    st.warning(f"Not computed: {refused}.", icon="⚠️")
+else:
+    draw_three_ways(view)
+    draw_vjp(view)
 
 
 # --- layer-specific: LogSoftMax / SoftMax derivation, BatchNorm coupling ---
@@ -179,6 +204,7 @@ st.caption(f"For each tensor (the network's input and every parameter): backprop
            f"recorded batch (as a batch of their own), at most {GRADCHECK_ENTRIES} entries per tensor, "
            f"spread evenly. It passes when |error| ≤ 1e-5 + 1e-3 · |finite difference|.")
 st.button("Run the gradient check", key="gradcheck_run", on_click=run_gradcheck)
+error_for("gradcheck_run")
 table = cache()["gradcheck"]
 if table is None:
     st.caption("Not run yet for this iteration.")

@@ -1,11 +1,13 @@
 """Jacobians page: the layer and sample pickers, three Jacobians, the VJP check, derivations, coupling, gradcheck."""
+import gc
+import tracemalloc
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from engine.sequential import layers_of
-from lab.presets import PRESETS
+from lab.presets import PRESETS, stack
 from tests.pages.apptest import errors, figures, open_page, plotly_array as array
 from viz.derivation import num
 
@@ -219,3 +221,50 @@ def test_ten_classes_derivation_is_shortened_and_drawn_whole_in_strips():
     text = latex(at)
     assert rf"{num(x[2])} & \cdots & {num(x[9])}" in text and num(x[3]) not in text.split("K = 10")[0]
     assert rf"{num(grad_input[2])} & \cdots & {num(grad_input[9])}" in text
+
+
+# --- every computation within the learner's budget ---
+
+def test_the_issue_network_at_batch_768_builds_only_what_is_shown():
+    """Linear(512), BatchNormalization, Linear(2), LogSoftMax on blobs, batch 768, opened at layer 1: the page
+    took 3.2 GB for the (768*512, 512) finite-difference column; now one sample's 512 x 512 block and the
+    coupling of 4 samples x 16 features are built."""
+    at = open_page(None)
+    lab = at.session_state.lab
+    lab.apply(replace(lab.config, batch_size=768,
+                      layers=stack(("Linear", 512), "BatchNormalization", ("Linear", 2), "LogSoftMax")))
+    at.session_state["jacobian_layer"] = 1  # the page keeps the last chosen layer: merely opening it computes
+    gc.collect()
+    tracemalloc.start()
+    try:
+        at.switch_page("pages/jacobians.py").run()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert not at.exception and not errors(at) and not at.warning
+    assert peak < 150 * 2**20, f"peak {peak / 2**20:.0f} MB"
+    assert at.selectbox(key="jacobian_layer").value == 1
+    assert metrics(at)["max |g · J − grad_input|"] < 1e-6  # the sum over every sample t, without the column
+    assert array(titled(at, ": backprop (")["data"][0]["z"]).shape == (128, 128)  # 512 x 512, downsampled
+    coupling = titled(at, "block (s, t)")
+    assert "first 4 of 768 samples, first 16 of 512 features" in plain(coupling)
+    assert array(coupling["data"][0]["z"]).shape == (64, 64)
+
+
+def test_a_view_or_a_gradcheck_over_the_budget_is_refused_saying_what_to_shrink(monkeypatch):
+    at = open_page("jacobians", "digits")
+    monkeypatch.setattr("lab.budget.LIMIT", 2**20)  # 1 MB: a 128 x 128 Jacobian three ways is over it
+    at.selectbox(key="jacobian_layer").set_value(2).run()
+    assert not at.exception
+    (warning,) = [w.value for w in at.warning]
+    assert warning.startswith("Not computed: layer 2 (Linear(128 -> 128)): the Jacobian of one sample "
+                              "(128 × 128, three ways) would take about 1.5 MB; the limit per learner is 1.0 MB: "
+                              "choose a layer with fewer features, or use fewer units before it")
+    assert not [f for f in figures(at) if ": backprop (" in plain(f)] and not at.metric
+    at.selectbox(key="jacobian_layer").set_value(5).run()  # LogSoftMax: 10 x 10 fits
+    assert not at.warning and metrics(at)["max |g · J − grad_input|"] < 1e-7
+    at.button(key="gradcheck_run").click().run()
+    assert not at.exception and at.session_state[CACHE]["gradcheck"] is None
+    assert [e for e in errors(at) if e.startswith("the gradient check (10 outputs per sample, 256 entries per "
+                                                  "tensor) would take about")]
+    assert any(c.value == "Not run yet for this iteration." for c in at.caption)

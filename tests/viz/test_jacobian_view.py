@@ -1,4 +1,7 @@
 """Per-sample Jacobians three ways, the VJP check, batch coupling and the gradcheck table (float64)."""
+import gc
+import tracemalloc
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,9 +10,12 @@ from engine import (ELU, SGD, BatchNormalization, Dropout, Flatten, LeakyReLU, L
                     NLLCriterion, ReLU, Scaling, Sequential, SoftMax, SoftPlus)
 from engine.jacobian import input_jacobian
 from engine.trace import trace_iteration
-from viz.jacobian_view import (as_recorded, batch_coupling_figure, block_norms, block_norms_figure,
-                               coupling_jacobian, gradcheck_table, jacobian_figure, layer_sample_jacobians,
-                               recorded_model, sample_jacobians, sample_vjp_check, vjp_check)
+from lab.budget import LIMIT
+from viz.coupling_view import (COUPLED_FEATURES, batch_coupling_figure, block_norms, block_norms_figure,
+                               coupling_jacobian)
+from viz.gradcheck_view import check_gradcheck, gradcheck_bytes, gradcheck_table
+from viz.jacobian_view import (as_recorded, check_sample_view, jacobian_figure, layer_sample_jacobians,
+                               recorded_model, sample_jacobians, sample_view_bytes, sample_vjp_check, vjp_check)
 
 N = 6
 
@@ -46,7 +52,7 @@ def test_closed_form_backprop_and_finite_differences_agree(traced, index, sample
     x_in, y_out = trace.forward_record(index).input, trace.forward_record(index).output
     sj = sample_jacobians(as_recorded(model[index], trace, index), x_in, sample)
     assert sj.backprop.shape == sj.numerical.shape == (y_out[sample].size, x_in[sample].size)
-    assert sj.column.shape == (y_out.size, x_in[sample].size)
+    assert sj.through_batch is None  # no grad_output given: nothing to sum over the batch
     assert sj.backprop.dtype == np.float64 and sj.sample == sample and sj.batch_size == N
     np.testing.assert_allclose(sj.backprop, sj.numerical, atol=1e-7)
     assert sj.max_abs_error == pytest.approx(np.abs(sj.backprop - sj.numerical).max()) and sj.max_abs_error < 1e-7
@@ -61,7 +67,9 @@ def test_closed_form_backprop_and_finite_differences_agree(traced, index, sample
 def test_vjp_of_the_sample_jacobian_equals_the_recorded_grad_input(traced, index):
     model, trace = traced
     record = trace.backward_record(index)
-    sj = sample_jacobians(as_recorded(model[index], trace, index), trace.forward_record(index).input, 2)
+    sj = sample_jacobians(as_recorded(model[index], trace, index), trace.forward_record(index).input, 2,
+                          grad_output=record.grad_output)
+    assert sj.through_batch.shape == (trace.forward_record(index).input[2].size,)
     table, error = sample_vjp_check(sj, record.grad_output, record.grad_input)
     assert error < (1e-7 if sj.coupled else 1e-12)
     np.testing.assert_allclose(table["recorded grad_input"], np.ravel(record.grad_input[2]))
@@ -71,19 +79,17 @@ def test_vjp_of_the_sample_jacobian_equals_the_recorded_grad_input(traced, index
 def test_layer_sample_jacobians_give_the_full_batch_blocks(traced, index):
     model, trace = traced
     layer, x_in = as_recorded(model[index], trace, index), trace.forward_record(index).input
+    record = trace.backward_record(index)
     for s in (1, 4):
-        full, fast = sample_jacobians(layer, x_in, s), layer_sample_jacobians(layer, x_in, s)
+        full = sample_jacobians(layer, x_in, s, grad_output=record.grad_output)
+        fast = layer_sample_jacobians(layer, x_in, s, grad_output=record.grad_output)
         assert (fast.sample, fast.batch_size, fast.coupled, fast.layer) == (s, N, full.coupled, full.layer)
         np.testing.assert_allclose(fast.backprop, full.backprop, atol=1e-14)
         np.testing.assert_allclose(fast.numerical, full.numerical, atol=1e-8)
         np.testing.assert_allclose(fast.closed, full.closed, atol=1e-14)
         assert fast.note == full.note and "fresh" not in fast.note
-        if full.coupled:  # BatchNormalization in training: the whole batch, every output sample
-            assert fast.column.shape == full.column.shape
-        else:             # row-wise: only the sample's own outputs depend on x_s
-            assert fast.column.shape == fast.backprop.shape
-            np.testing.assert_array_equal(full.column[:s * fast.backprop.shape[0]], 0)
-        record = trace.backward_record(index)
+        # row-wise: only the sample's own outputs move with x_s, so x_s alone gives the same sum over t
+        np.testing.assert_allclose(fast.through_batch, full.through_batch, atol=1e-7)
         assert sample_vjp_check(fast, record.grad_output, record.grad_input)[1] < 1e-7
 
 
@@ -153,15 +159,20 @@ def test_batchnorm_training_vjp_needs_the_other_samples(bn_batch):
     bn = BatchNormalization()
     g = np.random.default_rng(5).normal(size=bn_batch.shape)
     grad_input = bn.forward(bn_batch) is not None and bn.backward(bn_batch, g)
-    sj = sample_jacobians(bn, bn_batch, 1)
+    sj = sample_jacobians(bn, bn_batch, 1, grad_output=g)
     assert vjp_check(g[1], sj.backprop, grad_input[1])[1] > 1e-3  # g_s J_ss alone misses the coupling
     assert sample_vjp_check(sj, g, grad_input)[1] < 1e-8           # sum_t g_t J_ts
+    full = input_jacobian(bn, bn_batch)  # (N*3, N*3): the sum over t is g · its column block of sample 1
+    np.testing.assert_allclose(sj.through_batch, np.ravel(g) @ full[:, 3:6], atol=1e-8)
+    with pytest.raises(ValueError, match="couples the samples; give sample_jacobians the grad_output"):
+        sample_vjp_check(sample_jacobians(bn, bn_batch, 1), g, grad_input)
 
 
 def test_coupling_corner_is_the_full_batch_jacobian_corner(bn_batch):
     bn = BatchNormalization()
-    J, n = coupling_jacobian(bn, bn_batch, n_samples=3)
-    assert n == 3 and J.shape == (9, 9)
+    coupling = coupling_jacobian(bn, bn_batch, n_samples=3)
+    J, n = coupling.J, coupling.n
+    assert n == 3 and J.shape == (9, 9) and not coupling.cut
     np.testing.assert_allclose(J, input_jacobian(bn, bn_batch)[:9, :9], atol=1e-14)
     norms = block_norms(J, n)
     assert norms.shape == (3, 3) and np.all(norms[~np.eye(3, dtype=bool)] > 1e-3)
@@ -171,14 +182,14 @@ def test_coupling_vanishes_in_evaluate_mode(bn_batch):
     bn = BatchNormalization()
     bn.forward(bn_batch)
     bn.evaluate()
-    J, n = coupling_jacobian(bn, bn_batch, n_samples=4)
-    norms = block_norms(J, n)
+    coupling = coupling_jacobian(bn, bn_batch, n_samples=4)
+    norms = block_norms(coupling.J, coupling.n)
     assert np.all(norms[~np.eye(4, dtype=bool)] == 0) and np.all(np.diag(norms) > 0)
     assert not sample_jacobians(bn, bn_batch, 0).coupled
 
 
 def test_batch_coupling_figure(bn_batch):
-    fig = batch_coupling_figure(BatchNormalization(), bn_batch, n_samples=3)
+    fig = batch_coupling_figure(coupling_jacobian(BatchNormalization(), bn_batch, n_samples=3))
     assert fig.data[0].type == "heatmap" and np.asarray(fig.data[0].z).shape == (9, 9)
     assert "first 3 of 8 samples" in fig.layout.title.text.replace("<br>", " ")
     assert fig.layout.yaxis.title.text.endswith("(row)") and fig.layout.xaxis.title.text.endswith("(column)")
@@ -187,18 +198,19 @@ def test_batch_coupling_figure(bn_batch):
 
 
 def test_block_norms_figure(bn_batch):
-    fig = block_norms_figure(BatchNormalization(), bn_batch, n_samples=4)
+    coupling = coupling_jacobian(BatchNormalization(), bn_batch, 4)
+    fig = block_norms_figure(coupling)
     z = np.asarray(fig.data[0].z)
     assert fig.data[0].type == "heatmap" and z.shape == (4, 4)
-    J, n = coupling_jacobian(BatchNormalization(), bn_batch, 4)
-    np.testing.assert_allclose(z, block_norms(J, n))
+    np.testing.assert_allclose(z, block_norms(coupling.J, 4))
     assert fig.layout.yaxis.title.text == "output sample s (row)"
     assert fig.layout.xaxis.title.text == "input sample t (column)"
 
 
 def test_coupling_uses_at_most_the_batch():
-    J, n = coupling_jacobian(Linear(3, 2, rng=np.random.default_rng(0)), np.ones((2, 3)), n_samples=8)
-    assert n == 2 and J.shape == (4, 6) and np.all(J[:2, 3:] == 0)
+    coupling = coupling_jacobian(Linear(3, 2, rng=np.random.default_rng(0)), np.ones((2, 3)), n_samples=8)
+    J = coupling.J
+    assert coupling.n == 2 and J.shape == (4, 6) and np.all(J[:2, 3:] == 0)
 
 
 def test_jacobian_figure():
@@ -270,3 +282,79 @@ def test_gradcheck_table_flags_a_wrong_backward():
 def test_gradcheck_table_of_a_single_layer():
     table = gradcheck_table(Linear(3, 2, rng=np.random.default_rng(0)), np.ones((4, 3)))
     assert list(table["tensor"]) == ["input", "W", "b"] and (table["layer"] == 0).all() and table["pass"].all()
+
+
+# --- only what is shown is built, within a bound known beforehand ---
+
+def peak_bytes(compute):
+    """(result, tracemalloc's peak of compute() above what was traced when it started)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        result = compute()
+        return result, tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+
+
+def test_coupling_of_a_wide_layer_shows_the_first_features_of_each_block():
+    x = np.random.default_rng(6).normal(size=(6, 40))
+    bn = BatchNormalization()
+    coupling = coupling_jacobian(bn, x, n_samples=4)
+    assert (coupling.n, coupling.k_out, coupling.k_in, coupling.n_out) == (4, COUPLED_FEATURES, 16, 40)
+    assert coupling.cut and coupling.J.shape == (64, 64)
+    index = [t * 40 + i for t in range(4) for i in range(16)]  # (t, i) of the full-batch Jacobian
+    np.testing.assert_allclose(coupling.J, input_jacobian(bn, x)[np.ix_(index, index)], atol=1e-13)
+    title = batch_coupling_figure(coupling).layout.title.text.replace("<br>", " ")
+    assert "first 4 of 6 samples, first 16 of 40 features" in title
+    assert "first 16 of 40 features" in block_norms_figure(coupling).layout.title.text.replace("<br>", " ")
+
+
+@pytest.mark.parametrize("layer, shape", [(ReLU(), (4, 300)), (Linear(200, 150, rng=np.random.default_rng(0)),
+                                                                 (4, 200)),
+                                          (SoftMax(), (3, 250)), (BatchNormalization(), (64, 120))],
+                         ids=["ReLU", "Linear", "SoftMax", "BatchNormalization"])
+def test_sample_view_bytes_bounds_what_the_view_builds(layer, shape):
+    x = np.random.default_rng(7).normal(size=shape)
+    y = layer.forward(x)
+    g = np.random.default_rng(8).normal(size=y.shape)
+    grad_input = layer.backward(x, g)
+    bound = sample_view_bytes(layer, x, y.shape)
+
+    def view():
+        sj = layer_sample_jacobians(layer, x, 1, grad_output=g)
+        return sj, sample_vjp_check(sj, g, grad_input)
+
+    (sj, (_, error)), peak = peak_bytes(view)
+    assert error < 1e-6 and sj.backprop.shape == (y[1].size, x[1].size)
+    assert peak <= bound, f"peak {peak / 2**20:.1f} MB over the bound {bound / 2**20:.1f} MB"
+
+
+def test_a_sample_view_over_the_limit_is_refused_before_anything_is_built():
+    x = np.zeros((2, 5000))  # ReLU on 5,000 features: a 5000 x 5000 Jacobian, ~1.6 GB three ways
+    with pytest.raises(ValueError) as refused:
+        check_sample_view(ReLU(), x, x.shape, LIMIT, "layer 0 (ReLU)")
+    assert str(refused.value) == (
+        "layer 0 (ReLU): the Jacobian of one sample (5000 × 5000, three ways) would take about 1,526 MB; the "
+        "limit per learner is 128 MB: choose a layer with fewer features, or use fewer units before it (it "
+        "takes 5000 features and gives 5000)")
+    with pytest.raises(ValueError, match="or a smaller batch"):
+        check_sample_view(BatchNormalization(), np.zeros((4096, 1024)), (4096, 1024), LIMIT)
+    assert check_sample_view(ReLU(), x[:, :100], (2, 100), LIMIT) == sample_view_bytes(ReLU(), x[:, :100], (2, 100))
+
+
+def test_gradcheck_builds_only_the_checked_columns():
+    """64-512-512-10 on 2 samples: the full Jacobian of 2.W alone would be 20 x 262,144 (42 MB); 64 columns, 10 KB."""
+    rng = np.random.default_rng(9)
+    model = Sequential(Linear(64, 512, rng=rng), ReLU(), Linear(512, 512, rng=rng), ReLU(),
+                       Linear(512, 10, rng=rng), LogSoftMax())
+    x, y = rng.normal(size=(8, 64)), rng.integers(0, 10, size=8)
+    trace = trace_iteration(model, NLLCriterion(), SGD(0.01, 0.9), x, y)
+    bound = gradcheck_bytes(model, trace, n_samples=2, max_entries=64)
+    table, peak = peak_bytes(lambda: gradcheck_table(recorded_model(model, trace), x, n_samples=2, max_entries=64))
+    assert table["pass"].all() and list(table["entries checked"])[3] == "64 of 262144"
+    assert table.set_index("tensor").loc["2.W", "jacobian shape"] == "20×262144"
+    assert peak <= bound < 16 * 2**20, f"peak {peak / 2**20:.1f} MB, bound {bound / 2**20:.1f} MB"
+    with pytest.raises(ValueError, match="the gradient check .* would take about .*: use fewer units"):
+        check_gradcheck(model, trace, 2**20)
