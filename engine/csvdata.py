@@ -1,13 +1,28 @@
-"""load_csv: MNIST / Fashion-MNIST in Kaggle's CSV layout (a `label` column plus pixel columns)."""
+"""load_csv: MNIST / Fashion-MNIST in Kaggle's CSV layout (a `label` column plus pixel columns).
+
+read_csv parses a file once into a CsvTable (every row in file order); table_dataset splits a
+table into a Dataset, as often as a new seed or test share asks, without parsing again.
+"""
 import csv
 import gzip
 import io
 import math
 import os
+from typing import NamedTuple
 
 import numpy as np
 
 from .data import Dataset, split
+
+MAX_CLASSES = 1024  # labels 0 to 1023: one-hot targets of a 10,000-row file stay under 80 MB
+
+
+class CsvTable(NamedTuple):
+    """A parsed CSV: X (N, D) pixels, y (N,) int64 labels, in file order; its name and image shape."""
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+    image_shape: tuple = None
 
 
 def _read_text(source):
@@ -111,12 +126,18 @@ def _parse(fields, data):
     return table
 
 
-def _labels(raw, data, column):
-    bad = np.flatnonzero((raw < 0) | (np.mod(raw, 1) != 0))
+def _labels(raw, data, fields, j, max_classes):
+    """(N,) int64 labels from the label column's floats, each checked to be an integer in [0, max_classes)
+    before it is converted (2^63 would wrap negative); ValueError naming the row of the first that is not."""
+    bad = np.flatnonzero((raw < 0) | (np.mod(raw, 1) != 0) | (raw >= max_classes))
     if len(bad):
         row = bad[0]
-        raise ValueError(f"load_csv: row {row + 1} (line {data[row][0]}), {column}: label "
-                         f"{raw[row]:g} is not a non-negative integer class")
+        line_no, line = data[row]
+        cell = next(csv.reader([line]))[j].strip().strip('"')
+        cell = cell if len(cell) <= 24 else cell[:23] + "…"
+        reason = (f"is over the limit of {max_classes} classes (labels 0 to {max_classes - 1})"
+                  if raw[row] >= max_classes else "is not a non-negative integer class")
+        raise ValueError(f"load_csv: row {row + 1} (line {line_no}), {_column(fields, j)}: label {cell} {reason}")
     labels = raw.astype(np.int64)
     if len(np.unique(labels)) < 2:
         raise ValueError(f"load_csv: a single class (every label is {labels[0]}); "
@@ -141,10 +162,23 @@ def _check_max_rows(max_rows):
         raise ValueError(f"load_csv: max_rows must be None or an integer >= 1, got {max_rows!r}")
 
 
-def load_csv(source, test_size=0.25, seed=0, max_rows=None, image_shape=None, dtype=np.float64):
-    """Dataset from CSV with a `label` column and pixel columns;  pixels / 255 (or / max) when max > 1.
+def _pixels(table, label_j, dtype):
+    """The table without its label column as dtype, divided by 255 (or by the max) when the max is over 1;
+    the division happens in float64, in place, so only one dtype copy of the pixels is made."""
+    left, right = table[:, :label_j], table[:, label_j + 1:]
+    top = max(left.max(initial=0), right.max(initial=0))
+    if top > 1:
+        table /= 255.0 if top <= 255 else top
+    X = np.empty((len(table), table.shape[1] - 1), dtype=dtype)
+    X[:, :label_j], X[:, label_j:] = left, right
+    return X
 
-    source: a path (.csv or .csv.gz), a file-like object (text or bytes), bytes, or CSV text.
+
+def read_csv(source, max_rows=None, image_shape=None, dtype=np.float64, max_classes=MAX_CLASSES):
+    """CsvTable of CSV with a `label` column and pixel columns;  pixels / 255 (or / max) when max > 1.
+
+    source: a path (.csv or .csv.gz), a file-like object (text or bytes), bytes, or CSV text. Labels
+    must be integers 0 to max_classes - 1.
     """
     _check_max_rows(max_rows)
     text, name = _read_text(source)
@@ -153,16 +187,23 @@ def load_csv(source, test_size=0.25, seed=0, max_rows=None, image_shape=None, dt
     if len(fields) < 2:
         raise ValueError("load_csv: the header has only the `label` column, no pixel columns")
     table = _parse(fields, data)
-    y = _labels(table[:, label_j], data, _column(fields, label_j))
-    X = np.delete(table, label_j, axis=1)
-    top = X.max()
-    if top > 1:
-        X /= 255.0 if top <= 255 else top
-    shape = _image_shape(X.shape[1], image_shape)
-    X_train, X_test, y_train, y_test = split(X.astype(dtype, copy=False), y, test_size, seed)
+    y = _labels(table[:, label_j], data, fields, label_j, max_classes)
+    X = _pixels(table, label_j, dtype)
+    return CsvTable(name, X, y, _image_shape(X.shape[1], image_shape))
+
+
+def table_dataset(table, test_size=0.25, seed=0):
+    """The Dataset of a CsvTable, split with seed (split(X, y, test_size, seed))."""
+    X, y, shape = table.X, table.y, table.image_shape
+    X_train, X_test, y_train, y_test = split(X, y, test_size, seed)
     n_classes = int(y.max()) + 1
     description = (f"{len(y)} rows of {X.shape[1]} pixels"
                    + (f" ({shape[0]}x{shape[1]} images)" if shape and len(shape) == 2 else "")
-                   + f" from {name}, {n_classes} classes.")
-    return Dataset(name, X_train, y_train, X_test, y_test, n_classes=n_classes,
+                   + f" from {table.name}, {n_classes} classes.")
+    return Dataset(table.name, X_train, y_train, X_test, y_test, n_classes=n_classes,
                    task="classification", image_shape=shape, description=description)
+
+
+def load_csv(source, test_size=0.25, seed=0, max_rows=None, image_shape=None, dtype=np.float64):
+    """Dataset from CSV with a `label` column and pixel columns: table_dataset(read_csv(...))."""
+    return table_dataset(read_csv(source, max_rows, image_shape, dtype), test_size, seed)

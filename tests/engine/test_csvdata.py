@@ -4,7 +4,8 @@ import io
 import numpy as np
 import pytest
 
-from engine.csvdata import load_csv
+from engine.csvdata import load_csv, read_csv, table_dataset
+from tests.peak import refusal_peak
 
 
 # --- load_csv ---
@@ -137,3 +138,47 @@ def test_csv_bad_source_type_and_missing_path(tmp_path):
         load_csv(12)
     with pytest.raises(FileNotFoundError):
         load_csv(tmp_path / "missing.csv")
+
+
+# --- labels: integers 0 to 1023, checked before they are converted ---
+
+@pytest.mark.parametrize("label", ["50000000", "1000000000", "9223372036854775808", "1e30", "1024"])
+def test_a_label_over_the_class_limit_is_refused_naming_its_row(label):
+    text = f"label,p0,p1\n0,1,2\n1,3,4\n{label},5,6\n"
+    with pytest.raises(ValueError) as info:
+        load_csv(text)
+    assert str(info.value) == (f"load_csv: row 3 (line 4), column 1 ('label'): label {label} is over the limit "
+                               "of 1024 classes (labels 0 to 1023)")
+
+
+def test_the_largest_label_allowed_gives_1024_classes():
+    ds = load_csv("label,p0\n0,1\n1023,2\n0,3\n1023,4\n", test_size=0.5)
+    assert ds.n_classes == 1024 and ds.y_train.dtype == np.int64
+
+
+def test_a_huge_label_allocates_almost_nothing():
+    text = "label,p0,p1\n" + "".join(f"{i % 2},{i},{i}\n" for i in range(20)) + "1000000000,1,2\n"
+    message, peak = refusal_peak(load_csv, text)
+    assert "row 21 (line 22), column 1 ('label'): label 1000000000 is over the limit" in message
+    assert peak < 2**20
+
+
+def test_a_long_label_is_shortened_in_the_message():
+    with pytest.raises(ValueError, match=r"label 1{23}… is over the limit") as info:
+        load_csv("label,p0\n0,1\n" + "1" * 60 + ",2\n")
+    assert len(str(info.value)) < 150
+
+
+# --- read_csv parses once; table_dataset splits as often as asked ---
+
+def test_read_csv_keeps_file_order_and_table_dataset_splits_it_like_load_csv():
+    text, labels, values = make_csv(label_position=5, rows=40)
+    table = read_csv(text, dtype=np.float32)
+    np.testing.assert_array_equal(table.y, labels)
+    np.testing.assert_array_equal(table.X, (values / 255.0).astype(np.float32))
+    assert table.image_shape == (4, 4) and table.name == "csv"
+    for seed in (0, 3):
+        a, b = table_dataset(table, test_size=0.25, seed=seed), load_csv(text, seed=seed, dtype=np.float32)
+        for name in ("X_train", "y_train", "X_test", "y_test"):
+            assert np.array_equal(getattr(a, name), getattr(b, name)), name
+        assert (a.n_classes, a.description) == (b.n_classes, b.description)
