@@ -5,9 +5,12 @@ starting model with their gradients, two momentum buffers, the trace's copies of
 value before, the gradient and the velocity, and an import's weights and momentum, kept
 so that the learner can go back to them), and per activation (batch x features of
 every layer) about four (the trace's outputs and grad_inputs, and the previous
-iteration's in the starting model). The dataset comes on top. tests/lab/test_budget.py
-checks that this bound holds for real Labs.
+iteration's in the starting model). The dataset comes on top, and so do the one-hot targets
+that training builds for MSECriterion on classes (rows x classes). An uploaded CSV is sized up
+from its header and row count before it is parsed. tests/lab/test_budget.py checks that this
+bound holds for real Labs.
 """
+from .fitting import one_hot_targets
 from .network import feature_sizes, summary_rows
 
 LIMIT = 128 * 2**20     # bytes per learner: 30 learners on one server stay within a few GB
@@ -28,13 +31,31 @@ def data_bytes(data):
     return sum(a.nbytes for a in (data.X_train, data.y_train, data.X_test, data.y_test))
 
 
+def target_bytes(config, data):
+    """Bytes of the one-hot targets (N, n_classes) that training on all of data builds, or 0."""
+    if not one_hot_targets(data, config):
+        return 0
+    return FLOAT * (len(data.y_train) + len(data.y_test)) * data.n_classes
+
+
 def check_budget(config, data):
     """ValueError when config on data would hold more than LIMIT bytes; says what to shrink."""
-    network = network_bytes(config, data.n_features)
-    total = network + data_bytes(data)
+    network, targets = network_bytes(config, data.n_features), target_bytes(config, data)
+    total = network + data_bytes(data) + targets
     if total > LIMIT:
+        held = f"parameters and one recorded batch: {network / 2**20:.0f} MB"
+        if targets:
+            held += f"; one-hot targets of {data.n_classes} classes: {targets / 2**20:.0f} MB"
         raise ValueError(
-            f"this network would hold about {total / 2**20:.0f} MB for you (parameters and one "
-            f"recorded batch: {network / 2**20:.0f} MB); the limit per learner is "
-            f"{LIMIT // 2**20} MB: use fewer units or a smaller batch")
+            f"this network would hold about {total / 2**20:.0f} MB for you ({held}); the limit per learner "
+            f"is {LIMIT // 2**20} MB: use fewer units or a smaller batch"
+            + (", or NLLCriterion, which takes the labels as they are" if targets else ""))
     return total
+
+
+def check_table(rows, columns, what):
+    """ValueError, before a CSV is parsed, when its rows x columns as float64 would pass LIMIT."""
+    size = FLOAT * rows * columns
+    if size > LIMIT:
+        raise ValueError(f"{what}: {rows:,} rows x {columns:,} columns are about {size / 2**20:,.0f} MB as "
+                         f"numbers; the limit per learner is {LIMIT // 2**20} MB: use fewer rows or columns")

@@ -26,11 +26,14 @@ def check_statistics(model):
                 "training mode (New iteration), then switch to evaluate mode.")
 
 
+def one_hot_targets(data, config):
+    """Whether the criterion compares with one-hot rows (N, n_classes): MSE on classes."""
+    return config.criterion == "MSECriterion" and data.task == "classification"
+
+
 def targets(data, config, y):
     """What the criterion compares with: labels, or one-hot rows for MSE on classes."""
-    if config.criterion == "MSECriterion" and data.task == "classification":
-        return one_hot(y, data.n_classes)
-    return y
+    return one_hot(y, data.n_classes) if one_hot_targets(data, config) else y
 
 
 def fit_to_data(config, data):

@@ -1,10 +1,13 @@
 """budget: the estimate bounds what a real Lab holds, and a network over the limit is refused."""
 import gc
 import tracemalloc
+from dataclasses import replace
 
+import numpy as np
 import pytest
 
-from lab.budget import LIMIT, check_budget, data_bytes, network_bytes
+from engine.data import Dataset
+from lab.budget import LIMIT, check_budget, data_bytes, network_bytes, target_bytes
 from lab.network import NetworkConfig
 from lab.presets import PRESETS, stack
 from lab.session import Lab
@@ -61,3 +64,22 @@ def test_a_network_over_the_limit_is_refused_and_nothing_changes():
         lab.apply(huge)
     assert (lab.config, lab.trace) == before
     assert check_budget(lab.config, lab.data) < LIMIT
+
+
+def classes_data(rows, n_classes):
+    """A Dataset of `rows` 2-feature samples whose labels run through n_classes classes."""
+    y = np.arange(rows) % n_classes
+    X = np.zeros((rows, 2))
+    return Dataset("many", X[: rows * 3 // 4], y[: rows * 3 // 4], X[rows * 3 // 4:], y[rows * 3 // 4:],
+                   n_classes=n_classes)
+
+
+def test_one_hot_targets_for_mse_count_against_the_limit():
+    data = classes_data(20_000, 1_000)  # MSE trains on 20,000 x 1,000 one-hot floats: 153 MB
+    nll = NetworkConfig(layers=stack(("Linear", 1_000), "LogSoftMax"))
+    mse = replace(nll, criterion="MSECriterion")
+    assert check_budget(nll, data) < LIMIT
+    assert target_bytes(mse, data) == 8 * 20_000 * 1_000 and target_bytes(nll, data) == 0
+    with pytest.raises(ValueError, match=r"one-hot targets of 1000 classes: 153 MB\); the limit per learner is 128 "
+                                         r"MB: .* or NLLCriterion, which takes the labels as they are"):
+        check_budget(mse, data)
