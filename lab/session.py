@@ -30,6 +30,11 @@ def load_dataset(name, seed=0, test_size=0.25):
     return load(name, seed=seed, test_size=test_size)
 
 
+def data_key(config):
+    """What fixes the data: the dataset, its seed and its test share."""
+    return config.dataset, config.seed, config.test_size
+
+
 def structure(config):
     """What fixes the weights: a change here builds a fresh model."""
     return (config.dataset, config.seed, config.test_size, config.layers, config.weight_seed)
@@ -59,6 +64,10 @@ class Lab:
     # --- data ---
 
     def dataset_for(self, config):
+        """config's Dataset: the current one while data_key(config) is unchanged (nothing is read, parsed or
+        split again when the learning rate, momentum, criterion, batch size or mode change), else afresh."""
+        if getattr(self, "config", None) is not None and data_key(config) == data_key(self.config):
+            return self.data
         if config.dataset in self.uploads:
             return self.uploads[config.dataset].dataset(config.test_size, config.seed)
         if config.dataset.startswith(PREFIX):
