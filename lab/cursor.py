@@ -8,6 +8,8 @@ import json
 
 import numpy as np
 
+from .jsontext import loads
+
 BIT_GENERATOR = "PCG64"   # what np.random.default_rng uses; no other generator is read back
 
 
@@ -97,7 +99,4 @@ def read_json_member(array, what):
     if not isinstance(array, np.ndarray) or array.shape != () or array.dtype.kind != "U":
         shape, dtype = getattr(array, "shape", None), getattr(array, "dtype", type(array).__name__)
         raise ValueError(f"{what} must be a JSON text (a 0-d unicode array), got shape {shape} and dtype {dtype}")
-    try:
-        return json.loads(str(array))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{what} is not valid JSON: {error}") from None
+    return loads(str(array), what)

@@ -10,6 +10,8 @@ import numpy as np
 
 import engine
 
+from .quoting import listed, quoted
+
 
 @dataclass(frozen=True)
 class Arg:
@@ -84,7 +86,7 @@ ACTIVATIONS = tuple(name for name, kind in KINDS.items() if kind.activation)
 def default_spec(kind):
     """{"kind": kind, arg: default...}; ValueError for an unknown kind."""
     if kind not in KINDS:
-        raise ValueError(f"unknown layer {kind!r}; known: {', '.join(KINDS)}")
+        raise ValueError(f"unknown layer {quoted(kind)}; known: {', '.join(KINDS)}")
     spec = {"kind": kind}
     for arg in KINDS[kind].args:
         spec[arg.name] = int(arg.default) if arg.integer else float(arg.default)
@@ -95,11 +97,11 @@ def check_spec(spec, where="layer"):
     """The spec with its arguments checked and normalised; ValueError naming the layer otherwise."""
     if not isinstance(spec, dict) or spec.get("kind") not in KINDS:
         kind = spec.get("kind") if isinstance(spec, dict) else spec
-        raise ValueError(f"{where}: unknown layer {kind!r}; known: {', '.join(KINDS)}")
+        raise ValueError(f"{where}: unknown layer {quoted(kind)}; known: {', '.join(KINDS)}")
     kind = KINDS[spec["kind"]]
     unknown = set(spec) - {"kind"} - {arg.name for arg in kind.args}
     if unknown:
-        raise ValueError(f"{where} ({kind.name}): unknown argument(s) {', '.join(sorted(unknown))}")
+        raise ValueError(f"{where} ({kind.name}): unknown argument(s) {listed(unknown)}")
     clean = {"kind": kind.name}
     for arg in kind.args:
         clean[arg.name] = check_value(arg, spec.get(arg.name, arg.default), f"{where} ({kind.name})")
@@ -110,7 +112,7 @@ def check_value(arg, value, where=None):
     """value as int/float within [arg.low, arg.high]; ValueError saying the allowed range."""
     prefix = f"{where}: " if where else ""
     bad = f"{prefix}{arg.label} must be {'an integer' if arg.integer else 'a number'} " \
-          f"in [{number(arg.low, arg.integer)}, {number(arg.high, arg.integer)}], got {value!r}"
+          f"in [{number(arg.low, arg.integer)}, {number(arg.high, arg.integer)}], got {quoted(value)}"
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(bad)
     if not np.isfinite(value) or not arg.low <= value <= arg.high:

@@ -10,6 +10,7 @@ import numpy as np
 import engine
 
 from .layers import KINDS, Arg, check_spec, check_value, default_spec, describe, exact
+from .quoting import listed, quoted
 
 CRITERIA = ("NLLCriterion", "NLLCriterionUnstable", "MSECriterion")
 LEARNING_RATE = Arg("learning_rate", "learning rate", 1e-2, 1e-6, 100.0, step=0.001)
@@ -60,7 +61,7 @@ def config_from_dict(data):
     known = set(NetworkConfig.__dataclass_fields__)
     unknown = set(data) - known
     if unknown:
-        raise ValueError(f"configuration: unknown field(s) {', '.join(sorted(unknown))}")
+        raise ValueError(f"configuration: unknown field(s) {listed(unknown)}")
     layers = data.get("layers", [])
     if not isinstance(layers, list):
         raise ValueError("configuration: layers must be a list")
@@ -74,11 +75,11 @@ def check_config(config):
     if len(config.layers) > MAX_LAYERS:
         raise ValueError(f"at most {MAX_LAYERS} layers, got {len(config.layers)}")
     if config.criterion not in CRITERIA:
-        raise ValueError(f"criterion must be one of {', '.join(CRITERIA)}, got {config.criterion!r}")
+        raise ValueError(f"criterion must be one of {', '.join(CRITERIA)}, got {quoted(config.criterion)}")
     if not isinstance(config.training, bool):
-        raise ValueError(f"training must be true or false, got {config.training!r}")
+        raise ValueError(f"training must be true or false, got {quoted(config.training)}")
     if not isinstance(config.dataset, str) or not config.dataset:
-        raise ValueError(f"dataset must be a name, got {config.dataset!r}")
+        raise ValueError(f"dataset must be a name, got {quoted(config.dataset)}")
     layers = tuple(check_spec(spec, f"layer {i}") for i, spec in enumerate(config.layers))
     values = {name: check_value(arg, getattr(config, name)) for name, arg in SETTINGS.items()
               if not (name == "weight_seed" and config.weight_seed is None)}
@@ -90,7 +91,7 @@ def check_config(config):
 def set_value(config, name, value):
     """config with setting `name` (learning_rate, batch_size, ...) = value, checked against its range."""
     if name not in SETTINGS:
-        raise ValueError(f"unknown setting {name!r}; known: {', '.join(SETTINGS)}")
+        raise ValueError(f"unknown setting {quoted(name)}; known: {', '.join(SETTINGS)}")
     return replace(config, **{name: check_value(SETTINGS[name], value)})
 
 

@@ -1,6 +1,8 @@
 """Origin: where the learner's network came from (a preset, a shared link, an import, an upload)."""
 from typing import NamedTuple
 
+from .quoting import short
+
 KINDS = ("preset", "link", "import", "upload")
 
 
@@ -14,10 +16,15 @@ class Origin(NamedTuple):
     arrays: dict = None
 
     @property
+    def file(self):
+        """The file's name as messages show it: at most quoting.SHORT characters."""
+        return short(self.name)
+
+    @property
     def title(self):
         """How the preset selector names a network that is not a preset."""
-        return {"link": "The shared link's network", "import": f"Imported: {self.name}",
-                "upload": f"Uploaded: {self.name}"}.get(self.kind, self.name)
+        return {"link": "The shared link's network", "import": f"Imported: {self.file}",
+                "upload": f"Uploaded: {self.file}"}.get(self.kind, self.name)
 
     @property
     def about(self):
@@ -25,9 +32,9 @@ class Origin(NamedTuple):
         return {
             "link": "The network of the link you opened: everyone who opens it gets these layers, data, "
                     "seed and settings, so the same initial weights and the same first batch.",
-            "import": f"The network you imported from {self.name} and its weights file, at the iteration "
+            "import": f"The network you imported from {self.file} and its weights file, at the iteration "
                       "it was exported on.",
-            "upload": f"Your network as it was when you uploaded {self.name}, fitted to its classes.",
+            "upload": f"Your network as it was when you uploaded {self.file}, fitted to its classes.",
         }.get(self.kind, "")
 
     @property
@@ -39,8 +46,8 @@ class Origin(NamedTuple):
     @property
     def since(self):
         """What the learner did with it: "Your network has changed since ..."."""
-        return {"link": "you opened the link", "import": f"you imported {self.name}",
-                "upload": f"you uploaded {self.name}"}.get(self.kind, "this preset was loaded")
+        return {"link": "you opened the link", "import": f"you imported {self.file}",
+                "upload": f"you uploaded {self.file}"}.get(self.kind, "this preset was loaded")
 
     def __repr__(self):
         return f"Origin({self.kind} {self.name!r})"

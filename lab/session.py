@@ -18,6 +18,7 @@ from .fitting import check_statistics, fit_to_data, targets, unfinished_reason
 from .network import (NetworkConfig, build_criterion, build_model, build_optimizer, check_config,
                       with_activation)
 from .origin import Origin
+from .quoting import quoted, short
 from .transfer import read_arrays, read_config, read_start, start_npz
 from .uploads import PREFIX, Upload
 
@@ -71,9 +72,10 @@ class Lab:
         if config.dataset in self.uploads:
             return self.uploads[config.dataset].dataset(config.test_size, config.seed)
         if config.dataset.startswith(PREFIX):
-            raise ValueError(f"dataset {config.dataset!r} was an upload: upload that CSV first")
+            raise ValueError(f"dataset {quoted(config.dataset)} was an upload: upload that CSV first")
         if config.dataset not in DATASETS:
-            raise ValueError(f"unknown dataset {config.dataset!r}; known: {', '.join(self.dataset_names)}")
+            raise ValueError(f"unknown dataset {quoted(config.dataset)}; "
+                             f"known: {', '.join(map(short, self.dataset_names))}")
         return self.loader(config.dataset, seed=config.seed, test_size=config.test_size)
 
     @property
@@ -260,10 +262,10 @@ class Lab:
 
     def jump_to(self, name):
         """Jump to the stage named `name` ("backward 0", "loss"); ValueError naming the stages otherwise."""
-        self.require_trace(f"the stage {name!r}")
+        self.require_trace(f"the stage {quoted(name)}")
         names = [str(stage) for stage in self.trace.stages]
         if name not in names:
-            raise ValueError(f"the link's stage {name!r} is not a stage of this network "
+            raise ValueError(f"the link's stage {quoted(name)} is not a stage of this network "
                              f"({', '.join(names)}); showing the first stage")
         self.stage = names.index(name)
 

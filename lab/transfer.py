@@ -9,6 +9,7 @@ import numpy as np
 from engine import BatchNormalization, Dropout
 
 from .cursor import BatchCursor, generator_state, json_member, read_generator, read_json_member
+from .jsontext import loads
 from .network import build_model, build_optimizer, config_from_dict, feature_sizes
 
 FORMAT = "backprop-lens/1"
@@ -52,9 +53,10 @@ def read_config(content):
     if len(content) > MAX_JSON_BYTES:
         raise ValueError(f"configuration file is {len(content)} bytes, over the {MAX_JSON_BYTES} limit")
     try:
-        data = json.loads(bytes(content).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        text = bytes(content).decode("utf-8")
+    except UnicodeDecodeError as error:
         raise ValueError(f"configuration file is not valid JSON: {error}") from None
+    data = loads(text, "configuration file")
     if not isinstance(data, dict) or data.pop("format", None) != FORMAT:
         raise ValueError(f"configuration file is not a {FORMAT} export (its \"format\" field differs)")
     try:

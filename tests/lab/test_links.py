@@ -45,6 +45,9 @@ def test_the_link_points_at_the_apps_root_from_any_page():
     (pack('{"format": "other/1"}'), "cannot be used: configuration file is not a backprop-lens/1"),
     (pack('{"format": "backprop-lens/1", "layers": [{"kind": "Nope"}]}'), "cannot be used"),
     (pack('{"format": "backprop-lens/1", "learning_rate": -1}'), "cannot be used"),
+    (pack("[" * 500_000 + "]" * 500_000), "cannot be used: configuration file nests lists or objects more than 32"),
+    (pack('{"format": "backprop-lens/1", "layers": ' + "[" * 40 + "]" * 40 + "}"), "more than 32 deep"),
+    (pack('{"format": "backprop-lens/1", "' + "x" * 10_000 + '": 1}'), "unknown field[(]s[)] x{59}…$"),
 ])
 def test_damaged_links_say_what_is_wrong(token, message):
     with pytest.raises(ValueError, match=message):

@@ -1,0 +1,31 @@
+"""JSON from a learner's file or link, read with a bounded nesting depth: text nested a million deep
+("[[[[...]]]]") gives a ValueError that says so, never a RecursionError."""
+import json
+
+MAX_DEPTH = 32  # an exported configuration nests 3 deep: the object, its layers list, a layer
+
+
+def depth(value):
+    """How deep lists and objects nest in a parsed JSON value (0 for a number or a string), counted
+    without recursion and up to MAX_DEPTH + 1."""
+    deepest, todo = 0, [(value, 1)] if isinstance(value, (dict, list)) else []
+    while todo and deepest <= MAX_DEPTH:
+        item, level = todo.pop()
+        deepest = max(deepest, level)
+        children = item.values() if isinstance(item, dict) else item
+        todo.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
+def loads(text, what):
+    """json.loads(text); ValueError naming `what` when it is not JSON or nests deeper than MAX_DEPTH."""
+    too_deep = f"{what} nests lists or objects more than {MAX_DEPTH} deep (an export nests 3 deep)"
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{what} is not valid JSON: {error}") from None
+    except RecursionError:  # Python's parser gives up near its recursion limit (about 1,000 deep)
+        raise ValueError(too_deep) from None
+    if depth(value) > MAX_DEPTH:
+        raise ValueError(too_deep)
+    return value
