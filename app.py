@@ -5,7 +5,7 @@ import streamlit as st
 
 from lab.links import PARAM, STAGE, read_token
 from lab.session import Lab, load_dataset
-from ui.actions import act, error_for, return_to_requested
+from ui.actions import act, error_for, plain_name, return_to_requested
 
 # Pages run in one thread per session. Plotly looks pandas up in sys.modules without importing
 # it, so a first `import pandas` in one session could hand another a half-initialised module;
@@ -43,6 +43,7 @@ return_to_requested(PAGES)
 error_for("link")
 with st.container(key="network_summary"):  # every page opens with the learner's network, in one line
     layers = " → ".join(f"`{line}`" for line in repr(lab.model).split("\n"))
-    st.caption(f"Your network: {layers} · {lab.config.criterion} · SGD lr {lab.config.learning_rate:g}, "
-               f"momentum {lab.config.momentum:g} · {lab.config.dataset}, batch {lab.config.batch_size}")
+    config = lab.config
+    st.caption(f"Your network: {layers} · {config.criterion} · SGD lr {config.learning_rate:g}, "
+               f"momentum {config.momentum:g} · {plain_name(config.dataset)}, batch {config.batch_size}")
 navigation.run()

@@ -9,8 +9,9 @@ from lab.layers import ACTIVATIONS, KINDS, describe
 from lab.links import is_local, link, shareable
 from lab.origin import Origin
 from lab.presets import PRESETS
+from lab.quoting import short
 from lab.transfer import config_json
-from ui.actions import act, error_for, lab, sync
+from ui.actions import act, error_for, lab, plain, plain_name, sync
 from viz.summary import SUMMARY_COLUMNS, summary_table
 
 L = lab()
@@ -100,22 +101,22 @@ with left:
                  on_change=on_preset)
     error_for("preset")
     if selected == KEPT:
-        st.info(origin.about, icon="🔗")
+        st.info(plain(origin.about), icon="🔗")
     else:
         st.info(PRESETS[selected].teaches, icon="💡")
     if L.config != origin.config:
-        st.caption(f"Your network has changed since {origin.since}.")
+        st.caption(f"Your network has changed since {plain(origin.since)}.")
         st.button(origin.back if selected == KEPT else f"Load “{PRESETS[selected].title}” again",
                   key="preset_reload", on_click=on_preset)
 
 with right:
     st.subheader("Data")
     sync("dataset", L.config.dataset)
-    st.selectbox("Dataset", L.dataset_names, key="dataset", on_change=on_dataset)
+    st.selectbox("Dataset", L.dataset_names, key="dataset", format_func=short, on_change=on_dataset)
     error_for("dataset")
-    st.caption(L.data.description or repr(L.data))
+    st.caption(plain(L.data.description or repr(L.data)))
     if L.notice:
-        st.info(f"Adjusted for {L.config.dataset}: {L.notice}.", icon="🔧")
+        st.info(f"Adjusted for {plain_name(L.config.dataset)}: {plain(L.notice)}.", icon="🔧")
     st.file_uploader("Or upload a CSV in the Kaggle MNIST / Fashion-MNIST layout "
                      "(a `label` column, then pixel columns)", type=["csv"], key="csv_upload",
                      on_change=on_upload)

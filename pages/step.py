@@ -7,7 +7,7 @@ import streamlit as st
 from engine.sequential import layers_of
 from lab.exercise import check_code, iteration_npz
 from ui import focus
-from ui.actions import act, error_for, lab, plural, sync
+from ui.actions import act, error_for, lab, plain_name, plural, sync
 from ui.cache import per_iteration
 from ui.step_jump import on_jump  # not defined here: see ui/step_jump.py
 from ui.unfinished import require_trace
@@ -23,7 +23,8 @@ L = lab()
 st.title("Step through one iteration")
 require_trace()  # an unfinished network records no iteration: say why, point to Build
 trace = L.trace
-st.caption(f"{L.config.dataset} · {len(trace.forward[0].input)} samples (batch size {L.config.batch_size}) · "
+st.caption(f"{plain_name(L.config.dataset)} · {len(trace.forward[0].input)} samples "
+           f"(batch size {L.config.batch_size}) · "
            f"epoch {L.cursor.epoch}, iteration {L.cursor.iteration} · {trace.criterion} · "
            f"SGD lr {trace.learning_rate:g}, momentum {trace.momentum:g}"
            + (f" · trained {plural(L.trained_epochs, 'epoch')}" if L.trained_epochs else ""))

@@ -4,7 +4,7 @@ import streamlit as st
 from lab import network
 from lab.layers import check_value
 from lab.session import COMPARED
-from ui.actions import act, error_for, lab, plural, sync
+from ui.actions import act, error_for, lab, plain_name, plural, sync
 from ui.cache import per_iteration
 from ui.unfinished import require_trace
 from viz.predictions import prediction_views
@@ -49,7 +49,7 @@ def recall(key, default):
 def settings_line(epochs):
     c = L.config
     return (f"{epochs} epochs · batch size {c.batch_size} · learning rate {c.learning_rate:g} · "
-            f"momentum {c.momentum:g} · {c.dataset}, seed {c.seed}")
+            f"momentum {c.momentum:g} · {plain_name(c.dataset)}, seed {c.seed}")
 
 
 # --- settings ---

@@ -1,10 +1,19 @@
 """Run a Lab action from a widget callback; a ValueError becomes a message beside that widget."""
+import re
+
 import streamlit as st
 
 from lab.layers import exact
+from lab.quoting import SHORT, short
 
 ERRORS = "_errors"  # session key: widget key -> the message to show beside it
 REQUESTED = "_requested_url"  # the page a learner opened directly, before app.py had run
+MAX_MESSAGE = 600  # characters of one message; a learner's own names in it are shortened by lab.quoting
+PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation mark, which CommonMark lets escape
+# Where GitHub-flavoured markdown would turn plain text into a link (http://, https://, www., a@b.c) even when
+# escaped: a word joiner (U+2060, invisible) goes there.
+AUTOLINK = re.compile(r"(?i)(?<=http:)(?=//)|(?<=https:)(?=//)|(?<=www)(?=\.)|(?<=@)")
+JOINER = "\u2060"
 
 
 def lab():
@@ -38,11 +47,23 @@ def shown(value):
     return str(value) if isinstance(value, int) else exact(value)
 
 
+def plain(text, limit=MAX_MESSAGE):
+    """text as markdown that shows it as it is (one line, at most `limit` characters, every punctuation
+    mark escaped, no address linked): a learner's `[a](http://…)`, `![x](…)`, `<b>` or `*a*a…` draws no
+    link, image or HTML."""
+    return PUNCTUATION.sub(r"\\\1", AUTOLINK.sub(JOINER, short(text, limit)))
+
+
+def plain_name(name):
+    """A learner's name (a dataset, a file) for markdown: plain(name), at most quoting.SHORT characters."""
+    return plain(name, SHORT)
+
+
 def error_for(key):
-    """Show the message of the last failed action of widget `key`, if any."""
+    """Show the message of the last failed action of widget `key`, if any, as plain text."""
     message = st.session_state.get(ERRORS, {}).get(key)
     if message:
-        st.error(message, icon="⚠️")
+        st.error(plain(message), icon="⚠️")
 
 
 def sync(key, value):

@@ -1,6 +1,7 @@
 """Open a page of the app in AppTest, the way a learner reaches it through the navigation."""
 import base64
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -36,5 +37,12 @@ def figures(at):
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
+def as_shown(markdown):
+    """The text a markdown element shows for ui.actions.plain's escaped text: each \\x drawn as x, without
+    the invisible word joiners that keep an address from becoming a link."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
+
+
 def errors(at):
-    return [element.value for element in at.error]
+    """The error messages on the page, as the learner reads them."""
+    return [as_shown(element.value) for element in at.error]

@@ -8,7 +8,7 @@ import pytest
 from engine.sequential import variables_of
 from lab.presets import PRESETS, stack
 from lab.session import Lab
-from tests.pages.apptest import open_page as open_app_page, plotly_array as values
+from tests.pages.apptest import as_shown, errors, open_page as open_app_page, plotly_array as values
 
 TYPES = {"number_input": ("train_epochs", "train_batch_size", "train_learning_rate", "train_momentum"),
          "button": ("train_start", "train_compare")}
@@ -49,7 +49,7 @@ def weights(model):
 
 
 def messages(elements):
-    return " ".join(element.value for element in elements)
+    return " ".join(as_shown(element.value) for element in elements)
 
 
 # --- first load ---
@@ -297,7 +297,7 @@ def test_an_out_of_range_setting_says_the_range_and_what_was_kept(key, typed, me
     at = open_page()
     config, kept = at.session_state.lab.config, at.number_input(key=key).value
     at.number_input(key=key).set_value(typed).run()
-    assert not at.exception and [e.value for e in at.error] == [message]
+    assert not at.exception and errors(at) == [message]
     assert at.session_state.lab.config == config and at.number_input(key=key).value == kept
     assert at.button(key="train_start").label == "Train 5 epochs"
 
