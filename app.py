@@ -6,6 +6,7 @@ import streamlit as st
 from lab.links import PARAM, STAGE, read_token
 from lab.session import Lab, load_dataset
 from ui.actions import act, error_for, plain_name, return_to_requested
+from ui.address import keep_in_address
 
 # Pages run in one thread per session. Plotly looks pandas up in sys.modules without importing
 # it, so a first `import pandas` in one session could hand another a half-initialised module;
@@ -22,7 +23,7 @@ def cached_dataset(name, seed=0, test_size=0.25):
 
 if "lab" not in st.session_state:
     st.session_state.lab = Lab(loader=cached_dataset)  # this learner's model, optimizer and trace
-    if PARAM in st.query_params:  # a shared link (Build page): open on its network, at its stage
+    if PARAM in st.query_params:  # a shared link (Build page) or a reload: open on its network, at its stage
         opened = st.session_state.lab
         act("link", lambda: opened.open_link(read_token(st.query_params[PARAM])))
         if opened.origin is not None and opened.origin.kind == "link" and STAGE in st.query_params:
@@ -46,4 +47,5 @@ with st.container(key="network_summary"):  # every page opens with the learner's
     config = lab.config
     st.caption(f"Your network: {layers} · {config.criterion} · SGD lr {config.learning_rate:g}, "
                f"momentum {config.momentum:g} · {plain_name(config.dataset)}, batch {config.batch_size}")
+keep_in_address(lab.config)  # a reload opens this network again (the widgets' callbacks have run by now)
 navigation.run()

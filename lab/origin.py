@@ -30,8 +30,9 @@ class Origin(NamedTuple):
     def about(self):
         """One sentence on what this network is."""
         return {
-            "link": "The network of the link you opened: everyone who opens it gets these layers, data, "
-                    "seed and settings, so the same initial weights and the same first batch.",
+            "link": "The network of the link you opened, or of this page's address before a reload: everyone "
+                    "who opens it gets these layers, data, seed and settings, so the same initial weights and "
+                    "the same first batch.",
             "import": f"The network you imported from {self.file} and its weights file, at the iteration "
                       "it was exported on.",
             "upload": f"Your network as it was when you uploaded {self.file}, fitted to its classes.",

@@ -121,6 +121,8 @@ with right:
                      "(a `label` column, then pixel columns)", type=["csv"], key="csv_upload",
                      on_change=on_upload)
     error_for("csv_upload")
+    st.caption("A reload (F5) keeps a network on built-in data, held in the page's address, but loses an "
+               "upload and any trained or imported weights.")
     for column, arg in zip(st.columns(3), (network.BATCH_SIZE, network.TEST_SIZE, network.SEED)):
         sync(arg.name, getattr(L.config, arg.name))
         with column:

@@ -18,7 +18,8 @@ SETTINGS = {"train_batch_size": network.BATCH_SIZE, "train_learning_rate": netwo
 LIVE_REDRAWS = 50  # the live loss chart is redrawn about this many times per run
 st.title("Train")
 st.caption("Run the handout's loop (zero grads, forward, loss, backward, SGD update) over many batches. "
-           "Training starts from the current weights, and the Step page continues from the trained ones.")
+           "Training starts from the current weights, and the Step page continues from the trained ones. "
+           "A reload (F5) keeps the network but not its trained weights: export them on the Build page.")
 
 
 # --- callbacks: each edits a copy of the config; a failure leaves the lab untouched ---

@@ -25,7 +25,7 @@ def lab():
     """
     if "lab" not in st.session_state:
         st.session_state[REQUESTED] = st.context.url
-        st.switch_page("app.py")
+        st.switch_page("app.py", query_params=st.query_params.to_dict())  # keep a link's ?net=
     return st.session_state["lab"]
 
 
@@ -82,7 +82,7 @@ def return_to_requested(pages):
     path = url.rstrip("/").rsplit("/", 1)[-1] if url else ""
     for page in pages:
         if path and page.url_path == path:
-            st.switch_page(page)
+            st.switch_page(page, query_params=st.query_params.to_dict())
 
 
 def plural(n, word):

@@ -1,14 +1,18 @@
 """Shared links (AppTest): opening ?net=... gives the sender's network; a damaged link says so and
-keeps the default; the Build page shows the link of the current network."""
+keeps the default; the Build page shows the link of the current network; the page's address keeps the
+current network in the same ?net=, so a reload opens it again."""
 from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
+from streamlit.runtime.state.query_params import QueryParams
 from streamlit.testing.v1 import AppTest
 
 from lab.links import PARAM, STAGE, config_token, read_token
 from lab.network import NetworkConfig
 from lab.presets import PRESETS
+from lab.session import Lab
 from tests.pages.apptest import APP, errors, open_page
+from tests.pages.test_build import mnist_csv
 
 
 def open_link(token, stage=None):
@@ -120,3 +124,98 @@ def test_the_build_page_can_add_the_shown_stage_to_the_link():
     box.check().run()
     (shown,) = [code.value for code in at.code if f"?{PARAM}=" in code.value]
     assert parse_qs(urlsplit(shown).query)[STAGE] == ["backward 0"]
+
+
+# --- the address keeps the network: a reload (F5) opens it again, through the same ?net= ---
+# AppTest runs app.py itself only in a test's first run (later runs go straight to the page), so these open
+# each session on a Lab prepared beforehand, and address_app runs ui.address alone, rerun after rerun.
+
+def address_changes(monkeypatch):
+    """A list that gets the query parameters each time the app changes the page's address."""
+    changes, send = [], QueryParams._send_query_param_msg
+
+    def recorded(self):
+        changes.append(dict(self._query_params))
+        send(self)
+
+    monkeypatch.setattr(QueryParams, "_send_query_param_msg", recorded)
+    return changes
+
+
+def session(lab=None, **query):
+    """app.py's first run for a learner whose Lab is `lab` (None: a new learner), at an address with `query`."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    if lab is not None:
+        at.session_state["lab"] = lab
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_address_holds_the_network_and_a_reload_opens_it_with_the_same_numbers():
+    assert PARAM not in session().query_params  # a new learner on the default network: the bare address
+    built = Lab(replace(PRESETS["circles"].config, learning_rate=0.05))
+    at = session(built)
+    assert at.query_params == {PARAM: config_token(built.config)}
+    again = session(**at.query_params)  # F5: a new session on the same address
+    lab = again.session_state.lab
+    assert lab.config == built.config and not errors(again) and again.query_params == at.query_params
+    assert (lab.trace.forward[0].input == built.trace.forward[0].input).all()  # the same first batch
+    assert (lab.trace.updates[0].before == built.trace.updates[0].before).all()  # the same initial weights
+
+
+def address_app():
+    """ui.address on its own: the network is the preset named in session state, changed between runs."""
+    import streamlit as st
+
+    from lab.presets import PRESETS
+    from ui.address import keep_in_address
+
+    keep_in_address(PRESETS[st.session_state.get("preset", "handout")].config)
+
+
+def test_the_address_changes_once_per_change_and_never_when_nothing_changed(monkeypatch):
+    changes = address_changes(monkeypatch)
+    at = AppTest.from_function(address_app).run()
+    at.run()
+    assert changes == [] and at.query_params == {}
+    at.session_state["preset"] = "circles"
+    at.run().run().run()
+    assert changes == [{PARAM: config_token(PRESETS["circles"].config)}]
+    at.session_state["preset"] = "digits"
+    at.run().run()
+    assert changes[1:] == [{PARAM: config_token(PRESETS["digits"].config)}]
+    at.session_state["preset"] = "handout"
+    at.run().run()
+    assert changes[2:] == [{}] and at.query_params == {}  # back to what the bare address opens
+
+
+def test_a_change_drops_the_links_stage_and_keeps_other_parameters():
+    at = AppTest.from_function(address_app)
+    at.query_params.update({PARAM: config_token(PRESETS["circles"].config), STAGE: "backward 2", "embed": "true"})
+    at.session_state["preset"] = "circles"
+    at.run()
+    assert at.query_params[STAGE] == "backward 2"  # the link's own network: nothing changes
+    at.session_state["preset"] = "digits"
+    at.run()
+    assert at.query_params == {PARAM: config_token(PRESETS["digits"].config), "embed": "true"}
+
+
+def test_the_same_link_opened_again_is_not_rewritten_and_a_damaged_one_is_removed(monkeypatch):
+    changes = address_changes(monkeypatch)
+    at = open_link(config_token(PRESETS["circles"].config), stage="backward 2")
+    assert changes == [] and at.query_params[STAGE] == "backward 2"
+    at = open_link("damaged-link")
+    assert changes == [{}] and PARAM not in at.query_params  # a reload does not repeat the message
+
+
+def test_a_network_on_an_upload_leaves_the_address_and_the_build_page_says_what_a_reload_loses():
+    lab = Lab(replace(PRESETS["circles"].config, batch_size=8))
+    lab.upload("tiny.csv", mnist_csv())
+    at = session(lab, **{PARAM: config_token(PRESETS["circles"].config)})
+    assert at.query_params == {}  # no link carries an upload: a reload opens the default, not an older network
+    at.switch_page("pages/build.py").run()
+    assert ("A reload (F5) keeps a network on built-in data, held in the page's address, but loses an upload "
+            "and any trained or imported weights.") in [caption.value for caption in at.caption]

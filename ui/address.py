@@ -1,0 +1,34 @@
+"""The learner's network in the page's address: ?net= holds the share link's token (lab.links), so a reload
+(F5) or the same address opened again brings back the same network, data, seeds and first batch.
+
+Only the configuration travels: trained or imported weights and an uploaded CSV are lost on a reload
+(the Train and Build pages say so). A network on an upload, which no link can carry, leaves the
+address without ?net=, so that a reload does not bring back an older network.
+"""
+import streamlit as st
+
+from lab.links import PARAM, STAGE, config_token, shareable
+from lab.network import NetworkConfig
+
+TOKEN = "_address_token"  # session key: (config, its token or None), so an unchanged config costs one ==
+
+
+def token_of(config):
+    """config's link token, or None when no link can carry it; computed once per configuration."""
+    cached = st.session_state.get(TOKEN)
+    if cached is None or cached[0] != config:
+        cached = st.session_state[TOKEN] = (config, config_token(config) if shareable(config) is None else None)
+    return cached[1]
+
+
+def keep_in_address(config):
+    """Make ?net= hold config's token, changing the address only when it holds another one. The default
+    network needs none (a bare address opens it); a damaged link's token is removed. A new token drops
+    &stage=, which named a stage of the network the link opened."""
+    token, current = token_of(config), st.query_params.get(PARAM)
+    if token != current and config == NetworkConfig():
+        token = None
+    if token == current:
+        return
+    others = {key: st.query_params.get_all(key) for key in st.query_params if key not in (PARAM, STAGE)}
+    st.query_params.from_dict({**others, **({PARAM: token} if token is not None else {})})  # one URL change
