@@ -19,7 +19,7 @@ from .network import (NetworkConfig, build_criterion, build_model, build_optimiz
                       with_activation)
 from .origin import Origin
 from .quoting import quoted, short
-from .transfer import read_arrays, read_config, read_start, start_npz
+from .transfer import expected_members, read_arrays, read_config, read_start, start_npz
 from .uploads import PREFIX, Upload
 
 COMPARED = ("ReLU", "LeakyReLU", "ELU", "SoftPlus")
@@ -219,13 +219,16 @@ class Lab:
     def import_files(self, config_content, weights_content, name="network.json"):
         """Load an exported configuration (JSON) and its weights (.npz); ValueError leaves all as it was.
 
-        A file of weights_npz() records the exporter's very iteration again, number for number."""
+        A file of weights_npz() records the exporter's very iteration again, number for number. Each member's
+        header is checked against what config's network expects before any data is read."""
         config = read_config(config_content)
-        arrays = read_arrays(weights_content)
-        self._import(config, arrays, Origin("import", name, config, arrays))
-
-    def _import(self, config, arrays, origin):
         data = self.dataset_for(config)
+        check_budget(config, data)
+        arrays = read_arrays(weights_content, expected_members(config, data))
+        self._import(config, arrays, Origin("import", name, config, arrays), data)
+
+    def _import(self, config, arrays, origin, data=None):
+        data = data if data is not None else self.dataset_for(config)
         model, optimizer, cursor, trained = read_start(config, data, arrays)
         self.apply(config, data, start=(model, optimizer, cursor), origin=origin)
         self.trained_epochs = trained

@@ -2,15 +2,17 @@
 statistics, Dropout generators, momentum buffers, the batch cursor) as .npz of plain arrays."""
 import io
 import json
-import zipfile
 
 import numpy as np
 
 from engine import BatchNormalization, Dropout
 
+from .budget import LIMIT
 from .cursor import BatchCursor, generator_state, json_member, read_generator, read_json_member
 from .jsontext import loads
 from .network import build_model, build_optimizer, config_from_dict, feature_sizes
+from .npz import Member, check_plain, read_npz
+from .quoting import listed
 
 FORMAT = "backprop-lens/1"
 MAX_JSON_BYTES = 1 * 2**20
@@ -65,51 +67,73 @@ def read_config(content):
         raise ValueError(f"configuration file: {error}") from None
 
 
-def read_arrays(content):
-    """{name: array} from .npz bytes, refusing pickles; ValueError for a truncated or foreign file."""
+def read_arrays(content, expected=None):
+    """{name: array} from .npz bytes, refusing pickles. Each member's header is checked before its data is
+    read: against `expected` (expected_members) when given, else all arrays together within the
+    per-learner limit. ValueError naming the member, for a truncated or a foreign file."""
     if len(content) > MAX_NPZ_BYTES:
         raise ValueError(f"weights file is {len(content) / 2**20:.1f} MB, over the "
                          f"{MAX_NPZ_BYTES // 2**20} MB limit")
     if not bytes(content[:4]) == b"PK\x03\x04":
         raise ValueError("weights file is not an .npz archive (it does not start like a zip file)")
-    try:
-        with np.load(io.BytesIO(bytes(content)), allow_pickle=False) as npz:
-            return {name: npz[name] for name in npz.files}
-    except ValueError as error:
-        if "pickle" in str(error).lower():
-            raise ValueError("weights file holds Python objects (a pickle); only plain arrays are "
-                             "accepted") from None
-        raise ValueError(f"weights file is not a readable .npz: {error}") from None
-    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as error:
-        raise ValueError(f"weights file is not a readable .npz (truncated or another format): "
-                         f"{error}") from None
+    return read_npz(content, expected, max_bytes=LIMIT)
+
+
+def needs(needed_by, shape, kinds="fiu"):
+    """The end of a refusal: "layer 0 (Linear(2 -> 2)) needs finite numbers of shape (2, 2)"."""
+    return f"{needed_by} needs finite {'floats' if kinds == 'f' else 'numbers'} of shape {shape}"
+
+
+def layer_members(model, sizes):
+    """{"0.W": Member, ...}: every layer member an import may give (parameters, BatchNorm statistics,
+    Dropout generators) with its shape and dtype kinds."""
+    members = {}
+    for name, value, _ in model.named_parameters():
+        i = int(name.split(".", 1)[0])
+        members[name] = Member(value.shape, "fiu", needs(f"layer {i} ({model[i]!r})", value.shape))
+    for i, layer in enumerate(model):
+        if isinstance(layer, BatchNormalization):
+            for field in STATISTICS:
+                members[f"{i}.{field}"] = Member((sizes[i],), "fiu", needs(f"layer {i} ({layer!r})", (sizes[i],)))
+        if isinstance(layer, Dropout):
+            members[f"{i}.{GENERATOR}"] = Member((), "U", f"{i}.{GENERATOR} must be a JSON text (a 0-d "
+                                                          "unicode array)")
+    return members
+
+
+def expected_members(config, data):
+    """{name: Member} of every member start_arrays writes for config on data: what an import reads."""
+    model = build_model(config, data.n_features)
+    members = layer_members(model, feature_sizes(config, data.n_features))
+    for name, value, _ in model.named_parameters():
+        members[VELOCITY + name] = Member(value.shape, "f", needs(f"parameter {name}", value.shape, "f"))
+    n = len(data.X_train)
+    members[CURSOR] = Member((), "U", f"{CURSOR} must be a JSON text (a 0-d unicode array)")
+    members[ORDER] = Member((n,), "iu", f"{ORDER} must be a permutation of the {n} training samples")
+    members[TRAINED] = Member((), "iu", f"{TRAINED} must be one integer >= 0")
+    return members
 
 
 def model_with_weights(config, n_features, arrays):
     """build_model(config) with every layer member of `arrays` in place (parameters, BatchNorm statistics,
     Dropout generators); ValueError naming any mismatch."""
     model = build_model(config, n_features)
-    sizes = feature_sizes(config, n_features)
-    expected = model_arrays(model)
+    members = layer_members(model, feature_sizes(config, n_features))
     parameters = {name: value for name, value, _ in model.named_parameters()}
-    statistics = {f"{i}.{s}" for i, layer in enumerate(model) if isinstance(layer, BatchNormalization)
-                  for s in STATISTICS}
-    generators = {f"{i}.{GENERATOR}" for i, layer in enumerate(model) if isinstance(layer, Dropout)}
-    missing = sorted(set(parameters) - set(arrays))
-    unknown = sorted(set(arrays) - set(parameters) - statistics - generators)
+    missing = set(parameters) - set(arrays)
+    unknown = set(arrays) - set(members)
     if missing or unknown:
         raise ValueError("weights do not match the configuration: "
                          + "; ".join(part for part in (
-                             missing and f"missing {', '.join(missing)}",
-                             unknown and f"unexpected {', '.join(unknown)}") if part))
+                             missing and f"missing {listed(missing)}",
+                             unknown and f"unexpected {listed(unknown)}") if part))
     for name, array in arrays.items():
         index, field = name.split(".", 1)
         layer = model[int(index)]
         if field == GENERATOR:  # Dropouts draw from the one Generator build_model gave every layer
             layer.rng.bit_generator.state = read_generator(read_json_member(array, name), name).bit_generator.state
             continue
-        want = expected[name].shape if name in expected else (sizes[int(index)],)
-        check_numbers(array, want, f"weights: {name}", f"layer {index} ({layer!r})")
+        check_numbers(array, members[name].shape, f"weights: {name}", f"layer {index} ({layer!r})")
         if name in parameters:
             parameters[name][...] = array
         else:
@@ -121,10 +145,10 @@ def model_with_weights(config, n_features, arrays):
 
 
 def check_numbers(array, shape, what, needed_by, kinds="fiu"):
-    """ValueError unless array is finite numbers (dtype kind in kinds) of the given shape."""
+    """ValueError unless array is finite plain numbers (dtype kind in kinds, at most 64 bits) of the shape."""
+    check_plain(array.dtype, what)
     if array.shape != shape or array.dtype.kind not in kinds or not np.all(np.isfinite(array)):
-        raise ValueError(f"{what} has shape {array.shape} and dtype {array.dtype}; {needed_by} needs finite "
-                         f"{'floats' if kinds == 'f' else 'numbers'} of shape {shape}")
+        raise ValueError(f"{what} has shape {array.shape} and dtype {array.dtype}; {needs(needed_by, shape, kinds)}")
 
 
 # --- the start of the shown iteration: weights, momentum buffers, the batch cursor ---
@@ -157,7 +181,7 @@ def read_start(config, data, arrays):
     others = sorted(set(arrays) - set(layers) - {CURSOR, ORDER, TRAINED}
                     - {name for name in arrays if name.startswith(VELOCITY)})
     if others:
-        raise ValueError(f"weights do not match the configuration: unexpected {', '.join(others)}")
+        raise ValueError(f"weights do not match the configuration: unexpected {listed(others)}")
     model = model_with_weights(config, data.n_features, layers)
     optimizer = build_optimizer(config)
     optimizer.state = read_velocities(model, arrays)
@@ -185,10 +209,10 @@ def read_velocities(model, arrays):
         return {}
     unknown, missing = sorted(set(given) - set(parameters)), sorted(set(parameters) - set(given))
     if unknown:
-        raise ValueError(f"weights: {', '.join(VELOCITY + name for name in unknown)} belong to no parameter")
+        raise ValueError(f"weights: {listed(VELOCITY + name for name in unknown)} belong to no parameter")
     if missing:
         raise ValueError(f"weights: the momentum buffers come for every parameter or for none; missing "
-                         f"{', '.join(VELOCITY + name for name in missing)}")
+                         f"{listed(VELOCITY + name for name in missing)}")
     for name, array in given.items():
         check_numbers(array, parameters[name].shape, f"{VELOCITY}{name}", f"parameter {name}", kinds="f")
     return {"accumulated_grads": {k: np.array(given[name], dtype=np.float64)

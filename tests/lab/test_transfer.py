@@ -1,6 +1,8 @@
 """Export and import of configuration (JSON) and weights (.npz): round trip and every refusal."""
 import io
 import json
+import re
+import zipfile
 from dataclasses import replace
 
 import numpy as np
@@ -9,6 +11,7 @@ import pytest
 from lab.presets import PRESETS
 from lab.session import Lab
 from lab.transfer import config_json, model_arrays, model_with_weights, read_arrays, read_config, weights_npz
+from tests.peak import refusal_peak
 
 
 def trained_lab():
@@ -184,10 +187,11 @@ def cursor_json(source, **fields):
     (lambda s: {"velocity.0.b": np.full(100, np.nan)}, "velocity.0.b .* needs finite floats"),
     (lambda s: {"velocity.2.b": None}, "momentum buffers come for every parameter or for none; missing "
                                        "velocity.2.b"),
-    (lambda s: {"velocity.1.W": np.zeros(2)}, "velocity.1.W belong to no parameter"),
+    (lambda s: {"velocity.1.W": np.zeros(2)}, "weights do not match the configuration: unexpected velocity.1.W"),
     (lambda s: {"cursor.order": np.zeros(768, dtype=np.int64)}, "cursor.order must be a permutation of the 768"),
     (lambda s: {"cursor.order": np.arange(767)}, "cursor.order must be a permutation"),
-    (lambda s: {"cursor.order": np.arange(768.0)}, "cursor.order must be a permutation.*dtype float64"),
+    (lambda s: {"cursor.order": np.arange(768.0)}, r"cursor.order has shape \(768,\) and dtype float64; "
+                                                  "cursor.order must be a permutation"),
     (lambda s: {"cursor.order": None}, "cursor and cursor.order come together; cursor.order is missing"),
     (lambda s: {"cursor": np.array("{not json")}, "cursor is not valid JSON"),
     (lambda s: {"cursor": np.array([1.0, 2.0])}, r"cursor must be a JSON text \(a 0-d unicode array\)"),
@@ -220,3 +224,158 @@ def test_tampered_layer_members_are_refused(change, message):
     source = lab_after("dropout_batchnorm", iterations=1)
     with pytest.raises(ValueError, match=message):
         Lab().import_files(config_json(source.config).encode(), tampered(source, **change(source)))
+
+
+# --- a hostile weights file: every member's header is checked before any data is read ---
+
+def npy_header(shape, descr="<f8"):
+    """The .npy header of an array of that shape and dtype, without its data."""
+    out = io.BytesIO()
+    np.lib.format.write_array_header_1_0(out, {"descr": descr, "fortran_order": False, "shape": shape})
+    return out.getvalue()
+
+
+def npy_bytes(array):
+    out = io.BytesIO()
+    np.save(out, array)
+    return out.getvalue()
+
+
+def raw_npz(members, zeros=None):
+    """A zip of {member name: bytes}, as a hostile file may hold them; zeros=(name, n): that member's header
+    is followed by n bytes of zeros, written a MB at a time (they compress to almost nothing)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            if zeros is not None and name == zeros[0]:
+                with archive.open(name, "w", force_zip64=True) as stream:
+                    stream.write(data)
+                    for _ in range(zeros[1] // 2**20):
+                        stream.write(bytes(2**20))
+            else:
+                archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def export_members(source):
+    """source's export as {member file name: .npy bytes}."""
+    return {f"{name}.npy": npy_bytes(array) for name, array in read_arrays(source.weights_npz()).items()}
+
+
+def import_peak(source, content):
+    """(the ValueError message, tracemalloc's peak in bytes) of importing content into a fresh Lab."""
+    return refusal_peak(Lab().import_files, config_json(source.config).encode(), content)
+
+
+def test_a_member_whose_header_claims_100_mb_is_refused_before_its_data_is_read():
+    source = Lab()
+    members = export_members(source)
+    members["0.W.npy"] = npy_header((12_500_000,))  # then 100 MB of zeros: a 100 kB file
+    content = raw_npz(members, zeros=("0.W.npy", 100 * 2**20))
+    assert len(content) < 2**20
+    message, peak = import_peak(source, content)
+    assert message == ("weights do not match the configuration: 0.W has shape (12500000,) and dtype float64; "
+                       "layer 0 (Linear(2 -> 2)) needs finite numbers of shape (2, 2)")
+    assert peak < 2**20 + 2 * len(content), f"peak {peak / 2**20:.1f} MB"
+
+
+@pytest.mark.parametrize("name, header, message", [
+    ("0.W", npy_header((2**40,)), r"0.W has shape \(1099511627776,\) and dtype float64"),
+    ("velocity.0.b", npy_header((2**40, 2)), r"velocity.0.b has shape \(1099511627776, 2\).*parameter 0.b needs "
+                                             r"finite floats of shape \(2,\)"),
+    ("cursor.order", npy_header((2**40,), "<i8"), "cursor.order must be a permutation of the 768"),
+    ("cursor", npy_header((), "<U100000000"), "cursor is a text of 100000000 characters; at most 4096"),
+    ("trained_epochs", npy_header((2**30,), "<i8"), r"trained_epochs has shape \(1073741824,\)"),
+])
+def test_a_header_claiming_terabytes_is_refused_by_name_without_memory_error(name, header, message):
+    source = lab_after("handout", iterations=1)
+    members = {**export_members(source), f"{name}.npy": header + bytes(64)}
+    text, peak = import_peak(source, raw_npz(members))
+    assert re.search(message, text) and len(text) < 300, text
+    assert peak < 2**20
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"hello, not an array", r"weights file: 0.W is not a readable .npy array \(the magic string is not correct"),
+    (npy_header((2, 2))[:20], "weights file: 0.W is not a readable .npy array"),
+    (npy_header((2, 2)) + bytes(8), "weights file: 0.W is not a readable .npy array"),   # data cut short
+    (npy_bytes(np.array([[1e4000, 0], [0, 0]], dtype=np.longdouble)), "0.W holds float128 values; only floats "
+                                                                         "and integers of at most 64 bits"),
+    (npy_bytes(np.zeros((2, 2), dtype=[("a", "<f8")])), "0.W has a structured dtype"),
+    (npy_bytes(np.zeros((2, 2), dtype=complex)), "0.W holds complex128 values"),
+    (npy_bytes(np.array([{"a": 1}], dtype=object)), "a pickle"),
+])
+def test_a_member_that_is_not_a_plain_array_is_refused_by_name(data, message):
+    source = Lab()
+    members = {**export_members(source), "0.W.npy": data}
+    with pytest.raises(ValueError, match=message):
+        Lab().import_files(config_json(source.config).encode(), raw_npz(members))
+
+
+def test_a_member_that_is_not_npy_or_comes_twice_is_refused():
+    source = Lab()
+    members = export_members(source)
+    with pytest.raises(ValueError, match="weights file: notes.txt is not an .npy array"):
+        Lab().import_files(config_json(source.config).encode(), raw_npz({**members, "notes.txt": b"hello"}))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive, pytest.warns(UserWarning, match="Duplicate name"):
+        for name, data in [*members.items(), ("0.W.npy", npy_bytes(np.zeros((2, 2))))]:
+            archive.writestr(name, data)
+    with pytest.raises(ValueError, match="weights file holds 0.W more than once"):
+        Lab().import_files(config_json(source.config).encode(), buffer.getvalue())
+
+
+def test_thousands_of_members_are_refused_in_a_short_message_before_they_are_read():
+    source = Lab()
+    members = {**export_members(source), **{f"9.m{k}.npy": npy_bytes(np.zeros(1)) for k in range(5000)}}
+    message, peak = import_peak(source, raw_npz(members))
+    assert f"weights file has {len(members)} members" in message and "at most" in message, message
+    assert len(message) < 200
+    assert peak < 2**20
+
+
+def test_a_zip_directory_that_understates_its_members_is_refused():
+    source = Lab()
+    members = {**export_members(source), **{f"9.m{k}.npy": npy_bytes(np.zeros(1)) for k in range(2000)}}
+    content = bytearray(raw_npz(members))
+    end = content.rfind(b"PK\x05\x06")
+    content[end + 8:end + 12] = (3).to_bytes(2, "little") * 2  # "3 members", but 2,008 in the directory
+    with pytest.raises(ValueError, match=r"weights file has 3 members \(\d+ bytes of zip directory\)"):
+        Lab().import_files(config_json(source.config).encode(), bytes(content))
+
+
+def test_a_few_unexpected_members_are_named_then_counted():
+    source = Lab()
+    members = {**export_members(source), **{f"7.x{k}.npy": npy_bytes(np.zeros(1)) for k in range(8)}}
+    with pytest.raises(ValueError, match=r"^weights do not match the configuration: unexpected 7.x0, 7.x1, 7.x2, "
+                                         r"7.x3, 7.x4 and 3 more$"):
+        Lab().import_files(config_json(source.config).encode(), raw_npz(members))
+    arrays = {**read_arrays(weights_npz(source.model)), **{f"7.x{k}": np.zeros(1) for k in range(40)}}
+    with pytest.raises(ValueError, match=r"unexpected 7.x0, .* and 35 more$"):
+        model_with_weights(source.config, 2, arrays)
+
+
+@pytest.mark.parametrize("member", ["0.moving_mean", "1.moving_variance"])
+def test_moving_statistics_for_a_layer_that_is_not_batchnorm_are_refused(member):
+    source = Lab()  # Linear, LogSoftMax
+    arrays = {**read_arrays(weights_npz(source.model)), member: np.zeros(2)}
+    with pytest.raises(ValueError, match=f"unexpected {member}"):
+        model_with_weights(source.config, 2, arrays)
+    with pytest.raises(ValueError, match=f"unexpected {member}"):
+        Lab().import_files(config_json(source.config).encode(), npz(**arrays))
+
+
+def test_float128_weights_are_refused_not_turned_into_inf():
+    source = Lab()
+    arrays = {**read_arrays(weights_npz(source.model)), "0.b": np.array(["1e4000", "0"], dtype=np.longdouble)}
+    assert np.all(np.isfinite(arrays["0.b"]))  # finite in float128, inf in float64
+    with pytest.raises(ValueError, match="weights: 0.b holds float128 values"):
+        model_with_weights(source.config, 2, arrays)
+    with pytest.raises(ValueError, match="weights file: 0.b holds float128 values"):
+        Lab().import_files(config_json(source.config).encode(), npz(**arrays))
+
+
+def test_a_file_read_without_expectations_stays_within_the_per_learner_limit():
+    content = raw_npz({"a.npy": npy_header((20_000_000,)) + bytes(64)})
+    with pytest.raises(ValueError, match="weights file claims 153 MB of arrays; the limit per learner is 128 MB"):
+        read_arrays(content)

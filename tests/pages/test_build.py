@@ -1,5 +1,7 @@
 """Build page: presets, data, the layer stack, criterion and optimizer, export and import (AppTest)."""
+import io
 import json
+import zipfile
 
 import numpy as np
 import pytest
@@ -377,3 +379,49 @@ def test_importing_the_exported_files_records_the_same_iteration():
     assert set(ours) == set(theirs) and all(np.array_equal(ours[k], theirs[k]) for k in ours)
     assert at.selectbox(key="preset").value == "kept"
     assert "Imported: class.json" in at.selectbox(key="preset").options
+
+
+# --- issue 10: hostile uploads and imports give a message beside the widget, never a traceback ---
+
+def test_a_weights_file_claiming_terabytes_is_refused_beside_the_import():
+    at = open_build()
+    lab = at.session_state.lab
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (2**40,)})
+    weights = io.BytesIO()
+    with zipfile.ZipFile(weights, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("0.W.npy", header.getvalue() + bytes(64))
+        archive.writestr("0.b.npy", header.getvalue() + bytes(64))
+    before = lab.config, lab.trace
+    at.file_uploader(key="import_config").set_value(("network.json", config_json(lab.config).encode(),
+                                                     "application/json")).run()
+    at.file_uploader(key="import_weights").set_value(("weights.npz", weights.getvalue(),
+                                                      "application/octet-stream")).run()
+    at.button(key="import").click().run()
+    assert not at.exception
+    assert any("0.W has shape (1099511627776,) and dtype float64" in e for e in errors(at)), errors(at)
+    assert (at.session_state.lab.config, at.session_state.lab.trace) == before
+
+
+def test_a_csv_whose_label_would_need_a_billion_classes_is_refused_beside_the_uploader():
+    at = open_build()
+    at.button(key="layer_0_remove").click().run()  # only LogSoftMax is left
+    at.selectbox(key="criterion").set_value("MSECriterion").run()
+    lab = at.session_state.lab
+    assert kinds(at) == ["LogSoftMax"] and lab.config.criterion == "MSECriterion"
+    before = lab.config, lab.trace
+    content = b"label,p0,p1\n" + b"".join(b"%d,%d,%d\n" % (i % 2, i, i) for i in range(30)) + b"1000000000,1,2\n"
+    at.file_uploader(key="csv_upload").set_value(("labels.csv", content, "text/csv")).run()
+    assert not at.exception
+    assert any("row 31 (line 32), column 1 ('label'): label 1000000000 is over the limit of 1024 classes" in e
+               for e in errors(at)), errors(at)
+    assert (lab.config, lab.trace) == before
+
+
+def test_a_csv_with_a_4000_character_name_is_uploaded_under_a_shortened_name():
+    at = open_build()
+    at.file_uploader(key="csv_upload").set_value(("a" * 4000 + ".csv", mnist_csv(), "text/csv")).run()
+    assert not at.exception and not errors(at)
+    name = "upload: " + "a" * 75 + "….csv"
+    assert at.session_state.lab.config.dataset == name and at.selectbox(key="dataset").value == name
+    assert any("characters was shortened to 80" in info.value for info in at.info)
