@@ -10,7 +10,6 @@ import numpy as np
 
 from engine.data import DATASETS, load
 from engine.trace import trace_iteration
-from engine.training import fit
 
 from .budget import check_budget
 from .cursor import BatchCursor
@@ -19,6 +18,7 @@ from .network import (NetworkConfig, build_criterion, build_model, build_optimiz
                       with_activation)
 from .origin import Origin
 from .quoting import quoted, short
+from .trainer import TrainJob, run_jobs
 from .transfer import expected_members, read_arrays, read_config, read_start, start_npz
 from .uploads import PREFIX, Upload
 
@@ -274,42 +274,41 @@ class Lab:
 
     # --- training ---
 
-    def train(self, epochs, callback=None):
-        """fit on copies; commit the trained weights unless the loss went non-finite. Returns the History."""
+    def train(self, epochs, callback=None, runner=run_jobs):
+        """fit on copies; commit the trained weights unless the loss went non-finite. Returns the History.
+
+        runner(jobs, callback(run, progress)) runs the fit: here (lab.trainer.run_jobs), or in the
+        server's training process (lab.trainer.Trainer.run), which gives back the trained copies.
+        """
         self.require_trace("training")
-        model, optimizer = copy.deepcopy(self.model), copy.deepcopy(self.optimizer)
-        history = self._fit(model, optimizer, epochs, callback, seed=self.config.seed + self.trained_epochs)
-        self.history = history
+        job = self._job(copy.deepcopy(self.model), copy.deepcopy(self.optimizer), epochs,
+                        seed=self.config.seed + self.trained_epochs)
+        (outcome,) = runner([job], callback and (lambda run, progress: callback(progress)))
+        history = self.history = outcome.history
         if history.stopped_reason == "non-finite loss":
             return history  # the last working model stays; the page says where it broke
         self.trained_epochs += history.epochs_run
-        self.model, self.optimizer = model, optimizer
+        self.model, self.optimizer = outcome.model, outcome.optimizer
         self.new_iteration()  # stepping continues from the trained weights
         return history
 
-    def compare(self, epochs, callback=None, activations=COMPARED):
-        """The same stack with each activation, fresh weights from the same seed, same batches."""
+    def compare(self, epochs, callback=None, activations=COMPARED, runner=run_jobs):
+        """The same stack with each activation, fresh weights from the same seed, same batches (runner: see train)."""
         self.require_trace("the comparison")
         if not any(spec["kind"] in COMPARED for spec in self.config.layers):
             raise ValueError("the network has no activation layer to swap: add ReLU, LeakyReLU, ELU "
                              "or SoftPlus between two Linear layers")
-        histories = {}
-        for name in activations:
+        names, jobs = list(activations), []
+        for name in names:
             config = with_activation(self.config, name)
-            model, optimizer = build_model(config, self.data.n_features), build_optimizer(config)
-            histories[name] = self._fit(model, optimizer, epochs, callback and _tagged(callback, name),
-                                        seed=self.config.seed)
-            if histories[name].stopped_reason == "callback":
-                break
-        self.comparison = histories
-        return histories
+            jobs.append(self._job(build_model(config, self.data.n_features), build_optimizer(config), epochs,
+                                  seed=self.config.seed))
+        outcomes = runner(jobs, callback and (lambda run, progress: callback(progress, names[run])))
+        self.comparison = {name: outcome.history for name, outcome in zip(names, outcomes)}  # to a stop
+        return self.comparison
 
-    def _fit(self, model, optimizer, epochs, callback, seed):
+    def _job(self, model, optimizer, epochs, seed):
+        """A TrainJob of model and optimizer on this Lab's data, criterion and batch size."""
         data, config = self.data, self.config
-        return fit(model, self.criterion, optimizer, data.X_train, targets(data, config, data.y_train),
-                   epochs, config.batch_size, rng=seed, callback=callback, X_val=data.X_test,
-                   y_val=targets(data, config, data.y_test))
-
-
-def _tagged(callback, name):
-    return lambda progress: callback(progress, name)
+        return TrainJob(model, optimizer, self.criterion, data.X_train, targets(data, config, data.y_train),
+                        data.X_test, targets(data, config, data.y_test), epochs, config.batch_size, seed)

@@ -1,9 +1,12 @@
 """Train: fit for some epochs, watch the loss fall, see what the model predicts; compare activations."""
+import time
+
 import streamlit as st
 
 from lab import network
 from lab.layers import check_value
 from lab.session import COMPARED
+from lab.trainer import trainer
 from ui.actions import act, error_for, lab, plain_name, plural, sync
 from ui.cache import per_iteration
 from ui.unfinished import require_trace
@@ -15,7 +18,8 @@ L = lab()
 require_trace("Train")  # an unfinished network cannot be trained: say why, point to Build
 SETTINGS = {"train_batch_size": network.BATCH_SIZE, "train_learning_rate": network.LEARNING_RATE,
             "train_momentum": network.MOMENTUM}  # widget key -> the config field it edits
-LIVE_REDRAWS = 50  # the live loss chart is redrawn about this many times per run
+LIVE_REDRAWS = 50  # the progress bar moves about this many times per run (lab.trainer.REPORTS reports)
+LIVE_CHART_S = 0.5  # the live loss chart is redrawn at most this often: a figure costs the server far more
 st.title("Train")
 st.caption("Run the handout's loop (zero grads, forward, loss, backward, SGD update) over many batches. "
            "Training starts from the current weights, and the Step page continues from the trained ones. "
@@ -75,23 +79,46 @@ for column, (key, arg) in zip(setting_cols, SETTINGS.items()):
 epochs = int(st.session_state.train_epochs)
 
 
-# --- training, drawn live inside this run so the progress bar and the curve move ---
+# --- training, in the server's training process, drawn live here so the progress bar and the curve move ---
+
+def waiting(bar):
+    """The bar while the run waits for the training process (other learners' runs first)."""
+    def show(ahead):
+        if ahead:
+            bar.progress(0.0, text=f"waiting for the training process: {plural(ahead, 'run')} of other learners "
+                                   "before yours")
+        elif ahead == 0:
+            bar.progress(0.0, text="starting the training process…")
+    return show
+
+
+def in_worker(bar):
+    """A runner for L.train / L.compare: the server's one training process (lab.trainer), one run at a time."""
+    return lambda jobs, callback: trainer().run(jobs, callback, waiting=waiting(bar))
+
+
+def redraw(progress):
+    """True every ~1/LIVE_REDRAWS of a run, and at its end."""
+    every = max(1, progress.n_iterations // LIVE_REDRAWS)
+    return progress.iteration % every == 0 or progress.iteration == progress.n_iterations
+
 
 def train_live(bar, chart):
-    """lab.train with the bar and the batch-loss curve redrawn every ~1/LIVE_REDRAWS of the run."""
-    losses = []
+    """lab.train with the bar moved every ~1/LIVE_REDRAWS of the run and the batch-loss curve every LIVE_CHART_S."""
+    losses, drawn = [], [0.0]
 
     def callback(progress):
         losses.append(progress.loss)
-        every = max(1, progress.n_iterations // LIVE_REDRAWS)
-        if progress.iteration % every == 0 or progress.iteration == progress.n_iterations:
+        if redraw(progress):
             bar.progress(progress.iteration / progress.n_iterations,
                          text=f"epoch {progress.epoch} / {progress.epochs}, "
                               f"iteration {progress.iteration} / {progress.n_iterations}")
-            chart.plotly_chart(live_loss_figure(losses, progress.n_iterations),
-                               key=f"train_live_{progress.iteration}")
+            if time.monotonic() - drawn[0] >= LIVE_CHART_S:
+                chart.plotly_chart(live_loss_figure(losses, progress.n_iterations),
+                                   key=f"train_live_{progress.iteration}")
+                drawn[0] = time.monotonic()
 
-    history = act("train_start", L.train, epochs, callback)
+    history = act("train_start", L.train, epochs, callback, runner=in_worker(bar))
     if history is not None:
         st.session_state["_train_settings"] = settings_line(epochs)
 
@@ -101,12 +128,11 @@ def compare_live(bar):
     def callback(progress, name):
         run = COMPARED.index(name) if name in COMPARED else 0
         done = (run + progress.iteration / progress.n_iterations) / len(COMPARED)
-        every = max(1, progress.n_iterations // LIVE_REDRAWS)
-        if progress.iteration % every == 0 or progress.iteration == progress.n_iterations:
+        if redraw(progress):
             bar.progress(min(1.0, done), text=f"{name} (run {run + 1} / {len(COMPARED)}): epoch "
                                               f"{progress.epoch} / {progress.epochs}")
 
-    if act("train_compare", L.compare, epochs, callback) is not None:
+    if act("train_compare", L.compare, epochs, callback, runner=in_worker(bar)) is not None:
         st.session_state["_compare_settings"] = settings_line(epochs)
 
 
