@@ -7,12 +7,14 @@ from lab.links import PARAM, STAGE, read_token
 from lab.session import Lab, load_dataset
 from ui.actions import act, error_for, plain_name, return_to_requested
 from ui.address import keep_in_address
+from ui.sessions import watch
 
 # Pages run in one thread per session. Plotly looks pandas up in sys.modules without importing
 # it, so a first `import pandas` in one session could hand another a half-initialised module;
 # importing both here, before any page, makes every session wait until they are complete.
 
 st.set_page_config(page_title="backprop-lens", page_icon="🔬", layout="wide")
+watch()  # the server's one thread that frees closed sessions (ui/sessions.py)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
