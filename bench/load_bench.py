@@ -202,7 +202,7 @@ class Memory:
     """The server's RSS sampled every 0.1 s; peak() since the last reset()."""
 
     def __init__(self, pid):
-        self.pid, self.now, self.top = pid, app_server.rss_bytes(pid), 0
+        self.pid, self.now = pid, app_server.rss_bytes(pid)
         self.top = self.now
 
     async def sample(self, stop):
@@ -305,7 +305,7 @@ def checks(results, exceptions):
     return not (failed or exceptions or boxes or console)
 
 
-def report(n_sessions, idle, rounds, port, exceptions, args, load):
+def report(n_sessions, memory, rounds, port, exceptions, args, load):
     import streamlit
 
     trainers = len(range(0, n_sessions, TRAIN_EVERY))  # sessions 0, 6, 12, ...
@@ -329,7 +329,7 @@ def report(n_sessions, idle, rounds, port, exceptions, args, load):
               f"{browser_cpu:.1f} s ({(server_cpu + browser_cpu) / (wall * os.cpu_count()):.0%} of the machine)")
         ok &= checks(one["results"], exceptions if number == len(rounds) else [])
     mb = 2**20
-    (cold, idle) = idle
+    cold, idle = memory
     print(f"\nserver memory (VmRSS of the server process and its children): {cold / mb:.0f} MB when started; "
           f"idle {idle / mb:.0f} MB ({args.after_close:g} s after a warm-up learner, who opened the app, built, "
           "stepped and trained once, closed the tab)")
@@ -371,10 +371,10 @@ def main():
     os.nice(19)
     try:
         time.sleep(2)  # idle: the server has started and settled
-        idle, rounds = asyncio.run(bench(args.sessions, server.url, server.pid, args))
+        memory, rounds = asyncio.run(bench(args.sessions, server.url, server.pid, args))
     finally:
         app_server.stop(server)
-    ok = report(args.sessions, idle, rounds, server.port, uncaught_exceptions(server.log_path), args, load)
+    ok = report(args.sessions, memory, rounds, server.port, uncaught_exceptions(server.log_path), args, load)
     sys.exit(0 if ok else 1)
 
 

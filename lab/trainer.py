@@ -153,8 +153,7 @@ class Trainer:
                     continue
                 self._pool = None
                 events = self._events
-            pool.shutdown(wait=True)
-            events.put(None)
+            _shut(pool, events)
             return
 
     def close(self):
@@ -163,8 +162,7 @@ class Trainer:
             pool, self._pool = self._pool, None
             events = getattr(self, "_events", None)
         if pool is not None:
-            pool.shutdown(wait=True)
-            events.put(None)
+            _shut(pool, events)
 
     def position(self, job_id):
         """How many jobs run or wait before this one (0: none, the worker is starting); None once it runs."""
@@ -229,6 +227,12 @@ class Trainer:
                                                                and time.monotonic() - told > WAITING_S)):
                 waiting(position)
                 shown, told = position, time.monotonic()
+
+
+def _shut(pool, events):
+    """Wait for the worker process to exit, then end the dispatch thread of its events."""
+    pool.shutdown(wait=True)
+    events.put(None)
 
 
 _TRAINER = None
