@@ -112,13 +112,22 @@ def test_a_killed_worker_is_a_message_and_the_next_run_gets_a_new_one(worker):
     assert lab.train(1, runner=worker.run).epochs_run == 1 and lab.trained_epochs == 1
 
 
+def gone(pid):
+    """True once the process has exited: no /proc entry, or only a zombie's (it may vanish between the two looks)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return "zombie" in status.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
 def test_the_worker_process_exits_when_idle():
     trainer = Trainer(idle_s=0.3)
     try:
         Lab().train(1, runner=trainer.run)
         (pid,) = trainer._pool._processes
         wait_until(lambda: not trainer.alive)
-        wait_until(lambda: not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read())
+        wait_until(lambda: gone(pid))
         assert Lab().train(1, runner=trainer.run).epochs_run == 1 and trainer.alive  # started again
     finally:
         trainer.close()
