@@ -1,0 +1,88 @@
+"""The trials of the criteria and of sgd_momentum, run like the layers' (verdict.grade_trials)."""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import criteria
+from ..optim import sgd_momentum
+from ..softmax import log_softmax
+
+ENGINE = {"MSECriterion": criteria.MSECriterion, "NLLCriterionUnstable": criteria.NLLCriterionUnstable,
+          "NLLCriterion": criteria.NLLCriterion, "SGD": sgd_momentum}
+
+
+@dataclass
+class LossTrial:
+    """One criterion (or optimizer) run: the batch's shape, dtype and seed."""
+    kind: str
+    shape: tuple
+    dtype: object = np.float64
+    seed: int = 0
+    extreme: bool = False  # probabilities of exactly 0 and 1
+
+    @property
+    def label(self):
+        what = "probabilities 0 and 1" if self.extreme else f"input {self.shape} {np.dtype(self.dtype).name}"
+        return f"{self.kind}, {what}"
+
+    @property
+    def n(self):
+        return self.shape[0]
+
+    def batch(self):
+        """(input, one-hot target) as the criterion expects them."""
+        rng = np.random.default_rng(2000 + self.seed)
+        n, k = self.shape
+        target = np.eye(k)[rng.integers(0, k, n)]
+        if self.kind == "MSECriterion":
+            x, target = rng.uniform(-1, 1, self.shape), rng.uniform(-1, 1, self.shape)
+        elif self.extreme:
+            x = np.eye(k)[(np.arange(n) + np.arange(n) % 2) % k]  # right in the even rows, wrong in the odd
+            target = np.eye(k)[np.arange(n) % k]
+        else:
+            x = log_softmax(rng.normal(0, 2, self.shape))
+            if self.kind == "NLLCriterionUnstable":
+                x = np.exp(x)
+        return x.astype(self.dtype), target.astype(self.dtype)
+
+
+def criterion_run(make, trial, result):
+    """The loss, its gradient, and that neither input nor target was written into."""
+    criterion = make()
+    x, target = trial.batch()
+    prefix = "stable " if trial.extreme else ""
+    result[f"{prefix}loss"] = np.array(float(criterion.forward(x.copy(), target.copy())))
+    given_x, given_t = x.copy(), target.copy()
+    result[f"{prefix}grad_input"] = np.array(criterion.backward(given_x, given_t), dtype=np.float64)
+    if not trial.extreme:
+        criterion.forward(given_x, given_t)
+        result["input and target not written"] = np.concatenate([given_x.ravel(), given_t.ravel()])
+
+
+def criterion_trials(kind):
+    found = [(criterion_run, LossTrial(kind, shape, dtype, seed))
+             for dtype in (np.float64, np.float32) for seed, shape in enumerate(((7, 3), (4, 5)))]
+    if kind == "NLLCriterionUnstable":
+        found.append((criterion_run, LossTrial(kind, (4, 3), extreme=True)))
+    return found
+
+
+def sgd_run(step, trial, result):
+    """Four steps on three layers (one without parameters), with the handout's config and state."""
+    rng = np.random.default_rng(3000 + trial.seed)
+    shapes = [[(3, 2), (2,)], [], [(2, 4), (1, 4)]]
+    variables = [[rng.uniform(-1, 1, s) for s in layer] for layer in shapes]
+    config, state = {"learning_rate": 0.1, "momentum": 0.9}, {}
+    for k in range(4):
+        gradients = [[rng.uniform(-1, 1, s) for s in layer] for layer in shapes]
+        step(variables, gradients, config, state)
+        if k in (0, 3):
+            flat = np.concatenate([np.ravel(v) for layer in variables for v in layer])
+            result["the first step" if k == 0 else "later steps (momentum)"] = flat
+    velocities = state.get("accumulated_grads")
+    result["one velocity per variable in state['accumulated_grads']"] = np.array(
+        [len(velocities) if hasattr(velocities, "__len__") else -1], dtype=float)
+
+
+def sgd_trials():
+    return [(sgd_run, LossTrial("SGD", (1, 1), seed=seed)) for seed in range(2)]
