@@ -12,10 +12,12 @@ starts with the first job and exits after IDLE_S without one, so an idle server 
 import itertools
 import multiprocessing
 import queue
+import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +28,27 @@ REPORTS = 50   # progress reports per run, about: the Train page redraws its bar
 IDLE_S = 20.0  # the worker process exits after this long without a job
 POLL_S = 0.05  # how often a waiting learner's thread looks at its job
 WAITING_S = 0.5  # a queued job's waiting() is called at least this often (a click can interrupt it there)
+
+
+_MAIN = threading.Lock()
+
+
+@contextmanager
+def _this_module_as_main():
+    """Spawn the worker with this module as __main__, not the script Streamlit is running.
+
+    A spawned child first runs its parent's __main__ again (multiprocessing's 'prepare'), and under
+    `streamlit run` __main__ is the running app.py: the worker would import Streamlit, Plotly and
+    pandas and execute the whole app outside a server. With lab.trainer as __main__ it imports this
+    module (NumPy and the engine) only.
+    """
+    with _MAIN:
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = sys.modules[__name__]
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = main
 
 
 @dataclass
@@ -187,7 +210,8 @@ class Trainer:
             self._waiting.append(job_id)
             self._busy += 1
             pool, cancel = self._pool, self._cancel
-        future = pool.submit(_work, job_id, jobs)
+        with _this_module_as_main():  # the first submit spawns the worker process
+            future = pool.submit(_work, job_id, jobs)
         try:
             self._follow(job_id, future, box, callback, waiting)
             return future.result()

@@ -138,3 +138,23 @@ def test_run_jobs_here_stops_after_a_stopped_run():
     jobs = [lab._job(lab.model, lab.optimizer, 1, seed=0) for _ in range(3)]
     outcomes = run_jobs(jobs, lambda index, progress: "stop" if index == 1 else None)
     assert [o.history.stopped_reason for o in outcomes] == [None, "callback"]
+
+
+def test_the_worker_does_not_run_the_main_script_again(tmp_path, monkeypatch):
+    """Under `streamlit run`, __main__ is app.py: a spawned worker must not execute it (it did, in bare mode)."""
+    import sys
+    import types
+
+    marker = tmp_path / "ran"
+    script = tmp_path / "app_like.py"
+    script.write_text(f"open({str(marker)!r}, 'w').write('the worker ran the main script')\n")
+    fake_main = types.ModuleType("__main__")
+    fake_main.__file__, fake_main.__spec__ = str(script), None
+    monkeypatch.setitem(sys.modules, "__main__", fake_main)
+    trainer = Trainer(idle_s=60)
+    try:
+        assert Lab().train(1, runner=trainer.run).epochs_run == 1
+    finally:
+        trainer.close()
+    assert not marker.exists()
+    assert sys.modules["__main__"] is fake_main  # given back
