@@ -17,6 +17,8 @@ import logging
 import threading
 import time
 
+from . import heap
+
 PERIOD_S = 5.0
 _LOGGER = logging.getLogger(__name__)
 _STARTED = threading.Lock()
@@ -94,5 +96,6 @@ def watch():
     global _watching
     with _STARTED:
         if not _watching:
+            heap.cap_arenas()  # the sessions' threads share the core count's arenas (ui/heap.py)
             threading.Thread(target=_watch, name="closed-sessions", daemon=True).start()
             _watching = True
