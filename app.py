@@ -7,12 +7,14 @@ from lab.links import PARAM, STAGE, read_token
 from lab.session import Lab, load_dataset
 from ui.actions import act, error_for, plain_name, return_to_requested
 from ui.address import keep_in_address
+from ui import runlog
 from ui.sessions import watch
 
 # Pages run in one thread per session. Plotly looks pandas up in sys.modules without importing
 # it, so a first `import pandas` in one session could hand another a half-initialised module;
 # importing both here, before any page, makes every session wait until they are complete.
 
+RERUN = runlog.start()  # the server time of this rerun, for the load bench's log (ui/runlog.py)
 st.set_page_config(page_title="backprop-lens", page_icon="🔬", layout="wide")
 watch()  # the server's one thread that frees closed sessions (ui/sessions.py)
 
@@ -50,4 +52,5 @@ with st.container(key="network_summary"):  # every page opens with the learner's
     st.caption(f"Your network: {layers} · {config.criterion} · SGD lr {config.learning_rate:g}, "
                f"momentum {config.momentum:g} · {plain_name(config.dataset)}, batch {config.batch_size}")
 keep_in_address(lab.config)  # a reload opens this network again (the widgets' callbacks have run by now)
-navigation.run()
+with runlog.logged_run(navigation, RERUN):  # only with BACKPROP_LENS_RUN_LOG set (bench/load_bench.py)
+    navigation.run()

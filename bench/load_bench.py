@@ -39,6 +39,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e import server as app_server  # after sys.path names the project root
+from ui import runlog
+
+RUN_LOG = ROOT / "artifacts" / "load_bench" / "runs.jsonl"  # the server's own time per rerun (ui/runlog.py)
 
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 VIEWPORT = {"width": 1400, "height": 1100}
@@ -222,7 +225,7 @@ async def one_round(playwright, n_sessions, url, pid, args):
     timings = {}
     sessions = [Session(i, await browser.new_context(viewport=VIEWPORT), url, timings, args.think,
                         i * args.arrival / n_sessions) for i in range(n_sessions)]
-    started = time.perf_counter()
+    started, began = time.perf_counter(), time.time()
     server_before = cpu_seconds(app_server.process_tree(pid))
     browser_before = cpu_seconds(app_server.process_tree(os.getpid()))  # this script, Playwright, Chromium
     outcomes = await asyncio.gather(*(session.run() for session in sessions), return_exceptions=True)
@@ -235,7 +238,7 @@ async def one_round(playwright, n_sessions, url, pid, args):
         results.append((session, wrong))
     version = browser.version
     await browser.close()  # every context closes: every session's websocket disconnects
-    return timings, results, (wall, server_cpu, browser_cpu), version
+    return timings, results, (wall, server_cpu, browser_cpu), version, (began, time.time())
 
 
 async def bench(n_sessions, url, pid, args):
@@ -247,18 +250,18 @@ async def bench(n_sessions, url, pid, args):
     async with async_playwright() as playwright:
         # idle: the server once one learner has used every page and left (its modules imported, its
         # caches filled, that session freed); before any session it has not even imported NumPy
-        _, warm_up, _, _ = await one_round(playwright, 1, url, pid, argparse.Namespace(**{**vars(args), "arrival": 0}))
+        _, warm_up, _, _, _ = await one_round(playwright, 1, url, pid, argparse.Namespace(**{**vars(args), "arrival": 0}))
         if any(wrong for _, wrong in warm_up):
             raise SystemExit(f"the warm-up session went wrong: {warm_up[0][1]}")
         await asyncio.sleep(args.after_close)
         idle = memory.now
         for _ in range(args.rounds):
             memory.reset()
-            timings, results, times, version = await one_round(playwright, n_sessions, url, pid, args)
+            timings, results, times, version, window = await one_round(playwright, n_sessions, url, pid, args)
             peak = memory.top
             await asyncio.sleep(args.after_close)
             rounds.append({"timings": timings, "results": results, "times": times, "peak": peak,
-                           "after_close": memory.now, "version": version})
+                           "after_close": memory.now, "version": version, "window": window})
     stop.set()
     await sampler
     return (cold, idle), rounds
@@ -280,6 +283,28 @@ def table(timings):
         print(f"{name:<16}{len(values):>6}{statistics.median(served):>9.0f}{quantile(served, 0.95):>7.0f}"
               f"{max(served):>7.0f}{statistics.median(settled):>10.0f}{quantile(settled, 0.95):>7.0f}"
               f"{max(settled):>7.0f}")
+
+
+def server_runs(window):
+    """The server's reruns (ui/runlog.py records) that ended within the round's window."""
+    import json
+
+    if not RUN_LOG.exists():
+        return []
+    records = [json.loads(line) for line in RUN_LOG.read_text().splitlines() if line.strip()]
+    return [r for r in records if window[0] <= r["at"] <= window[1]]
+
+
+def server_table(runs):
+    """Per page: reruns, wall and CPU time of the session's thread (median, p95), interrupted reruns."""
+    print(f"{'server reruns':<16}{'count':>6}{'wall':>9}{'p95':>7}{'worst':>7}{'CPU':>10}{'p95':>7}"
+          f"{'interrupted':>13}   (ms; the server's own time per rerun, BACKPROP_LENS_RUN_LOG)")
+    for page in sorted({r["page"] for r in runs}):
+        mine = [r for r in runs if r["page"] == page]
+        wall, cpu = ([1000 * r[key] for r in mine] for key in ("wall_s", "cpu_s"))
+        print(f"{page[:15]:<16}{len(mine):>6}{statistics.median(wall):>9.0f}{quantile(wall, 0.95):>7.0f}"
+              f"{max(wall):>7.0f}{statistics.median(cpu):>10.0f}{quantile(cpu, 0.95):>7.0f}"
+              f"{sum(not r['finished'] for r in mine):>13}")
 
 
 def checks(results, exceptions):
@@ -325,6 +350,7 @@ def report(n_sessions, memory, rounds, port, exceptions, args, load):
         wall, server_cpu, browser_cpu = one["times"]
         print(f"\nround {number}:")
         table(one["timings"])
+        server_table(server_runs(one["window"]))
         print(f"wall time {wall:.1f} s; CPU time of the server {server_cpu:.1f} s, of Chromium and the bench "
               f"{browser_cpu:.1f} s ({(server_cpu + browser_cpu) / (wall * os.cpu_count()):.0%} of the machine)")
         ok &= checks(one["results"], exceptions if number == len(rounds) else [])
@@ -346,8 +372,17 @@ def report(n_sessions, memory, rounds, port, exceptions, args, load):
             print(f"  {kind:<8}" + "; ".join(f"{name} {value:.2f} s (<= {GOALS[name]:g} s: "
                                              f"{'met' if value <= GOALS[name] else 'NOT met'})"
                                              for name, value in met.items()))
+    steps = [r["wall_s"] for one in rounds for r in server_runs(one["window"]) if r["page"] == "Step through"]
+    if steps:
+        median, p95 = statistics.median(steps), quantile(steps, 0.95)
+        print(f"  server  Step through rerun (the server's own time for Next) median {median:.2f} s (<= 1 s: "
+              f"{'met' if median <= 1 else 'NOT met'}); p95 {p95:.2f} s (<= 3 s: {'met' if p95 <= 3 else 'NOT met'})")
     after = rounds[-1]["after_close"]
     print(f"  memory after close {after / idle - 1:+.0%} of idle (within 10%: {'met' if after <= 1.1 * idle else 'NOT met'})")
+    if len(rounds) > 1:
+        growth = after / rounds[0]["after_close"] - 1
+        print(f"  memory after close, round {len(rounds)} against round 1: {growth:+.0%} "
+              f"(no growth, within 5%: {'met' if growth <= 0.05 else 'NOT met'})")
     return ok
 
 
@@ -365,6 +400,9 @@ def main():
     if shutil.which("chromium") is None:
         sys.exit("Chromium not found: apt-get install chromium (and pip install playwright)")
     load = os.getloadavg()
+    RUN_LOG.parent.mkdir(parents=True, exist_ok=True)
+    RUN_LOG.write_text("")
+    os.environ[runlog.ENV] = str(RUN_LOG)  # the server inherits it: one line per rerun
     server = app_server.start(ROOT / "artifacts" / "load_bench" / "server.log")
     # Chromium, Playwright and this script at the lowest priority (inherited by their processes), the server
     # at normal: in a class the browsers run on the learners' machines, not on the server's two cores
