@@ -4,6 +4,8 @@ checks the learner's own layers, criterion and sgd_momentum against it, number b
 The code uses the handout's names (Linear, W, gradW, ..., sgd_momentum), so it runs against
 a framework written from the handout; it runs unchanged against the engine too (tested).
 """
+import hashlib
+
 import numpy as np
 
 import engine
@@ -16,18 +18,35 @@ from .transfer import STATISTICS, model_arrays, npz_bytes
 TOLERANCE = "rtol=1e-6, atol=1e-9"   # float64 round-off of a different but correct implementation
 
 
-def iteration_npz(trace, model):
-    """The .npz bytes of trace.arrays(), plus each BatchNormalization's moving statistics
+def fingerprint(trace):
+    """16 hex digits that tell this iteration from any other: its batch, targets, weights and network."""
+    digest = hashlib.sha256()
+    for array in [trace.forward[0].input, np.asarray(trace.target)] + [u.before for u in trace.updates]:
+        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update(" ".join(record.name for record in trace.forward).encode())
+    return digest.hexdigest()[:16]
+
+
+def iteration_arrays(trace, model):
+    """trace.arrays(), plus each BatchNormalization's moving statistics
     ("forward.{i}.moving_mean" / "moving_variance"), which an evaluate-mode forward uses, and
-    "target_one_hot" when the targets are class labels (the handout's criteria take one-hot rows)."""
+    "target_one_hot" when the targets are class labels (the handout's criteria take one-hot rows), and the
+    criterion's name, the training mode and the iteration's fingerprint (engine/grade/iteration.py replays it)."""
     arrays = dict(trace.arrays())
+    arrays.update(criterion=np.array(trace.criterion), training=np.array(bool(model.training)),
+                  fingerprint=np.array(fingerprint(trace)))  # what `python -m engine.grade --iteration` needs
     target, predictions = np.asarray(trace.target), trace.predictions
     if target.dtype.kind in "iu" and target.shape == predictions.shape[:1]:
         arrays["target_one_hot"] = one_hot(target, predictions.shape[1]).astype(predictions.dtype)
     for name, array in model_arrays(model).items():  # "1.moving_mean" -> "forward.1.moving_mean"
         if name.split(".", 1)[1] in STATISTICS:
             arrays[f"forward.{name}"] = array
-    return npz_bytes(arrays)
+    return arrays
+
+
+def iteration_npz(trace, model):
+    """The .npz bytes of iteration_arrays: what the Step page's *iteration.npz* holds."""
+    return npz_bytes(iteration_arrays(trace, model))
 
 
 def param_attributes(kind):
