@@ -47,43 +47,43 @@ def check_plain(dtype, what):
                          "are accepted")
 
 
-def check_directory(content, max_members):
+def check_directory(content, max_members, what="weights file"):
     """ValueError unless content ends with a zip directory of at most max_members members (zipfile would
     otherwise build an object for each of, say, 4 million tiny members before anything can be checked)."""
     start = len(content) - END.size
     if start < 0 or content[start:start + 4] != b"PK\x05\x06":
         start = content.rfind(b"PK\x05\x06", max(0, len(content) - END.size - 2**16))
     if start < 0 or start + END.size > len(content):
-        raise ValueError("weights file is not a readable .npz (no zip directory at its end: truncated "
+        raise ValueError(f"{what} is not a readable .npz (no zip directory at its end: truncated "
                          "or another format)")
     members, size = END.unpack_from(content, start)[4:6]
     if content[max(0, start - 20):start - 16] == b"PK\x06\x07":  # a zip64 directory: no export needs one
-        raise ValueError("weights file is a zip64 archive, which only files of more than 65,535 members "
+        raise ValueError(f"{what} is a zip64 archive, which only files of more than 65,535 members "
                          f"or 4 GB need; an export of this network has at most {max_members} members")
     if members > max_members or size > max_members * DIRECTORY_ENTRY:
-        raise ValueError(f"weights file has {members} members ({size} bytes of zip directory); an export "
+        raise ValueError(f"{what} has {members} members ({size} bytes of zip directory); an export "
                          f"of this network has at most {max_members}")
 
 
-def member_names(infos, expected):
+def member_names(infos, expected, what="weights file", mismatch="weights do not match the configuration"):
     """The member names without ".npy"; ValueError for another kind of member, a name given twice, or
     (with expected) a name that is not expected."""
     names = [info.filename for info in infos]
     others = [name for name in names if not name.endswith(".npy")]
     if others:
         verb = "is not an .npy array" if len(others) == 1 else "are not .npy arrays"
-        raise ValueError(f"weights file: {listed(others)} {verb}; an .npz holds only .npy members")
+        raise ValueError(f"{what}: {listed(others)} {verb}; an .npz holds only .npy members")
     names = [name[:-len(".npy")] for name in names]
     twice = {name for name in names if names.count(name) > 1}
     if twice:
-        raise ValueError(f"weights file holds {listed(twice)} more than once")
+        raise ValueError(f"{what} holds {listed(twice)} more than once")
     unexpected = set(names) - set(expected) if expected is not None else ()
     if unexpected:
-        raise ValueError(f"weights do not match the configuration: unexpected {listed(unexpected)}")
+        raise ValueError(f"{mismatch}: unexpected {listed(unexpected)}")
     return names
 
 
-def read_header(archive, info, name):
+def read_header(archive, info, name, what="weights file"):
     """(shape, dtype) from member info's .npy header, read without its data; ValueError naming it."""
     try:
         with archive.open(info) as stream:
@@ -98,48 +98,50 @@ def read_header(archive, info, name):
             read = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
             shape, _, dtype = read(header, max_header_size=MAX_HEADER)
     except ValueError as error:
-        raise ValueError(f"weights file: {short(name)} is not a readable .npy array ({short(error)})") from None
+        raise ValueError(f"{what}: {short(name)} is not a readable .npy array ({short(error)})") from None
     if any(n < 0 for n in shape):
-        raise ValueError(f"weights file: {short(name)} claims the shape {short(shape)}")
+        raise ValueError(f"{what}: {short(name)} claims the shape {short(shape)}")
     return shape, dtype
 
 
-def check_header(name, shape, dtype, member):
+def check_header(name, shape, dtype, member, what="weights file",
+                 mismatch="weights do not match the configuration"):
     """ValueError unless the header of member `name` is plain and, when expected, of its shape and kind."""
-    check_plain(dtype, f"weights file: {short(name)}")
+    check_plain(dtype, f"{what}: {short(name)}")
     if member is not None and (shape != member.shape or dtype.kind not in member.kinds):
-        raise ValueError(f"weights do not match the configuration: {name} has shape {short(shape)} and dtype "
+        raise ValueError(f"{mismatch}: {name} has shape {short(shape)} and dtype "
                          f"{dtype}; {member.needs}")
 
 
-def read_data(archive, info, name):
+def read_data(archive, info, name, what="weights file"):
     """The array of a member whose header was checked: exactly as many bytes as the header claims."""
     try:
         with archive.open(info) as stream:
             return npy.read_array(stream, allow_pickle=False, max_header_size=MAX_HEADER)
     except ValueError as error:
-        raise ValueError(f"weights file: {short(name)} is not a readable .npy array ({short(error)})") from None
+        raise ValueError(f"{what}: {short(name)} is not a readable .npy array ({short(error)})") from None
 
 
-def read_npz(content, expected=None, max_bytes=None):
+def read_npz(content, expected=None, max_bytes=None, what="weights file",
+             mismatch="weights do not match the configuration"):
     """{name: array} of the .npz bytes `content`. Every member must be an .npy array of plain numbers or
     a short text; with expected ({name: Member}) each must be named there, of its shape and dtype kind,
     and without, all of them together at most max_bytes. Headers are checked before any data is read;
     ValueError naming the member otherwise."""
     content = bytes(content)
-    check_directory(content, MAX_MEMBERS if expected is None else len(expected) + MARGIN)
+    check_directory(content, MAX_MEMBERS if expected is None else len(expected) + MARGIN, what)
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             infos = archive.infolist()
-            names = member_names(infos, expected)
-            headers = [read_header(archive, info, name) for info, name in zip(infos, names)]
+            names = member_names(infos, expected, what, mismatch)
+            headers = [read_header(archive, info, name, what) for info, name in zip(infos, names)]
             for name, (shape, dtype) in zip(names, headers):
-                check_header(name, shape, dtype, expected[name] if expected is not None else None)
+                check_header(name, shape, dtype, expected[name] if expected is not None else None, what, mismatch)
             claimed = sum(math.prod(shape) * dtype.itemsize for shape, dtype in headers)
             if max_bytes is not None and claimed > max_bytes:
-                raise ValueError(f"weights file claims {claimed / 2**20:,.0f} MB of arrays; the limit per "
+                raise ValueError(f"{what} claims {claimed / 2**20:,.0f} MB of arrays; the limit per "
                                  f"learner is {max_bytes // 2**20} MB")
-            return {name: read_data(archive, info, name) for info, name in zip(infos, names)}
+            return {name: read_data(archive, info, name, what) for info, name in zip(infos, names)}
     except UNREADABLE as error:
-        raise ValueError(f"weights file is not a readable .npz (truncated or another format): "
+        raise ValueError(f"{what} is not a readable .npz (truncated or another format): "
                          f"{short(error)}") from None
