@@ -6,7 +6,8 @@ import streamlit as st
 
 from engine.sequential import layers_of
 from lab.exercise import check_code, iteration_npz
-from ui import focus
+from lab.mine import explain
+from ui import focus, mine as yours
 from ui.actions import act, error_for, lab, plain_name, plural, sync
 from ui.cache import per_iteration
 from ui.step_jump import on_jump  # not defined here: see ui/step_jump.py
@@ -14,6 +15,7 @@ from ui.unfinished import require_trace
 from viz.by_hand import by_hand
 from viz.data_view import batch_images_figure, class_labels, prediction_styler, prediction_table
 from viz.entries import as_matrix, chooser, default_focus, entry
+from viz.mine_view import comparison_figure, finding_text
 from viz.stage_strip import short_label, stage_strip
 from viz.stage_view import panel_rows, stage_label, stage_panels
 
@@ -64,10 +66,23 @@ for key in ("step_new_iteration", "step_training", "step_jump"):
 jump_key = f"step_jump_{L.stage}"
 st.select_slider("Jump to a stage", options=labels, value=labels[L.stage], key=jump_key,
                  on_change=on_jump, args=(jump_key,), label_visibility="collapsed")
-st.markdown(stage_strip(trace.stages, L.stage))
+mine = yours.current()  # the learner's own tensors for this iteration (mine.npz), if uploaded
+first_diff = mine.first_difference(trace) if mine else None
+st.markdown(stage_strip(trace.stages, L.stage, flagged=first_diff))
 
 stage = L.current
 st.subheader(f"{L.stage + 1}/{len(labels)} · {stage_label(trace, stage)}")
+finding = per_iteration("_step_finding", (str(stage), id(mine)), keep=4,
+                        compute=lambda: explain(mine, trace, L.model, stage)) if mine else None
+if mine:
+    yours.focus_worst(mine, finding)
+    if first_diff is None:
+        st.success("Your tensors match the engine's at every stage of this iteration.", icon="✅")
+    elif finding is None:
+        st.info(f"Your tensors match here; they first differ at **{stage_label(trace, first_diff)}** "
+                "(red in the strip).", icon="🔎")
+    else:
+        st.error(finding_text(finding, stage_label(trace, stage), stage_label(trace, first_diff)), icon="❌")
 if trace.first_nonfinite is not None and trace.first_nonfinite != stage:
     st.warning(f"NaN or inf first appears in this iteration at **{stage_label(trace, trace.first_nonfinite)}**.",
                icon="⚠️")
@@ -89,6 +104,13 @@ for row in panel_rows(panels):
         st.plotly_chart(panel.figure, key=key, width="content", selection_mode="points",
                         on_select=partial(focus.on_cell, key, focus.cell_metas(panel.figure)),
                         config={"displayModeBar": False})  # it covered the titles; drag zooms, a double click resets
+shown = mine.shown(trace, stage) if mine else []
+if shown:
+    st.markdown("**Your tensors beside the engine's** (from your mine.npz), and the difference; outlined: the "
+                "entry that differs most")
+    worst = {key: mine.worst_entry(key, engine) for key, _, engine in shown if key in mine.differences}
+    st.plotly_chart(comparison_figure(shown, worst), key="step-mine", width="content",
+                    config={"displayModeBar": False})
 st.caption("Colours: blue negative, white 0, red positive, up to the ± in each title; hover for the exact value. "
            "Outlined: the entry worked out by hand below, and the rows, columns or entries it is computed from. "
            "Click any cell to choose another.")
@@ -147,6 +169,13 @@ with st.expander("Check your own framework against this iteration", icon=":mater
                        mime="application/octet-stream", key="step_export_iteration",
                        icon=":material/download:")
     st.code(code, language="python")
+    st.markdown("**Or see your numbers here, beside these.** Grade your framework and replay this iteration "
+                "with it, on your machine: `python -m engine.grade homework.py --iteration iteration.npz "
+                "--save mine.npz`. Upload *mine.npz*: every stage then shows your tensors beside the engine's, "
+                "the strip marks the first stage that differs in red, and the entry that differs most is "
+                "worked out by hand. The file is read as numbers only; no code of yours runs here.")
+    st.file_uploader("Your tensors (mine.npz)", type=["npz"], key=yours.KEY, on_change=yours.on_upload)
+    error_for(yours.KEY)
 
 if stage.kind == "backward" and st.button(
         f"See layer {stage.index}'s Jacobian: from this backward, in closed form, by finite differences",

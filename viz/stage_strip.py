@@ -8,11 +8,15 @@ def short_label(stage):
     return str(stage)
 
 
-def stage_strip(stages, current):
-    """Streamlit markdown: done stages green, the current one orange and bold, the rest grey."""
+def stage_strip(stages, current, flagged=None):
+    """Streamlit markdown: done stages green, the current one orange and bold, the rest grey; the flagged
+    stage (the first where the learner's own tensors differ) red with a cross."""
     badges = []
     for position, stage in enumerate(stages):
         colour = "green" if position < current else "orange" if position == current else "gray"
-        text = f"**▶ {short_label(stage)}**" if position == current else short_label(stage)
+        label = short_label(stage)
+        if stage == flagged:
+            colour, label = "red", f"✗ {label}"
+        text = f"**▶ {label}**" if position == current else label
         badges.append(f":{colour}-badge[{text}]")
     return " → ".join(badges)

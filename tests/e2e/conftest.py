@@ -207,7 +207,7 @@ class Learner:
         box.fill(str(value))
         self.rerun(lambda: box.press("Enter"))
 
-    def upload(self, name, content, nth=0, attempts=3, patience_ms=20_000):
+    def upload(self, name, content, nth=0, attempts=3, patience_ms=20_000, mime="text/csv"):
         """Choose a file in the nth file uploader's real <input type=file> and wait for its rerun.
 
         Now and then (about one run in five of the whole browser suite on the 2-core machine) the
@@ -216,7 +216,7 @@ class Learner:
         field = self.page.get_by_test_id("stFileUploader").nth(nth).locator('input[type="file"]')
         before = self.runs
         for _ in range(attempts):
-            field.set_input_files(files=[{"name": name, "mimeType": "text/csv", "buffer": content}])
+            field.set_input_files(files=[{"name": name, "mimeType": mime, "buffer": content}])
             if self.wait_runs(before + 1, patience_ms):
                 self.idle()
                 return

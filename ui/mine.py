@@ -1,0 +1,43 @@
+"""The Step page's *your tensors*: the upload's callback, the tensors kept per iteration, the focus on the worst entry."""
+import streamlit as st
+
+from lab.exercise import fingerprint
+from lab.mine import read_mine
+from ui import focus
+from ui.actions import act, lab
+from viz.mine_view import matrix_entry, tensor_id
+
+KEY, STORE = "step_mine_upload", "_step_mine"
+
+
+def on_upload():
+    """Uploader callback: read the file as data for the shown iteration; a refusal keeps the last good one."""
+    upload = st.session_state.get(KEY)
+    if upload is None:  # the learner removed the file
+        st.session_state.pop(STORE, None)
+        return
+    mine = act(KEY, read_mine, upload.getvalue(), lab().trace)
+    if mine is not None:
+        st.session_state[STORE] = mine
+
+
+def current():
+    """The uploaded Mine when it belongs to the shown iteration; a new iteration or network drops it."""
+    mine = st.session_state.get(STORE)
+    if mine is None:
+        return None
+    if mine.fingerprint != fingerprint(lab().trace):
+        del st.session_state[STORE]
+        return None
+    return mine
+
+
+def focus_worst(mine, finding):
+    """Work out by hand the entry that differs most, unless the learner chose one at this stage."""
+    if focus.current() is not None or finding is None:
+        return
+    target = tensor_id(finding.key)
+    if target is None or target not in {t.id for t in focus.tensors() if t.result}:
+        return
+    engine = dict((key, e) for key, _, e in mine.shown(lab().trace, lab().current))[finding.key]
+    focus.choose(target, *matrix_entry(mine.arrays[finding.key], mine.worst_entry(finding.key, engine)))

@@ -1,0 +1,68 @@
+"""Your tensors beside the engine's: for each tensor of a stage, yours, the engine's and their difference."""
+import numpy as np
+
+from viz.grid import Tile, grid, is_vector
+from viz.heatmap import as_matrix
+
+TENSOR_IDS = {"output": "output", "grad_input": "grad_input"}  # a mine.npz name's last part -> the Step page's id
+
+
+def label(key):
+    """A reader's name for a mine.npz tensor: 'backward.0.grad.W' -> 'layer 0 ∂L/∂W'."""
+    parts = key.split(".")
+    if key == "loss":
+        return "loss L"
+    if key == "loss_grad":
+        return "∂L/∂ŷ"
+    if parts[0] == "forward":
+        return f"layer {parts[1]} output"
+    if parts[0] == "backward":
+        return f"layer {parts[1]} " + ("∂L/∂x" if parts[2] == "grad_input" else f"∂L/∂{parts[3]}")
+    return f"layer {parts[1]} {parts[2]} after the step"
+
+
+def tensor_id(key):
+    """The Step page's id of the result a mine.npz tensor shows ('backward.0.grad.W' -> 'grad:W'), or None."""
+    parts = key.split(".")
+    if key == "loss_grad":
+        return "loss_grad"
+    if parts[0] in ("forward", "backward") and parts[-1] in TENSOR_IDS:
+        return TENSOR_IDS[parts[-1]]
+    if parts[0] == "backward" and parts[2] == "grad":
+        return f"grad:{parts[3]}"
+    if parts[0] == "update":
+        return f"after:{parts[2]}"
+    return None
+
+
+def matrix_entry(array, index):
+    """(row, column) in as_matrix(array) of the entry at numpy index `index`."""
+    flat = int(np.ravel_multi_index(index, np.shape(array))) if np.ndim(array) else 0
+    cols = as_matrix(array).shape[1]
+    return flat // cols, flat % cols
+
+
+def comparison_figure(shown, worst):
+    """One figure: per (key, yours, engine's) a row of three heatmaps; worst[key] = the entry outlined."""
+    tiles = []
+    for key, yours, engine in shown:
+        difference = np.asarray(yours, dtype=np.float64) - np.asarray(engine, dtype=np.float64)
+        marks = (("cell", *matrix_entry(yours, worst[key])),) if key in worst else ()
+        strip = is_vector(np.asarray(yours))
+        for who, array in (("yours", yours), ("engine's", engine), ("yours − engine's", difference)):
+            tiles.append((Tile(f"mine-{who}-{key}", f"{label(key)}: {who}", np.asarray(array), ("row", "column"),
+                               marks), strip))
+    return grid(tiles)
+
+
+def finding_text(finding, stage_name, first_name):
+    """Markdown: which of your tensors differs where, by how much, and the catalogued mistake it equals."""
+    diff, bug = finding.difference, finding.misconception
+    text = f"**Your {label(finding.key)}** {diff.text}"
+    if diff.max_abs:
+        text += f" (max abs error {diff.max_abs:.3g})"
+    if stage_name != first_name:
+        text += f". Your tensors first differ at **{first_name}**"
+    if bug is not None:
+        return text + f"\n\n**Likely: {bug.title}.** {bug.sentence} Correct: `{bug.formula}`"
+    return text + (f"\n\n{diff.hint}" if diff.hint else "")
