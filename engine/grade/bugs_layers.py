@@ -90,6 +90,15 @@ def _bn_statistics(ddof=0, eps_outside=False):
     return batch_statistics
 
 
+def _bn_moving_in_evaluate(self, x):
+    output = batchnorm.BatchNormalization.update_output(self, x)
+    if not self.training:
+        _, _, mean, variance = self.batch_statistics(x)
+        self.moving_mean = self.alpha * self.moving_mean + (1 - self.alpha) * mean
+        self.moving_variance = self.alpha * self.moving_variance + (1 - self.alpha) * variance
+    return output
+
+
 def _bn_alpha_swapped(self, x):
     self.alpha = 1 - self.alpha
     try:
@@ -113,6 +122,10 @@ entry("BatchNormalization", "alpha_swapped", "the moving statistics with alpha a
       "alpha is the weight of the old moving value.",
       "moving_mean = alpha * moving_mean + (1 - alpha) * mu_B", batchnorm.BatchNormalization,
       update_output=_bn_alpha_swapped)
+entry("BatchNormalization", "moving_in_evaluate", "the moving statistics updated in evaluate mode too",
+      "Only training batches update moving_mean and moving_variance; evaluate mode only reads them.",
+      "evaluate: y = (x - moving_mean) / sqrt(moving_variance + EPS), the statistics unchanged",
+      batchnorm.BatchNormalization, update_output=_bn_moving_in_evaluate)
 entry("BatchNormalization", "batch_stats_in_evaluate", "the batch statistics used in evaluate mode",
       "In evaluate mode the layer uses the moving statistics it collected while training.",
       "evaluate: y = (x - moving_mean) / sqrt(moving_variance + EPS)", batchnorm.BatchNormalization,

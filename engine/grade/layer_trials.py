@@ -147,6 +147,9 @@ def evaluate_mode(make, trial, result):
     x1 = x.copy() * 2
     result["evaluate-mode forward"] = np.array(layer.forward(x1), dtype=np.float64)
     result["evaluate-mode grad_input"] = np.array(layer.backward(x1, g.copy()), dtype=np.float64)
+    result["moving statistics kept in evaluate mode"] = np.concatenate(
+        [np.ravel(np.asarray(layer.moving_mean, dtype=np.float64)),
+         np.ravel(np.asarray(layer.moving_variance, dtype=np.float64))])
 
 
 def trials(kind):
