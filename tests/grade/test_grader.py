@@ -172,3 +172,14 @@ def test_the_failure_names_the_first_differing_entry_and_the_errors():
     assert len(result.index) == 1 and result.mine is not None and result.expected is not None
     assert result.mine == pytest.approx(result.expected / 7)  # batch 7: averaged instead of summed
     assert result.max_abs_error > 0 and result.max_rel_error == pytest.approx(6 / 7, rel=1e-6)
+
+
+def test_the_dropout_bound_fails_a_correct_layer_less_than_once_in_a_million_runs():
+    import math
+
+    from engine.grade import dropout_checks
+
+    bounds = 4  # three p's and the p changed between calls
+    assert bounds * math.erfc(dropout_checks.Z / math.sqrt(2)) < 1e-6
+    n, p = 100_000, 0.2
+    assert dropout_checks.zeros_bound(n, p) < 0.01 * n  # still tight: p taken as 1 - p is far outside it
