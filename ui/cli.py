@@ -1,0 +1,39 @@
+"""The console script: `backprop-lens` runs the app, `backprop-lens grade PATH` grades a framework.
+
+Installed with `pip install .` (or from git): the app's script and pages lie in
+<prefix>/share/backprop-lens; from a clone they are the project root. The grader runs here, on
+the learner's machine, and never inside the app's server.
+"""
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+USAGE = """usage: backprop-lens [streamlit run options]   run the app (e.g. --server.port 8502)
+       backprop-lens grade PATH [--json]          grade your framework (.py or .ipynb)"""
+
+
+def app_dir():
+    """The directory holding app.py, pages/ and .streamlit/: the installed copy, else the clone."""
+    for root in (Path(sysconfig.get_path("data")) / "share" / "backprop-lens", Path(__file__).resolve().parents[1]):
+        if (root / "app.py").is_file() and (root / "pages").is_dir():
+            return root
+    raise SystemExit("backprop-lens: app.py was not found; reinstall with `pip install .`")
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] in (["-h"], ["--help"]):
+        print(USAGE)
+        return 0
+    if argv[:1] == ["grade"]:
+        from engine.grade.__main__ import main as grade
+
+        return grade(argv[1:])
+    root = app_dir()
+    # Streamlit reads .streamlit/config.toml from the working directory: run from the app's own
+    return subprocess.call([sys.executable, "-m", "streamlit", "run", str(root / "app.py"), *argv], cwd=root)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
