@@ -111,7 +111,7 @@ def test_work_by_hand_and_take_the_iteration_home(learner, tmp_path):
         page.get_by_role("button", name="iteration.npz").click()
     download.value.save_as(tmp_path / "iteration.npz")
     code = page.get_by_test_id("stExpander").filter(has_text="Check your own framework") \
-        .locator("code").inner_text()
+        .locator("code.language-python").inner_text()
     namespace = {name: getattr(engine, name) for name in engine.__all__}
     printed = []
     namespace["print"] = lambda *args: printed.append(" ".join(map(str, args)))
