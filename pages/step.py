@@ -7,7 +7,7 @@ import streamlit as st
 from engine.sequential import layers_of
 from lab.exercise import check_code, iteration_npz
 from lab.mine import explain
-from ui import focus, mine as yours
+from ui import focus, mine as yours, predict as ask
 from ui.actions import act, error_for, lab, plain_name, plural, sync
 from ui.cache import per_iteration
 from ui.step_jump import on_jump  # not defined here: see ui/step_jump.py
@@ -56,6 +56,8 @@ with st.container(horizontal=True, vertical_alignment="center", key="step_contro
               on_click=lambda: moved(act, "step_new_iteration", L.new_iteration))
     sync("step_training", L.config.training)
     st.toggle("Training mode", key="step_training", on_change=on_mode)
+    st.toggle("Predict first", key=ask.TOGGLE, help="Each stage first asks one question about its results, "
+              "with your numbers, and shows them once you answer")
 st.caption("← and → step too. *Reset*: back to the first stage. *New iteration*: the next batch, from the "
            "weights this update made. *Training mode* off: Dropout and BatchNormalization in evaluate mode.")
 for key in ("step_new_iteration", "step_training", "step_jump"):
@@ -87,11 +89,40 @@ if trace.first_nonfinite is not None and trace.first_nonfinite != stage:
     st.warning(f"NaN or inf first appears in this iteration at **{stage_label(trace, trace.first_nonfinite)}**.",
                icon="⚠️")
 
+asked = ask.current_question() if ask.on() else None
+if asked is not None and ask.hidden():
+    ask.prepare_widget()
+    with st.container(border=True, key="predict_box"):
+        st.markdown(f"**Predict first.** {asked.text}")
+        if asked.widget == "number":
+            st.number_input("Your answer", key=ask.ANSWER, value=None, format="%.10g", width=260)
+        elif asked.widget == "radio":
+            st.radio("Your answer", asked.options, index=None, key=ask.ANSWER, horizontal=True)
+        else:
+            st.multiselect("Your answer", asked.options, key=ask.ANSWER)
+        with st.container(horizontal=True):
+            st.button("Check", key="predict_submit", on_click=ask.on_check, type="primary")
+            st.button("Skip", key="predict_skip", on_click=ask.on_skip)
+        st.caption("The stage's tensors appear once you check or skip.")
+elif asked is not None:
+    right, text = ask.verdict()
+    (st.success if right else st.info if right is None else st.error)(text)
+if ask.on() and L.stage == len(labels) - 1 and not ask.hidden():
+    right, answered, wrong = ask.score()
+    st.markdown(f"**This iteration's score: {right} of {answered}.**"
+                + (" Worth another look:" if wrong else ""))
+    with st.container(horizontal=True):
+        for n, (name, kind) in enumerate(wrong):
+            st.button(f"{kind.replace('_', ' ')} at {name}", key=f"predict_review_{n}",
+                      on_click=L.jump, args=([str(s) for s in trace.stages].index(name),))
+
 layers = layers_of(L.model)
 tensors = focus.tensors()
 chosen = focus.current() or default_focus(tensors)
 panels = per_iteration("_step_panels", (str(stage), chosen.key), keep=8,
                        compute=lambda: stage_panels(trace, stage, layers, chosen))
+if ask.hidden():  # the formula stays, the tensors wait for the answer
+    panels = [panel for panel in panels if panel.figure is None]
 for row in panel_rows(panels):
     if row[0].figure is None:
         if row[0].latex:
@@ -104,7 +135,7 @@ for row in panel_rows(panels):
         st.plotly_chart(panel.figure, key=key, width="content", selection_mode="points",
                         on_select=partial(focus.on_cell, key, focus.cell_metas(panel.figure)),
                         config={"displayModeBar": False})  # it covered the titles; drag zooms, a double click resets
-shown = mine.shown(trace, stage) if mine else []
+shown = mine.shown(trace, stage) if mine and not ask.hidden() else []
 if shown:
     st.markdown("**Your tensors beside the engine's** (from your mine.npz), and the difference; outlined: the "
                 "entry that differs most")
@@ -136,7 +167,7 @@ if stage.kind == "loss":
 worked = per_iteration("_step_by_hand", (str(stage), chosen.key), keep=len(trace.stages) + 4,
                        compute=lambda: by_hand(trace, stage, layers, chooser(tensors, focus.current())))
 code = per_iteration("_step_check_code", None, lambda: check_code(L.config, L.data.n_features))
-if worked:
+if worked and not ask.hidden():
     with st.expander("Work out one entry by hand, with these numbers", icon=":material/calculate:",
                      expanded=focus.chosen()):
         results = {t.id: t for t in tensors if t.result}

@@ -20,6 +20,7 @@ from lab import network
 from lab.exercise import check_code, iteration_npz
 from lab.layers import KINDS
 from lab.network import NetworkConfig
+from lab.predict import is_right, questions
 from lab.session import Lab
 from lab.transfer import config_json
 from viz.by_hand import by_hand
@@ -84,6 +85,9 @@ def assert_exports_check_out(lab):
             if finite:
                 np.testing.assert_allclose(worked.computed, worked.engine, rtol=1e-7, atol=max(atol, 1e-10),
                                            err_msg=f"{stage}: {worked.what}")
+        for question in questions(lab.trace, stage):  # Predict first: a question, answered by the trace itself
+            assert is_right(question, question.answer) or not finite, (stage, question)
+            assert question.widget != "radio" or question.answer in question.options
     npz, code = iteration_npz(lab.trace, lab.model), check_code(lab.config, lab.data.n_features)
     if finite:
         with tempfile.TemporaryDirectory() as folder:

@@ -1,0 +1,184 @@
+"""Predict first: one question per stage about the learner's own recorded numbers, asked before they are shown.
+
+Every answer is the trace's own value (a shape, an entry, which units are zero, a sign, a row sum,
+the direction and new value of a weight), so the question is about this iteration and never wrong.
+Which kind a stage asks is chosen from the kinds it offers by the iteration's fingerprint, so a new
+iteration may ask another.
+"""
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.grade.iteration import parse_layer
+
+RTOL, ATOL = 0.01, 1e-6   # a typed value is right within 1% of it (or 1e-6 near 0)
+STEP_RTOL = 0.05          # a weight's new value: within 5% of its step, or typing the old value would do
+MAX_CHOICES = 16          # units offered in a "which are zero" question
+
+
+@dataclass(frozen=True)
+class Question:
+    """kind, the stage it belongs to, the question (markdown), the widget ("number", "radio", "multiselect"),
+    its options, the answer, and the entry it is about ((tensor id, row, column) of the Step page), if any."""
+    kind: str
+    stage: str
+    text: str
+    widget: str
+    answer: object
+    options: tuple = ()
+    about: tuple = None
+    tol: float = None  # a number's absolute tolerance, stated in the text
+
+
+def tolerance(value):
+    return max(ATOL, RTOL * abs(value))
+
+
+def within(tol):
+    return f"(to within ±{tol:.2g})"
+
+
+def largest(array):
+    """The index of the entry of largest magnitude (the by-hand entry's default)."""
+    a = np.abs(np.nan_to_num(np.asarray(array, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0))
+    return tuple(int(i) for i in np.unravel_index(np.argmax(a), a.shape)) if a.size else ()
+
+
+def cell(array, index):
+    """(row, column) of index in the Step page's matrix view of array ((n,) is one row)."""
+    return (0, index[0]) if np.ndim(array) == 1 else (index[0], int(np.ravel_multi_index(index[1:], np.shape(array)[1:])))
+
+
+def shape_text(shape):
+    return " × ".join(map(str, shape)) if shape else "a scalar"
+
+
+def shape_question(stage, what, shape, wrong, about):
+    options = sorted({shape_text(shape), *[shape_text(s) for s in wrong if tuple(s) != tuple(shape)]})
+    return Question("shape", stage, f"What is the shape of **{what}**?", "radio", shape_text(shape), tuple(options),
+                    about)
+
+
+def value_question(stage, what, array, tensor_id, kind="value"):
+    index = largest(array)
+    value = float(np.asarray(array)[index])
+    where = f"[{', '.join(map(str, index))}]"
+    return Question(kind, stage, f"What is **{what}{where}**? {within(tolerance(value))}", "number", value,
+                    about=(tensor_id, *cell(array, index)), tol=tolerance(value))
+
+
+def sign_question(stage, what, array, tensor_id):
+    index = largest(array)
+    value = float(np.asarray(array)[index])
+    sign = "positive" if value > 0 else "negative" if value < 0 else "zero"
+    return Question("sign", stage, f"Is **{what}[{', '.join(map(str, index))}]** positive, negative or zero?",
+                    "radio", sign, ("positive", "negative", "zero"), (tensor_id, *cell(array, index)))
+
+
+def forward_questions(trace, stage):
+    record = trace.forward[stage.index]
+    kind, args = parse_layer(record.name)
+    x, y, s = record.input, record.output, str(stage)
+    found = [shape_question(s, f"layer {stage.index}'s output y ({record.name})", y.shape,
+                            [x.shape, y.shape[::-1], (y.shape[-1],), (1,) + y.shape[1:]], ("output", 0, 0))]
+    if y.ndim == 2 and y.size:
+        found.append(value_question(s, "y", y, "output"))
+    if kind == "ReLU" and y.ndim == 2 and 0 < y.shape[1] <= MAX_CHOICES:
+        zero = tuple(int(j) for j in np.flatnonzero(y[0] == 0))
+        found.append(Question("zeros", s, "Which units of sample 0 does ReLU set to **zero**? (choose all)",
+                              "multiselect", zero, tuple(range(y.shape[1])), ("output", 0, 0)))
+    if kind == "Dropout" and y.ndim == 2 and not np.array_equal(x, y):
+        kept = int(np.count_nonzero(y[0] != 0))
+        found.append(Question("kept", s, f"How many of the {y.shape[1]} units of row 0 does Dropout keep "
+                              "(leave nonzero)?", "number", float(kept), about=("output", 0, 0), tol=0.5))
+    if kind == "SoftMax" and y.ndim == 2:
+        found.append(Question("row_sum", s, f"What does each row of SoftMax's output sum to? {within(1e-6)}",
+                              "number", float(np.sum(y[0])), about=("output", 0, 0), tol=1e-6))
+    return found
+
+
+def backward_questions(trace, stage):
+    record = trace.backward_record(stage.index)
+    kind, _ = parse_layer(record.name)
+    s, gi = str(stage), record.grad_input
+    found = [sign_question(s, "∂L/∂x", gi, "grad_input")] if np.size(gi) else []
+    for name, grad in record.grad_params.items():
+        found.append(shape_question(s, f"∂L/∂{name} of layer {stage.index}", grad.shape,
+                                    [np.shape(grad)[::-1], (len(trace.forward[0].input),) + np.shape(grad),
+                                     (1,) + np.shape(grad)],
+                                    (f"grad:{name}", 0, 0)))
+        found.append(value_question(s, f"∂L/∂{name}", grad, f"grad:{name}"))
+    if kind == "LogSoftMax" and np.ndim(gi) == 2:
+        found.append(Question("row_sum", s, f"What does each row of LogSoftMax's grad_input sum to? {within(1e-6)}",
+                              "number", float(np.sum(gi[0])), about=("grad_input", 0, 0), tol=1e-6))
+    return found
+
+
+def update_questions(trace, stage):
+    found = []
+    for update in trace.update_records(stage.index):
+        index = largest(update.step) if np.size(update.step) else ()
+        if not index:
+            continue
+        before, after = float(update.before[index]), float(update.after[index])
+        where = f"{update.param}[{', '.join(map(str, index))}]"
+        direction = "up" if after > before else "down" if after < before else "stays"
+        about = (f"after:{update.param}", *cell(update.after, index))
+        found.append(Question("direction", str(stage), f"Does **{where}** (now {before:.6g}) move up, down, or "
+                              "stay?", "radio", direction, ("up", "down", "stays"), about))
+        tol = max(1e-12, STEP_RTOL * abs(after - before))
+        found.append(Question("new_value", str(stage), f"What is **{where}** after the step (now {before!r})? "
+                              f"{within(tol)}", "number", after, about=about, tol=tol))
+    return found
+
+
+def loss_questions(trace, stage):
+    loss = float(trace.loss)
+    found = [Question("loss", str(stage), f"What is the loss L ({trace.criterion})? {within(tolerance(loss))}",
+                      "number", loss, tol=tolerance(loss))]
+    if np.size(trace.loss_grad):
+        found.append(sign_question(str(stage), "∂L/∂ŷ", trace.loss_grad, "loss_grad"))
+    return found
+
+
+def questions(trace, stage):
+    """Every question the stage can ask, about the trace's own numbers."""
+    with np.errstate(all="ignore"):
+        return {"forward": forward_questions, "backward": backward_questions, "update": update_questions,
+                "loss": loss_questions}[stage.kind](trace, stage)
+
+
+def question(trace, stage, seed=""):
+    """The stage's one question: chosen among its kinds by seed (the iteration's fingerprint) and the stage."""
+    found = questions(trace, stage)
+    if not found:
+        return None
+    pick = int(hashlib.sha256(f"{seed}|{stage}".encode()).hexdigest(), 16) % len(found)
+    return found[pick]
+
+
+def is_right(question, answer):
+    """Whether answer is the trace's value (numbers within the stated tolerance)."""
+    if answer is None:
+        return False
+    if question.widget == "number":
+        return bool(np.isfinite(answer)) and abs(float(answer) - float(question.answer)) <= question.tol
+    if question.widget == "multiselect":
+        return tuple(sorted(answer)) == tuple(sorted(question.answer))
+    return answer == question.answer
+
+
+def hint(question, answer):
+    """One line on what went wrong, where it can be told (a sign, a factor N, a transpose), else None."""
+    if question.widget != "number" or answer is None or not np.isfinite(answer):
+        return None
+    expected = float(question.answer)
+    if expected and abs(answer + expected) <= question.tol:
+        return "the right magnitude with the wrong sign"
+    if question.kind == "new_value" and question.about is not None:
+        return None
+    for factor, name in ((2.0, "twice"), (0.5, "half")):
+        if expected and abs(answer - factor * expected) <= question.tol * abs(factor):
+            return f"{name} the right value: a factor 2 went astray"
+    return None

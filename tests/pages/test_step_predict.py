@@ -1,0 +1,85 @@
+"""Step page, Predict first: a question per stage before its tensors, checked, revealed, scored (AppTest)."""
+from lab.exercise import fingerprint
+from lab.predict import question
+from tests.pages.apptest import open_page
+
+
+def heading(at):
+    return at.subheader[0].value
+
+
+def asked(at):
+    lab = at.session_state.lab
+    return question(lab.trace, lab.current, fingerprint(lab.trace))
+
+
+def answer(at, value):
+    """Put value into the one answer widget, whichever it is, and press Check."""
+    q = asked(at)
+    if q.widget == "number":
+        at.number_input(key="predict_answer").set_value(value)
+    elif q.widget == "radio":
+        at.radio(key="predict_answer").set_value(value)
+    else:
+        at.multiselect(key="predict_answer").set_value(list(value))
+    at.button(key="predict_submit").click().run()
+    assert not at.exception
+
+
+def wrong_answer(q):
+    if q.widget == "number":
+        return q.answer + 10 * q.tol + 1.0
+    if q.widget == "radio":
+        return next(o for o in q.options if o != q.answer)
+    return tuple(o for o in q.options if o not in q.answer)[:1]
+
+
+def test_a_stage_hides_its_tensors_until_the_question_is_answered_and_then_reveals_them():
+    at = open_page(None)
+    charts = len(at.get("plotly_chart"))
+    at.toggle(key="step_predict").set_value(True).run()
+    q = asked(at)
+    assert any(q.text in m.value for m in at.markdown) and len(at.get("plotly_chart")) == 0
+    answer(at, q.answer)
+    assert any(s.value.startswith("Right") for s in at.success) and len(at.get("plotly_chart")) == charts
+    if q.about is not None:  # the by-hand working of the asked entry is open
+        assert at.selectbox(key="pick_tensor").value == q.about[0]
+        assert (at.number_input(key="pick_row").value, at.number_input(key="pick_col").value) == q.about[1:]
+
+
+def test_a_wrong_answer_is_marked_and_an_answered_stage_stays_revealed_after_prev_and_next():
+    at = open_page(None)
+    at.toggle(key="step_predict").set_value(True).run()
+    answer(at, wrong_answer(asked(at)))
+    assert at.error and at.error[0].value.startswith("Not quite")
+    at.button(key="step_next").click().run()
+    assert len(at.get("plotly_chart")) == 0 and at.button(key="predict_submit")  # a new question
+    at.button(key="predict_skip").click().run()
+    assert any(i.value.startswith("Skipped") for i in at.info)
+    at.button(key="step_prev").click().run()
+    assert at.error and at.error[0].value.startswith("Not quite") and len(at.get("plotly_chart")) >= 1
+
+
+def test_the_last_stage_sums_up_the_score_with_a_link_to_each_stage_answered_wrong():
+    at = open_page(None)
+    at.toggle(key="step_predict").set_value(True).run()
+    first = str(at.session_state.lab.current)
+    answer(at, wrong_answer(asked(at)))
+    while heading(at).split("/")[0] != heading(at).split("/")[1].split(" ")[0]:
+        at.button(key="step_next").click().run()
+        answer(at, asked(at).answer)
+    summary = next(m.value for m in at.markdown if "score" in m.value)
+    n = len(at.session_state.lab.trace.stages)
+    assert f"score: {n - 1} of {n}" in summary
+    review = at.button(key="predict_review_0")
+    assert review.label.endswith(f"at {first}")
+    review.click().run()
+    assert heading(at).startswith("1/")
+
+
+def test_a_new_iteration_asks_afresh():
+    at = open_page(None)
+    at.toggle(key="step_predict").set_value(True).run()
+    answer(at, asked(at).answer)
+    at.button(key="step_new_iteration").click().run()
+    assert not at.exception and at.button(key="predict_submit") and len(at.get("plotly_chart")) == 0

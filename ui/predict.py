@@ -1,0 +1,91 @@
+"""Predict first on the Step page: each stage's question, the learner's answer, the reveal and the score.
+
+The answers live per recorded iteration (ui.cache.iteration_store): Prev, Next and the slider keep an
+answered stage revealed; a new iteration or network asks afresh. The one answer widget is keyed
+"predict_answer"; its value is dropped whenever another stage's question is drawn.
+"""
+import streamlit as st
+
+from lab.exercise import fingerprint
+from lab.predict import hint, is_right, question
+from ui import focus
+from ui.actions import lab
+from ui.cache import iteration_store
+
+STORE, ANSWER, ASKED = "_predict", "predict_answer", "_predict_asked"
+TOGGLE = "step_predict"
+
+
+def on():
+    return bool(st.session_state.get(TOGGLE))
+
+
+def _store():
+    return iteration_store(STORE, answers={})
+
+
+def current_question():
+    """The shown stage's Question (None where the stage has none)."""
+    trace, stage = lab().trace, lab().current
+    views = _store()["views"]
+    if str(stage) not in views:
+        views[str(stage)] = question(trace, stage, fingerprint(trace))
+    return views[str(stage)]
+
+
+def answer_of(stage=None):
+    """{"answer", "right" (None: skipped)} of a stage, or None while it is unanswered."""
+    return _store()["answers"].get(str(stage if stage is not None else lab().current))
+
+
+def hidden():
+    """True when the shown stage's results are to stay hidden: Predict first on, a question, no answer yet."""
+    return on() and current_question() is not None and answer_of() is None
+
+
+def prepare_widget():
+    """Drop the answer widget's value when it was drawn for another stage (its type may differ too)."""
+    stage = str(lab().current)
+    if st.session_state.get(ASKED) != stage:
+        st.session_state.pop(ANSWER, None)
+        st.session_state[ASKED] = stage
+
+
+def _reveal(answer, right):
+    q = current_question()
+    _store()["answers"][q.stage] = {"answer": answer, "right": right, "kind": q.kind}
+    if q.about is not None:
+        tensor_id, row, col = q.about
+        if tensor_id in {t.id for t in focus.tensors() if t.result}:
+            focus.choose(tensor_id, row, col)  # the by-hand working of that entry opens
+
+
+def on_check():
+    q = current_question()
+    answer = st.session_state.get(ANSWER)
+    _reveal(answer, is_right(q, answer))
+
+
+def on_skip():
+    _reveal(None, None)
+
+
+def verdict():
+    """(right or None, markdown) of the shown stage's answer."""
+    q, given = current_question(), answer_of()
+    expected = q.answer if not isinstance(q.answer, tuple) else (", ".join(map(str, q.answer)) or "none")
+    if given["right"] is None:
+        return None, f"Skipped. The answer: **{expected}**."
+    if given["right"]:
+        return True, f"Right: **{expected}**."
+    why = hint(q, given["answer"])
+    return False, f"Not quite: you said {given['answer']!r}; the answer is **{expected}**." + (
+        f" Yours is {why}." if why else "")
+
+
+def score():
+    """(right, answered, [(stage name, kind)] answered wrong) for the iteration so far."""
+    answers = _store()["answers"]
+    wrong = [(stage, a["kind"]) for stage, a in answers.items() if a["right"] is False]
+    answered = [a for a in answers.values() if a["right"] is not None]
+    return sum(a["right"] for a in answered), len(answered), wrong
