@@ -100,6 +100,7 @@ def grade(target, modules=None, notes=()):
         training = grade_training(namespace, convention)
         broken = sorted({r.module for r in results if r.status == "fail"})
         if training.status == "fail" and broken:
-            training.diagnosis = f"expected while {', '.join(broken)} fail: fix those first"
+            verb = "fails" if len(broken) == 1 else "fail"
+            training.diagnosis = f"expected while {', '.join(broken)} {verb}: fix {'it' if len(broken) == 1 else 'those'} first"
         results.append(training)
     return Report(convention.describe(), results)
