@@ -169,13 +169,19 @@ def is_right(question, answer):
     return answer == question.answer
 
 
-def hint(question, answer):
-    """One line on what went wrong, where it can be told (a sign, a factor N, a transpose), else None."""
+def hint(question, answer, swapped=None, n=None):
+    """One line on what went wrong, where it can be told, else None: the sign; the entry with its indices
+    swapped (swapped: that entry's value); off by the batch size n; a factor 2."""
     if question.widget != "number" or answer is None or not np.isfinite(answer):
         return None
     expected = float(question.answer)
     if expected and abs(answer + expected) <= question.tol:
         return "the right magnitude with the wrong sign"
+    if swapped is not None and abs(swapped - expected) > question.tol and abs(answer - swapped) <= question.tol:
+        return "the value of the entry with its two indices swapped: check which index is the row"
+    for factor, name in (((n, f"N = {n} times"), (1 / n, f"1/N = 1/{n} of")) if n and n > 1 else ()):
+        if expected and abs(answer - factor * expected) <= question.tol * factor:
+            return f"{name} the right value: the batch size went astray"
     if question.kind == "new_value" and question.about is not None:
         return None
     for factor, name in ((2.0, "twice"), (0.5, "half")):

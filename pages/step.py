@@ -7,11 +7,12 @@ import streamlit as st
 from engine.sequential import layers_of
 from lab.exercise import check_code, iteration_npz
 from lab.mine import explain
-from ui import focus, mine as yours, predict as ask
+from ui import fading, focus, mine as yours, predict as ask
 from ui.actions import act, error_for, lab, plain_name, plural, sync
 from ui.cache import per_iteration
 from ui.step_jump import on_jump  # not defined here: see ui/step_jump.py
 from ui.unfinished import require_trace
+from viz import fade
 from viz.by_hand import by_hand
 from viz.data_view import batch_images_figure, class_labels, prediction_styler, prediction_table
 from viz.entries import as_matrix, chooser, default_focus, entry
@@ -183,12 +184,30 @@ if worked and not ask.hidden():
             st.number_input(f"column (0 to {cols - 1})", key="pick_col", step=1, on_change=focus.on_pick,
                             width=150)
         error_for("pick")
-        st.markdown(f"{primary.title} [{row}, {col}] = `{float(as_matrix(primary.array)[row, col])!r}` (exactly)")
+        st.segmented_control("How much is worked out", fade.LEVELS, key=fading.LEVEL, default=fade.LEVELS[0])
+        if fading.level() == fade.LEVELS[0]:
+            st.markdown(f"{primary.title} [{row}, {col}] = `{float(as_matrix(primary.array)[row, col])!r}` "
+                        "(exactly)")
         st.caption("Indices count from 0, as on the heatmaps. " + (
             "The entry you chose, and the entries of the other results that use the same cells."
             if focus.current() else "Each result's entry of largest magnitude; click a cell or pick one above."))
-        for item in worked:
+        for k, item in enumerate(worked):
             st.markdown(f"**{item.what}**")
+            checked = fading.result(chosen.key, k)
+            if fading.level() != fade.LEVELS[0] and checked is None:
+                st.latex(fade.faded(item.latex, fading.level()))
+                with st.container(horizontal=True, vertical_alignment="bottom"):
+                    st.number_input("Your value", key=fading.answer_key(k), value=None, format="%.10g", width=220)
+                    swapped = fading.swapped_value(results[item.tensor].array, item.index) \
+                        if item.tensor in results else None
+                    st.button("Check", key=f"by_hand_check_{k}", on_click=fading.on_check,
+                              args=(chosen.key, k, item, swapped))
+                st.caption(f"Right within ±{fading.question_of(item).tol:.2g}.")
+                continue
+            if checked is not None:
+                (st.success if checked["right"] else st.error)(
+                    "Right." if checked["right"] else f"Not quite: you typed {checked['answer']!r}; it is "
+                    f"{float(item.engine)!r}." + (f" Yours is {checked['why']}." if checked["why"] else ""))
             st.latex(item.latex)
 
 with st.expander("Check your own framework against this iteration", icon=":material/fact_check:"):

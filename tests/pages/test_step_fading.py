@@ -1,0 +1,60 @@
+"""Step page, Work out one entry by hand, faded: the learner types the result, is marked, then sees the working."""
+import numpy as np
+
+from engine.sequential import layers_of
+from lab.predict import Question, hint, tolerance
+from tests.pages.apptest import open_page
+from viz.by_hand import by_hand
+from viz.fade import BLANK, blank_last_step, faded, formula_only
+
+
+def worked_items(at):
+    lab = at.session_state.lab
+    return by_hand(lab.trace, lab.current, layers_of(lab.model))
+
+
+def latex_shown(at):
+    return " ".join(item.value for item in at.latex)
+
+
+def test_last_step_blank_hides_the_value_and_a_right_answer_reveals_the_working():
+    at = open_page(None)
+    at.button_group(key="by_hand_level").set_value("Last step blank").run()
+    (item,) = worked_items(at)
+    assert blank_last_step(item.latex) in latex_shown(at) and item.latex not in latex_shown(at)
+    assert not any("(exactly)" in m.value for m in at.markdown)  # the value is not printed above either
+    at.number_input(key="by_hand_answer_0").set_value(float(item.engine)).run()
+    at.button(key="by_hand_check_0").click().run()
+    assert not at.exception and at.success and at.success[0].value == "Right."
+    assert item.latex in latex_shown(at)
+
+
+def test_on_your_own_shows_only_the_formula_and_a_wrong_sign_is_named():
+    at = open_page(None)
+    at.button_group(key="by_hand_level").set_value("On your own").run()
+    (item,) = worked_items(at)
+    shown = formula_only(item.latex)
+    assert shown in latex_shown(at) and "\\cdot" not in shown  # no numbers substituted
+    at.number_input(key="by_hand_answer_0").set_value(-float(item.engine)).run()
+    at.button(key="by_hand_check_0").click().run()
+    assert at.error and "the right magnitude with the wrong sign" in at.error[0].value
+    assert item.latex in latex_shown(at)
+
+
+def test_faded_levels_keep_the_worked_latex_up_to_the_blank():
+    at = open_page(None)
+    for stage in at.session_state.lab.trace.stages:
+        lab = at.session_state.lab
+        for item in by_hand(lab.trace, stage, layers_of(lab.model)):
+            blank = faded(item.latex, "Last step blank")
+            assert "?" in blank and blank != item.latex
+            head = blank.split(BLANK)[0]
+            assert item.latex.startswith(head) and len(head) > 0.5 * len(item.latex.split(r"\quad")[0]) - 40
+            assert "?" in faded(item.latex, "On your own") and faded(item.latex, "Worked") == item.latex
+
+
+def test_hints_tell_swapped_indices_and_the_batch_size():
+    q = Question("by_hand", "forward 0", "y", "number", 0.3, tol=tolerance(0.3))
+    assert hint(q, 0.7, swapped=0.7).startswith("the value of the entry with its two indices swapped")
+    assert hint(q, 0.3 * 8, n=8).startswith("N = 8 times") and hint(q, 0.3 / 8, n=8).startswith("1/N = 1/8")
+    assert hint(q, 0.31, swapped=0.7, n=8) is None and np.isclose(q.tol, 0.003)

@@ -1,0 +1,55 @@
+"""Work out one entry by hand, faded: Worked, Last step blank (type the result), On your own (formula only).
+
+The learner's answers are kept per recorded iteration, stage, entry and item; a checked answer is marked,
+with one line on what went wrong where it can be told, and then the worked version is shown.
+"""
+import numpy as np
+import streamlit as st
+
+from lab.predict import Question, hint, is_right, tolerance
+from ui.actions import lab
+from ui.cache import iteration_store
+from viz.fade import LEVELS
+
+LEVEL, STORE = "by_hand_level", "_by_hand_answers"
+
+
+def level():
+    return st.session_state.get(LEVEL) or LEVELS[0]
+
+
+def item_key(focus_key, k):
+    return (str(lab().current), focus_key, k)
+
+
+def question_of(worked):
+    engine = float(worked.engine)
+    return Question("by_hand", str(lab().current), worked.what, "number", engine, tol=tolerance(engine))
+
+
+def answer_key(k):
+    return f"by_hand_answer_{k}"
+
+
+def on_check(focus_key, k, worked, swapped):
+    """Check button: mark the typed value for item k of the shown entry."""
+    answer = st.session_state.get(answer_key(k))
+    q = question_of(worked)
+    right = is_right(q, answer)
+    n = len(lab().trace.forward[0].input)
+    iteration_store(STORE)["views"][item_key(focus_key, k)] = {
+        "answer": answer, "right": right, "why": None if right else hint(q, answer, swapped, n)}
+
+
+def result(focus_key, k):
+    """{"answer", "right", "why"} once item k was checked at this entry, else None."""
+    return iteration_store(STORE)["views"].get(item_key(focus_key, k))
+
+
+def swapped_value(tensor, index):
+    """The value of the entry with its two indices swapped, when that is another entry of the tensor."""
+    array = np.asarray(tensor)
+    if array.ndim != 2 or len(index) != 2 or index[0] == index[1]:
+        return None
+    row, col = index[1], index[0]
+    return float(array[row, col]) if row < array.shape[0] and col < array.shape[1] else None
