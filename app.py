@@ -40,6 +40,7 @@ PAGES = [
     st.Page("pages/jacobians.py", title="Jacobians", icon=":material/grid_on:"),
     st.Page("pages/activations.py", title="Activations", icon=":material/show_chart:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/bug_hunt.py", title="Bug hunt", icon=":material/bug_report:"),
     st.Page("pages/about.py", title="About", icon=":material/info:"),
 ]
 # The pages in the top bar: no sidebar takes the width of an 800-pixel window or a projector.

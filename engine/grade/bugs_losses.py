@@ -5,17 +5,25 @@ from .. import criteria
 from .catalogue import entry
 
 
+def _one_hot(input, target):
+    """One-hot targets like input; integer class labels (N,) are turned into them, as the engine's criteria do."""
+    target = np.asarray(target)
+    if target.shape != np.shape(input) and target.dtype.kind in "iu":
+        return np.eye(np.shape(input)[1], dtype=np.asarray(input).dtype)[target.reshape(-1)]
+    return target
+
+
 def _loss(function):
-    """update_output from function(self, y_hat, y) -> loss (one-hot targets)."""
+    """update_output from function(self, y_hat, y) -> loss (y one-hot)."""
     def update_output(self, input, target):
-        self.output = float(function(self, input, target))
+        self.output = float(function(self, input, _one_hot(input, target)))
         return self.output
     return update_output
 
 
 def _grad(function):
     def update_grad_input(self, input, target):
-        self.grad_input = function(self, input, target)
+        self.grad_input = function(self, input, _one_hot(input, target))
         return self.grad_input
     return update_grad_input
 

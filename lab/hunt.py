@@ -1,0 +1,130 @@
+"""Bug hunt: one catalogued student mistake planted into a copy of the learner's network, the iteration recorded.
+
+The learner's own model, optimizer and trace are never touched: the bug lives in deep copies of the
+shown iteration's starting state, fed the same batch. A bug counts only where it changes this
+iteration's numbers; its level follows from what it changes first: the forward (easy), only a
+grad_input (medium), or only a parameter gradient, the update or evaluate mode (hard).
+"""
+import copy
+import hashlib
+import inspect
+import types
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.grade.catalogue import CATALOGUE
+from engine.sequential import layers_of
+
+LEVELS = ("easy", "medium", "hard")
+CRITERION, OPTIMIZER = "the criterion", "the optimizer"
+
+
+@dataclass
+class Hunt:
+    """A planted bug: where (a layer index, CRITERION or OPTIMIZER), which entry, its trace, the first stage
+    that shows it, and its level."""
+    where: object
+    misconception: object
+    trace: object
+    first: object
+    level: str
+
+    @property
+    def where_text(self):
+        return self.where if isinstance(self.where, str) else f"layer {self.where}"
+
+
+def differs(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return a.shape != b.shape or not np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True)
+
+
+def first_difference(clean, planted):
+    """The first stage of the planted trace whose results differ from the clean one's, and what differs."""
+    for stage in planted.stages:
+        if stage.kind == "forward" and differs(planted.forward[stage.index].output, clean.forward[stage.index].output):
+            return stage, "forward"
+        if stage.kind == "loss" and (differs(planted.loss, clean.loss) or differs(planted.loss_grad, clean.loss_grad)):
+            return stage, "forward" if differs(planted.loss, clean.loss) else "grad_input"
+        if stage.kind == "backward":
+            mine, theirs = planted.backward_record(stage.index), clean.backward_record(stage.index)
+            if differs(mine.grad_input, theirs.grad_input):
+                return stage, "grad_input"
+            if any(differs(mine.grad_params[k], theirs.grad_params[k]) for k in theirs.grad_params):
+                return stage, "parameter"
+        if stage.kind == "update" and any(differs(u.after, v.after) for u, v in
+                                          zip(planted.update_records(stage.index), clean.update_records(stage.index))):
+            return stage, "parameter"
+    return None, None
+
+
+def level_of(kind, training):
+    if kind == "forward":
+        return "easy" if training else "hard"  # an evaluate-mode bug is hard to see
+    return "medium" if kind == "grad_input" else "hard"
+
+
+def planted(lab, misconception):
+    """(where, model, criterion, optimizer) copies of the shown iteration's start with the bug in them, or None."""
+    model, optimizer = copy.deepcopy(lab.start[0]), copy.deepcopy(lab.start[1])
+    criterion = copy.deepcopy(lab.criterion)
+    if misconception.module == "SGD":
+        step = misconception.variant
+        optimizer.step = types.MethodType(lambda self, v, g: step(v, g, self.config, self.state), optimizer)
+        return OPTIMIZER, model, criterion, optimizer
+    if misconception.module == type(criterion).__name__:
+        buggy = misconception.variant.__new__(misconception.variant)
+        buggy.__dict__.update(copy.deepcopy(criterion.__dict__))
+        return CRITERION, model, buggy, optimizer
+    for i, layer in enumerate(layers_of(model)):
+        if type(layer).__name__ == misconception.module:
+            buggy = misconception.variant.__new__(misconception.variant)
+            buggy.__dict__.update(layer.__dict__)
+            model.modules[i] = buggy
+            return i, model, criterion, optimizer
+    return None
+
+
+def candidates(lab):
+    """Every Hunt this network and iteration can hold: the bug changes its numbers."""
+    found = []
+    for misconception in CATALOGUE:
+        plant = planted(lab, misconception)
+        if plant is None:
+            continue
+        where, model, criterion, optimizer = plant
+        try:
+            trace, _, _, _ = lab._record(model, criterion, optimizer, lab.data, lab.config,
+                                         copy.deepcopy(lab.start[2]))
+        except Exception:  # noqa: BLE001 - a mistake this network cannot even run is no puzzle
+            continue
+        first, kind = first_difference(lab.trace, trace)
+        if first is not None:
+            found.append(Hunt(where, misconception, trace, first, level_of(kind, lab.config.training)))
+    return found
+
+
+def plant(lab, level, seed=0):
+    """One Hunt of the level (the nearest level that has one when it has none), chosen by seed."""
+    found = candidates(lab)
+    if not found:
+        return None
+    order = [level] + [other for other in LEVELS if other != level]
+    pool = next(group for group in ([h for h in found if h.level == lv] for lv in order) if group)
+    pick = int(hashlib.sha256(f"{seed}".encode()).hexdigest(), 16) % len(pool)
+    return pool[pick]
+
+
+def code_of(misconception):
+    """(the buggy code, the correct code) of the catalogued mistake: its replaced methods and the engine's."""
+    variant = misconception.variant
+    if isinstance(variant, types.FunctionType):
+        from engine.optim import sgd_momentum
+
+        return inspect.getsource(variant), inspect.getsource(sgd_momentum)
+    base = variant.__mro__[1]
+    names = [name for name in vars(variant) if callable(vars(variant)[name]) and not name.startswith("__")]
+    buggy = "\n".join(inspect.getsource(vars(variant)[name]).strip() for name in names)
+    right = "\n\n".join(inspect.getsource(getattr(base, name)) for name in names if hasattr(base, name))
+    return buggy, right

@@ -1,0 +1,73 @@
+"""Bug hunt: a typical student mistake planted in a copy of your network; find the layer and the stage."""
+import streamlit as st
+
+from engine.grade.catalogue import CATALOGUE
+from engine.sequential import layers_of
+from lab.hunt import LEVELS, code_of
+from ui import hunt as hunting
+from ui.actions import lab
+from ui.unfinished import require_trace
+from viz.stage_strip import short_label
+from viz.stage_view import panel_rows, stage_label, stage_panels
+
+L = lab()
+st.title("Bug hunt")
+require_trace()
+st.caption("One mistake students really make is planted in a copy of your network (your own network, "
+           "its weights and the other pages are untouched), and this iteration is recorded with it, on the "
+           "same batch. Step through its stages, compare with the Step page, use the Jacobians page, then "
+           "say where the bug is and which stage first shows it. *easy*: the forward is wrong; *medium*: only "
+           "a grad_input is wrong; *hard*: only a parameter gradient, the update or evaluate mode.")
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    st.segmented_control("Level", LEVELS, key=hunting.LEVEL, default=LEVELS[0])
+    st.button("New bug", key="hunt_new", on_click=hunting.on_new, icon=":material/bug_report:")
+found = hunting.current()
+if found is None:
+    st.info("No catalogued mistake changes this iteration of your network: add layers on Build.")
+    st.stop()
+if found.level != hunting.level():
+    st.caption(f"No {hunting.level()} bug fits this network; this one is {found.level}.")
+
+trace = found.trace
+labels = [short_label(stage) for stage in trace.stages]
+shown = st.select_slider("Stage of the buggy iteration", options=labels, key="hunt_view")
+stage = trace.stages[labels.index(shown)]
+st.subheader(stage_label(trace, stage))
+for row in panel_rows(stage_panels(trace, stage, layers_of(L.model))):
+    if row[0].figure is None:
+        if row[0].latex:
+            st.latex(row[0].latex)
+        if row[0].caption:
+            st.caption(row[0].caption)
+        continue
+    for panel in row:
+        st.plotly_chart(panel.figure, key=f"hunt-{panel.key}", width="content", config={"displayModeBar": False})
+
+st.markdown("**Your verdict**")
+titles = ["(not sure)"] + sorted({m.title for m in CATALOGUE})
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    st.selectbox("Where is the bug?", hunting.where_options(trace), key="hunt_layer", width=300)
+    st.selectbox("Which stage first shows it?", labels, key="hunt_stage", width=220)
+st.selectbox("What is it? (optional)", titles, key="hunt_bug")
+st.button("Submit", key="hunt_submit", on_click=hunting.on_submit, type="primary")
+
+given = hunting.answer()
+if given:
+    bug = found.misconception
+    right_where = given["hunt_layer"] == hunting.where_option(found)
+    right_stage = given["hunt_stage"] == short_label(found.first)
+    right_bug = given["hunt_bug"] == bug.title
+    (st.success if right_where and right_stage else st.error)(
+        f"The bug was in **{hunting.where_option(found)}** (you said {given['hunt_layer']}: "
+        f"{'right' if right_where else 'not that'}), first seen at **{short_label(found.first)}** (you said "
+        f"{given['hunt_stage']}: {'right' if right_stage else 'not that'})."
+        + ("" if given["hunt_bug"] == "(not sure)" else f" What it is: {'right' if right_bug else 'not that'}."))
+    st.markdown(f"**{bug.title}.** {bug.sentence}  \nCorrect: `{bug.formula}`")
+    buggy, correct = code_of(bug)
+    left, right = st.columns(2)
+    with left:
+        st.markdown("The buggy code")
+        st.code(buggy, language="python")
+    with right:
+        st.markdown("The engine's code")
+        st.code(correct, language="python")
