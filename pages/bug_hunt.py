@@ -6,9 +6,10 @@ from engine.sequential import layers_of
 from lab.hunt import LEVELS, code_of
 from ui import hunt as hunting
 from ui.actions import lab
+from ui.stage_panels import draw as draw_panels
 from ui.unfinished import require_trace
 from viz.stage_strip import short_label
-from viz.stage_view import panel_rows, stage_label, stage_panels
+from viz.stage_view import stage_label, stage_panels
 
 L = lab()
 st.title("Bug hunt")
@@ -33,15 +34,7 @@ labels = [short_label(stage) for stage in trace.stages]
 shown = st.select_slider("Stage of the buggy iteration", options=labels, key="hunt_view")
 stage = trace.stages[labels.index(shown)]
 st.subheader(stage_label(trace, stage))
-for row in panel_rows(stage_panels(trace, stage, layers_of(L.model))):
-    if row[0].figure is None:
-        if row[0].latex:
-            st.latex(row[0].latex)
-        if row[0].caption:
-            st.caption(row[0].caption)
-        continue
-    for panel in row:
-        st.plotly_chart(panel.figure, key=f"hunt-{panel.key}", width="content", config={"displayModeBar": False})
+draw_panels(stage_panels(trace, stage, layers_of(L.model)), "hunt")
 
 st.markdown("**Your verdict**")
 titles = ["(not sure)"] + sorted({m.title for m in CATALOGUE})

@@ -1,6 +1,5 @@
 """Step through: one training iteration, stage by stage, every tensor beside its formula."""
 from dataclasses import replace
-from functools import partial
 
 import streamlit as st
 
@@ -10,6 +9,7 @@ from lab.mine import explain
 from ui import fading, focus, mine as yours, predict as ask
 from ui.actions import act, error_for, lab, plain_name, plural, sync
 from ui.cache import per_iteration
+from ui.stage_panels import draw as draw_panels
 from ui.step_jump import on_jump  # not defined here: see ui/step_jump.py
 from ui.unfinished import require_trace
 from viz import fade
@@ -18,7 +18,7 @@ from viz.data_view import batch_images_figure, class_labels, prediction_styler, 
 from viz.entries import as_matrix, chooser, default_focus, entry
 from viz.mine_view import comparison_figure, finding_text
 from viz.stage_strip import short_label, stage_strip
-from viz.stage_view import panel_rows, stage_label, stage_panels
+from viz.stage_view import stage_label, stage_panels
 
 SMALL_TABLE = 16  # a larger batch's prediction table shows the samples with the lowest p(true)
 
@@ -124,18 +124,7 @@ panels = per_iteration("_step_panels", (str(stage), chosen.key), keep=8,
                        compute=lambda: stage_panels(trace, stage, layers, chosen))
 if ask.hidden():  # the formula stays, the tensors wait for the answer
     panels = [panel for panel in panels if panel.figure is None]
-for row in panel_rows(panels):
-    if row[0].figure is None:
-        if row[0].latex:
-            st.latex(row[0].latex)
-        if row[0].caption:
-            st.caption(row[0].caption)
-        continue
-    for panel in row:  # one chart per group of tensors: a browser draws it far faster than one per tensor
-        key = f"step-{panel.key}"
-        st.plotly_chart(panel.figure, key=key, width="content", selection_mode="points",
-                        on_select=partial(focus.on_cell, key, focus.cell_metas(panel.figure)),
-                        config={"displayModeBar": False})  # it covered the titles; drag zooms, a double click resets
+draw_panels(panels, "step", clickable=True)
 shown = mine.shown(trace, stage) if mine and not ask.hidden() else []
 if shown:
     st.markdown("**Your tensors beside the engine's** (from your mine.npz), and the difference; outlined: the "
