@@ -39,8 +39,10 @@ draw_panels(stage_panels(trace, stage, layers_of(L.model)), "hunt")
 st.markdown("**Your verdict**")
 titles = ["(not sure)"] + sorted({m.title for m in CATALOGUE})
 with st.container(horizontal=True, vertical_alignment="bottom"):
-    st.selectbox("Where is the bug?", hunting.where_options(trace), key="hunt_layer", width=300)
-    st.selectbox("Which stage first shows it?", labels, key="hunt_stage", width=220)
+    st.selectbox("Where is the bug?", hunting.where_options(trace), key="hunt_layer", width=300, index=None,
+                 placeholder="choose a place")
+    st.selectbox("Which stage first shows it?", labels, key="hunt_stage", width=220, index=None,
+                 placeholder="choose a stage")
 st.selectbox("What is it? (optional)", titles, key="hunt_bug")
 st.button("Submit", key="hunt_submit", on_click=hunting.on_submit, type="primary")
 
