@@ -49,14 +49,8 @@ st.button("Submit", key="hunt_submit", on_click=hunting.on_submit, type="primary
 given = hunting.answer()
 if given:
     bug = found.misconception
-    right_where = given["hunt_layer"] == hunting.where_option(found)
-    right_stage = given["hunt_stage"] == short_label(found.first)
-    right_bug = given["hunt_bug"] == bug.title
-    (st.success if right_where and right_stage else st.error)(
-        f"The bug was in **{hunting.where_option(found)}** (you said {given['hunt_layer']}: "
-        f"{'right' if right_where else 'not that'}), first seen at **{short_label(found.first)}** (you said "
-        f"{given['hunt_stage']}: {'right' if right_stage else 'not that'})."
-        + ("" if given["hunt_bug"] == "(not sure)" else f" What it is: {'right' if right_bug else 'not that'}."))
+    right, text = hunting.verdict(found, given)
+    (st.success if right else st.error)(text)
     st.markdown(f"**{bug.title}.** {bug.sentence}  \nCorrect: `{bug.formula}`")
     buggy, correct = code_of(bug)
     left, right = st.columns(2)

@@ -3,6 +3,7 @@ import streamlit as st
 
 from lab.hunt import LEVELS, plant
 from ui.actions import lab
+from viz.stage_strip import short_label
 
 STORE, LEVEL = "_hunt", "hunt_level"
 
@@ -48,3 +49,15 @@ def where_options(trace):
 
 def where_option(hunt):
     return next(o for o in where_options(hunt.trace) if o.startswith(hunt.where_text + " (") or o == hunt.where_text)
+
+
+def verdict(hunt, given):
+    """(place and stage both right, the markdown that says what was right)."""
+    where, first = where_option(hunt), short_label(hunt.first)
+    right_where, right_stage = given["hunt_layer"] == where, given["hunt_stage"] == first
+    text = (f"The bug was in **{where}** (you said {given['hunt_layer'] or 'nothing'}: "
+            f"{'right' if right_where else 'not that'}), first seen at **{first}** (you said "
+            f"{given['hunt_stage'] or 'nothing'}: {'right' if right_stage else 'not that'}).")
+    if given["hunt_bug"] not in (None, "(not sure)"):
+        text += f" What it is: {'right' if given['hunt_bug'] == hunt.misconception.title else 'not that'}."
+    return right_where and right_stage, text
