@@ -82,7 +82,8 @@ MODULES = adapter.LAYERS[1:] + ("Sequential",) + adapter.CRITERIA + ("SGD",)
 def grade(target, modules=None, notes=()):
     """Grade a framework: a namespace (grade(globals()) in a notebook), or the path of a .py or .ipynb file.
 
-    Returns a Report: a pandas table with failures first in a notebook, report.json() for --json."""
+    Returns a Report: a table with failures first in a notebook (viz.grade_table for a DataFrame),
+    report.json() for --json."""
     notes = list(notes)
     if isinstance(target, (str, Path)):
         namespace, notes = load(target)

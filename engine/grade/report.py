@@ -1,5 +1,6 @@
 """The grader's report: a table with failures first, one line per check, or one JSON object."""
 import json
+from html import escape
 
 ORDER = {"fail": 0, "missing": 1, "pass": 2}
 COLUMNS = ("module", "check", "status", "diagnosis", "detail", "trial", "index", "mine", "expected",
@@ -33,18 +34,19 @@ class Report:
     def json(self):
         return json.dumps(self.as_dict(), indent=1)
 
-    def table(self):
-        """A pandas DataFrame, failures first (pandas is imported only here, for the notebook's display)."""
-        import pandas as pd
-
-        return pd.DataFrame([{key: getattr(r, key) for key in COLUMNS} for r in self.sorted()], columns=COLUMNS)
+    def rows(self):
+        """One dict per check, failures first, with every column of COLUMNS (viz.grade_table makes a DataFrame)."""
+        return [{key: getattr(r, key) for key in COLUMNS} for r in self.sorted()]
 
     def _repr_html_(self):
+        """The notebook's display: the counts, then a table of the checks, failures first (plain HTML)."""
         counts = self.counts()
         head = (f"<p><b>{counts['fail']} failed, {counts['missing']} missing, {counts['pass']} passed</b> "
-                f"({self.convention})</p>")
-        table = self.table()[["module", "check", "status", "diagnosis", "detail"]]
-        return head + table.to_html(index=False, na_rep="")
+                f"({escape(self.convention)})</p>")
+        shown = ("module", "check", "status", "diagnosis", "detail")
+        cells = "".join("<tr>" + "".join(f"<td>{escape(str(row[key] or ''))}</td>" for key in shown) + "</tr>"
+                        for row in self.rows())
+        return head + "<table><tr>" + "".join(f"<th>{key}</th>" for key in shown) + f"</tr>{cells}</table>"
 
     def text(self, verbose=False):
         """The report for a terminal: every failure with its diagnosis, then the modules that passed."""

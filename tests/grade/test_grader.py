@@ -10,6 +10,7 @@ import pytest
 from engine.grade import grade
 from engine.grade.catalogue import CATALOGUE
 from engine.grade.grader import MODULES
+from viz.grade_table import grade_table
 
 HERE = Path(__file__).parent
 HOMEWORK = HERE / "homework_ok.py"
@@ -161,7 +162,7 @@ def test_a_report_is_the_same_on_every_run_and_its_table_lists_failures_first():
     buggy = namespace(ReLU=next(m.variant for m in CATALOGUE if m.key == "passes_all"))
     first, second = grade(buggy), grade(buggy)
     assert first.json() == second.json()
-    table = first.table()
+    table = grade_table(first)
     assert table["status"].iloc[0] == "fail" and table["module"].iloc[0] == "ReLU"
     assert "<table" in first._repr_html_() and "1 failed" in first._repr_html_()
 
