@@ -18,11 +18,14 @@ import numpy as np
 
 from .activations import Activation
 from .batchnorm import BatchNormalization
+from .conv import Conv2d
 from .dropout import Dropout
 from .flatten import Flatten
 from .gradcheck import GradcheckEntry, GradcheckResult, gradcheck
+from .image_jacobians import conv2d_jacobian, maxpool2d_jacobian
 from .linear import Linear
 from .module import LayerError, Module, is_real
+from .pool import MaxPool2d
 from .scaling import Scaling
 from .sequential import Sequential
 from .softmax import LogSoftMax, SoftMax
@@ -199,7 +202,9 @@ def analytic_jacobian(module, x_row, sample=0):
     """Closed-form dy/dx for ONE sample x_row (n,) or (1, ...) -> (y.size, x_row.size), rows = outputs, or None.
 
     Linear: W^T.  ReLU, LeakyReLU, ELU, SoftPlus: diag(f'(x)).  SoftMax: diag(a) - a a^T.
-    LogSoftMax: I - 1 a^T, a = softmax(x).  Scaling: diag(gamma).  Flatten: I.
+    LogSoftMax: I - 1 a^T, a = softmax(x).  Scaling: diag(gamma).  Flatten: I.  Conv2d (x_row
+    (1, C_in, H, W)): the banded matrix of W, J[(o,i,j), (c,i+a-p,j+b-p)] = W[o,c,a,b].
+    MaxPool2d: the selection matrix of each window's winner.
     Dropout: evaluate mode I; training mode diag(row `sample` of the mask of its last
     forward), None if it has no mask yet.  BatchNormalization: evaluate mode
     diag(1/sqrt(moving_variance + EPS)); training mode None (the samples of a batch are
@@ -243,6 +248,10 @@ def closed_form(layer, h, sample):
         return np.eye(a.size) - np.outer(np.ones(a.size), a), y
     if isinstance(layer, Scaling):
         return np.diag(layer.gamma.ravel()), y
+    if isinstance(layer, Conv2d):
+        return conv2d_jacobian(layer.W, *h.shape[2:]), y
+    if isinstance(layer, MaxPool2d):
+        return maxpool2d_jacobian(layer.indices[0], layer.kernel_size, *h.shape[2:]), y
     if isinstance(layer, (Flatten, Dropout)):  # Dropout here is in evaluate mode
         return np.eye(x.size), y
     if isinstance(layer, BatchNormalization) and not layer.training:

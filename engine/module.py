@@ -120,6 +120,16 @@ class Module:
         if input.ndim != 2:
             raise LayerError(self, f"expected input of shape (N, K), got shape {input.shape}")
 
+    def _check_images(self, input, channels=None):
+        """Require a 4-D input (N, C, H, W), with C == channels when channels is given."""
+        self._check_array(input)
+        c = "C" if channels is None else channels
+        if input.ndim != 4:
+            raise LayerError(self, f"expected input of shape (N, {c}, H, W), got shape {input.shape}")
+        if channels is not None and input.shape[1] != channels:
+            raise LayerError(self, f"expected {channels} input channels, got {input.shape[1]} "
+                                   f"(input shape {input.shape})")
+
     def _check_grad_output(self, grad_output, shape):
         self._check_array(grad_output, "grad_output")
         if grad_output.shape != shape:

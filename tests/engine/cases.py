@@ -9,8 +9,10 @@ from typing import Callable
 
 import numpy as np
 
-from engine import (ELU, BatchNormalization, Dropout, Flatten, LeakyReLU, Linear, LogSoftMax, ReLU,
-                    Scaling, Sequential, SoftMax, SoftPlus)
+from engine import (ELU, BatchNormalization, Conv2d, Dropout, Flatten, LeakyReLU, Linear, LogSoftMax,
+                    MaxPool2d, ReLU, Scaling, Sequential, SoftMax, SoftPlus)
+
+from . import image_reference
 
 BN_EPS = 1e-3  # the contract's constant, written here independently of BatchNormalization.EPS
 
@@ -145,6 +147,18 @@ def _flatten_net_ref(model, x):
     return linear(h, model[4].W, model[4].b)
 
 
+def _cnn(rng, dtype):
+    """The issue's small CNN on (N, 1, 8, 8) digits."""
+    return Sequential(Conv2d(1, 4, 3, dtype, rng), ReLU(), MaxPool2d(2), Flatten(), Linear(64, 10, dtype, rng),
+                      LogSoftMax())
+
+
+def _cnn_ref(model, x):
+    h = relu(image_reference.conv2d(x, model[0].W, model[0].b))
+    h = image_reference.maxpool2d(h, 2).reshape(len(x), -1)
+    return log_softmax(linear(h, model[4].W, model[4].b))
+
+
 _BN_NET_PARAMS = ("0.W", "0.b", "2.gamma", "2.beta", "4.W", "4.b")
 _BN_NET_CHILDREN = ("Linear(3 -> 4)", "BatchNormalization", "Scaling(4)", "ELU", "Linear(4 -> 3)",
                     "SoftMax")
@@ -182,6 +196,13 @@ CASES = [
               repr_parts=("ELU", "0.5")),
     LayerCase("softplus", lambda rng, dt: SoftPlus(), (4,), lambda m, x: softplus(x),
               repr_parts=("SoftPlus",)),
+    *[LayerCase(f"conv2d_k{k}", lambda rng, dt, k=k: Conv2d(2, 3, k, dt, rng), (2, 4, 5),
+                lambda m, x: image_reference.conv2d(x, m.W, m.b), ("W", "b"),
+                repr_parts=("Conv2d", "2 -> 3", f"{k}x{k}")) for k in (1, 3, 5)],
+    LayerCase("maxpool2d_k2", lambda rng, dt: MaxPool2d(2), (2, 4, 6),
+              lambda m, x: image_reference.maxpool2d(x, 2), repr_parts=("MaxPool2d(2)",)),
+    LayerCase("maxpool2d_k3", lambda rng, dt: MaxPool2d(3), (1, 3, 6),
+              lambda m, x: image_reference.maxpool2d(x, 3), repr_parts=("MaxPool2d(3)",)),
     LayerCase("seq_mlp", _mlp, (4,), _mlp_ref, ("0.W", "0.b", "2.W", "2.b"),
               children=("Linear(4 -> 5)", "ReLU", "Linear(5 -> 3)", "LogSoftMax")),
     LayerCase("seq_bn_train", _bn_net("train"), (3,), _bn_net_ref, _BN_NET_PARAMS,
@@ -191,6 +212,9 @@ CASES = [
     LayerCase("seq_flatten_dropout", _flatten_net, (2, 3), _flatten_net_ref,
               ("1.W", "1.b", "4.W", "4.b"),
               children=("Flatten", "Linear(6 -> 5)", "Dropout", "LeakyReLU", "Linear(5 -> 2)")),
+    LayerCase("seq_cnn", _cnn, (1, 8, 8), _cnn_ref, ("0.W", "0.b", "4.W", "4.b"),
+              children=("Conv2d(1 -> 4, 3x3)", "ReLU", "MaxPool2d(2)", "Flatten", "Linear(64 -> 10)",
+                        "LogSoftMax")),
 ]
 
 

@@ -4,8 +4,8 @@ import copy
 import numpy as np
 import pytest
 
-from engine import (ELU, BatchNormalization, Dropout, Flatten, LeakyReLU, Linear, LogSoftMax, Module,
-                    ReLU, Scaling, Sequential, SoftMax, SoftPlus)
+from engine import (ELU, BatchNormalization, Conv2d, Dropout, Flatten, LeakyReLU, Linear, LogSoftMax,
+                    MaxPool2d, Module, ReLU, Scaling, Sequential, SoftMax, SoftPlus)
 from engine.jacobian import (GradcheckResult, analytic_jacobian, float64_copy, gradcheck, input_jacobian,
                              numerical_input_jacobian, numerical_param_jacobian, numerical_param_jacobians,
                              param_jacobian, param_jacobians)
@@ -45,6 +45,11 @@ def flat_dropout(rng):
                       Scaling(4, rng=rng), Linear(4, 3, rng=rng), SoftMax())
 
 
+def cnn(rng):
+    return Sequential(Conv2d(1, 4, 3, rng=rng), ReLU(), MaxPool2d(2), Flatten(), Linear(64, 10, rng=rng),
+                      LogSoftMax())
+
+
 # One registry drives every test: name -> rng -> (module, x).  Modules with Dropout in
 # training mode have run a forward on x, so the Jacobians hold that mask.
 CASES = {
@@ -61,7 +66,10 @@ CASES = {
     "LeakyReLU": lambda rng: (LeakyReLU(0.1), away_from_zero(rng, (3, 4))),
     "ELU": lambda rng: (ELU(0.7), away_from_zero(rng, (3, 4))),
     "SoftPlus": lambda rng: (SoftPlus(), rng.normal(size=(3, 4)) * 3),
+    "Conv2d": lambda rng: (Conv2d(2, 3, 3, rng=rng), rng.normal(size=(2, 2, 4, 5))),
+    "MaxPool2d": lambda rng: (MaxPool2d(2), rng.normal(size=(2, 2, 4, 6))),
     "Sequential-mlp": lambda rng: (mlp(rng), rng.normal(size=(3, 4))),
+    "Sequential-cnn": lambda rng: (cnn(rng), rng.normal(size=(2, 1, 8, 8))),
     "Sequential-deep": lambda rng: (lambda m, x: (trained(m, x), x))(deep(rng), rng.normal(size=(4, 4))),
     "Sequential-flatten-dropout":
         lambda rng: (lambda m, x: (trained(m, x), x))(flat_dropout(rng), rng.normal(size=(3, 2, 3))),

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from engine import SGD, Linear, ReLU, Sequential, sgd_momentum
+from engine import SGD, Adam, Linear, ReLU, Sequential, sgd_momentum
 
 from .cases import flat_grads, flat_params
 
@@ -108,12 +108,15 @@ def test_invalid_hyperparameters_raise(kwargs):
         SGD(**kwargs)
 
 
-def test_invalid_config_at_step_raises_and_changes_nothing():
-    net, opt = model(), SGD(0.1, 0.9)
+@pytest.mark.parametrize("make, key, bad", [(lambda: SGD(0.1, 0.9), "momentum", 1.5), (Adam, "beta2", 1.0)],
+                         ids=["SGD", "Adam"])
+def test_invalid_config_at_step_raises_and_changes_nothing(make, key, bad):
+    net, opt = model(), make()
     set_grads(net, gradient_steps(net, 1)[0])
     before = [p.copy() for p in flat_params(net)]
-    opt.config["momentum"] = 1.5
-    with pytest.raises(ValueError, match="momentum"):
+    opt.config[key] = bad
+    with pytest.raises(ValueError, match=f"{type(opt).__name__}: {key}"):
         opt.step(net.get_parameters(), net.get_grad_params())
     for p, p0 in zip(flat_params(net), before):
         np.testing.assert_array_equal(p, p0)
+    assert opt.state == {}

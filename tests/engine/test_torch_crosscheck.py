@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from engine import (ELU, BatchNormalization, Flatten, LeakyReLU, Linear, LogSoftMax, MSECriterion,
-                    NLLCriterion, ReLU, Scaling, Sequential, SoftMax, SoftPlus, sgd_momentum)
+from engine import (ELU, Adam, BatchNormalization, Conv2d, Flatten, LeakyReLU, Linear, LogSoftMax,
+                    MaxPool2d, MSECriterion, NLLCriterion, ReLU, Scaling, Sequential, SoftMax, SoftPlus,
+                    sgd_momentum)
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -167,3 +168,106 @@ def test_five_training_steps_match_torch_sgd_momentum():
         buf = optimizer.state[[net[0].weight, net[0].bias, net[2].weight, net[2].bias][k]]["momentum_buffer"]
         buf = buf.T if buf.ndim == 2 else buf
         np.testing.assert_allclose(state["accumulated_grads"][k], lr * buf.numpy(), **TOL)  # v = lr * buf
+
+
+# --- the image layers at the course's tolerances: float32 inputs in +-1, np.allclose(atol=1e-6) ---
+
+COURSE = dict(rtol=1e-5, atol=1e-6)  # np.allclose's rtol with the course's atol
+
+
+def float32_data(shape, seed):
+    return np.random.default_rng(seed).uniform(-1, 1, shape).astype(np.float32)
+
+
+def run_torch32(fn, x, g, *params):
+    """(y, dL/dx, [dL/dp]) of L = sum(fn(x, *params) * g) in torch float32."""
+    xt = torch.tensor(x, dtype=torch.float32, requires_grad=True)
+    pts = [torch.tensor(np.asarray(p, np.float32), requires_grad=True) for p in params]
+    y = fn(xt, *pts)
+    y.backward(torch.tensor(g, dtype=torch.float32))
+    return y.detach().numpy(), xt.grad.numpy(), [p.grad.numpy() for p in pts]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("c_in, c_out, k, h, w", [(1, 4, 3, 8, 8), (3, 2, 1, 5, 6), (2, 3, 5, 7, 6),
+                                                  (8, 16, 3, 4, 4)])
+def test_conv2d(c_in, c_out, k, h, w, dtype):
+    layer = Conv2d(c_in, c_out, k, dtype=dtype, rng=np.random.default_rng(0))
+    x, g = float32_data((4, c_in, h, w), 1), float32_data((4, c_out, h, w), 2)
+    y = layer.forward(x.astype(dtype))
+    gx = layer.backward(x.astype(dtype), g.astype(dtype))
+    y_t, gx_t, (gW_t, gb_t) = run_torch32(lambda x, W, b: F.conv2d(x, W, b, padding=k // 2), x, g,
+                                          layer.W, layer.b)
+    np.testing.assert_allclose(y, y_t, **COURSE)
+    np.testing.assert_allclose(gx, gx_t, **COURSE)
+    np.testing.assert_allclose(layer.gradW, gW_t, **COURSE)
+    np.testing.assert_allclose(layer.gradb, gb_t, **COURSE)
+
+
+@pytest.mark.parametrize("c_in, c_out, h", [(1, 8, 28), (8, 16, 14)])
+def test_conv2d_float64_at_the_bench_shapes(c_in, c_out, h):
+    """The bench's two convolutions at batch 64, float64 in both libraries, at this file's tolerance."""
+    layer = Conv2d(c_in, c_out, 3, rng=np.random.default_rng(0))
+    x, g = data((64, c_in, h, h), 1), data((64, c_out, h, h), 2)
+    y, gx = layer.forward(x), layer.backward(x, g)
+    y_t, gx_t, (gW_t, gb_t) = run_torch(lambda x, W, b: F.conv2d(x, W, b, padding=1), x, g, layer.W, layer.b)
+    np.testing.assert_allclose(y, y_t, **TOL)
+    np.testing.assert_allclose(gx, gx_t, **TOL)
+    np.testing.assert_allclose(layer.gradW, gW_t, rtol=1e-10, atol=1e-9)  # sums of 64*h*h terms of size ~4
+    np.testing.assert_allclose(layer.gradb, gb_t, rtol=1e-10, atol=1e-9)
+
+
+@pytest.mark.parametrize("k, shape", [(2, (4, 3, 8, 8)), (3, (2, 2, 9, 6)), (4, (3, 1, 8, 4))])
+def test_maxpool2d(k, shape):
+    pool = MaxPool2d(k)
+    x, g = float32_data(shape, 3), float32_data((shape[0], shape[1], shape[2] // k, shape[3] // k), 4)
+    y_t, gx_t, _ = run_torch32(lambda x: F.max_pool2d(x, k), x, g)
+    np.testing.assert_allclose(pool.forward(x), y_t, **COURSE)
+    np.testing.assert_allclose(pool.backward(x, g), gx_t, **COURSE)
+
+
+def test_maxpool2d_ties_go_where_torch_sends_them():
+    x = np.random.default_rng(5).integers(-1, 2, (3, 2, 6, 6)).astype(np.float32)  # many ties
+    g = float32_data((3, 2, 3, 3), 6)
+    pool = MaxPool2d(2)
+    y_t, gx_t, _ = run_torch32(lambda x: F.max_pool2d(x, 2), x, g)
+    np.testing.assert_array_equal(pool.forward(x), y_t)
+    np.testing.assert_array_equal(pool.backward(x, g), gx_t)
+
+
+def test_five_cnn_steps_with_adam_match_torch_adam():
+    rng = np.random.default_rng(0)
+    model = Sequential(Conv2d(1, 4, 3, rng=rng), ReLU(), MaxPool2d(2), Flatten(), Linear(64, 10, rng=rng),
+                       LogSoftMax())
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                              torch.nn.Flatten(), torch.nn.Linear(64, 10), torch.nn.LogSoftmax(dim=1)).double()
+    ours = [model[0].W, model[0].b, model[4].W, model[4].b]
+    theirs = [net[0].weight, net[0].bias, net[4].weight, net[4].bias]
+    with torch.no_grad():
+        for p, q in zip(ours, theirs):
+            q.copy_(tensor(p.T if p.ndim == 2 else p))  # torch's Linear weight is W.T
+    config = dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6)
+    optimizer = Adam(0.01, 0.8, 0.99, 1e-6)
+    torch_optimizer = torch.optim.Adam(net.parameters(), **config)
+    criterion = NLLCriterion()
+    for step in range(5):
+        x, y = rng.normal(size=(6, 1, 8, 8)), rng.integers(0, 10, size=6)
+        model.zero_grad_params()
+        out = model.forward(x)
+        loss = criterion.forward(out, y)
+        model.backward(x, criterion.backward(out, y))
+        optimizer.step(model.get_parameters(), model.get_grad_params())
+        torch_optimizer.zero_grad()
+        loss_t = F.nll_loss(net(tensor(x)), torch.tensor(y))
+        loss_t.backward()
+        torch_optimizer.step()
+        assert loss == pytest.approx(loss_t.item(), rel=1e-10), step
+    assert optimizer.state["t"] == 5
+    for k, (p, q) in enumerate(zip(ours, theirs)):
+        flip = (lambda a: a.T) if p.ndim == 2 else (lambda a: a)
+        np.testing.assert_allclose(p, flip(q.detach().numpy()), rtol=1e-9, atol=1e-12)
+        moments = torch_optimizer.state[q]
+        np.testing.assert_allclose(optimizer.state["m"][k], flip(moments["exp_avg"].numpy()), rtol=1e-9,
+                                   atol=1e-15)
+        np.testing.assert_allclose(optimizer.state["v"][k], flip(moments["exp_avg_sq"].numpy()), rtol=1e-9,
+                                   atol=1e-18)
