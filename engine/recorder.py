@@ -76,17 +76,30 @@ class BackwardRecord:
 
 @dataclass
 class UpdateRecord:
-    """after = before - velocity, velocity = momentum * previous_velocity + learning_rate * grad."""
+    """SGD: after = before - velocity, velocity = momentum * previous_velocity + learning_rate * grad.
+
+    Adam (`m` is not None): velocity = before - after, the step lr m_hat / (sqrt(v_hat) + eps);
+    m, v are the moments after this step, previous_m, previous_v before it (None: zeros) and
+    t the step count; `after` is the parameter as the optimizer left it.
+    """
     index: int
     param: str
     before: np.ndarray
     grad: np.ndarray
     velocity: np.ndarray
     previous_velocity: np.ndarray | None = None  # the velocity before this step; None: there was none (0)
+    m: np.ndarray | None = None
+    v: np.ndarray | None = None
+    previous_m: np.ndarray | None = None
+    previous_v: np.ndarray | None = None
+    t: int | None = None
+    stepped: np.ndarray | None = None  # Adam: a copy of the parameter after the step
 
     @cached_property
     def after(self):
-        """The parameter after the step: the optimizer's own `w -= v`, bit for bit."""
+        """The parameter after the step: SGD's own `w -= v` bit for bit; Adam's copy as it was left."""
+        if self.stepped is not None:
+            return self.stepped
         after = np.subtract(self.before, self.velocity).astype(self.before.dtype, copy=False)
         after.flags.writeable = False
         return after

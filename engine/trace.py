@@ -1,9 +1,10 @@
 """trace_iteration: one training iteration, recorded stage by stage as copies."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple, Optional
 
 import numpy as np
 
+from .adam import Adam
 from .optim import SGD
 from .recorder import Recorder, UpdateRecord, frozen_copy, is_finite, read_only
 from .sequential import layers_of, variables_of
@@ -30,7 +31,9 @@ class IterationTrace:
     target: np.ndarray
     criterion: str
     learning_rate: float
-    momentum: float
+    momentum: float      # SGD's momentum; for Adam its beta1 (the first moment's decay)
+    optimizer: str = "SGD"  # "SGD" or "Adam"
+    config: dict = field(default_factory=dict)  # the optimizer's config as it was for this step
 
     @property
     def predictions(self):
@@ -50,7 +53,9 @@ class IterationTrace:
         """Every tensor of the iteration by name, ready for np.savez: "x", "target", "loss",
         "loss_grad", "forward.{i}.input" / ".output", "backward.{i}.grad_output" / ".grad_input" /
         ".grad.{param}", "update.{i}.{param}.before" / ".grad" / ".velocity" / ".after" (and
-        ".previous_velocity" after the first step), "learning_rate", "momentum", "layers" (names)."""
+        ".previous_velocity" after the first step), "learning_rate", "momentum", "layers" (names).
+        An Adam trace adds "optimizer", "beta1", "beta2", "epsilon", "t" and per parameter ".m", ".v"
+        (and ".previous_m", ".previous_v" after the first step); its ".velocity" is the step."""
         arrays = {"x": self.forward[0].input if self.forward else np.empty(0), "target": self.target,
                   "loss": np.array(self.loss), "loss_grad": self.loss_grad,
                   "learning_rate": np.array(self.learning_rate), "momentum": np.array(self.momentum),
@@ -67,8 +72,12 @@ class IterationTrace:
             prefix = f"update.{update.index}.{update.param}"
             arrays.update({f"{prefix}.before": update.before, f"{prefix}.grad": update.grad,
                            f"{prefix}.velocity": update.velocity, f"{prefix}.after": update.after})
-            if update.previous_velocity is not None:
-                arrays[f"{prefix}.previous_velocity"] = update.previous_velocity
+            for name in ("previous_velocity", "m", "v", "previous_m", "previous_v"):
+                if getattr(update, name) is not None:
+                    arrays[f"{prefix}.{name}"] = getattr(update, name)
+        if self.optimizer == "Adam":
+            arrays.update({"optimizer": np.array(self.optimizer), "t": np.array(self.config["t"])})
+            arrays.update((key, np.array(self.config[key])) for key in ("beta1", "beta2", "epsilon"))
         return arrays
 
     @property
@@ -106,20 +115,35 @@ def trace_iteration(model, criterion, optimizer, x, y):
     backward = recorder.backward
     before = [(i, name, frozen_copy(value)) for i, named in enumerate(recorder.parameters)
               for name, value, _ in named]
-    fresh = type(optimizer).step is SGD.step
-    held = optimizer.state.get("accumulated_grads", {})
-    previous = [keep(held[k], fresh) if k in held else None for k in range(len(before))]
+    adam = "beta1" in optimizer.config
+    fresh = type(optimizer).step is (Adam.step if adam else SGD.step)
+    previous = held_state(optimizer.state, adam, fresh, len(before))
     optimizer.step(*variables_of(model))
-    updates = update_records(before, previous, backward, optimizer, fresh)
+    grads = {(record.index, name): grad for record in backward for name, grad in record.grad_params.items()}
+    if adam:
+        updates = adam_records(before, previous, grads, optimizer.state, fresh, recorder.parameters)
+    else:
+        updates = update_records(before, previous, grads, optimizer, fresh)
     stages = ([Stage("forward", i) for i in range(len(layers))] + [Stage("loss")]
               + [Stage("backward", i) for i in reversed(range(len(layers)))]
               + [Stage("update", i) for i in sorted({i for i, _, _ in before})])
+    config = dict(optimizer.config, t=optimizer.state["t"]) if adam else dict(optimizer.config)
     return IterationTrace(
         forward=recorder.forward, loss=float(loss),
         loss_grad=backward[0].grad_output if backward else frozen_copy(loss_grad),
         backward=backward, updates=updates, stages=stages, target=y,
-        criterion=repr(criterion), learning_rate=optimizer.config["learning_rate"],
-        momentum=optimizer.config["momentum"])
+        criterion=repr(criterion), learning_rate=config["learning_rate"],
+        momentum=config["beta1"] if adam else config["momentum"],
+        optimizer="Adam" if adam else "SGD", config=config)
+
+
+def held_state(state, adam, fresh, n):
+    """Per variable k what the optimizer holds before the step: SGD's velocity or None, Adam's (m, v) or (None, None)."""
+    if not adam:
+        held = state.get("accumulated_grads", {})
+        return [keep(held[k], fresh) if k in held else None for k in range(n)]
+    ms, vs = state.get("m", []), state.get("v", [])
+    return [(keep(ms[k], fresh), keep(vs[k], fresh)) if k < len(ms) else (None, None) for k in range(n)]
 
 
 def check_records(layers, recorder):
@@ -138,7 +162,7 @@ def check_records(layers, recorder):
                     f"Module.forward/backward (which call the hooks) alone")
 
 
-def update_records(before, previous, backward, optimizer, fresh):
+def update_records(before, previous, grads, optimizer, fresh):
     """One UpdateRecord per parameter; velocity k is state["accumulated_grads"][k], flattened order.
 
     The engine's SGD (`fresh`) puts a new velocity array in its state each step and
@@ -146,10 +170,28 @@ def update_records(before, previous, backward, optimizer, fresh):
     made read-only; any other optimizer may update its velocities in place, so they are
     copied.
     """
-    grads = {(record.index, name): grad for record in backward for name, grad in record.grad_params.items()}
     velocities = optimizer.state["accumulated_grads"]
     return [UpdateRecord(i, name, value_before, grads[(i, name)], keep(velocities[k], fresh), previous[k])
             for k, (i, name, value_before) in enumerate(before)]
+
+
+def adam_records(before, previous, grads, state, fresh, parameters):
+    """One UpdateRecord per parameter for Adam, with m = state["m"][k], v = state["v"][k] and t = state["t"].
+
+    The engine's Adam (`fresh`) puts new m and v arrays in its state each step, kept read-only
+    as SGD's velocities are; the parameter after the step is copied, and velocity = before - after.
+    """
+    live = {(i, name): value for i, named in enumerate(parameters) for name, value, _ in named}
+    records = []
+    for k, (i, name, value_before) in enumerate(before):
+        after = frozen_copy(live[(i, name)])
+        step = np.subtract(value_before, after)
+        step.flags.writeable = False
+        records.append(UpdateRecord(i, name, value_before, grads[(i, name)], step,
+                                    m=keep(state["m"][k], fresh), v=keep(state["v"][k], fresh),
+                                    previous_m=previous[k][0], previous_v=previous[k][1], t=state["t"],
+                                    stepped=after))
+    return records
 
 
 def keep(velocity, fresh):
