@@ -7,6 +7,7 @@ after their calls and steal the CPU from each other. So the engine runs in one s
 torch in another, with the same thread count; the parent alternates blocks of K steps
 (engine, torch same work, torch no dL/dx, rotating the order each round) and takes medians.
 Every block starts from the same weights and zero momentum, so all blocks compute the same thing.
+After the MLPs, the small CNN of bench/cnn_step.py on 28x28 images, measured the same way.
 """
 import argparse
 import gc
@@ -19,6 +20,9 @@ import time
 import traceback
 from pathlib import Path
 
+import cnn_step  # this folder's small CNN and the step both networks share: like this file, they
+import training_steps  # import only the standard library at their top
+
 # Only the standard library at the top: spawned workers re-import this file, and each worker
 # must set its thread limits before it imports numpy or torch.
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +33,7 @@ TRACE_CONFIGS, TRACE_GOAL = [((784, 128, 128, 10), "float64"), ((784, 128, 128, 
 HOOK_CHECK_CONFIG = ((2, 100, 2), "float64")  # where per-call overhead shows most
 LOSS_TOLERANCE = {"float64": 1e-6, "float32": 1e-3}  # relative, on the first CHECK_STEPS losses
 CHECK_STEPS = 3  # step 1 checks the network, steps 2-3 the SGD momentum update too
+SETTINGS = (LEARNING_RATE, MOMENTUM, SEED, CHECK_STEPS)  # what bench/cnn_step.py's small CNN shares
 
 
 def limit_threads(threads):
@@ -104,6 +109,9 @@ def engine_worker(conn, threads):
     hooked = (engine.Module.forward, engine.Module.backward)  # the real methods, before any patching
 
     def setup(steps, sizes, dtype):
+        if sizes == "cnn":
+            import cnn_step
+            return cnn_step.engine_setup(steps, dtype, np, engine, SETTINGS)
         rng = np.random.default_rng(SEED)
         layers = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -113,21 +121,7 @@ def engine_worker(conn, threads):
         x = rng.standard_normal((BATCH, sizes[0])).astype(dtype)
         y = rng.integers(0, sizes[-1], BATCH)
         crit, opt = engine.NLLCriterion(), engine.SGD(LEARNING_RATE, MOMENTUM)
-        initial = [p.copy() for layer in model.get_parameters() for p in layer]
-
-        def step():
-            model.zero_grad_params()
-            p = model.forward(x)
-            loss = crit.forward(p, y)
-            g = crit.backward(p, y)
-            model.backward(x, g)
-            opt.step(model.get_parameters(), model.get_grad_params())
-            return loss
-
-        def reset():
-            for p, p0 in zip([p for layer in model.get_parameters() for p in layer], initial):
-                p[...] = p0
-            opt.state.clear()  # v starts again from 0 (a trace leaves its velocities read-only)
+        step, reset = training_steps.engine_step(model, crit, opt, x, y)
 
         first, g = model[0], np.ones((BATCH, sizes[1]), dtype)
 
@@ -183,30 +177,12 @@ def torch_worker(conn, threads):
                 linear.bias.copy_(torch.from_numpy(b))
             layers.append(linear)
         model = torch.nn.Sequential(*layers, torch.nn.LogSoftmax(dim=1))
-        opt = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
-        x = torch.from_numpy(payload["x"].copy()).requires_grad_(kind == "same")
-        y = torch.from_numpy(payload["y"])
-        initial = [p.detach().clone() for p in model.parameters()]
-
-        def step():
-            x.grad = None
-            loss = functional.nll_loss(model(x), y)
-            loss.backward()
-            opt.step()
-            opt.zero_grad()
-            return loss
-
-        def reset():
-            with torch.no_grad():
-                for p, p0 in zip(model.parameters(), initial):
-                    p.copy_(p0)
-                    buffer = opt.state[p].get("momentum_buffer")
-                    if buffer is not None:
-                        buffer.zero_()
-
-        return step, reset
+        return training_steps.torch_step(torch, model, payload, kind, LEARNING_RATE, MOMENTUM)
 
     def setup(steps, payload, dtype):
+        if payload.get("cnn"):
+            import cnn_step
+            return cnn_step.torch_setup(steps, payload, dtype, torch, SETTINGS)
         losses = {}
         for kind in ("same", "nodx"):
             step, reset = steps[kind] = build(kind, payload, getattr(torch, dtype))
@@ -322,9 +298,10 @@ def main(argv=None):
         print_facts(args, engine, torch)
         has_torch = torch.status == "ok"
         rows = []
-        for sizes, dtype, goal in CONFIGS:
-            name = "-".join(map(str, sizes))
-            print(f"{name} {dtype} batch {BATCH}: ", end="", flush=True)
+        for sizes, dtype, goal in CONFIGS + cnn_step.CONFIGS:
+            name = cnn_step.NAME if sizes == "cnn" else "-".join(map(str, sizes))
+            batch = cnn_step.BATCH if sizes == "cnn" else BATCH
+            print(f"{name} {dtype} batch {batch}: ", end="", flush=True)
             try:
                 payload = engine.call("setup", sizes, dtype)
                 blocks = {"engine": (engine, "plain")}
@@ -334,37 +311,43 @@ def main(argv=None):
                 else:
                     print(f"engine loss {payload['losses'][0]:.10g} (no torch to compare)")
                 times, k = measure(blocks, args)
-                if has_torch:
+                if sizes == "cnn":  # where its time goes: each layer alone
+                    alone, _ = measure({i: (engine, f"layer.{i}") for i in range(len(payload["layers"]))}, args)
+                    times.update((f"layer {i}: {layer}", alone[i]) for i, layer in enumerate(payload["layers"]))
+                elif has_torch:
                     matmul, _ = measure({"engine": (engine, "products"), "torch": (torch, "products")}, args)
                     times.update({"engine products": matmul["engine"], "torch products": matmul["torch"]})
-                rows.append((name, dtype, goal, {label: stats(t) for label, t in times.items()}, k))
+                rows.append((name, dtype, batch, goal, {label: stats(t) for label, t in times.items()}, k))
             except Exception as error:
                 print(f"FAILED:\n{error}")
 
         print(f"\nTraining step (zero grads, forward, NLL, backward, SGD momentum), median {mu} per step."
               f"\nThe goal is checked on 'ratio same work' = engine / torch with x.requires_grad_(True),"
-              f"\nbecause the engine's backward always computes dL/dx too; 'no dL/dx' is torch without it.")
+              f"\nbecause the engine's backward always computes dL/dx too; 'no dL/dx' is torch without it."
+              f"\n{cnn_step.NAME}: {cnn_step.DESCRIPTION}.")
         header = (f"{'network':<16} {'dtype':<8} {'batch':>5} {'engine ' + mu:>11} {'torch ' + mu:>11} "
                   f"{'torch ' + mu:>11} {'ratio':>10} {'ratio':>10} {'goal':>6} {'met?':>5}")
         print(header + f"\n{'':<31} {'':>11} {'same work':>11} {'no dL/dx':>11} {'same work':>10} "
                        f"{'no dL/dx':>10}\n" + "-" * len(header))
-        for name, dtype, goal, s, _ in rows:
+        for name, dtype, batch, goal, s, _ in rows:
             e, same, nodx = s["engine"][0], s.get("same", (None,))[0], s.get("nodx", (None,))[0]
             r_same, r_nodx = (e / same, e / nodx) if has_torch else (None, None)
             met = "n/a" if r_same is None else ("yes" if r_same <= goal else "NO")
-            print(f"{name:<16} {dtype:<8} {BATCH:>5} {cell(e, 11)} {cell(same, 11)} {cell(nodx, 11)} "
+            print(f"{name:<16} {dtype:<8} {batch:>5} {cell(e, 11)} {cell(same, 11)} {cell(nodx, 11)} "
                   f"{cell(r_same, 10, 3)} {cell(r_nodx, 10, 3)} {goal:>6.2f} {met:>5}")
         print(f"\nSpread: p90 {mu} per step (engine / torch same work / torch no dL/dx); K = steps per block")
-        for name, dtype, _, s, k in rows:
+        for name, dtype, _, _, s, k in rows:
             p90 = " / ".join(cell(s[label][1], 1) if label in s else "n/a" for label in ("engine", "same", "nodx"))
             ks = " / ".join(str(k[label]) for label in k)
             print(f"{name:<16} {dtype:<8} p90 {p90:<30} K {ks}, {args.rounds} rounds")
-        if has_torch:
+        mlps = [row for row in rows if "engine products" in row[4]]
+        if mlps:
             print(f"\nWhere the time goes: the first layer's three matrix products alone (x W, g^T x, g W^T),"
                   f"\nNumPy's BLAS against torch's, median {mu} for the three:")
-            for name, dtype, _, s, _ in rows:
+            for name, dtype, _, _, s, _ in mlps:
                 e, t = s["engine products"][0], s["torch products"][0]
                 print(f"{name:<16} {dtype:<8} engine {cell(e, 9)}   torch {cell(t, 9)}   ratio {cell(e / t, 6, 3)}")
+        cnn_step.print_layers([row for row in rows if row[0] == cnn_step.NAME], mu)
 
         sizes, dtype = HOOK_CHECK_CONFIG
         name = "-".join(map(str, sizes))

@@ -22,25 +22,27 @@ class MaxPool2d(Module):
             raise LayerError(self, f"H and W must be divisible by the kernel size {k}, got H = {h}, W = {w} "
                                    f"(input shape {input.shape})")
 
-    def _windows(self, input):
-        """The windows of input as (N, C, H/k, W/k, k*k), each window's entries row-major (a, b)."""
-        n, c, h, w = input.shape
+    def _offsets(self, array):
+        """The k*k strided views array[:, :, a::k, b::k], (a, b) row-major: entry (a, b) of every window."""
         k = self.kernel_size
-        blocks = input.reshape(n, c, h // k, k, w // k, k).transpose(0, 1, 2, 4, 3, 5)
-        return blocks.reshape(n, c, h // k, w // k, k * k)
+        return [array[:, :, a::k, b::k] for a in range(k) for b in range(k)]
 
-    def _winners(self, input):
-        """indices of input's windows: those of the last forward when input is its input."""
-        if input is self._indices_of:
-            return self.indices
-        return self._windows(input).argmax(axis=-1)
+    def _argmax(self, input):
+        """(max, indices) of every window, one pass per window entry over all windows at once."""
+        views = self._offsets(input)
+        best = views[0].copy()
+        indices = np.zeros(best.shape, np.int8 if len(views) <= 127 else np.intp)
+        for position, view in enumerate(views[1:], start=1):
+            better = view > best  # strictly: on ties the earlier (row-major first) entry stays, as torch
+            np.maximum(best, view, out=best)
+            # positions only grow, so max(indices, position * better) is where(better, position, indices)
+            np.maximum(indices, np.multiply(better, position, dtype=indices.dtype), out=indices)
+        return best, indices
 
     def update_output(self, input):
         self._check_divisible(input)
-        windows = self._windows(input)
-        self.indices = windows.argmax(axis=-1)  # argmax takes the first maximum: torch's tie rule
+        self.output, self.indices = self._argmax(input)
         self._indices_of = input
-        self.output = np.take_along_axis(windows, self.indices[..., None], axis=-1)[..., 0]
         return self.output
 
     def update_grad_input(self, input, grad_output):
@@ -49,11 +51,11 @@ class MaxPool2d(Module):
         n, c, h, w = input.shape
         k = self.kernel_size
         self._check_grad_output(grad_output, (n, c, h // k, w // k))
-        winners = self._winners(input)
-        routed = np.zeros(winners.shape + (k * k,), grad_output.dtype)
-        np.put_along_axis(routed, winners[..., None], grad_output[..., None], axis=-1)
-        blocks = routed.reshape(n, c, h // k, w // k, k, k).transpose(0, 1, 2, 4, 3, 5)
-        self.grad_input = blocks.reshape(input.shape)
+        winners = self.indices if input is self._indices_of else self._argmax(input)[1]
+        grad_input = np.empty(input.shape, grad_output.dtype)
+        for position, target in enumerate(self._offsets(grad_input)):  # every entry of x is written once
+            np.multiply(grad_output, winners == position, out=target)
+        self.grad_input = grad_input
         return self.grad_input
 
     def winner_mask(self):

@@ -138,7 +138,7 @@ def trace_iteration(model, criterion, optimizer, x, y):
 
 
 def held_state(state, adam, fresh, n):
-    """Per variable k what the optimizer holds before the step: SGD's velocity or None, Adam's (m, v) or (None, None)."""
+    """Per variable k what the optimizer holds before the step: SGD's velocity, Adam's (m, v); None for none yet."""
     if not adam:
         held = state.get("accumulated_grads", {})
         return [keep(held[k], fresh) if k in held else None for k in range(n)]

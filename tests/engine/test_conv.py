@@ -48,6 +48,15 @@ def test_every_jacobian_matches_finite_differences(shape):
 
 # --- closed forms ---------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("shape", SHAPES, ids=IDS)
+def test_grad_input_is_pad_g_correlated_with_the_flipped_channel_swapped_kernel(shape):
+    layer, x, g = make(shape)
+    transposed = Conv2d(layer.out_channels, layer.in_channels, layer.kernel_size)
+    transposed.W[...] = layer.W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # W'[c, o, a, b] = W[o, c, k-1-a, k-1-b]
+    transposed.b[...] = 0.0
+    np.testing.assert_allclose(layer.backward(x, g), transposed.forward(g), rtol=1e-12, atol=1e-13)
+
+
 def test_a_1x1_kernel_is_a_linear_layer_on_every_pixel():
     layer, x, g = make((3, 4, 2, 1, 5, 6))
     linear = Linear(4, 2)
