@@ -7,7 +7,7 @@ from lab.links import PARAM, STAGE, read_token
 from lab.session import Lab, load_dataset
 from ui.actions import act, error_for, plain_name, return_to_requested
 from ui.address import keep_in_address
-from ui import runlog
+from ui import present, runlog
 from ui.sessions import watch
 
 # Pages run in one thread per session. Plotly looks pandas up in sys.modules without importing
@@ -44,8 +44,9 @@ PAGES = [
     st.Page("pages/about.py", title="About", icon=":material/info:"),
 ]
 # The pages in the top bar: no sidebar takes the width of an 800-pixel window or a projector.
-navigation = st.navigation(PAGES, position="top")
-return_to_requested(PAGES)
+navigation = st.navigation(present.pages(PAGES), position="top")  # presenter mode: the pages a class looks at
+return_to_requested(present.pages(PAGES))
+present.style()
 error_for("link")
 with st.container(key="network_summary"):  # every page opens with the learner's network, in one line
     layers = " → ".join(f"`{line}`" for line in repr(lab.model).split("\n"))

@@ -241,8 +241,10 @@ else:
                "initial weights and the same first batch: a class can look at the same numbers together. "
                "(Trained weights do not travel in a link: export them above.)")
     at_stage = L.trace is not None and st.checkbox(f"Open at the shown stage ({L.current})", key="share_stage")
+    presenting = st.checkbox("Presenter mode, for a projector", key="share_present",
+                             help="Large type and heatmaps, one stage filling the screen, no build controls")
     shared = link(st.context.url, L.config, host=st.context.headers.get("Host"),
-                  stage=L.current if at_stage else None)
+                  stage=L.current if at_stage else None, present=presenting)
     st.code(shared, language=None, wrap_lines=True)
     if is_local(shared):
         st.caption("This address works on this machine only: students need its network address instead "

@@ -4,9 +4,9 @@ from dataclasses import replace
 import streamlit as st
 
 from engine.sequential import layers_of
-from lab.exercise import check_code, iteration_npz
+from lab.exercise import check_code
 from lab.mine import explain
-from ui import fading, focus, mine as yours, predict as ask
+from ui import fading, focus, mine as yours, predict as ask, present
 from ui.actions import act, error_for, lab, plain_name, plural, sync
 from ui.cache import per_iteration
 from ui.stage_panels import draw as draw_panels
@@ -23,7 +23,9 @@ from viz.stage_view import stage_label, stage_panels
 SMALL_TABLE = 16  # a larger batch's prediction table shows the samples with the lowest p(true)
 
 L = lab()
-st.title("Step through one iteration")
+presenting = present.on()  # &present=1: for a projector (ui/present.py), one stage filling the screen
+if not presenting:
+    st.title("Step through one iteration")
 require_trace()  # an unfinished network records no iteration: say why, point to Build
 trace = L.trace
 st.caption(f"{plain_name(L.config.dataset)} · {len(trace.forward[0].input)} samples "
@@ -31,7 +33,7 @@ st.caption(f"{plain_name(L.config.dataset)} · {len(trace.forward[0].input)} sam
            f"epoch {L.cursor.epoch}, iteration {L.cursor.iteration} · {trace.criterion} · "
            f"SGD lr {trace.learning_rate:g}, momentum {trace.momentum:g}"
            + (f" · trained {plural(L.trained_epochs, 'epoch')}" if L.trained_epochs else ""))
-if not st.session_state.get("_step_moved"):
+if not st.session_state.get("_step_moved") and not presenting:
     st.info("Press **Next ▶** (or the → key) to follow one training iteration of this network, stage by stage, "
             "with your own numbers; click any cell of a heatmap to see how it is computed. Build your own "
             "network on **Build**.", icon="👋")
@@ -55,21 +57,26 @@ with st.container(horizontal=True, vertical_alignment="center", key="step_contro
     st.button("↺ Reset", key="step_reset", on_click=moved, args=(L.jump, 0))
     st.button("New iteration", key="step_new_iteration",
               on_click=lambda: moved(act, "step_new_iteration", L.new_iteration))
-    sync("step_training", L.config.training)
-    st.toggle("Training mode", key="step_training", on_change=on_mode)
+    if not presenting:
+        sync("step_training", L.config.training)
+        st.toggle("Training mode", key="step_training", on_change=on_mode)
     st.toggle("Predict first", key=ask.TOGGLE, help="Each stage first asks one question about its results, "
               "with your numbers, and shows them once you answer")
-st.caption("← and → step too. *Reset*: back to the first stage. *New iteration*: the next batch, from the "
-           "weights this update made. *Training mode* off: Dropout and BatchNormalization in evaluate mode.")
+    if presenting:
+        st.button("Leave presenter mode", key="present_stop", on_click=present.stop, icon=":material/close:")
+if not presenting:
+    st.caption("← and → step too. *Reset*: back to the first stage. *New iteration*: the next batch, from the "
+               "weights this update made. *Training mode* off: Dropout and BatchNormalization in evaluate mode.")
 for key in ("step_new_iteration", "step_training", "step_jump"):
     error_for(key)
 
 # One key per shown stage: the slider is drawn afresh at each stage, so a click that reaches the server
 # before the browser drew the last stage cannot drag it back; the keys are few and hold no trace.
 jump_key = f"step_jump_{L.stage}"
-st.select_slider("Jump to a stage", options=labels, value=labels[L.stage], key=jump_key,
-                 on_change=on_jump, args=(jump_key,), label_visibility="collapsed")
-mine = yours.current()  # the learner's own tensors for this iteration (mine.npz), if uploaded
+if not presenting:  # one stage fills the screen: the strip below is the map
+    st.select_slider("Jump to a stage", options=labels, value=labels[L.stage], key=jump_key,
+                     on_change=on_jump, args=(jump_key,), label_visibility="collapsed")
+mine = yours.current() if not presenting else None  # the learner's own tensors (mine.npz), if uploaded
 first_diff = mine.first_difference(trace) if mine else None
 st.markdown(stage_strip(trace.stages, L.stage, flagged=first_diff))
 
@@ -90,41 +97,25 @@ if trace.first_nonfinite is not None and trace.first_nonfinite != stage:
     st.warning(f"NaN or inf first appears in this iteration at **{stage_label(trace, trace.first_nonfinite)}**.",
                icon="⚠️")
 
-asked = ask.current_question() if ask.on() else None
-if asked is not None and ask.hidden():
-    ask.prepare_widget()
-    with st.container(border=True, key="predict_box"):
-        st.markdown(f"**Predict first.** {asked.text}")
-        if asked.widget == "number":
-            st.number_input("Your answer", key=ask.ANSWER, value=None, format="%.10g", width=260)
-        elif asked.widget == "radio":
-            st.radio("Your answer", asked.options, index=None, key=ask.ANSWER, horizontal=True)
-        else:
-            st.multiselect("Your answer", asked.options, key=ask.ANSWER)
-        with st.container(horizontal=True):
-            st.button("Check", key="predict_submit", on_click=ask.on_check, type="primary")
-            st.button("Skip", key="predict_skip", on_click=ask.on_skip)
-        st.caption("The stage's tensors appear once you check or skip.")
-elif asked is not None:
-    right, text = ask.verdict()
-    (st.success if right else st.info if right is None else st.error)(text)
-if ask.on() and L.stage == len(labels) - 1 and not ask.hidden():
-    right, answered, wrong = ask.score()
-    st.markdown(f"**This iteration's score: {right} of {answered}.**"
-                + (" Worth another look:" if wrong else ""))
-    with st.container(horizontal=True):
-        for n, (name, kind) in enumerate(wrong):
-            st.button(f"{kind.replace('_', ' ')} at {name}", key=f"predict_review_{n}",
-                      on_click=L.jump, args=([str(s) for s in trace.stages].index(name),))
-
 layers = layers_of(L.model)
 tensors = focus.tensors()
 chosen = focus.current() or default_focus(tensors)
-panels = per_iteration("_step_panels", (str(stage), chosen.key), keep=8,
-                       compute=lambda: stage_panels(trace, stage, layers, chosen))
-if ask.hidden():  # the formula stays, the tensors wait for the answer
-    panels = [panel for panel in panels if panel.figure is None]
+# Made once per recorded iteration, stage and chosen entry, not on every rerun.
+worked = per_iteration("_step_by_hand", (str(stage), chosen.key), keep=len(trace.stages) + 4,
+                       compute=lambda: by_hand(trace, stage, layers, chooser(tensors, focus.current())))
+working = worked and not ask.hidden() and fading.hides_results(chosen.key, worked)
+hide = ask.hidden() or working  # the formula and the inputs stay; the results wait for the answer
+panels = per_iteration("_step_panels", (str(stage), chosen.key, hide, present.scale()), keep=8,
+                       compute=lambda: stage_panels(trace, stage, layers, chosen, hide, present.scale()))
 draw_panels(panels, "step", clickable=True)
+asked = ask.current_question() if ask.on() else None
+if asked is not None:  # under the inputs it is about; once answered, the verdict under the results
+    ask.draw_question(asked)
+if ask.on() and L.stage == len(labels) - 1 and not ask.hidden():
+    ask.draw_score(trace.stages, L.jump)
+if working:
+    st.caption(f"The results' heatmaps come back once you check your value below (*{fading.level()}*), "
+               "or choose *Worked*.")
 shown = mine.shown(trace, stage) if mine and not ask.hidden() else []
 if shown:
     st.markdown("**Your tensors beside the engine's** (from your mine.npz), and the difference; outlined: the "
@@ -153,9 +144,6 @@ if stage.kind == "loss":
                     + (f" The {SMALL_TABLE} samples with the lowest p(true):" if len(shown) < len(table) else ""))
         st.table(prediction_styler(shown).hide(axis="index"))  # a plain table: a data grid took ~0.4 s to draw
 
-# Both depend only on the recorded iteration, the stage and the chosen entry: made once, not on every rerun.
-worked = per_iteration("_step_by_hand", (str(stage), chosen.key), keep=len(trace.stages) + 4,
-                       compute=lambda: by_hand(trace, stage, layers, chooser(tensors, focus.current())))
 code = per_iteration("_step_check_code", None, lambda: check_code(L.config, L.data.n_features))
 if worked and not ask.hidden():
     with st.expander("Work out one entry by hand, with these numbers", icon=":material/calculate:",
@@ -199,22 +187,8 @@ if worked and not ask.hidden():
                     f"{float(item.engine)!r}." + (f" Yours is {checked['why']}." if checked["why"] else ""))
             st.latex(item.latex)
 
-with st.expander("Check your own framework against this iteration", icon=":material/fact_check:"):
-    st.caption("Every tensor of this iteration in one .npz (inputs, outputs, gradients, parameters before "
-               "and after the step, velocities), and code that rebuilds each of your layers with these "
-               "weights and checks its forward, backward, parameter gradients, the loss and sgd_momentum, "
-               "number by number. Save the file beside your notebook and run the code with your classes.")
-    st.download_button("iteration.npz", lambda: iteration_npz(trace, L.model), file_name="iteration.npz",
-                       mime="application/octet-stream", key="step_export_iteration",
-                       icon=":material/download:")
-    st.code(code, language="python")
-    st.markdown("**Or see your numbers here, beside these.** Grade your framework and replay this iteration "
-                "with it, on your machine: `python -m engine.grade homework.py --iteration iteration.npz "
-                "--save mine.npz`. Upload *mine.npz*: every stage then shows your tensors beside the engine's, "
-                "the strip marks the first stage that differs in red, and the entry that differs most is "
-                "worked out by hand. The file is read as numbers only; no code of yours runs here.")
-    st.file_uploader("Your tensors (mine.npz)", type=["npz"], key=yours.KEY, on_change=yours.on_upload)
-    error_for(yours.KEY)
+if not presenting:
+    yours.draw_check(trace, L.model, code)
 
 if stage.kind == "backward" and st.button(
         f"See layer {stage.index}'s Jacobian: from this backward, in closed form, by finite differences",

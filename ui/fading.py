@@ -46,6 +46,12 @@ def result(focus_key, k):
     return iteration_store(STORE)["views"].get(item_key(focus_key, k))
 
 
+def hides_results(focus_key, worked):
+    """True while a faded level is chosen and an item of the shown entry is not checked yet: the stage's
+    result heatmaps wait, so that the value is worked out from the formula and the inputs."""
+    return level() != LEVELS[0] and any(result(focus_key, k) is None for k in range(len(worked or ())))
+
+
 def swapped_value(tensor, index):
     """The value of the entry with its two indices swapped, when that is another entry of the tensor."""
     array = np.asarray(tensor)

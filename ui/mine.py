@@ -1,10 +1,10 @@
 """The Step page's *your tensors*: the upload's callback, the tensors kept per iteration, the focus on the worst entry."""
 import streamlit as st
 
-from lab.exercise import fingerprint
+from lab.exercise import fingerprint, iteration_npz
 from lab.mine import read_mine
 from ui import focus
-from ui.actions import act, lab
+from ui.actions import act, error_for, lab
 from viz.mine_view import matrix_entry, tensor_id
 
 KEY, STORE = "step_mine_upload", "_step_mine"
@@ -41,3 +41,24 @@ def focus_worst(mine, finding):
         return
     engine = dict((key, e) for key, _, e in mine.shown(lab().trace, lab().current))[finding.key]
     focus.choose(target, *matrix_entry(mine.arrays[finding.key], mine.worst_entry(finding.key, engine)))
+
+
+def draw_check(trace, model, code):
+    """The expander that exports this iteration (iteration.npz and the check code) and takes mine.npz."""
+    with st.expander("Check your own framework against this iteration", icon=":material/fact_check:"):
+        st.caption("Every tensor of this iteration in one .npz (inputs, outputs, gradients, parameters before "
+                   "and after the step, velocities), and code that rebuilds each of your layers with these "
+                   "weights and checks its forward, backward, parameter gradients, the loss and sgd_momentum, "
+                   "number by number. Save the file beside your notebook and run the code with your classes.")
+        st.download_button("iteration.npz", lambda: iteration_npz(trace, model), file_name="iteration.npz",
+                           mime="application/octet-stream", key="step_export_iteration",
+                           icon=":material/download:")
+        st.code(code, language="python")
+        st.markdown("**Or see your numbers here, beside these.** Grade your framework and replay this "
+                    "iteration with it, on your machine: `python -m engine.grade homework.py --iteration "
+                    "iteration.npz --save mine.npz`. Upload *mine.npz*: every stage then shows your tensors "
+                    "beside the engine's, the strip marks the first stage that differs in red, and the entry "
+                    "that differs most is worked out by hand. The file is read as numbers only; no code of "
+                    "yours runs here.")
+        st.file_uploader("Your tensors (mine.npz)", type=["npz"], key=KEY, on_change=on_upload)
+        error_for(KEY)

@@ -89,3 +89,34 @@ def score():
     wrong = [(stage, a["kind"]) for stage, a in answers.items() if a["right"] is False]
     answered = [a for a in answers.values() if a["right"] is not None]
     return sum(a["right"] for a in answered), len(answered), wrong
+
+
+def draw_question(asked):
+    """The shown stage's question with its answer widget, Check and Skip; or, once answered, the verdict."""
+    if hidden():
+        prepare_widget()
+        with st.container(border=True, key="predict_box"):
+            st.markdown(f"**Predict first.** {asked.text}")
+            with st.container(horizontal=True, vertical_alignment="bottom"):
+                if asked.widget == "number":
+                    st.number_input("Your answer", key=ANSWER, value=None, format="%.10g", width=260)
+                elif asked.widget == "radio":
+                    st.radio("Your answer", asked.options, index=None, key=ANSWER, horizontal=True, width="content")
+                else:
+                    st.multiselect("Your answer", asked.options, key=ANSWER, width=420)
+                st.button("Check", key="predict_submit", on_click=on_check, type="primary")
+                st.button("Skip", key="predict_skip", on_click=on_skip)
+            st.caption("The stage's results appear once you check or skip; its inputs are drawn above.")
+        return
+    right, text = verdict()
+    (st.success if right else st.info if right is None else st.error)(text)
+
+
+def draw_score(stages, jump):
+    """At the last stage: the iteration's score, and a button to each stage answered wrong."""
+    right, answered, wrong = score()
+    st.markdown(f"**This iteration's score: {right} of {answered}.**" + (" Worth another look:" if wrong else ""))
+    with st.container(horizontal=True):
+        for n, (name, kind) in enumerate(wrong):
+            st.button(f"{kind.replace('_', ' ')} at {name}", key=f"predict_review_{n}",
+                      on_click=jump, args=([str(s) for s in stages].index(name),))

@@ -128,8 +128,9 @@ def pack(items):
 
 # --- the figure ---
 
-def grid(tiles):
-    """One go.Figure of tiles [(Tile, strip: bool)], packed; see the module docstring."""
+def grid(tiles, scale=1.0):
+    """One go.Figure of tiles [(Tile, strip: bool)], packed; see the module docstring. `scale` enlarges the
+    whole figure, its text included, for a projector (presenter mode): the layout is the same, only bigger."""
     placed, width, height = pack(items_of(tiles))
     data, layout = [], dict(width=width, height=height, showlegend=False, clickmode="event+select",
                             margin=dict(l=0, r=0, t=0, b=0, autoexpand=False), annotations=[], shapes=[],
@@ -171,7 +172,30 @@ def grid(tiles):
             data += traces(s, tile, labelled, refs)
             layout["hoverdistance"] = int(max(layout["hoverdistance"], cell_w, cell_h))
             layout["shapes"] += [dict(shape, xref=f"x{suffix}", yref=f"y{suffix}") for shape in marks(s, tile.marks)]
+    if scale != 1.0:
+        enlarge(layout, data, scale)
     return go.Figure(data=data, layout=layout, _validate=False)
+
+
+def enlarge(layout, data, scale):
+    """Multiply the figure's size, every font and the click markers by `scale`, in place; the axes'
+    domains are fractions of the figure, so everything keeps its place and its room."""
+    layout["width"], layout["height"] = int(np.ceil(layout["width"] * scale)), int(np.ceil(layout["height"] * scale))
+    layout["font"] = dict(size=12 * scale)
+    for annotation in layout["annotations"]:
+        annotation["font"] = dict(annotation["font"], size=annotation["font"].get("size", 12) * scale)
+    for name, axis in layout.items():
+        if name.startswith(("xaxis", "yaxis")):
+            axis["tickfont"] = dict(size=axis["tickfont"]["size"] * scale)
+            if axis.get("title"):
+                axis["title"] = dict(axis["title"], standoff=axis["title"]["standoff"] * scale)
+    layout["hoverdistance"] = int(layout["hoverdistance"] * scale)
+    layout["hoverlabel"] = dict(font=dict(size=13 * scale))
+    for trace in data:
+        if "textfont" in trace:
+            trace["textfont"] = dict(size=trace["textfont"]["size"] * scale)
+        if trace["type"] == "scatter":
+            trace["marker"] = dict(trace["marker"], size=trace["marker"].get("size", 8) * scale)
 
 
 def traces(s, tile, labelled, refs):

@@ -116,13 +116,27 @@ def target_matrix(target, pred_shape, criterion=""):
     return one_hot(labels.astype(np.int64), k), "targets y (one-hot of labels)"
 
 
-def tensor_panels(tensors, stage, focus, row):
+def tensor_panels(tensors, stage, focus, row, scale=1.0):
     """A stage's tensors as one figure (viz.grid): each matrix at its own size, consecutive vectors of one
     length stacked as strips; the focused entry and what it is made of outlined."""
+    if not tensors:
+        return []
     marks = entries.marks(tensors, focus) if focus is not None else {}
     tiles = [(Tile(t.id, t.title, t.array, t.axes, tuple(marks.get(t.id, ()))),
               t.roles[0] is None and is_vector(t.array) and np.size(t.array) > 1) for t in tensors]
-    return [Panel(title=tensors[0].title, figure=grid(tiles), row=row, key=row, tensors=tuple(t.id for t in tensors))]
+    return [Panel(title=tensors[0].title, figure=grid(tiles, scale), row=row, key=row,
+                  tensors=tuple(t.id for t in tensors))]
+
+
+def is_revealing(tensor):
+    """True for what a stage computes (its results, and an update's step): hidden while the learner predicts."""
+    return tensor.result or tensor.id.startswith("step:")
+
+
+def waiting(tensors):
+    """The caption that stands for a stage's hidden results."""
+    names = ", ".join(dict.fromkeys(t.title for t in tensors if is_revealing(t)))
+    return f"Hidden until you answer: {names}. The inputs are drawn as they are."
 
 
 def stage_tensors(trace, stage, layers=()):
@@ -141,20 +155,22 @@ def stage_tensors(trace, stage, layers=()):
     raise ValueError(f"stage_tensors: unknown stage kind {stage.kind!r} (stage {stage})")
 
 
-def heading(trace, stage, latex):
-    return Panel(title=stage_label(trace, stage), latex=latex, caption=stage_summary(trace, stage),
+def heading(trace, stage, latex, caption=None):
+    return Panel(title=stage_label(trace, stage), latex=latex, caption=caption or stage_summary(trace, stage),
                  key=f"{stage}-heading")
 
 
-def stage_panels(trace, stage, layers=(), focus=None):
+def stage_panels(trace, stage, layers=(), focus=None, hide_results=False, scale=1.0):
     """The panels of one stage, in drawing order; `layers` = engine.sequential.layers_of(model), for
-    formulas; `focus` (entries.Focus): the entry worked out by hand, outlined with what it is made of."""
+    formulas; `focus` (entries.Focus): the entry worked out by hand, outlined with what it is made of.
+    hide_results: only the formula and the inputs' heatmaps, no summary of the results (Predict first,
+    a faded by-hand entry); scale: every figure enlarged (presenter mode)."""
     layer = layers[stage.index] if stage.index is not None and stage.index < len(layers or ()) else None
     with np.errstate(invalid="ignore", over="ignore"):
         tensors = stage_tensors(trace, stage, layers)
         focus = focus or entries.default_focus(tensors)
         if stage.kind == "update":
-            return update_panels(trace, stage, tensors, focus)
+            return update_panels(trace, stage, tensors, focus, hide_results, scale)
         if stage.kind == "forward":
             record = trace.forward[stage.index]
             latex = forward_formula(layer, record.input.shape, record.output.shape) if layer is not None else None
@@ -163,19 +179,22 @@ def stage_panels(trace, stage, layers=(), focus=None):
         else:
             record = trace.forward[stage.index]
             latex = backward_formula(layer, record.input.shape, record.output.shape) if layer is not None else None
-        return [heading(trace, stage, latex)] + tensor_panels(tensors, stage, focus, f"{stage}-tensors")
+        shown = [t for t in tensors if not is_revealing(t)] if hide_results else tensors
+        return [heading(trace, stage, latex, waiting(tensors) if hide_results else None)] + tensor_panels(
+            shown, stage, focus, f"{stage}-tensors", scale)
 
 
-def update_panels(trace, stage, tensors, focus):
+def update_panels(trace, stage, tensors, focus, hide_results=False, scale=1.0):
     """Per parameter: the SGD-momentum formula with the numbers; before, gradient, velocity, step, after."""
-    panels = [heading(trace, stage, None)]
+    panels = [heading(trace, stage, None, waiting(tensors) if hide_results else None)]
     for u in trace.update_records(stage.index):
         symbol = PARAM_SYMBOLS.get(u.param, u.param)
+        moved = "" if hide_results else f"; {u.param} moved by {magnitude(u.step)}"
         panels.append(Panel(title=f"{symbol}: SGD with momentum", key=f"{stage}-formula:{u.param}",
                             latex=update_formula(u.param, trace.learning_rate, trace.momentum, u.before.shape),
-                            caption=f"v is the momentum buffer (velocity) kept between iterations; "
-                                    f"{u.param} moved by {magnitude(u.step)}"))
+                            caption=f"v is the momentum buffer (velocity) kept between iterations{moved}"))
         mine = [t for t in tensors if t.id.endswith(f":{u.param}")]
         own = focus if focus.primary.endswith(f":{u.param}") else entries.default_focus(mine)
-        panels += tensor_panels(mine, stage, own, f"{stage}-{u.param}")
+        shown = [t for t in mine if not is_revealing(t)] if hide_results else mine
+        panels += tensor_panels(shown, stage, own, f"{stage}-{u.param}", scale)
     return panels

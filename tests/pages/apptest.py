@@ -37,6 +37,13 @@ def figures(at):
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
+def tile_names(at):
+    """The titles of the tensors drawn in the stage's charts (each heatmap trace is named after its tensor)."""
+    return {trace["name"] for chart in at.get("plotly_chart") if (chart.key or "").startswith("step-")
+            and chart.key not in ("step-batch-images", "step-mine")
+            for trace in json.loads(chart.proto.spec)["data"] if trace.get("type") == "heatmap"}
+
+
 def as_shown(markdown):
     """The text a markdown element shows for ui.actions.plain's escaped text: each \\x drawn as x, without
     the invisible word joiners that keep an address from becoming a link."""

@@ -3,7 +3,7 @@ import numpy as np
 
 from engine.sequential import layers_of
 from lab.predict import Question, hint, tolerance
-from tests.pages.apptest import open_page
+from tests.pages.apptest import open_page, tile_names
 from viz.by_hand import by_hand
 from viz.fade import BLANK, blank_last_step, faded, formula_only
 
@@ -58,3 +58,19 @@ def test_hints_tell_swapped_indices_and_the_batch_size():
     assert hint(q, 0.7, swapped=0.7).startswith("the value of the entry with its two indices swapped")
     assert hint(q, 0.3 * 8, n=8).startswith("N = 8 times") and hint(q, 0.3 / 8, n=8).startswith("1/N = 1/8")
     assert hint(q, 0.31, swapped=0.7, n=8) is None and np.isclose(q.tol, 0.003)
+
+
+def test_faded_levels_hide_the_result_heatmaps_until_the_value_is_checked():
+    at = open_page(None)
+    everything = tile_names(at)
+    at.button_group(key="by_hand_level").set_value("On your own").run()
+    assert "input x" in tile_names(at) and "output y" not in tile_names(at) and "output y" in everything
+    assert any("come back once you check" in c.value for c in at.caption)
+    (item,) = worked_items(at)
+    at.number_input(key="by_hand_answer_0").set_value(float(item.engine)).run()
+    at.button(key="by_hand_check_0").click().run()
+    assert tile_names(at) == everything
+    at.button(key="step_next").click().run()  # the next stage's entry is not checked yet: its result waits
+    assert "input x" in tile_names(at) and "output y" not in tile_names(at)
+    at.button_group(key="by_hand_level").set_value("Worked").run()
+    assert {"input x", "output y"} <= tile_names(at)

@@ -1,7 +1,11 @@
 """Step page, Predict first: a question per stage before its tensors, checked, revealed, scored (AppTest)."""
 from lab.exercise import fingerprint
 from lab.predict import question
-from tests.pages.apptest import open_page
+import pytest
+
+from tests.pages.apptest import open_page, tile_names
+from viz.stage_view import is_revealing, stage_tensors
+from engine.sequential import layers_of
 
 
 def heading(at):
@@ -34,14 +38,24 @@ def wrong_answer(q):
     return tuple(o for o in q.options if o not in q.answer)[:1]
 
 
-def test_a_stage_hides_its_tensors_until_the_question_is_answered_and_then_reveals_them():
+def split_tensors(at):
+    """(titles of the shown stage's inputs, titles of its results), as viz.stage_view draws them."""
+    lab = at.session_state.lab
+    tensors = stage_tensors(lab.trace, lab.current, layers_of(lab.model))
+    return ({t.title for t in tensors if not is_revealing(t)}, {t.title for t in tensors if is_revealing(t)})
+
+
+def test_a_stage_hides_its_results_until_the_question_is_answered_and_then_reveals_them():
     at = open_page(None)
-    charts = len(at.get("plotly_chart"))
+    everything = tile_names(at)
     at.toggle(key="step_predict").set_value(True).run()
     q = asked(at)
-    assert any(q.text in m.value for m in at.markdown) and len(at.get("plotly_chart")) == 0
+    inputs, results = split_tensors(at)
+    assert any(q.text in m.value for m in at.markdown)
+    assert tile_names(at) == inputs and results and not results & tile_names(at)  # the inputs stay drawn
+    assert any(c.value.startswith("Hidden until you answer") for c in at.caption)
     answer(at, q.answer)
-    assert any(s.value.startswith("Right") for s in at.success) and len(at.get("plotly_chart")) == charts
+    assert any(s.value.startswith("Right") for s in at.success) and tile_names(at) == everything
     if q.about is not None:  # the by-hand working of the asked entry is open
         assert at.selectbox(key="pick_tensor").value == q.about[0]
         assert (at.number_input(key="pick_row").value, at.number_input(key="pick_col").value) == q.about[1:]
@@ -53,7 +67,7 @@ def test_a_wrong_answer_is_marked_and_an_answered_stage_stays_revealed_after_pre
     answer(at, wrong_answer(asked(at)))
     assert at.error and at.error[0].value.startswith("Not quite")
     at.button(key="step_next").click().run()
-    assert len(at.get("plotly_chart")) == 0 and at.button(key="predict_submit")  # a new question
+    assert at.button(key="predict_submit") and tile_names(at) == split_tensors(at)[0]  # a new question
     at.button(key="predict_skip").click().run()
     assert any(i.value.startswith("Skipped") for i in at.info)
     at.button(key="step_prev").click().run()
@@ -82,4 +96,21 @@ def test_a_new_iteration_asks_afresh():
     at.toggle(key="step_predict").set_value(True).run()
     answer(at, asked(at).answer)
     at.button(key="step_new_iteration").click().run()
-    assert not at.exception and at.button(key="predict_submit") and len(at.get("plotly_chart")) == 0
+    assert not at.exception and at.button(key="predict_submit") and tile_names(at) == split_tensors(at)[0]
+
+
+@pytest.mark.parametrize("preset", [None, "digits"])
+def test_every_stage_hides_only_its_results_on_the_default_and_a_deeper_network(preset):
+    """Forward, loss, backward and update on the handout network and on the digits MLP (64-128-128-10)."""
+    at = open_page(None, preset=preset)
+    at.toggle(key="step_predict").set_value(True).run()
+    kinds = set()
+    for n, _ in enumerate(at.session_state.lab.trace.stages):
+        if n:
+            at.button(key="step_next").click().run()
+        inputs, results = split_tensors(at)
+        assert tile_names(at) == inputs and results, at.session_state.lab.current
+        kinds.add(at.session_state.lab.current.kind)
+        answer(at, asked(at).answer)
+        assert tile_names(at) == inputs | results
+    assert kinds == {"forward", "loss", "backward", "update"}

@@ -1,0 +1,87 @@
+"""Presenter mode (&present=1): the Step page for a projector, in AppTest."""
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lab.links import PARAM, PRESENT, config_token
+from lab.presets import PRESETS
+from tests.pages.apptest import APP, open_page, tile_names
+from ui.present import SCALE
+
+
+def open_presenting(preset=None):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params[PRESENT] = "1"
+    if preset is not None:
+        at.query_params[PARAM] = config_token(PRESETS[preset].config)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def stage_sizes(at):
+    """(width, height) of each of the stage's charts."""
+    return [(spec["layout"]["width"], spec["layout"]["height"]) for chart in at.get("plotly_chart")
+            if chart.key.startswith("step-") and chart.key != "step-batch-images" and (spec := json.loads(chart.proto.spec))]
+
+
+def styles(at):
+    return [element.proto.body for element in at.get("html") if "<style>" in element.proto.body]
+
+
+def keys(at, kind):
+    return {element.key for element in at.get(kind)}
+
+
+@pytest.mark.parametrize("preset", [None, "digits"])
+def test_presenter_mode_hides_the_controls_and_enlarges_one_stage(preset):
+    usual = open_page(None, preset=preset)
+    at = open_presenting(preset)
+    assert at.session_state.lab.config == usual.session_state.lab.config
+    assert any("font-size: 22px" in css for css in styles(at)) and not styles(usual)
+    assert "step_jump_0" in keys(usual, "select_slider") and not keys(at, "select_slider")  # one stage, no slider
+    assert "step_training" in keys(usual, "toggle") and keys(at, "toggle") == {"step_predict"}
+    assert not at.get("file_uploader")  # no upload or export at the projector; working out by hand stays
+    assert [e.label for e in at.expander] == ["Work out one entry by hand, with these numbers"]
+    assert tile_names(at) == tile_names(usual)
+    for (w, h), (w0, h0) in zip(stage_sizes(at), stage_sizes(usual), strict=True):
+        assert w == pytest.approx(w0 * SCALE, abs=1) and h == pytest.approx(h0 * SCALE, abs=1)
+    for _ in range(3):  # Prev and Next (their arrow-key shortcuts too) step as always
+        at.button(key="step_next").click().run()
+    at.button(key="step_prev").click().run()
+    assert at.session_state.lab.stage == 2 and not at.exception
+    assert at.button(key="step_next").proto.shortcut and at.button(key="step_prev").proto.shortcut
+
+
+def test_the_top_bar_keeps_only_the_pages_a_class_looks_at():
+    at = open_presenting()
+    for page in ("build", "train", "bug_hunt", "about"):  # not registered in presenter mode's navigation
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(f"pages/{page}.py")
+    at.switch_page("pages/jacobians.py").run()
+    assert not at.exception and "Jacobian" in at.title[0].value
+
+
+def test_leaving_presenter_mode_brings_the_controls_back_and_keeps_the_stage():
+    at = open_presenting()
+    at.button(key="step_next").click().run()
+    at.button(key="present_stop").click().run()
+    assert PRESENT not in at.query_params and not styles(at)
+    assert "step_jump_1" in keys(at, "select_slider") and at.session_state.lab.stage == 1
+
+
+def test_predict_first_in_presenter_mode_asks_with_the_inputs_drawn_large():
+    at = open_presenting()
+    at.toggle(key="step_predict").set_value(True).run()
+    assert at.button(key="predict_submit") and tile_names(at) == {"input x", "W (before update)", "b (before update)"}
+    assert stage_sizes(at) and all(w > 100 for w, _ in stage_sizes(at))
+
+
+def test_the_build_page_offers_a_presenter_link():
+    at = open_page("build")
+    (box,) = [c for c in at.checkbox if c.key == "share_present"]
+    box.check().run()
+    (shown,) = [code.value for code in at.code if f"?{PARAM}=" in code.value]
+    assert parse_qs(urlsplit(shown).query)[PRESENT] == ["1"]

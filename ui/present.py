@@ -1,0 +1,46 @@
+"""Presenter mode (&present=1 in the address): the Step page for a projector.
+
+The pages a class looks at only (no Build, Train or Bug hunt in the top bar), text and heatmaps large
+enough to read from the back of a room, one stage filling the screen; Prev, Next and the arrow keys
+work as always. It is a property of the address, so each browser that opens the link has it, and
+each session's state stays its own.
+"""
+import streamlit as st
+
+from lab.links import PRESENT
+
+SCALE = 1.5   # the heatmaps' size and text, against the usual
+PAGES = ("Step through", "Jacobians", "Activations")  # the pages the top bar keeps
+CSS = """<style>
+html { font-size: 22px; }  /* Streamlit sizes its text, formulas and widgets in rem: all of it grows */
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
+.stMainBlockContainer { padding-top: 3.5rem; max-width: 100%; }
+</style>"""
+
+
+def on():
+    return st.query_params.get(PRESENT) == "1"
+
+
+def scale():
+    """How much larger the heatmaps are drawn: SCALE in presenter mode, else 1."""
+    return SCALE if on() else 1.0
+
+
+def pages(all_pages):
+    """The pages of the top bar: in presenter mode only those a class looks at."""
+    return [page for page in all_pages if page.title in PAGES] if on() else all_pages
+
+
+def style():
+    """The larger type, and no sidebar, in presenter mode (a style-only st.html takes no room)."""
+    if on():
+        st.html(CSS)
+
+
+def start():
+    st.query_params[PRESENT] = "1"
+
+
+def stop():
+    st.query_params.pop(PRESENT, None)
