@@ -21,6 +21,6 @@ keep_freed_memory()  # fewer page faults per step and per trace; see engine/memo
 __all__ = [
     "Module", "Sequential", "Linear", "SoftMax", "LogSoftMax", "Dropout", "BatchNormalization",
     "Scaling", "Flatten", "Conv2d", "MaxPool2d", "ReLU", "LeakyReLU", "ELU", "SoftPlus", "Criterion",
-    "MSECriterion", "NLLCriterionUnstable", "NLLCriterion", "sgd_momentum", "SGD", "adam_optimizer", "Adam", "batch_generator",
-    "LayerError",
+    "MSECriterion", "NLLCriterionUnstable", "NLLCriterion", "sgd_momentum", "SGD", "adam_optimizer", "Adam",
+    "batch_generator", "LayerError",
 ]

@@ -27,7 +27,8 @@ def test_pip_install_gives_an_importable_engine_and_a_backprop_lens_script(tmp_p
     assert (app / "app.py").is_file() and (app / "pages" / "step.py").is_file()
     assert (app / ".streamlit" / "config.toml").is_file()
     homework = elsewhere / "homework.py"
-    shutil.copy(ROOT / "tests" / "grade" / "homework_ok.py", homework)
+    homework.write_text("\n\n".join((ROOT / "tests" / "grade" / name).read_text()
+                                     for name in ("homework_ok.py", "homework_cnn.py")))
     graded = subprocess.run([script, "grade", str(homework)], capture_output=True, text=True, cwd=elsewhere)
     assert graded.returncode == 0 and "0 failed, 0 missing" in graded.stdout, graded.stderr
     homework.write_text(homework.read_text().replace("current_var -= old_grad", "current_var += old_grad"))

@@ -21,9 +21,9 @@ CAMEL = {"update_output": "updateOutput", "update_grad_input": "updateGradInput"
 ALIASES = {"Scaling": ("Scaling", "ChannelwiseScaling"),
            "NLLCriterion": ("NLLCriterion", "ClassNLLCriterion"),
            "NLLCriterionUnstable": ("NLLCriterionUnstable", "ClassNLLCriterionUnstable"),
-           "SGD": ("sgd_momentum", "SGD")}
+           "SGD": ("sgd_momentum", "SGD"), "Adam": ("adam_optimizer",)}
 LAYERS = ("Sequential", "Linear", "SoftMax", "LogSoftMax", "BatchNormalization", "Scaling", "Dropout",
-          "Flatten", "ReLU", "LeakyReLU", "ELU", "SoftPlus")
+          "Flatten", "ReLU", "LeakyReLU", "ELU", "SoftPlus", "Conv2d", "MaxPool2d")
 CRITERIA = ("MSECriterion", "NLLCriterionUnstable", "NLLCriterion")
 
 

@@ -32,7 +32,7 @@ def entries(module):
 
 
 def _register():
-    from . import bugs_layers, bugs_losses, bugs_network  # noqa: F401  (each module adds its entries)
+    from . import bugs_images, bugs_layers, bugs_losses, bugs_network  # noqa: F401  (each adds its entries)
 
 
 _register()

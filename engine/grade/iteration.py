@@ -27,10 +27,14 @@ def parse_layer(name):
     kind, inside = match.group(1), match.group(2)
     if not inside:
         return kind, ()
+    if kind == "Conv2d":  # 'Conv2d(1 -> 4, 3x3)'
+        channels, size = inside.split(",")
+        return kind, tuple(int(part) for part in channels.split("->")) + (int(size.strip().split("x")[0]),)
     if "->" in inside:
         return kind, tuple(int(part) for part in inside.split("->"))
     values = [part.split("=", 1)[-1].strip() for part in inside.split(",")]
-    return kind, tuple(int(v) if re.fullmatch(r"-?\d+", v) and kind == "Scaling" else float(v) for v in values)
+    integers = kind in ("Scaling", "MaxPool2d")
+    return kind, tuple(int(v) if re.fullmatch(r"-?\d+", v) and integers else float(v) for v in values)
 
 
 def target_of(arrays):
@@ -64,12 +68,13 @@ def replay(namespace, arrays, errors=None):
             mine.update(replay_loss(criterion, convention, arrays, len(names)))
         except Exception as error:  # noqa: BLE001
             errors.append(f"{arrays['criterion']}: {type(error).__name__}: {error}")
-    step = adapter.find(namespace, "SGD")
+    optimizer = optimizer_of(arrays)
+    step = adapter.find(namespace, optimizer)
     if step is not None:
         try:
             mine.update(replay_step(step, arrays, names, parameters))
         except Exception as error:  # noqa: BLE001
-            errors.append(f"sgd_momentum: {type(error).__name__}: {error}")
+            errors.append(f"{adapter.ALIASES[optimizer][0]}: {type(error).__name__}: {error}")
     return mine
 
 
@@ -99,16 +104,33 @@ def replay_loss(criterion, convention, arrays, n_layers):
             "loss_grad": np.array(loss.backward(output.copy(), target))}
 
 
+def optimizer_of(arrays):
+    """"Adam" for an iteration recorded with Adam, else "SGD" (sgd_momentum)."""
+    return str(arrays["optimizer"]) if "optimizer" in arrays else "SGD"
+
+
+def optimizer_state(arrays, keys):
+    """(config, state) as the recorded step began: SGD's velocities, or Adam's m, v (dicts by k) and t."""
+    def held(name):
+        return {k: np.array(arrays[f"update.{i}.{p}.{name}"]) for k, (i, p) in enumerate(keys)
+                if f"update.{i}.{p}.{name}" in arrays}
+    if optimizer_of(arrays) == "Adam":
+        config = {key: float(arrays[key]) for key in ("learning_rate", "beta1", "beta2", "epsilon")}
+        m, v = held("previous_m"), held("previous_v")
+        return config, ({"m": m, "v": v, "t": int(arrays["t"]) - 1} if m else {})
+    velocities = held("previous_velocity")
+    config = {"learning_rate": float(arrays["learning_rate"]), "momentum": float(arrays["momentum"])}
+    return config, ({"accumulated_grads": velocities} if velocities else {})
+
+
 def replay_step(step, arrays, names, parameters):
-    """update.{i}.{param}.after from the learner's sgd_momentum on the recorded weights, gradients, velocities."""
+    """update.{i}.{param}.after from the learner's sgd_momentum (or adam_optimizer) on the recorded weights,
+    gradients and velocities (or moments)."""
     variables = [[np.array(p, dtype=np.float64) for p in layer] for layer in parameters]
     keys = [(i, p) for i, name in enumerate(names) for p in PARAM_NAMES.get(parse_layer(name)[0], ())
             if f"update.{i}.{p}.before" in arrays]
     gradients = [[np.array(arrays[f"update.{i}.{p}.grad"]) for (j, p) in keys if j == i] for i in range(len(names))]
-    velocities = {k: np.array(arrays[f"update.{i}.{p}.previous_velocity"]) for k, (i, p) in enumerate(keys)
-                  if f"update.{i}.{p}.previous_velocity" in arrays}
-    state = {"accumulated_grads": velocities} if velocities else {}
-    config = {"learning_rate": float(arrays["learning_rate"]), "momentum": float(arrays["momentum"])}
+    config, state = optimizer_state(arrays, keys)
     step(variables, gradients, config, state)
     flat = [v for layer in variables for v in layer]
     return {f"update.{i}.{p}.after": value for (i, p), value in zip(keys, flat)}
@@ -143,7 +165,7 @@ def diagnose(arrays, key, value):
         def run(variant):
             return replay_loss(variant, snake, arrays, len(names))
     else:
-        module = "SGD"
+        module = optimizer_of(arrays)
 
         def run(variant):
             return replay_step(variant, arrays, names, parameters)

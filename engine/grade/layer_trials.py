@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import activations, batchnorm, flatten, linear, scaling, softmax
+from .. import activations, batchnorm, conv, flatten, linear, pool, scaling, softmax
 
 ENGINE = {"Linear": linear.Linear, "SoftMax": softmax.SoftMax, "LogSoftMax": softmax.LogSoftMax,
           "BatchNormalization": batchnorm.BatchNormalization, "Scaling": scaling.Scaling,
           "Flatten": flatten.Flatten, "ReLU": activations.ReLU, "LeakyReLU": activations.LeakyReLU,
-          "ELU": activations.ELU, "SoftPlus": activations.SoftPlus}
-PARAM_NAMES = {"Linear": ("W", "b"), "Scaling": ("gamma", "beta")}
+          "ELU": activations.ELU, "SoftPlus": activations.SoftPlus, "Conv2d": conv.Conv2d,
+          "MaxPool2d": pool.MaxPool2d}
+PARAM_NAMES = {"Linear": ("W", "b"), "Scaling": ("gamma", "beta"), "Conv2d": ("W", "b")}
 
 
 @dataclass
@@ -39,6 +40,18 @@ class Trial:
     def n(self):
         return self.shape[0]
 
+    def output_shape(self):
+        n = self.shape[0]
+        if self.kind == "Linear":
+            return (n, self.args[1])
+        if self.kind == "Flatten":
+            return (n, int(np.prod(self.shape[1:])))
+        if self.kind == "Conv2d":
+            return (n, self.args[1]) + self.shape[2:]
+        if self.kind == "MaxPool2d":
+            return self.shape[:2] + tuple(side // self.args[0] for side in self.shape[2:])
+        return self.shape
+
     def parameters(self):
         """The engine's initial parameters for this trial (a fixed seed)."""
         if self.kind not in PARAM_NAMES:
@@ -50,9 +63,7 @@ class Trial:
         rng = np.random.default_rng(1000 + self.seed)
         x = self.special if self.special is not None else rng.uniform(-self.scale, self.scale, self.shape)
         x = np.asarray(x, dtype=self.dtype)
-        out_shape = (self.shape[0], self.args[1]) if self.kind == "Linear" else (
-            (self.shape[0], int(np.prod(self.shape[1:]))) if self.kind == "Flatten" else x.shape)
-        g = rng.uniform(-1, 1, out_shape).astype(self.dtype)
+        g = rng.uniform(-1, 1, self.output_shape()).astype(self.dtype)
         return x, g
 
 
@@ -159,7 +170,9 @@ def trials(kind):
             "BatchNormalization": [((0.0,), (9, 4)), ((0.3,), (6, 3))],
             "Scaling": [((4,), (7, 4)), ((3,), (2, 3))], "Flatten": [((), (6, 2, 3, 2)), ((), (4, 5))],
             "ReLU": [((), (7, 5))], "LeakyReLU": [((), (7, 5)), ((0.2,), (6, 4))],
-            "ELU": [((), (7, 5)), ((0.5,), (6, 4)), ((2.0,), (5, 3))], "SoftPlus": [((), (7, 5))]}[kind]
+            "ELU": [((), (7, 5)), ((0.5,), (6, 4)), ((2.0,), (5, 3))], "SoftPlus": [((), (7, 5))],
+            "Conv2d": [((2, 3, 3), (4, 2, 5, 6)), ((1, 2, 1), (3, 1, 4, 4)), ((3, 2, 5), (2, 3, 6, 5))],
+            "MaxPool2d": [((2,), (3, 2, 4, 6)), ((3,), (2, 1, 6, 3))]}[kind]
     scale = {"SoftMax": 3.0, "LogSoftMax": 3.0, "ELU": 2.0, "SoftPlus": 3.0}.get(kind, 1.0)
     found = []
     for dtype in (np.float64, np.float32):
@@ -172,6 +185,9 @@ def trials(kind):
                "LogSoftMax": [[1000.0, -1000.0, 0.0], [-1000.0, -999.0, -1001.0]],
                "SoftPlus": [[1000.0, -1000.0, 50.0], [800.0, -800.0, 0.0]],
                "ELU": [[1000.0, -1000.0, 710.0], [800.0, -800.0, 0.0]]}.get(kind)
+    if kind == "MaxPool2d":  # small integers: ties in most windows, the first maximum takes the gradient
+        ties = np.random.default_rng(7).integers(-1, 2, (3, 2, 4, 4)).astype(float)
+        found += [(numbers, Trial(kind, (2,), ties.shape, dtype, special=ties)) for dtype in (np.float64, np.float32)]
     if extreme is not None:
         found += [(run, Trial(kind, rows[-1][0], (2, 3), special=np.array(extreme)))
                   for run in (stable_forward, stable_backward)]

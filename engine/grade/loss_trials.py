@@ -4,11 +4,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import criteria
+from ..adam import adam_optimizer
 from ..optim import sgd_momentum
 from ..softmax import log_softmax
 
 ENGINE = {"MSECriterion": criteria.MSECriterion, "NLLCriterionUnstable": criteria.NLLCriterionUnstable,
-          "NLLCriterion": criteria.NLLCriterion, "SGD": sgd_momentum}
+          "NLLCriterion": criteria.NLLCriterion, "SGD": sgd_momentum, "Adam": adam_optimizer}
 
 
 @dataclass
@@ -67,18 +68,25 @@ def criterion_trials(kind):
     return found
 
 
-def sgd_run(step, trial, result):
-    """Four steps on three layers (one without parameters), with the handout's config and state."""
-    rng = np.random.default_rng(3000 + trial.seed)
+def four_steps(step, config, seed, result, names):
+    """Four steps of an optimizer on three layers (one without parameters); the variables after the first
+    and the last under names[0] and names[1]; returns the state."""
+    rng = np.random.default_rng(seed)
     shapes = [[(3, 2), (2,)], [], [(2, 4), (1, 4)]]
     variables = [[rng.uniform(-1, 1, s) for s in layer] for layer in shapes]
-    config, state = {"learning_rate": 0.1, "momentum": 0.9}, {}
+    state = {}
     for k in range(4):
         gradients = [[rng.uniform(-1, 1, s) for s in layer] for layer in shapes]
         step(variables, gradients, config, state)
         if k in (0, 3):
-            flat = np.concatenate([np.ravel(v) for layer in variables for v in layer])
-            result["the first step" if k == 0 else "later steps (momentum)"] = flat
+            result[names[k // 3]] = np.concatenate([np.ravel(v) for layer in variables for v in layer])
+    return state
+
+
+def sgd_run(step, trial, result):
+    """Four steps of sgd_momentum with the handout's config and state."""
+    state = four_steps(step, {"learning_rate": 0.1, "momentum": 0.9}, 3000 + trial.seed, result,
+                       ("the first step", "later steps (momentum)"))
     velocities = state.get("accumulated_grads")
     result["one velocity per variable in state['accumulated_grads']"] = np.array(
         [len(velocities) if hasattr(velocities, "__len__") else -1], dtype=float)
@@ -86,3 +94,16 @@ def sgd_run(step, trial, result):
 
 def sgd_trials():
     return [(sgd_run, LossTrial("SGD", (1, 1), seed=seed)) for seed in range(2)]
+
+
+def adam_run(step, trial, result):
+    """Four steps of adam_optimizer, as sgd_run's; then its step count and moments."""
+    config = {"learning_rate": 0.01, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
+    state = four_steps(step, config, 4000 + trial.seed, result, ("the first step (bias-corrected)", "later steps"))
+    result["state['t'] counts the steps"] = np.array([float(state.get("t", -1))])
+    result["one m and one v per variable in state['m'], state['v']"] = np.array(
+        [len(state[key]) if hasattr(state.get(key), "__len__") else -1 for key in ("m", "v")], dtype=float)
+
+
+def adam_trials():
+    return [(adam_run, LossTrial("Adam", (1, 1), seed=seed)) for seed in range(2)]

@@ -127,6 +127,9 @@ CONTRACT = {  # what a failing contract check means, when no catalogued mistake 
     "stored output and grad_input": "store the results in self.output and self.grad_input as well as returning them",
     "one velocity per variable in state['accumulated_grads']": "keep one velocity per variable, "
                                                                "state['accumulated_grads'][k] for the k-th",
+    "state['t'] counts the steps": "add 1 to state['t'] once per call of adam_optimizer, before the loop",
+    "one m and one v per variable in state['m'], state['v']": "keep one m and one v per variable: "
+                                                               "state['m'][k] and state['v'][k] for the k-th",
 }
 
 WARNED = ("NumPy warned while computing it: an exp overflowed, a log got 0 or something was divided by 0; "

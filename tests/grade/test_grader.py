@@ -10,15 +10,18 @@ import pytest
 from engine.grade import grade
 from engine.grade.catalogue import CATALOGUE
 from engine.grade.grader import MODULES
+from engine.grade.grader import NEWER as NEWER_MODULES
 from viz.grade_table import grade_table
 
 HERE = Path(__file__).parent
 HOMEWORK = HERE / "homework_ok.py"
+NEWER = HERE / "homework_cnn.py"  # Conv2d, MaxPool2d and adam_optimizer, which older homework lacks
 
 
-def namespace(**replaced):
+def namespace(older=False, **replaced):
     found = {}
-    exec(compile(HOMEWORK.read_text(), str(HOMEWORK), "exec"), found)
+    for path in (HOMEWORK,) if older else (HOMEWORK, NEWER):
+        exec(compile(path.read_text(), str(path), "exec"), found)
     found.update(replaced)
     return found
 
@@ -37,7 +40,7 @@ def test_a_correct_framework_passes_every_check_of_every_module():
 
 @pytest.mark.parametrize("bug", CATALOGUE, ids=lambda m: f"{m.module}-{m.key}")
 def test_every_catalogue_entry_is_caught_in_its_own_module_and_diagnosed_as_itself(bug):
-    name = "sgd_momentum" if bug.module == "SGD" else bug.module
+    name = {"SGD": "sgd_momentum", "Adam": "adam_optimizer"}.get(bug.module, bug.module)
     report = grade(namespace(**{name: bug.variant}))
     assert failing_modules(report) in ([bug.module], sorted([bug.module, "training"]))
     first = next(r for r in report.failures if r.module == bug.module)
@@ -71,12 +74,21 @@ STUDENT_BUGS = [  # (module, the correct line, the student's line, a word the di
     ("Sequential", "g = self.modules[i].backward(self.inputs[i], g)", "g = self.modules[i].backward(input, g)",
      "network's input"),
     ("Sequential", "for i in reversed(range(len(self.modules))):", "for i in range(len(self.modules)):", None),
+    ("Conv2d", "flipped = self.W[:, :, ::-1, ::-1]", "flipped = self.W", "flipped"),
+    ("Conv2d", "self.gradb[...] = grad_output.sum(axis=(0, 2, 3))",
+     "self.gradb[...] = grad_output.mean(axis=0).sum(axis=(1, 2))", "gradb"),
+    ("MaxPool2d", "winner = self._windows(input).argmax(axis=-1)",
+     "winner = self._windows(input).shape[-1] - 1 - self._windows(input)[..., ::-1].argmax(axis=-1)", "last maximum"),
+    ("MaxPool2d", "routed = (np.arange(k * k) == winner[..., None]) * grad_output[..., None]",
+     "routed = (self._windows(input) == self.output[..., None]) * grad_output[..., None]", "every entry equal"),
+    ("Adam", "lr_t = config['learning_rate'] * np.sqrt(1 - config['beta2'] ** state['t'])"
+             " / (1 - config['beta1'] ** state['t'])", "lr_t = config['learning_rate']", "bias correction"),
 ]
 
 
 @pytest.mark.parametrize("module, right, wrong, word", STUDENT_BUGS, ids=[f"{b[0]}-{i}" for i, b in enumerate(STUDENT_BUGS)])
 def test_bugs_written_as_a_student_writes_them_are_located_in_their_module(tmp_path, module, right, wrong, word):
-    source = HOMEWORK.read_text()
+    source = HOMEWORK.read_text() + "\n\n" + NEWER.read_text()
     assert right in source
     path = tmp_path / "homework.py"
     path.write_text(source.replace(right, wrong, 1))
@@ -97,9 +109,16 @@ def test_a_half_done_homework_is_graded_with_the_missing_modules_as_missing():
         "BatchNormalization", "NLLCriterionUnstable", "SoftPlus"]
 
 
+def test_an_older_homework_without_the_image_layers_and_adam_has_them_missing_not_failing():
+    report = grade(namespace(older=True))
+    assert report.failures == []
+    assert sorted(r.module for r in report.results if r.status == "missing") == sorted(NEWER_MODULES)
+    assert all("older homework" in r.detail for r in report.results if r.status == "missing")
+
+
 def camel_case_source():
     """The same framework in the other convention: camelCase methods, W as (n_out, n_in), other names."""
-    source = HOMEWORK.read_text()
+    source = HOMEWORK.read_text() + "\n\n" + NEWER.read_text()
     for snake, camel in (("update_output", "updateOutput"), ("update_grad_input", "updateGradInput"),
                          ("update_grad_params", "accGradParameters"), ("zero_grad_params", "zeroGradParameters"),
                          ("get_parameters", "getParameters"), ("get_grad_params", "getGradParameters"),
@@ -153,9 +172,12 @@ def test_the_command_line_prints_json_and_exits_1_on_a_failure(tmp_path):
     sgd = [r for r in found["results"] if r["module"] == "SGD" and r["status"] == "fail"]
     assert sgd and "ascent" in sgd[0]["diagnosis"] and {"check", "status", "diagnosis"} <= set(sgd[0])
     assert {r["status"] for r in found["results"]} <= {"pass", "fail", "missing"}
-    ok = subprocess.run([sys.executable, "-m", "engine.grade", str(HOMEWORK)], capture_output=True, text=True,
-                        cwd=HERE.parent.parent)
-    assert ok.returncode == 0 and re.search(r"0 failed, 0 missing, \d+ passed", ok.stdout)
+    complete = tmp_path / "hw_complete.py"
+    complete.write_text(HOMEWORK.read_text() + "\n\n" + NEWER.read_text())
+    for path, missing in ((complete, 0), (HOMEWORK, len(NEWER_MODULES))):  # older homework: the newer ones missing
+        ok = subprocess.run([sys.executable, "-m", "engine.grade", str(path)], capture_output=True, text=True,
+                            cwd=HERE.parent.parent)
+        assert ok.returncode == 0 and re.search(rf"0 failed, {missing} missing, \d+ passed", ok.stdout), ok.stdout
 
 
 def test_a_report_is_the_same_on_every_run_and_its_table_lists_failures_first():
