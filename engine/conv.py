@@ -41,7 +41,7 @@ class Conv2d(Module):
         self.b = uniform(rng, bound, (self.out_channels,), dtype)
         self.gradW = np.zeros_like(self.W)
         self.gradb = np.zeros_like(self.b)
-        # The last forward's input and its columns: backward on that same input reuses them.
+        # The last forward's input and its columns: a backward on that same input reuses them.
         self._cols_of, self._cols = None, None
 
     def _columns(self, input):
@@ -87,6 +87,7 @@ class Conv2d(Module):
         per_sample = np.matmul(g, self._columns(input).transpose(0, 2, 1))  # (N, C_out, C_in*k*k)
         self.gradW[...] = np.add.reduce(per_sample, axis=0).reshape(self.W.shape)
         self.gradb[...] = np.add.reduce(g, axis=(0, 2))
+        self._cols_of = self._cols = None  # used: a copied model (the app keeps several) need not carry them
 
     def _output_shape(self, input):
         return (len(input), self.out_channels) + input.shape[2:]

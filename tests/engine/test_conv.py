@@ -167,6 +167,17 @@ def test_a_forward_after_writing_into_the_same_input_sees_the_new_values():
     np.testing.assert_allclose(layer.gradW, image_reference.conv2d_backward(x, layer.W, g)[1], rtol=1e-12)
 
 
+def test_the_columns_are_dropped_once_the_gradients_are_made():
+    layer, x, g = make((2, 2, 3, 3, 4, 5))
+    layer.forward(x)
+    assert layer._cols.shape == (2, 2 * 9, 20)  # kept for update_grad_params
+    layer.backward(x, g)
+    assert layer._cols is None and layer._cols_of is None  # a copied model does not carry them
+    first = layer.gradW.copy()
+    layer.update_grad_params(x, g)  # again (as the course's tests do): computed afresh, the same
+    np.testing.assert_array_equal(layer.gradW, first)
+
+
 # --- construction, dtype and errors -----------------------------------------------------------------
 
 def test_init_is_uniform_within_one_over_sqrt_fan_in_and_seeded():
