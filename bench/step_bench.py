@@ -4,7 +4,9 @@
 
 Walks every stage of the recorded iteration with Next (Reset between rounds, not timed) for
 the handout's default network and for 64-128-128-10 on digits at batch 128, and prints the
-median and worst click per network beside the goal (100 ms and 400 ms).
+median and worst click per network beside the goal (100 ms and 400 ms). Then the same walks with
+Predict first on: each Next draws a stage's question over its inputs, and Skip reveals it (a New
+iteration between rounds, not timed, so that every round asks afresh); both clicks against the goal.
 """
 import argparse
 import statistics
@@ -26,21 +28,31 @@ NETWORKS = [  # (name, config or None for the app's default, goal in ms)
 ]
 
 
-def click_times(config, rounds):
-    """Seconds of each step_next rerun over `rounds` walks through every stage."""
+def timed(at, button):
+    """Seconds of the rerun a click on `button` starts."""
+    button = at.button(key=button).click()
+    start = time.perf_counter()
+    button.run()
+    assert not at.exception, at.exception
+    return time.perf_counter() - start
+
+
+def click_times(config, rounds, predict=False):
+    """{click: seconds of each of its reruns} over `rounds` walks through every stage."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     if config is not None:
         at.session_state.lab.apply(config)
         at.run()
-    times = []
+    if predict:
+        at.toggle(key="step_predict").set_value(True).run()
+    times = {"Next": [], "Skip": []} if predict else {"Next": []}
     for _ in range(rounds):
-        at.button(key="step_reset").click().run()
-        for _ in range(len(at.session_state.lab.stages) - 1):
-            button = at.button(key="step_next").click()
-            start = time.perf_counter()
-            button.run()
-            times.append(time.perf_counter() - start)
-            assert not at.exception, at.exception
+        at.button(key="step_new_iteration" if predict else "step_reset").click().run()
+        for n in range(len(at.session_state.lab.stages)):
+            if n:
+                times["Next"].append(timed(at, "step_next"))
+            if predict and at.button(key="predict_skip"):
+                times["Skip"].append(timed(at, "predict_skip"))
     return times
 
 
@@ -48,13 +60,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    print(f"{'network':<50} {'clicks':>6} {'median ms':>10} {'worst ms':>9} {'goal ms':>8}  met?")
-    for name, config, goal in NETWORKS:
-        times = [1000 * t for t in click_times(config, args.rounds)]
-        median = statistics.median(times)
-        print(f"{name:<50} {len(times):>6} {median:>10.1f} {max(times):>9.1f} {goal:>8.0f}  "
-              f"{'yes' if median <= goal else 'NO'}")
-
+    print(f"{'network':<50} {'click':<22} {'clicks':>6} {'median ms':>10} {'worst ms':>9} {'goal ms':>8}  met?")
+    for predict in (False, True):
+        for name, config, goal in NETWORKS:
+            for click, times in click_times(config, args.rounds, predict).items():
+                times = [1000 * t for t in times]
+                median = statistics.median(times)
+                what = f"{click} (Predict first)" if predict else click
+                print(f"{name:<50} {what:<22} {len(times):>6} {median:>10.1f} {max(times):>9.1f} {goal:>8.0f}  "
+                      f"{'yes' if median <= goal else 'NO'}")
 
 if __name__ == "__main__":
     main()
