@@ -109,13 +109,15 @@ panels = per_iteration("_step_panels", (str(stage), chosen.key, hide, present.sc
                        compute=lambda: stage_panels(trace, stage, layers, chosen, hide, present.scale()))
 draw_panels(panels, "step", clickable=True)
 asked = ask.current_question() if ask.on() else None
-if asked is not None:  # under the inputs it is about; once answered, the verdict under the results
-    ask.draw_question(asked)
-if ask.on() and L.stage == len(labels) - 1 and not ask.hidden():
-    ask.draw_score(trace.stages, L.jump)
-if working:
-    st.caption(f"The results' heatmaps come back once you check your value below (*{fading.level()}*), "
-               "or choose *Worked*.")
+with st.container():  # under the inputs it is about; once answered, the verdict under the results
+    if asked is not None:
+        ask.draw_question(asked)
+    if ask.on() and L.stage == len(labels) - 1 and not ask.hidden():
+        ask.draw_score(trace.stages, L.jump)
+with st.container():  # always there, so that what follows (the open expander) keeps its place in the page
+    if working:
+        st.caption(f"The results' heatmaps come back once you check your value below (*{fading.level()}*), "
+                   "or choose *Worked*.")
 shown = mine.shown(trace, stage) if mine and not ask.hidden() else []
 if shown:
     st.markdown("**Your tensors beside the engine's** (from your mine.npz), and the difference; outlined: the "
@@ -147,7 +149,7 @@ if stage.kind == "loss":
 code = per_iteration("_step_check_code", None, lambda: check_code(L.config, L.data.n_features))
 if worked and not ask.hidden():
     with st.expander("Work out one entry by hand, with these numbers", icon=":material/calculate:",
-                     expanded=focus.chosen()):
+                     expanded=focus.chosen(), key="by_hand_expander"):
         results = {t.id: t for t in tensors if t.result}
         primary = results[chosen.primary]
         row, col = entry(primary, chosen.roles)

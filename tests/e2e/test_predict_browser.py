@@ -5,9 +5,13 @@ Run alone with `python -m pytest -m e2e tests/e2e/test_predict_browser.py`; scre
 import pytest
 from playwright.sync_api import expect
 
+from engine.sequential import layers_of
 from lab.exercise import fingerprint
+from lab.links import link
 from lab.predict import question
+from lab.presets import PRESETS
 from lab.session import Lab
+from viz.by_hand import by_hand
 
 pytestmark = pytest.mark.e2e
 
@@ -26,9 +30,22 @@ def answer(learner, q, value):
     learner.click("Check", exact=True)
 
 
-def test_a_question_answered_right_and_the_next_answered_wrong(learner):
+NETWORKS = {"default": None, "digits": PRESETS["digits"].config}
+
+
+def open_on(learner, network):
+    """The learner's browser on the network; the same network built here records the same iteration."""
+    config = NETWORKS[network]
+    if config is not None:
+        learner.url = link(learner.url, config)
+    learner.open()
+    return Lab() if config is None else Lab(config)
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+def test_a_question_answered_right_and_the_next_answered_wrong(learner, network):
     page = learner.page
-    trace = Lab().trace  # the learner's default network records the same first iteration
+    trace = open_on(learner, network).trace
     learner.rerun(lambda: page.get_by_text("Predict first", exact=True).click())
     first = question(trace, trace.stages[0], fingerprint(trace))
     expect(page.get_by_test_id("stMarkdownContainer").filter(has_text="Predict first.")).to_be_visible()
@@ -45,4 +62,26 @@ def test_a_question_answered_right_and_the_next_answered_wrong(learner):
     answer(learner, second, wrong)
     assert any(text.startswith("Not quite") for text in learner.alerts("Error"))
     learner.screenshot("predict_wrong")
+    learner.check_clean()
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+def test_a_faded_entry_is_worked_out_on_your_own_then_shown_worked(learner, network):
+    page = learner.page
+    lab = open_on(learner, network)
+    learner.click("Next ▶")  # forward 1
+    (item,) = by_hand(lab.trace, lab.trace.stages[1], layers_of(lab.model))
+    page.get_by_text("Work out one entry by hand, with these numbers").click()
+    learner.rerun(lambda: page.get_by_role("radio", name="On your own", exact=True).click())
+    shown = " ".join(learner.chart_titles(at_least=1))
+    assert "input x" in shown and "output y" not in shown  # the result waits for the value
+    expect(page.get_by_text("come back once you check your value")).to_be_visible()
+    box = page.get_by_role("spinbutton", name="Your value")
+    box.fill(repr(-float(item.engine)))  # a sign slip
+    learner.rerun(lambda: box.press("Enter"))
+    learner.screenshot("by_hand_on_your_own")
+    learner.click("Check", exact=True)
+    assert any("wrong sign" in text for text in learner.alerts("Error"))
+    assert "output y" in " ".join(learner.chart_titles(at_least=1))
+    learner.screenshot("by_hand_checked")
     learner.check_clean()

@@ -1,5 +1,6 @@
 """Bug hunt page (AppTest): a planted bug in a copy of the network, found by layer and stage, revealed."""
 import numpy as np
+import pytest
 
 from lab.hunt import candidates
 from tests.pages.apptest import open_page
@@ -11,10 +12,13 @@ def planted(at):
     return at.session_state[STORE]["hunt"]
 
 
-def test_a_right_verdict_is_confirmed_and_the_bug_explained_with_its_code():
-    at = open_page("bug_hunt")
+@pytest.mark.parametrize("preset", [None, "digits"])
+@pytest.mark.parametrize("level", ["easy", "medium", "hard"])
+def test_a_right_verdict_is_confirmed_and_the_bug_explained_with_its_code(preset, level):
+    at = open_page("bug_hunt", preset=preset)
+    at.button_group(key="hunt_level").set_value(level).run()
     hunt = planted(at)
-    assert hunt is not None and hunt.level == "easy"
+    assert hunt is not None and hunt.level == level
     at.selectbox(key="hunt_layer").set_value(where_option(hunt))
     at.selectbox(key="hunt_stage").set_value(short_label(hunt.first))
     at.selectbox(key="hunt_bug").set_value(hunt.misconception.title)

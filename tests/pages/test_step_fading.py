@@ -1,5 +1,6 @@
 """Step page, Work out one entry by hand, faded: the learner types the result, is marked, then sees the working."""
 import numpy as np
+import pytest
 
 from engine.sequential import layers_of
 from lab.predict import Question, hint, tolerance
@@ -74,3 +75,21 @@ def test_faded_levels_hide_the_result_heatmaps_until_the_value_is_checked():
     assert "input x" in tile_names(at) and "output y" not in tile_names(at)
     at.button_group(key="by_hand_level").set_value("Worked").run()
     assert {"input x", "output y"} <= tile_names(at)
+
+
+@pytest.mark.parametrize("level", ["Last step blank", "On your own"])
+def test_on_the_digits_mlp_every_stage_fades_and_a_right_value_brings_the_working_and_results_back(level):
+    at = open_page(None, preset="digits")
+    at.button_group(key="by_hand_level").set_value(level).run()
+    for n, stage in enumerate(at.session_state.lab.trace.stages):
+        if n:
+            at.button(key="step_next").click().run()
+        items = worked_items(at)
+        assert items, stage
+        for k, item in enumerate(items):
+            assert faded(item.latex, level) in latex_shown(at) and item.latex not in latex_shown(at)
+            at.number_input(key=f"by_hand_answer_{k}").set_value(float(item.engine)).run()
+            before = tile_names(at)
+            at.button(key=f"by_hand_check_{k}").click().run()
+            assert not at.exception and item.latex in latex_shown(at)
+        assert before < tile_names(at)  # the result heatmaps came back with the last checked item
