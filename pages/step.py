@@ -6,7 +6,7 @@ import streamlit as st
 from engine.sequential import layers_of
 from lab.exercise import check_code
 from lab.mine import explain
-from ui import fading, focus, mine as yours, predict as ask, present
+from ui import channel_maps, fading, focus, mine as yours, predict as ask, present
 from ui.actions import act, error_for, lab, plain_name, plural, sync
 from ui.cache import per_iteration
 from ui.stage_panels import draw as draw_panels
@@ -108,6 +108,8 @@ hide = ask.hidden() or working  # the formula and the inputs stay; the results w
 panels = per_iteration("_step_panels", (str(stage), chosen.key, hide, present.scale()), keep=8,
                        compute=lambda: stage_panels(trace, stage, layers, chosen, hide, present.scale()))
 draw_panels(panels, "step", clickable=True)
+if stage.index is not None:  # a 4-D tensor's channels for one sample (Conv2d, MaxPool2d, ...)
+    channel_maps.show(trace, stage, layers[stage.index], hide, present.scale())
 asked = ask.current_question() if ask.on() else None
 with st.container():  # under the inputs it is about; once answered, the verdict under the results
     if asked is not None:

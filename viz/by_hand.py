@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from viz.by_hand_layers import BACKWARD, FORWARD
+from viz.by_hand_layers import BACKWARD, FORWARD, IMAGE_LAYERS
 from viz.derivation import num
 from viz.latex_sums import biggest, equation, p, sub, terms
 
@@ -123,7 +123,8 @@ def worked_items(trace, stage, layers, at):
     else:
         layer = layers[stage.index] if stage.index < len(layers) else None
         forward = trace.forward[stage.index]
-        if forward.input.ndim != 2 or not (forward.input.size and forward.output.size):
+        if (forward.input.ndim != 2 and not isinstance(layer, IMAGE_LAYERS)) or not (
+                forward.input.size and forward.output.size):
             return []
         params = {u.param: u.before for u in trace.update_records(stage.index)}
         if stage.kind == "forward":

@@ -8,6 +8,9 @@ import numpy as np
 
 from engine import (ELU, BatchNormalization, Dropout, LeakyReLU, Linear, LogSoftMax, ReLU, Scaling, SoftMax,
                     SoftPlus)
+from engine.conv import Conv2d
+from engine.pool import MaxPool2d
+from viz.by_hand_images import conv2d_backward, conv2d_forward, maxpool2d_backward, maxpool2d_forward
 from viz.derivation import num
 from viz.latex_sums import dL, equation, lines, p, product, sub, terms
 
@@ -119,7 +122,8 @@ def dropout_forward(layer, x, y, params, at):
 
 FORWARD = {Linear: linear_forward, BatchNormalization: batchnorm_forward, Dropout: dropout_forward,
            Scaling: scaling_forward, ReLU: relu_forward, LeakyReLU: leakyrelu_forward, ELU: elu_forward,
-           SoftPlus: softplus_forward, LogSoftMax: logsoftmax_forward, SoftMax: softmax_forward}
+           SoftPlus: softplus_forward, LogSoftMax: logsoftmax_forward, SoftMax: softmax_forward,
+           Conv2d: conv2d_forward, MaxPool2d: maxpool2d_forward}
 
 
 # --- backward: one entry of grad_input and of each parameter gradient ---
@@ -248,4 +252,5 @@ def dropout_backward(layer, x, y, g, dx, params, at):
 BACKWARD = {Linear: linear_backward, BatchNormalization: batchnorm_backward, Dropout: dropout_backward,
             Scaling: scaling_backward, ReLU: activation_backward, LeakyReLU: activation_backward,
             ELU: activation_backward, SoftPlus: activation_backward, LogSoftMax: logsoftmax_backward,
-            SoftMax: softmax_backward}
+            SoftMax: softmax_backward, Conv2d: conv2d_backward, MaxPool2d: maxpool2d_backward}
+IMAGE_LAYERS = (Conv2d, MaxPool2d)  # worked out on their 4-D tensors

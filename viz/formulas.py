@@ -4,6 +4,8 @@ import math
 from engine.batchnorm import BatchNormalization
 from engine.criteria import NLLCriterionUnstable
 
+from viz.image_formulas import IMAGE_FORMULAS  # their functions import this module's helpers when called
+
 DY = r"\frac{\partial L}{\partial y}"
 DX = r"\frac{\partial L}{\partial x}"
 ELEMENTWISE = r"\text{elementwise}"
@@ -239,6 +241,7 @@ FORMULAS = {  # class name -> (forward rows, backward rows)
     "LeakyReLU": (leakyrelu_forward, leakyrelu_backward),
     "ELU": (elu_forward, elu_backward),
     "SoftPlus": (softplus_forward, softplus_backward),
+    **IMAGE_FORMULAS,
 }
 
 

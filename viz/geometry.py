@@ -52,9 +52,9 @@ def wrap(text, width_px, char_px):
     return tuple(textwrap.wrap(text, max(8, int(width_px // char_px)), break_on_hyphens=False)) or ("",)
 
 
-def cell_size(rows, cols):
-    """The square cell (px) that fits rows x cols into MAX_WIDTH and MAX_PLOT_HEIGHT, at most MAX_CELL."""
-    return min(MAX_CELL, (MAX_WIDTH - LEFT - RIGHT) / cols, MAX_PLOT_HEIGHT / rows)
+def cell_size(rows, cols, max_cell=MAX_CELL):
+    """The square cell (px) that fits rows x cols into MAX_WIDTH and MAX_PLOT_HEIGHT, at most max_cell."""
+    return min(max_cell, (MAX_WIDTH - LEFT - RIGHT) / cols, MAX_PLOT_HEIGHT / rows)
 
 
 def row_height(rows, cell):
@@ -67,11 +67,12 @@ def label_width(labels):
     return max((len(label) for label in labels), default=0) * DIGIT_PX + 6
 
 
-def geometry(shape, title, notes=(), labels=None):
+def geometry(shape, title, notes=(), labels=None, max_cell=MAX_CELL):
     """The Geometry of a panel showing a (rows, cols) matrix with this title and notes; cells are widened
-    (not squared) to hold `labels`, the printed values, when the row still fits MAX_WIDTH."""
+    (not squared) to hold `labels`, the printed values, when the row still fits MAX_WIDTH; max_cell: a
+    smaller cap for the small maps of a channel grid."""
     rows, cols = int(shape[0]), int(shape[1])
-    cell = cell_size(rows, cols)
+    cell = cell_size(rows, cols, max_cell)
     plot_height = rows * row_height(rows, cell)
     cell_width = cell
     if rows > cols:  # a tall matrix (a batch of few features): columns wide enough to tell apart

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import plotly.graph_objects as go
 
-from viz.geometry import (BOTTOM, LEFT, MAX_WIDTH, MIN_STRIP, NOTE_LINE, NOTE_PX, RIGHT, TITLE_LINE, TITLE_PX,
+from viz.geometry import (BOTTOM, LEFT, MAX_CELL, MAX_WIDTH, MIN_STRIP, NOTE_LINE, NOTE_PX, RIGHT, TITLE_LINE, TITLE_PX,
                           TOP_PAD, geometry, label_width, tick_count, wrap)
 from plotly.colors import get_colorscale
 
@@ -30,12 +30,15 @@ STRIP_GAP = 24                     # between the strips of a strips item: room f
 
 @dataclass(frozen=True)
 class Tile:
-    """One tensor to draw: id, title, array, (y label, x label), marks [(kind, row, col)]."""
+    """One tensor to draw: id, title, array, (y label, x label), marks [(kind, row, col)] ("box": row and col
+    are (first, last) ranges), the largest cell in pixels."""
     id: str
     title: str
     array: np.ndarray = field(repr=False)
     axes: tuple
     marks: tuple = ()
+    max_cell: float = MAX_CELL
+    values: bool = True  # print values in cells where they fit (the small maps of a channel grid: hover only)
 
 
 def colour_range(s):
@@ -64,8 +67,8 @@ class Item:
 def matrix_item(tile):
     s = shown(tile.array)
     title = tile_title(tile, s)
-    labels = printed(s)
-    g = geometry(s.values.shape, title, s.notes(), labels=labels)
+    labels = printed(s) if tile.values else None
+    g = geometry(s.values.shape, title, s.notes(), labels=labels, max_cell=tile.max_cell)
     item = Item([tile], False, g.width, g.height)
     item.parts.append((s, g.title_lines, g.note_lines, g.top, g.plot_height, labels is not None and g.fits(labels)))
     return item
@@ -237,6 +240,12 @@ def marks(s, tile_marks):
     br, bc = s.blocks
     rows, cols = s.matrix.shape
     for kind, row, col in tile_marks:
+        if kind == "box":  # a window: rows row[0]..row[1], columns col[0]..col[1], clipped to the tile
+            (r0, r1), (c0, c1) = (max(row[0], 0), min(row[1], rows - 1)), (max(col[0], 0), min(col[1], cols - 1))
+            shapes.append(dict(type="rect", x0=(c0 // bc - 0.5) * bc, x1=(c1 // bc + 0.5) * bc,
+                               y0=(r0 // br - 0.5) * br, y1=(r1 // br + 0.5) * br, line=MARK_LINE["cell"],
+                               fillcolor="rgba(0,0,0,0)"))
+            continue
         if (row is not None and not 0 <= row < rows) or (col is not None and not 0 <= col < cols):
             continue
         y0, y1 = (-0.5 * br, (len(s.ys) - 0.5) * br) if row is None else ((row // br - 0.5) * br, (row // br + 0.5) * br)

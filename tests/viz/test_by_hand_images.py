@@ -1,0 +1,45 @@
+"""Conv2d and MaxPool2d worked out by hand: every entry's written sum equals the engine's value (float64)."""
+import numpy as np
+import pytest
+
+from tests.viz.cnn import cnn_trace
+from viz.by_hand import by_hand
+
+
+def every_entry(trace, stage, layers, rng, picks=6):
+    """The worked items of `picks` random entries of each result (the same random index for each call)."""
+    for _ in range(picks):
+        state = {}
+
+        def at(tensor_id, array):
+            state.setdefault(tensor_id, tuple(int(rng.integers(0, s)) for s in np.shape(array)))
+            return state[tensor_id]
+        yield from by_hand(trace, stage, layers, at)
+
+
+@pytest.mark.parametrize("seed, channels, kernel", [(0, 1, 3), (1, 2, 3), (2, 3, 5), (3, 2, 1)])
+def test_every_conv_and_pool_entry_worked_out_equals_the_engine(seed, channels, kernel):
+    layers, trace = cnn_trace(seed, channels=channels, kernel=kernel)
+    rng = np.random.default_rng(seed)
+    seen = set()
+    for stage in trace.stages:
+        if stage.index not in (0, 2) or stage.kind == "update":
+            continue
+        for item in every_entry(trace, stage, layers, rng):
+            assert np.isclose(item.computed, float(item.engine), rtol=1e-12, atol=1e-15), (stage, item.what)
+            seen.add((str(stage), item.what))
+    assert seen == {("forward 0", "y"), ("forward 2", "y"), ("backward 2", "∂L/∂x"), ("backward 0", "∂L/∂x"),
+                    ("backward 0", "∂L/∂W"), ("backward 0", "∂L/∂b")}
+
+
+def test_the_conv_sum_is_written_over_c_p_q_and_the_pool_backward_says_whether_the_entry_won():
+    layers, trace = cnn_trace()
+    (forward,) = by_hand(trace, trace.stages[0], layers)
+    assert r"\sum_{c,p,q}" in forward.latex and "W_{" in forward.latex
+    backward2 = next(s for s in trace.stages if str(s) == "backward 2")
+    (won,) = by_hand(trace, backward2, layers)  # the largest |grad_input| sits on a winner
+    assert "is the first maximum" in won.latex and won.computed != 0
+    (lost,) = by_hand(trace, backward2, layers, at=lambda tensor_id, array: tuple(
+        int(i) for i in np.argwhere(array == 0)[0]))
+    assert "is not the first maximum" in lost.latex or lost.computed == 0
+    assert lost.computed == 0 and float(lost.engine) == 0

@@ -1,0 +1,45 @@
+"""The Step page's channel maps: a stage's 4-D tensors for a chosen sample, and a receptive field to outline."""
+import numpy as np
+import streamlit as st
+
+from ui.stage_panels import draw
+from viz.channel_view import Position, channel_panels
+
+SAMPLE, CHANNEL, ROW, COL = "maps_sample", "rf_channel", "rf_row", "rf_col"
+
+
+def clamp(key, high):
+    """The widget's value kept within 0..high (a smaller network or batch may come after a larger one)."""
+    value = st.session_state.get(key)
+    if value is None or not 0 <= value <= high:
+        st.session_state[key] = min(max(int(value or 0), 0), high)
+
+
+def show(trace, stage, layer, hide_results=False, scale=1.0):
+    """Pickers and the maps of the shown stage, when it has a 4-D tensor; nothing otherwise."""
+    if stage.kind not in ("forward", "backward") or (np.ndim(trace.forward[stage.index].input) != 4
+                                                     and np.ndim(trace.forward[stage.index].output) != 4):
+        return
+    record = trace.forward[stage.index]
+    conv = type(layer).__name__ == "Conv2d"
+    st.markdown("**One sample's channels**" + (
+        ": pick an output position to outline its receptive field, the window of every input channel and "
+        "the kernels it is computed from" if conv and stage.kind == "forward" else
+        ": pick an entry of grad_input to outline the window of every grad_output map it is computed from"
+        if conv else ""))
+    n = len(record.input)
+    clamp(SAMPLE, n - 1)
+    position = None
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        st.number_input(f"sample (0 to {n - 1})", key=SAMPLE, step=1, width=150)
+        if conv:
+            shape = record.output.shape if stage.kind == "forward" else record.input.shape
+            channels, rows, cols = shape[1], shape[2], shape[3]
+            for key, high in ((CHANNEL, channels - 1), (ROW, rows - 1), (COL, cols - 1)):
+                clamp(key, high)
+            what = "output channel" if stage.kind == "forward" else "input channel"
+            st.number_input(f"{what} (0 to {channels - 1})", key=CHANNEL, step=1, width=170)
+            st.number_input(f"row (0 to {rows - 1})", key=ROW, step=1, width=140)
+            st.number_input(f"column (0 to {cols - 1})", key=COL, step=1, width=140)
+            position = Position(st.session_state[CHANNEL], st.session_state[ROW], st.session_state[COL])
+    draw(channel_panels(trace, stage, layer, st.session_state[SAMPLE], position, hide_results, scale), "step-maps")
