@@ -18,7 +18,7 @@ from viz.data_view import batch_images_figure, class_labels, prediction_styler, 
 from viz.entries import as_matrix, chooser, default_focus, entry
 from viz.mine_view import comparison_figure, finding_text
 from viz.stage_strip import short_label, stage_strip
-from viz.stage_view import stage_label, stage_panels
+from viz.stage_view import optimizer_text, stage_label, stage_panels
 
 SMALL_TABLE = 16  # a larger batch's prediction table shows the samples with the lowest p(true)
 
@@ -31,7 +31,7 @@ trace = L.trace
 st.caption(f"{plain_name(L.config.dataset)} · {len(trace.forward[0].input)} samples "
            f"(batch size {L.config.batch_size}) · "
            f"epoch {L.cursor.epoch}, iteration {L.cursor.iteration} · {trace.criterion} · "
-           f"SGD lr {trace.learning_rate:g}, momentum {trace.momentum:g}"
+           f"{optimizer_text(trace)}"
            + (f" · trained {plural(L.trained_epochs, 'epoch')}" if L.trained_epochs else ""))
 if not st.session_state.get("_step_moved") and not presenting:
     st.info("Press **Next ▶** (or the → key) to follow one training iteration of this network, stage by stage, "

@@ -84,9 +84,36 @@ def loss_worked(trace, at):
 
 # --- update: one entry of each parameter ---
 
+def adam_worked(trace, u, choose):
+    """m, v and the parameter after Adam's step, for one entry."""
+    c = trace.config
+    b1, b2, lr, eps, t = c["beta1"], c["beta2"], c["learning_rate"], c["epsilon"], c["t"]
+    at = choose(f"m:{u.param}", u.m)
+    m0 = 0.0 if u.previous_m is None else float(u.previous_m[at])
+    v0 = 0.0 if u.previous_v is None else float(u.previous_v[at])
+    g, m, v = float(u.grad[at]), float(u.m[at]), float(u.v[at])
+    m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
+    name = sub(u.param, *at)
+    first = equation(sub("m", *at), rf"\beta_1 \, {sub('m', *at)}^{{\text{{prev}}}} + (1 - \beta_1) \, {sub('g', *at)}",
+                     rf"{num(b1)} \cdot {p(m0)} + {num(1 - b1)} \cdot {p(g)}", m)
+    second = equation(sub("v", *at), rf"\beta_2 \, {sub('v', *at)}^{{\text{{prev}}}} + (1 - \beta_2) \, {sub('g', *at)}^2",
+                      rf"{num(b2)} \cdot {p(v0)} + {num(1 - b2)} \cdot {p(g)}^2", v)
+    after = equation(rf"{name}^{{\text{{after}}}}", rf"{name}^{{\text{{before}}}} - \eta \, \frac{{m / (1 - \beta_1^t)}}"
+                     rf"{{\sqrt{{v / (1 - \beta_2^t)}} + \epsilon}}",
+                     rf"{num(u.before[at])} - {num(lr)} \cdot \frac{{{num(m_hat)}}}{{\sqrt{{{num(v_hat)}}} + {num(eps)}}}",
+                     u.after[at])
+    return [(f"m of {u.param}", first, b1 * m0 + (1 - b1) * g, m, f"m:{u.param}", at),
+            (f"v of {u.param}", second, b2 * v0 + (1 - b2) * g * g, v, f"v:{u.param}", at),
+            (f"{u.param} after", after, float(u.before[at]) - lr * m_hat / (np.sqrt(v_hat) + eps), u.after[at],
+             f"after:{u.param}", at)]
+
+
 def update_worked(trace, index, choose):
     worked = []
     for u in trace.update_records(index):
+        if u.m is not None:
+            worked += adam_worked(trace, u, choose)
+            continue
         at = choose(f"velocity:{u.param}", u.velocity)
         v_prev = 0.0 if u.previous_velocity is None else float(u.previous_velocity[at])
         g, v = float(u.grad[at]), float(u.velocity[at])

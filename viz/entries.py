@@ -155,10 +155,11 @@ def update_tensors(trace, stage):
     for u in trace.update_records(stage.index):
         s, roles, axes = symbol(u.param), (f"{u.param}:row", f"{u.param}:col"), param_axes(u.param, u.before)
         roles = (None, roles[1]) if np.ndim(u.before) < 2 or u.param in ("gamma", "beta") else roles
-        tensors += [Tensor(f"{what}:{u.param}", title, array, roles, axes, result=what in ("velocity", "after"))
+        moving = ((("m", f"m of {s} (1st moment)", u.m), ("v", f"v of {s} (2nd moment)", u.v)) if u.m is not None
+                  else (("velocity", f"velocity v_{s}", u.velocity),))
+        tensors += [Tensor(f"{what}:{u.param}", title, array, roles, axes, result=what in ("velocity", "m", "v", "after"))
                     for what, title, array in (("before", f"{s} before", u.before), ("grad", f"∂L/∂{s}", u.grad),
-                                               ("velocity", f"velocity v_{s}", u.velocity),
-                                               ("step", "step = before − after", u.step),
+                                               *moving, ("step", "step = before − after", u.step),
                                                ("after", f"{s} after", u.after))]
     return tensors
 

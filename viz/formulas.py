@@ -303,12 +303,3 @@ def criterion_formula(criterion, pred_shape):
 
 
 # --- optimizer ---
-
-def update_formula(param_name, learning_rate, momentum, shape):
-    """v <- momentum v + lr g;  w <- w - v, with the actual numbers (engine/optim.py's order and sign)."""
-    w = param_symbol(param_name)
-    v, g = rf"v_{{{w}}}", d(w)
-    lr, mu = number(learning_rate), number(momentum)
-    return aligned([rf"{v} &\leftarrow \mu\, {v} + \eta\, {g} = {mu}\, {v} + {lr}\, {g} " + note(dims(shape)),
-                    rf"{w} &\leftarrow {w} - {v} "
-                    + note(rf"\mu = {mu}\ \text{{(momentum)}},\ \eta = {lr}\ \text{{(learning rate)}}")])

@@ -7,7 +7,8 @@ import plotly.graph_objects as go
 from engine.data import one_hot
 from viz import entries
 from viz.entries import PARAM_SYMBOLS
-from viz.formulas import backward_formula, criterion_formula, criterion_name, forward_formula, update_formula
+from viz.formulas import backward_formula, criterion_formula, criterion_name, forward_formula
+from viz.optimizer_formulas import adam_formula, update_formula
 from viz.grid import Tile, grid, is_vector
 
 
@@ -47,6 +48,15 @@ def stage_label(trace, stage):
     if stage.kind == "loss":
         return f"Loss · {trace.criterion}"
     return f"{stage.kind.capitalize()} · layer {stage.index} · {layer_name(trace, stage.index)}"
+
+
+def optimizer_text(trace):
+    """"SGD lr 0.01, momentum 0.9" or "Adam lr 0.001, β1 0.9, β2 0.999, ε 1e-08, step t = 3"."""
+    if getattr(trace, "optimizer", "SGD") == "Adam":
+        c = trace.config
+        return (f"Adam lr {c['learning_rate']:g}, β1 {c['beta1']:g}, β2 {c['beta2']:g}, ε {c['epsilon']:g}, "
+                f"step t = {c['t']}")
+    return f"SGD lr {trace.learning_rate:g}, momentum {trace.momentum:g}"
 
 
 def stage_labels(trace):
@@ -190,9 +200,16 @@ def update_panels(trace, stage, tensors, focus, hide_results=False, scale=1.0):
     for u in trace.update_records(stage.index):
         symbol = PARAM_SYMBOLS.get(u.param, u.param)
         moved = "" if hide_results else f"; {u.param} moved by {magnitude(u.step)}"
-        panels.append(Panel(title=f"{symbol}: SGD with momentum", key=f"{stage}-formula:{u.param}",
-                            latex=update_formula(u.param, trace.learning_rate, trace.momentum, u.before.shape),
-                            caption=f"v is the momentum buffer (velocity) kept between iterations{moved}"))
+        if getattr(trace, "optimizer", "SGD") == "Adam":
+            panels.append(Panel(title=f"{symbol}: Adam", key=f"{stage}-formula:{u.param}",
+                                latex=adam_formula(u.param, trace.config, u.before.shape),
+                                caption=f"m and v (the moving averages of the gradient and of its square) are "
+                                        f"kept between iterations; the bias correction divides them by "
+                                        f"1 − β^t{moved}"))
+        else:
+            panels.append(Panel(title=f"{symbol}: SGD with momentum", key=f"{stage}-formula:{u.param}",
+                                latex=update_formula(u.param, trace.learning_rate, trace.momentum, u.before.shape),
+                                caption=f"v is the momentum buffer (velocity) kept between iterations{moved}"))
         mine = [t for t in tensors if t.id.endswith(f":{u.param}")]
         own = focus if focus.primary.endswith(f":{u.param}") else entries.default_focus(mine)
         shown = [t for t in mine if not is_revealing(t)] if hide_results else mine

@@ -2,8 +2,13 @@
 import numpy as np
 import pytest
 
+from engine import Adam, Flatten, Linear, LogSoftMax, NLLCriterion, Sequential
+from engine.sequential import layers_of
+from engine.trace import trace_iteration
 from tests.viz.cnn import cnn_trace
 from viz.by_hand import by_hand
+from viz.entries import update_tensors
+from viz.stage_view import optimizer_text, stage_panels
 
 
 def every_entry(trace, stage, layers, rng, picks=6):
@@ -43,3 +48,23 @@ def test_the_conv_sum_is_written_over_c_p_q_and_the_pool_backward_says_whether_t
         int(i) for i in np.argwhere(array == 0)[0]))
     assert "is not the first maximum" in lost.latex or lost.computed == 0
     assert lost.computed == 0 and float(lost.engine) == 0
+
+
+def test_an_adam_update_is_worked_out_and_drawn_with_m_and_v():
+    rng = np.random.default_rng(4)
+    model = Sequential()
+    for layer in (Flatten(), Linear(12, 3, rng=rng), LogSoftMax()):
+        model.add(layer)
+    optimizer, x, y = Adam(learning_rate=0.01), rng.normal(size=(5, 3, 4)), rng.integers(0, 3, 5)
+    for _ in range(2):  # the second step has previous moments and t = 2
+        trace = trace_iteration(model, NLLCriterion(), optimizer, x, y)
+    update = next(stage for stage in trace.stages if stage.kind == "update")
+    items = by_hand(trace, update, layers_of(model))
+    assert [item.what for item in items] == ["m of W", "v of W", "W after", "m of b", "v of b", "b after"]
+    for item in items:
+        assert np.isclose(item.computed, float(item.engine), rtol=1e-12, atol=1e-15), item.what
+    titles = [t.title for t in update_tensors(trace, update)]
+    assert "m of W (1st moment)" in titles and not any(title.startswith("velocity") for title in titles)
+    formula = next(panel for panel in stage_panels(trace, update) if panel.title == "W: Adam")
+    assert r"t = 2" in formula.latex and r"\beta_1" in formula.latex
+    assert optimizer_text(trace) == "Adam lr 0.01, β1 0.9, β2 0.999, ε 1e-08, step t = 2"

@@ -8,7 +8,8 @@ from engine import (ELU, SGD, BatchNormalization, Dropout, Flatten, LeakyReLU, L
                     MSECriterion, Module, NLLCriterion, NLLCriterionUnstable, ReLU, Scaling, Sequential,
                     SoftMax, SoftPlus)
 from viz.formulas import (backward_formula, criterion_formula, dims, forward_formula, loss_formula,
-                          loss_grad_formula, number, update_formula)
+                          loss_grad_formula, number)
+from viz.optimizer_formulas import update_formula
 
 # name -> (layer factory, input shape, output shape, forward must contain, backward must contain)
 LAYER_CASES = {
