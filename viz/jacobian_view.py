@@ -115,6 +115,16 @@ def bn_training_block(x, eps, s, t):
     return np.diag(inv_std * (float(s == t) - 1.0 / len(x) - x_hat[s] * x_hat[t] / len(x)))
 
 
+def tied_windows(layer, x):
+    """How many k x k windows of one sample's (C, H, W) input have their maximum twice (MaxPool2d only)."""
+    if type(layer).__name__ != "MaxPool2d" or np.ndim(x) != 3:
+        return 0
+    k = layer.kernel_size
+    c, h, w = x.shape
+    windows = x.reshape(c, h // k, k, w // k, k).transpose(0, 1, 3, 2, 4).reshape(-1, k * k)
+    return int(np.count_nonzero((windows == windows.max(axis=1, keepdims=True)).sum(axis=1) > 1))
+
+
 def closed_block(layer, clone, x, s, coupled):
     """(closed-form dy_s/dx_s or None, a note saying where it comes from)."""
     if coupled and isinstance(layer, BatchNormalization):
@@ -152,6 +162,11 @@ def sample_jacobians(layer, x_batch, sample, eps=1e-6, grad_output=None):
     closed, note = closed_block(layer, clone, x, s, coupled)
     if fresh:
         note += "; ⚠ Dropout had no mask for this batch: a fresh mask was sampled"
+    ties = tied_windows(layer, x[s])
+    if ties:
+        note += (f"; ⚠ {ties} of this sample's pooling windows have a tied maximum (ReLU's zeros, say): max is "
+                 "not differentiable there, so finite differences give 0.5 (half of each side) where backprop "
+                 "sends the whole gradient to the first maximum")
     return SampleJacobians(layer=repr(layer).replace("\n", ", "), sample=s, batch_size=len(x),
                            backprop=backprop, numerical=numerical, closed=closed,
                            through_batch=through_batch, coupled=coupled, note=note)

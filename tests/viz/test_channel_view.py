@@ -2,10 +2,12 @@
 import numpy as np
 import pytest
 
+from engine import Sequential
 from engine.pool import MaxPool2d
 from tests.viz.cnn import cnn_trace
 from viz.channel_view import Position, channel_panels, winners
 from viz.formulas import backward_formula, forward_formula
+from viz.jacobian_view import as_recorded, layer_sample_jacobians, tied_windows
 
 
 def names(panels):
@@ -90,3 +92,19 @@ def test_the_formulas_name_both_correlations_and_the_padding():
                                                        trace.forward[2].output.shape)
     assert "first in row-major order" in backward_formula(layers[2], trace.forward[2].input.shape,
                                                            trace.forward[2].output.shape)
+
+
+def test_the_jacobians_of_a_pool_after_relu_say_where_ties_make_finite_differences_differ():
+    layers, trace = cnn_trace()
+    model = Sequential()
+    for layer in layers:
+        model.add(layer)
+    x = trace.forward_record(2).input
+    ties = tied_windows(layers[2], x[0])
+    assert ties > 0  # ReLU's zeros tie in some windows
+    sj = layer_sample_jacobians(as_recorded(model[2], trace, 2), x, 0, grad_output=trace.backward_record(2).grad_output)
+    assert f"{ties} of this sample's pooling windows" in sj.note and sj.max_abs_error == 0.5
+    assert sj.closed_error == 0 and np.array_equal(sj.closed, sj.backprop)
+    conv = layer_sample_jacobians(as_recorded(model[0], trace, 0), trace.forward_record(0).input, 1,
+                                  grad_output=trace.backward_record(0).grad_output)
+    assert conv.max_abs_error < 1e-8 and conv.closed_error < 1e-12 and "pooling" not in conv.note
