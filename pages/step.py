@@ -151,7 +151,7 @@ if stage.kind == "loss":
 code = per_iteration("_step_check_code", None, lambda: check_code(L.config, L.data.n_features))
 if worked and not ask.hidden():
     with st.expander("Work out one entry by hand, with these numbers", icon=":material/calculate:",
-                     expanded=focus.chosen(), key="by_hand_expander"):
+                     expanded=focus.chosen()):
         results = {t.id: t for t in tensors if t.result}
         primary = results[chosen.primary]
         row, col = entry(primary, chosen.roles)
