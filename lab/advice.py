@@ -1,7 +1,7 @@
 """advice: what looks wrong in a stack's pairing with its criterion and data, and why."""
 from typing import NamedTuple
 
-from .network import feature_sizes
+from .shapes import problem
 
 
 class Advice(NamedTuple):
@@ -15,12 +15,14 @@ class Advice(NamedTuple):
         return f"{self.suggestion} {self.reason}"
 
 
-def advice(config, n_features, n_classes, task="classification"):
-    """Suggestions for a criterion without its output layer, a wrong final size, and similar slips."""
+def advice(config, inputs, n_classes, task="classification"):
+    """Suggestions for a layer that cannot take its input's shape, a criterion without its output layer, a
+    wrong final size, and similar slips. inputs: a feature count or a sample's shape ((1, 8, 8))."""
     kinds = [spec["kind"] for spec in config.layers]
     last = kinds[-1] if kinds else None
-    final = feature_sizes(config, n_features)[-1]
-    tips = []
+    found, flowing = problem(config, (int(inputs),) if isinstance(inputs, int) else tuple(inputs))
+    tips = [] if found is None else [Advice(found.suggestion, found.reason, blocking=True)]
+    final = None if found is not None or len(flowing[-1]) != 1 else flowing[-1][0]
     if task == "regression" and config.criterion != "MSECriterion":
         tips.append(Advice("Use MSECriterion for this regression data.",
                            f"{config.criterion} needs class labels; this dataset's targets are real "
@@ -39,7 +41,7 @@ def advice(config, n_features, n_classes, task="classification"):
                            f"{last} squashes the outputs into (log-)probabilities; a regression target "
                            "is a free real number."))
     wanted = 1 if task == "regression" else n_classes
-    if wanted is not None and final != wanted:
+    if wanted is not None and final is not None and final != wanted:
         what = "the target has 1 column" if task == "regression" else f"the data has {n_classes} classes"
         tips.append(Advice(f"Make the last Linear output {wanted} unit{'s' * (wanted != 1)}.",
                            f"The network ends with {final} output{'s' * (final != 1)} but {what}.",

@@ -5,26 +5,39 @@ starting model with their gradients, two momentum buffers, the trace's copies of
 value before, the gradient and the velocity, and an import's weights and momentum, kept
 so that the learner can go back to them), and per activation (batch x features of
 every layer) about four (the trace's outputs and grad_inputs, and the previous
-iteration's in the starting model). The dataset comes on top, and so do the one-hot targets
-that training builds for MSECriterion on classes (rows x classes). An uploaded CSV is sized up
-from its header and row count before it is parsed. tests/lab/test_budget.py checks that this
+iteration's in the starting model); while an iteration is recorded, each Conv2d also holds its
+input's k² times larger im2col columns, from its forward until its backward (once). The
+dataset comes on top, and so do the one-hot targets that training builds for MSECriterion on
+classes (rows x classes). Adam holds two buffers, m and v, where SGD holds one velocity: five
+more copies per parameter. An uploaded CSV is sized up from its header and row count before it
+is parsed. tests/lab/test_budget.py checks that this
 bound holds for real Labs.
 """
+import math
+
 from .fitting import one_hot_targets
-from .network import feature_sizes, summary_rows
+from .network import shapes, summary_rows
+from .shapes import input_shape
 
 LIMIT = 128 * 2**20     # bytes per learner: 30 learners on one server stay within a few GB
 PARAMETER_COPIES = 12
+ADAM_COPIES = 5         # m and v where SGD has one velocity: in the optimizer, its start, the trace, an import
 ACTIVATION_COPIES = 4
+COLUMN_COPIES = 1
 FLOAT = 8               # bytes of a float64
 OVERHEAD = 2**20        # the Python objects around the arrays: records, layers, the Lab itself
 
 
-def network_bytes(config, n_features):
-    """Bytes a Lab holds for config's parameters and one recorded iteration's activations."""
-    parameters = sum(row["parameters"] for row in summary_rows(config, n_features))
-    activations = config.batch_size * sum(feature_sizes(config, n_features))
-    return OVERHEAD + FLOAT * (PARAMETER_COPIES * parameters + ACTIVATION_COPIES * activations)
+def network_bytes(config, inputs):
+    """Bytes a Lab holds for config's parameters and one recorded iteration's activations (inputs: a feature
+    count or a sample's shape)."""
+    parameters = sum(row["parameters"] for row in summary_rows(config, inputs))
+    flowing = [math.prod(shape) for shape in shapes(config, inputs)]
+    columns = sum(spec["kernel_size"] ** 2 * size for spec, size in zip(config.layers, flowing)
+                  if spec["kind"] == "Conv2d")
+    copies = PARAMETER_COPIES + (ADAM_COPIES if config.optimizer == "Adam" else 0)
+    return OVERHEAD + FLOAT * (copies * parameters + config.batch_size * (
+        ACTIVATION_COPIES * sum(flowing) + COLUMN_COPIES * columns))
 
 
 def data_bytes(data):
@@ -40,7 +53,7 @@ def target_bytes(config, data):
 
 def check_budget(config, data):
     """ValueError when config on data would hold more than LIMIT bytes; says what to shrink."""
-    network, targets = network_bytes(config, data.n_features), target_bytes(config, data)
+    network, targets = network_bytes(config, input_shape(config, data)), target_bytes(config, data)
     total = network + data_bytes(data) + targets
     if total > LIMIT:
         held = f"parameters and one recorded batch: {network / 2**20:.0f} MB"

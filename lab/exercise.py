@@ -1,7 +1,7 @@
 """The recorded iteration as an exercise: every tensor in an .npz, and handout-style code that
-checks the learner's own layers, criterion and sgd_momentum against it, number by number.
+checks the learner's own layers, criterion and sgd_momentum (or adam_optimizer) against it, number by number.
 
-The code uses the handout's names (Linear, W, gradW, ..., sgd_momentum), so it runs against
+The code uses the handout's names (Linear, W, gradW, ..., sgd_momentum, adam_optimizer), so it runs against
 a framework written from the handout; it runs unchanged against the engine too (tested).
 """
 import hashlib
@@ -12,7 +12,7 @@ import engine
 from engine.data import one_hot
 
 from .layers import describe
-from .network import feature_sizes
+from .network import shapes
 from .transfer import STATISTICS, model_arrays, npz_bytes
 
 TOLERANCE = "rtol=1e-6, atol=1e-9"   # float64 round-off of a different but correct implementation
@@ -54,9 +54,10 @@ def param_attributes(kind):
     return list(getattr(engine, kind)._params)
 
 
-def layer_check(i, spec, n_in, training):
-    """The lines that rebuild layer i, load its parameters and check its forward and backward."""
-    kind, name = spec["kind"], describe(spec, n_in)
+def layer_check(i, spec, shape, training):
+    """The lines that rebuild layer i (fed samples of `shape`), load its parameters and check its forward
+    and backward."""
+    kind, name = spec["kind"], describe(spec, shape)
     lines = ["", f"# layer {i}: {name}"]
     if kind == "Dropout" and training:
         return lines + ["# (training mode draws a random mask: run the exercise in evaluate mode to check it)"]
@@ -75,28 +76,36 @@ def layer_check(i, spec, n_in, training):
     return lines
 
 
-def update_check(i, kind):
-    """The lines that run sgd_momentum on layer i's parameters from their recorded state."""
+def update_check(i, kind, optimizer="SGD"):
+    """The lines that run sgd_momentum (or adam_optimizer) on layer i's parameters from their recorded state."""
     params = [param for param, _ in param_attributes(kind)]
     if not params:
         return []
     keys = [f"update.{i}.{param}" for param in params]
-    return ["", f"# the SGD step of layer {i}'s parameters",
-            "variables = [[" + ", ".join(f'it["{key}.before"].copy()' for key in keys) + "]]",
-            "gradients = [[" + ", ".join(f'it["{key}.grad"]' for key in keys) + "]]",
-            "keys = [" + ", ".join(f'"{key}"' for key in keys) + "]",
-            'state = {"accumulated_grads": {k: it[f"{key}.previous_velocity"].copy()',
-            '                               for k, key in enumerate(keys) if f"{key}.previous_velocity" in it}}',
-            "sgd_momentum(variables, gradients, config, state)"] + [
+    lines = ["", f"# the {optimizer} step of layer {i}'s parameters",
+             "variables = [[" + ", ".join(f'it["{key}.before"].copy()' for key in keys) + "]]",
+             "gradients = [[" + ", ".join(f'it["{key}.grad"]' for key in keys) + "]]",
+             "keys = [" + ", ".join(f'"{key}"' for key in keys) + "]"]
+    if optimizer == "Adam":  # the state before the step: t - 1 steps taken, m and v as they were
+        lines += ['state = {"m": [it[f"{key}.previous_m"].copy() for key in keys],',
+                  '         "v": [it[f"{key}.previous_v"].copy() for key in keys], "t": int(it["t"]) - 1}',
+                  'state = state if int(it["t"]) > 1 else {}',
+                  "adam_optimizer(variables, gradients, config, state)"]
+    else:
+        lines += ['state = {"accumulated_grads": {k: it[f"{key}.previous_velocity"].copy()',
+                  '                               for k, key in enumerate(keys) if f"{key}.previous_velocity" in it}}',
+                  "sgd_momentum(variables, gradients, config, state)"]
+    return lines + [
             f'check("layer {i} {param} after the step", variables[0][{k}], "{key}.after")'
             for k, (param, key) in enumerate(zip(params, keys))]
 
 
-def check_code(config, n_features):
-    """Python that checks the learner's own classes against iteration.npz, stage by stage."""
-    sizes = feature_sizes(config, n_features)
+def check_code(config, inputs):
+    """Python that checks the learner's own classes against iteration.npz, stage by stage (inputs: a feature
+    count or one sample's shape, e.g. (1, 8, 8))."""
+    step = "sgd_momentum" if config.optimizer == "SGD" else "adam_optimizer"
     lines = ["import numpy as np",
-             "# from my_framework import *   # your Linear, ..., NLLCriterion, sgd_momentum",
+             f"# from my_framework import *   # your Linear, ..., NLLCriterion, {step}",
              "",
              'it = np.load("iteration.npz")',
              "",
@@ -105,16 +114,21 @@ def check_code(config, n_features):
              f"    np.testing.assert_allclose(mine, it[key], {TOLERANCE}, err_msg=what)",
              "    print(\"ok \", what)",
              ""]
-    for i, (spec, n_in) in enumerate(zip(config.layers, sizes)):
-        lines += layer_check(i, spec, n_in, config.training)
+    for i, (spec, shape) in enumerate(zip(config.layers, shapes(config, inputs))):
+        lines += layer_check(i, spec, shape, config.training)
     last = len(config.layers) - 1
     lines += ["", "# the loss and its gradient (class labels as one-hot rows, as the handout's criteria take them)",
               'target = it["target_one_hot"] if "target_one_hot" in it else it["target"]',
               f"criterion = {config.criterion}()",
               f'check("loss", criterion.forward(it["forward.{last}.output"], target), "loss")',
               f'check("dL/d output", criterion.backward(it["forward.{last}.output"], target), "loss_grad")',
-              "",
-              'config = {"learning_rate": float(it["learning_rate"]), "momentum": float(it["momentum"])}']
+              ""]
+    if config.optimizer == "Adam":
+        lines += ["# Adam as torch.optim.Adam: epsilon is added to sqrt(v_hat). A version that adds it to sqrt(v)",
+                  "# (lr_t = lr sqrt(1 - beta2^t) / (1 - beta1^t)) differs where |gradient| is near epsilon.",
+                  'config = {key: float(it[key]) for key in ("learning_rate", "beta1", "beta2", "epsilon")}']
+    else:
+        lines.append('config = {"learning_rate": float(it["learning_rate"]), "momentum": float(it["momentum"])}')
     for i, spec in enumerate(config.layers):
-        lines += update_check(i, spec["kind"])
+        lines += update_check(i, spec["kind"], config.optimizer)
     return "\n".join(lines)

@@ -6,11 +6,12 @@ from engine import BatchNormalization
 from engine.data import one_hot
 
 from .advice import advice
+from .shapes import input_shape
 
 
 def unfinished_reason(error, config, data):
     """Why the criterion cannot take the network's output and what to change (lab.advice)."""
-    blocking = [tip for tip in advice(config, data.n_features, data.n_classes, data.task) if tip.blocking]
+    blocking = [tip for tip in advice(config, input_shape(config, data), data.n_classes, data.task) if tip.blocking]
     if blocking:
         return str(blocking[0])
     return f"the criterion does not fit the network's output: {error}."

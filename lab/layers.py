@@ -2,7 +2,8 @@
 
 A spec is a plain dict, e.g. {"kind": "Linear", "n_out": 2}: JSON-ready and immutable by
 convention (edits make new dicts). Sizes that follow from the previous layer (Linear's
-n_in, Scaling's n_out) are never stored; they come from the features flowing in.
+n_in, Scaling's n_out, Conv2d's in_channels) are never stored; they come from the
+per-sample shape flowing in ((D,) for feature rows, (C, H, W) for images; lab.shapes).
 """
 from dataclasses import dataclass
 
@@ -44,40 +45,71 @@ class LayerKind:
     args: tuple
     about: str
     activation: bool = False  # an elementwise nonlinearity (the comparison swaps these)
+    takes: str = "any"        # the per-sample input it needs: "rows" (D,), "images" (C, H, W) or "any"
 
-    def make(self, spec, n_in, rng):
-        """The engine layer for spec, fed n_in features."""
+    def make(self, spec, shape, rng):
+        """The engine layer for spec, fed samples of `shape` ((D,) or (C, H, W), checked by lab.shapes)."""
         cls = getattr(engine, self.name)
         values = {arg.name: spec[arg.name] for arg in self.args}
         if self.name == "Linear":
-            return cls(n_in, values["n_out"], rng=rng)
+            return cls(shape[0], values["n_out"], rng=rng)
         if self.name == "Scaling":
-            return cls(n_in, rng=rng)
+            return cls(shape[0], rng=rng)
         if self.name == "Dropout":
             return cls(values["p"], rng=rng)
+        if self.name == "Conv2d":
+            return cls(shape[0], values["out_channels"], values["kernel_size"], rng=rng)
         return cls(**values)
 
-    def n_out(self, spec, n_in):
-        return spec["n_out"] if self.name == "Linear" else n_in
+    def output_shape(self, spec, shape):
+        """The per-sample shape out of this layer for `shape` in (its input already fits `takes`)."""
+        if self.name == "Linear":
+            return (spec["n_out"],)
+        if self.name == "Conv2d":
+            return (spec["out_channels"],) + shape[1:]
+        if self.name == "MaxPool2d":
+            return (shape[0],) + tuple(side // spec["kernel_size"] for side in shape[1:])
+        if self.name == "Flatten":
+            return (int(np.prod(shape)),)
+        return shape
+
+    def parameters(self, spec, shape):
+        """How many numbers it learns for `shape` in: W and b, gamma and beta, or 0."""
+        if self.name == "Linear":
+            return shape[0] * spec["n_out"] + spec["n_out"]
+        if self.name == "Scaling":
+            return 2 * shape[0]
+        if self.name == "Conv2d":
+            return spec["out_channels"] * (shape[0] * spec["kernel_size"] ** 2 + 1)
+        return 0
 
 
 KINDS = {kind.name: kind for kind in (
     LayerKind("Linear", (Arg("n_out", "output size", 2, 1, 1024, integer=True, step=1),),
-              "y = x W + b: every output unit is a weighted sum of the inputs."),
+              "y = x W + b: every output unit is a weighted sum of the inputs.", takes="rows"),
+    LayerKind("Conv2d", (Arg("out_channels", "output channels", 4, 1, 64, integer=True, step=1),
+                         Arg("kernel_size", "kernel size (odd)", 3, 1, 7, integer=True, step=2)),
+              "y[o] = b[o] + Σ_c W[o, c] ⋆ x[c]: each output map slides a k × k kernel over every input "
+              "channel (zero 'same' padding keeps H and W).", takes="images"),
+    LayerKind("MaxPool2d", (Arg("kernel_size", "kernel size", 2, 1, 8, integer=True, step=1),),
+              "the maximum of each k × k window (stride k): H and W shrink k times; the gradient goes to "
+              "each window's maximum.", takes="images"),
     LayerKind("ReLU", (), "max(0, x): zero gradient for negative inputs.", activation=True),
     LayerKind("LeakyReLU", (Arg("slope", "slope", 0.03, 0.0, 1.0, step=0.01),),
               "x for x > 0, slope·x otherwise: a small gradient survives.", activation=True),
     LayerKind("ELU", (Arg("alpha", "alpha", 1.0, 0.0, 10.0, step=0.1),),
               "x for x > 0, alpha(e^x - 1) otherwise: smooth, saturates at -alpha.", activation=True),
     LayerKind("SoftPlus", (), "log(1 + e^x): a smooth ReLU.", activation=True),
-    LayerKind("SoftMax", (), "exp(x) / sum exp(x) per row: probabilities."),
-    LayerKind("LogSoftMax", (), "x - log sum exp(x) per row: log-probabilities, for NLLCriterion."),
+    LayerKind("SoftMax", (), "exp(x) / sum exp(x) per row: probabilities.", takes="rows"),
+    LayerKind("LogSoftMax", (), "x - log sum exp(x) per row: log-probabilities, for NLLCriterion.",
+              takes="rows"),
     LayerKind("Dropout", (Arg("p", "p (zeroed)", 0.5, 0.0, 0.99, step=0.05),),
               "training: zero each unit with probability p and scale the rest by 1/(1-p)."),
     LayerKind("BatchNormalization", (Arg("alpha", "alpha (moving average)", 0.0, 0.0, 1.0, step=0.05),),
-              "training: standardise each feature over the batch; evaluate: use the moving statistics."),
-    LayerKind("Scaling", (), "y = x ⊙ gamma + beta: a learnable scale and shift per feature."),
-    LayerKind("Flatten", (), "(N, ...) -> (N, features): a no-op on a batch of vectors."),
+              "training: standardise each feature over the batch; evaluate: use the moving statistics.",
+              takes="rows"),
+    LayerKind("Scaling", (), "y = x ⊙ gamma + beta: a learnable scale and shift per feature.", takes="rows"),
+    LayerKind("Flatten", (), "(N, C, H, W) -> (N, C·H·W): images to feature rows; a no-op on rows."),
 )}
 
 ACTIVATIONS = tuple(name for name, kind in KINDS.items() if kind.activation)
@@ -105,6 +137,9 @@ def check_spec(spec, where="layer"):
     clean = {"kind": kind.name}
     for arg in kind.args:
         clean[arg.name] = check_value(arg, spec.get(arg.name, arg.default), f"{where} ({kind.name})")
+    if kind.name == "Conv2d" and clean["kernel_size"] % 2 == 0:
+        raise ValueError(f"{where} (Conv2d): kernel size must be odd (1, 3, 5 or 7), got {clean['kernel_size']}: "
+                         "the zero padding of kernel_size // 2 on each side keeps H and W only for odd sizes")
     return clean
 
 
@@ -135,12 +170,20 @@ def exact(value):
     return short if float(short) == value else repr(float(value))
 
 
-def describe(spec, n_in=None):
-    """How a spec reads in the handout: Linear(2, 2), LeakyReLU(slope=0.03), Scaling(5)."""
+def describe(spec, shape=None):
+    """How a spec reads in the handout: Linear(2, 2), LeakyReLU(slope=0.03), Scaling(5), Conv2d(1, 4, 3).
+
+    shape: the per-sample input ((D,), (C, H, W)) or a feature count; None writes "?" for what it fixes.
+    """
     kind = KINDS[spec["kind"]]
+    first = "?" if shape is None else (shape if isinstance(shape, (int, np.integer)) else shape[0])
     if kind.name == "Linear":
-        return f"Linear({'?' if n_in is None else n_in}, {spec['n_out']})"
+        return f"Linear({first}, {spec['n_out']})"
     if kind.name == "Scaling":
-        return f"Scaling({'?' if n_in is None else n_in})"
+        return f"Scaling({first})"
+    if kind.name == "Conv2d":
+        return f"Conv2d({first}, {spec['out_channels']}, {spec['kernel_size']})"
+    if kind.name == "MaxPool2d":
+        return f"MaxPool2d({spec['kernel_size']})"
     args = ", ".join(f"{arg.name}={exact(spec[arg.name])}" for arg in kind.args)
     return f"{kind.name}({args})"

@@ -11,16 +11,24 @@ import engine
 
 from .layers import KINDS, Arg, check_spec, check_value, default_spec, describe, exact
 from .quoting import listed, quoted
+from .shapes import layer_shapes
 
 CRITERIA = ("NLLCriterion", "NLLCriterionUnstable", "MSECriterion")
+OPTIMIZERS = ("SGD", "Adam")
 LEARNING_RATE = Arg("learning_rate", "learning rate", 1e-2, 1e-6, 100.0, step=0.001)
 MOMENTUM = Arg("momentum", "momentum", 0.9, 0.0, 0.999, step=0.01)
+BETA1 = Arg("beta1", "beta1 (mean of g)", 0.9, 0.0, 0.999, step=0.01)
+BETA2 = Arg("beta2", "beta2 (mean of g²)", 0.999, 0.0, 0.99999, step=0.001)
+EPSILON = Arg("epsilon", "epsilon", 1e-8, 1e-12, 1e-2, step=1e-8)
 BATCH_SIZE = Arg("batch_size", "batch size", 8, 1, 4096, integer=True, step=1)
 TEST_SIZE = Arg("test_size", "test share", 0.25, 0.05, 0.9, step=0.05)
 SEED = Arg("seed", "data seed", 0, 0, 2**31 - 1, integer=True, step=1)
 WEIGHT_SEED = Arg("weight_seed", "weights seed", 0, 0, 2**31 - 1, integer=True, step=1)
 EPOCHS = Arg("epochs", "epochs", 5, 1, 500, integer=True, step=1)
-SETTINGS = {arg.name: arg for arg in (LEARNING_RATE, MOMENTUM, BATCH_SIZE, TEST_SIZE, SEED, WEIGHT_SEED)}
+SETTINGS = {arg.name: arg for arg in (LEARNING_RATE, MOMENTUM, BETA1, BETA2, EPSILON, BATCH_SIZE, TEST_SIZE,
+                                       SEED, WEIGHT_SEED)}
+OPTIMIZER_SETTINGS = {"SGD": ("learning_rate", "momentum"),
+                      "Adam": ("learning_rate", "beta1", "beta2", "epsilon")}
 MAX_LAYERS = 16
 
 
@@ -42,6 +50,10 @@ class NetworkConfig:
     momentum: float = 0.9
     training: bool = True  # the mode the step page records in (Dropout and BatchNorm differ)
     weight_seed: int | None = None  # the seed of the initial weights; None: the data seed
+    optimizer: str = "SGD"  # or "Adam", with beta1, beta2 and epsilon (SGD uses momentum)
+    beta1: float = 0.9
+    beta2: float = 0.999
+    epsilon: float = 1e-8
 
     @property
     def effective_weight_seed(self):
@@ -76,6 +88,8 @@ def check_config(config):
         raise ValueError(f"at most {MAX_LAYERS} layers, got {len(config.layers)}")
     if config.criterion not in CRITERIA:
         raise ValueError(f"criterion must be one of {', '.join(CRITERIA)}, got {quoted(config.criterion)}")
+    if config.optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {quoted(config.optimizer)}")
     if not isinstance(config.training, bool):
         raise ValueError(f"training must be true or false, got {quoted(config.training)}")
     if not isinstance(config.dataset, str) or not config.dataset:
@@ -154,24 +168,27 @@ def with_activation(config, kind):
 
 # --- sizes, building, reading ---
 
-def feature_sizes(config, n_features):
-    """[n_in of layer 0, n_out of layer 0, ..., n_out of the last layer]."""
-    sizes = [n_features]
-    for spec in config.layers:
-        sizes.append(KINDS[spec["kind"]].n_out(spec, sizes[-1]))
-    return sizes
+def shapes(config, inputs):
+    """[input shape, layer 0's output shape, ...] per sample; inputs: a feature count or a sample's shape."""
+    return layer_shapes(config, (int(inputs),) if np.ndim(inputs) == 0 else tuple(inputs))
 
 
-def build_model(config, n_features):
-    """The engine Sequential of config, weights drawn from default_rng(config.effective_weight_seed)."""
+def feature_sizes(config, inputs):
+    """[numbers per sample into layer 0, out of layer 0, ..., out of the last layer] (C·H·W for images)."""
+    return [int(np.prod(shape)) for shape in shapes(config, inputs)]
+
+
+def build_model(config, inputs):
+    """The engine Sequential of config for samples of `inputs` (a feature count or a shape such as (1, 8, 8)),
+    weights drawn from default_rng(config.effective_weight_seed)."""
     config = check_config(config)
     rng = np.random.default_rng(config.effective_weight_seed)
     model = engine.Sequential()
-    for i, (spec, n_in) in enumerate(zip(config.layers, feature_sizes(config, n_features))):
+    for i, (spec, shape) in enumerate(zip(config.layers, shapes(config, inputs))):
         try:
-            model.add(KINDS[spec["kind"]].make(spec, n_in, rng))
+            model.add(KINDS[spec["kind"]].make(spec, shape, rng))
         except ValueError as error:
-            raise ValueError(f"layer {i} ({describe(spec, n_in)}): {error}") from None
+            raise ValueError(f"layer {i} ({describe(spec, shape)}): {error}") from None
     model.train() if config.training else model.evaluate()
     return model
 
@@ -180,30 +197,41 @@ def build_criterion(config):
     return getattr(engine, config.criterion)()
 
 
+def optimizer_settings(config):
+    """{learning_rate, momentum} for SGD, {learning_rate, beta1, beta2, epsilon} for Adam: its config dict."""
+    return {name: getattr(config, name) for name in OPTIMIZER_SETTINGS[config.optimizer]}
+
+
 def build_optimizer(config):
-    return engine.SGD(learning_rate=config.learning_rate, momentum=config.momentum)
+    """engine.SGD or engine.Adam with config's settings and no state yet."""
+    return getattr(engine, config.optimizer)(**optimizer_settings(config))
 
 
-def summary_rows(config, n_features, batch_size=None):
-    """One row per layer: index, layer, output shape, parameters (a table's rows)."""
-    sizes = feature_sizes(config, n_features)
+def optimizer_code(config):
+    """The optimizer as the handout writes it: SGD(lr=0.01, momentum=0.9), Adam(lr=0.001, beta1=0.9, ...)."""
+    settings = [f"{'lr' if name == 'learning_rate' else name}={exact(value)}"
+                for name, value in optimizer_settings(config).items()]
+    return f"{config.optimizer}({', '.join(settings)})"
+
+
+def summary_rows(config, inputs, batch_size=None):
+    """One row per layer: index, layer, output shape (N, ...), parameters (a table's rows)."""
+    flowing = shapes(config, inputs)
     batch = "N" if batch_size is None else batch_size
     rows = []
     for i, spec in enumerate(config.layers):
-        n_in, n_out = sizes[i], sizes[i + 1]
-        params = {"Linear": n_in * n_out + n_out, "Scaling": 2 * n_in}.get(spec["kind"], 0)
-        rows.append({"index": i, "layer": describe(spec, n_in),
-                     "output shape": f"({batch}, {n_out})", "parameters": params})
+        shape = flowing[i]
+        rows.append({"index": i, "layer": describe(spec, shape),
+                     "output shape": f"({', '.join(map(str, (batch,) + flowing[i + 1]))})",
+                     "parameters": KINDS[spec["kind"]].parameters(spec, shape)})
     return rows
 
 
-def python_code(config, n_features):
+def python_code(config, inputs):
     """The network in the handout's style, ready to copy."""
-    sizes = feature_sizes(config, n_features)
     lines = ["from engine import *", "", "model = Sequential()"]
-    lines += [f"model.add({describe(spec, n_in)})" for spec, n_in in zip(config.layers, sizes)]
-    lines += [f"criterion = {config.criterion}()",
-              f"optimizer = SGD(lr={exact(config.learning_rate)}, momentum={exact(config.momentum)})"]
+    lines += [f"model.add({describe(spec, shape)})" for spec, shape in zip(config.layers, shapes(config, inputs))]
+    lines += [f"criterion = {config.criterion}()", f"optimizer = {optimizer_code(config)}"]
     if not config.training:
         lines.append("model.evaluate()")
     return "\n".join(lines)

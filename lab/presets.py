@@ -6,21 +6,28 @@ from .network import NetworkConfig
 
 
 class Preset(NamedTuple):
+    """upload: the preset trains on the learner's uploaded CSV (its config's dataset stands for it)."""
+
     title: str
     teaches: str
     config: NetworkConfig
+    upload: bool = False
 
 
 def stack(*layers):
     """("Linear", 2) -> {"kind": "Linear", "n_out": 2}; ("LeakyReLU", 0.1) sets its one argument;
     other arguments take their defaults."""
-    arg_names = {"Linear": "n_out", "LeakyReLU": "slope", "ELU": "alpha", "Dropout": "p",
-                 "BatchNormalization": "alpha"}
+    arg_names = {"Linear": ("n_out",), "LeakyReLU": ("slope",), "ELU": ("alpha",), "Dropout": ("p",),
+                 "BatchNormalization": ("alpha",), "Conv2d": ("out_channels", "kernel_size"),
+                 "MaxPool2d": ("kernel_size",)}
     specs = []
     for layer in layers:
-        kind, *value = (layer,) if isinstance(layer, str) else layer
-        specs.append({**default_spec(kind), **({arg_names[kind]: value[0]} if value else {})})
+        kind, *values = (layer,) if isinstance(layer, str) else layer
+        specs.append({**default_spec(kind), **dict(zip(arg_names.get(kind, ()), values))})
     return tuple(specs)
+
+
+UPLOADED = "upload: your CSV"  # an upload preset's dataset until the learner's upload takes its place
 
 
 PRESETS = {
@@ -79,4 +86,25 @@ PRESETS = {
         NetworkConfig(dataset="circles", batch_size=16, layers=stack(
             ("Linear", 16), ("BatchNormalization", 0.9), "ReLU", ("Dropout", 0.5), ("Linear", 2),
             "LogSoftMax"), learning_rate=5e-2)),
+    "cnn_digits": Preset(
+        "A small CNN on digits",
+        "The digits reach the network as images (N, 1, 8, 8): four 3 × 3 kernels slide over each image, "
+        "ReLU, then MaxPool2d keeps the largest of each 2 × 2 window, (N, 4, 4, 4), and Flatten gives "
+        "Linear its 64 features. In backward, MaxPool2d sends each gradient to its window's winner only, "
+        "and the kernels' gradient is a correlation of the input with grad_output: 40 weights learn from "
+        "every pixel. On Train, one epoch reaches over 80% test accuracy and three over 90%.",
+        NetworkConfig(dataset="digits", batch_size=32, layers=stack(
+            ("Conv2d", 4, 3), "ReLU", ("MaxPool2d", 2), "Flatten", ("Linear", 10), "LogSoftMax"),
+            learning_rate=0.1)),
+    "cnn_csv": Preset(
+        "A CNN on an uploaded MNIST CSV",
+        "Upload a Kaggle MNIST or Fashion-MNIST CSV first (Data, on the right). Its 28 × 28 images go "
+        "through two convolutions, each followed by ReLU and a 2 × 2 MaxPool2d (28 → 14 → 7), then "
+        "Linear from 16 · 7 · 7 = 784 features, trained with Adam: each weight steps by about the "
+        "learning rate at first, whatever its gradient's scale, so both Conv2d layers learn from the "
+        "first iteration.",
+        NetworkConfig(dataset=UPLOADED, batch_size=32, layers=stack(
+            ("Conv2d", 8, 3), "ReLU", ("MaxPool2d", 2), ("Conv2d", 16, 3), "ReLU", ("MaxPool2d", 2),
+            "Flatten", ("Linear", 10), "LogSoftMax"), optimizer="Adam", learning_rate=1e-3),
+        upload=True),
 }

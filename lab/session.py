@@ -15,8 +15,10 @@ from .budget import check_budget
 from .cursor import BatchCursor
 from .fitting import check_statistics, fit_to_data, targets, unfinished_reason
 from .network import (NetworkConfig, build_criterion, build_model, build_optimizer, check_config,
-                      with_activation)
+                      optimizer_settings, with_activation)
 from .origin import Origin
+from .presets import PRESETS
+from .shapes import as_input, input_shape
 from .quoting import quoted, short
 from .trainer import TrainJob, run_jobs
 from .transfer import expected_members, read_arrays, read_config, read_start, start_npz
@@ -83,6 +85,11 @@ class Lab:
         return list(DATASETS) + list(self.uploads)
 
     @property
+    def inputs(self):
+        """One sample's shape as the network receives it: (D,) rows, or (1, H, W) images (lab.shapes)."""
+        return input_shape(self.config, self.data)
+
+    @property
     def outputs(self):
         """How many outputs the data wants from the last Linear: its classes, or 1 for regression."""
         return 1 if self.data.task == "regression" else self.data.n_classes
@@ -125,14 +132,17 @@ class Lab:
             or structure(config) != structure(self.config)
         if fresh:
             model, optimizer, cursor = start or (None, None, None)
-            model = model if model is not None else build_model(config, data.n_features)
+            model = model if model is not None else build_model(config, input_shape(config, data))
             optimizer = optimizer if optimizer is not None else build_optimizer(config)
             cursor = cursor if cursor is not None else BatchCursor(len(data.X_train), config.batch_size,
                                                                     config.seed)
         else:
             model, optimizer, cursor = self.start
             optimizer, cursor = copy.deepcopy(optimizer), copy.deepcopy(cursor)
-            optimizer.config.update(learning_rate=config.learning_rate, momentum=config.momentum)
+            if config.optimizer == self.config.optimizer:
+                optimizer.config.update(optimizer_settings(config))
+            else:  # SGD <-> Adam: the same starting weights, the new optimizer's first step
+                optimizer = build_optimizer(config)
             if config.batch_size != self.config.batch_size:
                 cursor = BatchCursor(len(data.X_train), config.batch_size, config.seed)
         if not config.training:
@@ -171,7 +181,7 @@ class Lab:
         model, optimizer = copy.deepcopy(model), copy.deepcopy(optimizer)
         model.train() if config.training else model.evaluate()
         idx = cursor.next()
-        x, y = data.X_train[idx], targets(data, config, data.y_train[idx])
+        x, y = as_input(config, data, data.X_train[idx]), targets(data, config, data.y_train[idx])
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             trace = trace_iteration(model, criterion, optimizer, x, y)
         return trace, model, optimizer, start
@@ -199,6 +209,22 @@ class Lab:
             self._import(origin.config, origin.arrays, origin)
         else:
             self.apply(origin.config, start=FRESH, origin=origin)
+
+    def load_preset(self, name):
+        """Start afresh on preset `name`'s network; an upload preset takes the learner's uploaded CSV (its last
+        Linear fitted to the classes), and without one says to upload it first."""
+        preset = PRESETS.get(name)
+        if preset is None:
+            raise ValueError(f"unknown preset {quoted(name)}; known: {', '.join(PRESETS)}")
+        config = preset.config
+        if preset.upload:
+            if not self.uploads:
+                raise ValueError(f"“{preset.title}” trains on your own CSV: upload a Kaggle MNIST or "
+                                 "Fashion-MNIST CSV first (Data, on the right), then choose it again")
+            (upload,) = self.uploads.values()
+            config, _ = fit_to_data(replace(config, dataset=upload.name),
+                                    upload.dataset(config.test_size, config.seed))
+        self.load(Origin("preset", name, config))
 
     def open_link(self, config):
         """Open a shared link's network (lab.links.read_token's config)."""
@@ -240,7 +266,7 @@ class Lab:
 
     def reset_weights(self):
         """The current weights seed's initial weights again, with no momentum and the first batch."""
-        self.apply(self.config, self.data, start=(build_model(self.config, self.data.n_features), None, None))
+        self.apply(self.config, self.data, start=(build_model(self.config, input_shape(self.config, self.data)), None, None))
 
     # --- stepping through the recorded iteration ---
 
@@ -301,7 +327,7 @@ class Lab:
         names, jobs = list(activations), []
         for name in names:
             config = with_activation(self.config, name)
-            jobs.append(self._job(build_model(config, self.data.n_features), build_optimizer(config), epochs,
+            jobs.append(self._job(build_model(config, input_shape(config, self.data)), build_optimizer(config), epochs,
                                   seed=self.config.seed))
         outcomes = runner(jobs, callback and (lambda run, progress: callback(progress, names[run])))
         self.comparison = {name: outcome.history for name, outcome in zip(names, outcomes)}  # to a stop
@@ -310,5 +336,6 @@ class Lab:
     def _job(self, model, optimizer, epochs, seed):
         """A TrainJob of model and optimizer on this Lab's data, criterion and batch size."""
         data, config = self.data, self.config
-        return TrainJob(model, optimizer, self.criterion, data.X_train, targets(data, config, data.y_train),
-                        data.X_test, targets(data, config, data.y_test), epochs, config.batch_size, seed)
+        return TrainJob(model, optimizer, self.criterion, as_input(config, data, data.X_train),
+                        targets(data, config, data.y_train), as_input(config, data, data.X_test),
+                        targets(data, config, data.y_test), epochs, config.batch_size, seed)

@@ -1,5 +1,6 @@
 """Export and import: the configuration as JSON; the start of the shown iteration (weights, BatchNorm
-statistics, Dropout generators, momentum buffers, the batch cursor) as .npz of plain arrays."""
+statistics, Dropout generators, SGD's momentum buffers or Adam's m, v and t, the batch cursor) as .npz of
+plain arrays."""
 import io
 import json
 
@@ -11,6 +12,7 @@ from .budget import LIMIT
 from .cursor import BatchCursor, generator_state, json_member, read_generator, read_json_member
 from .jsontext import loads
 from .network import build_model, build_optimizer, config_from_dict, feature_sizes
+from .shapes import input_shape
 from .npz import Member, check_plain, read_npz
 from .quoting import listed
 
@@ -20,6 +22,9 @@ MAX_NPZ_BYTES = 200 * 2**20
 STATISTICS = ("moving_mean", "moving_variance")
 GENERATOR = "generator"     # "3.generator": Dropout layer 3's random generator, as JSON
 VELOCITY = "velocity."      # "velocity.0.W": 0.W's momentum buffer before the iteration
+ADAM_M, ADAM_V = "adam.m.", "adam.v."  # "adam.m.0.W": Adam's running mean of 0.W's gradient, and of its square
+ADAM_T = "adam.t"           # Adam's step count t
+STATE_PREFIXES = (VELOCITY, ADAM_M, ADAM_V)
 CURSOR, ORDER, TRAINED = "cursor", "cursor.order", "trained_epochs"
 
 
@@ -103,10 +108,13 @@ def layer_members(model, sizes):
 
 def expected_members(config, data):
     """{name: Member} of every member start_arrays writes for config on data: what an import reads."""
-    model = build_model(config, data.n_features)
-    members = layer_members(model, feature_sizes(config, data.n_features))
+    model = build_model(config, input_shape(config, data))
+    members = layer_members(model, feature_sizes(config, input_shape(config, data)))
     for name, value, _ in model.named_parameters():
-        members[VELOCITY + name] = Member(value.shape, "f", needs(f"parameter {name}", value.shape, "f"))
+        for prefix in ((VELOCITY,) if config.optimizer == "SGD" else (ADAM_M, ADAM_V)):
+            members[prefix + name] = Member(value.shape, "f", needs(f"parameter {name}", value.shape, "f"))
+    if config.optimizer == "Adam":
+        members[ADAM_T] = Member((), "iu", f"{ADAM_T} must be one integer >= 0")
     n = len(data.X_train)
     members[CURSOR] = Member((), "U", f"{CURSOR} must be a JSON text (a 0-d unicode array)")
     members[ORDER] = Member((n,), "iu", f"{ORDER} must be a permutation of the {n} training samples")
@@ -114,11 +122,11 @@ def expected_members(config, data):
     return members
 
 
-def model_with_weights(config, n_features, arrays):
+def model_with_weights(config, inputs, arrays):
     """build_model(config) with every layer member of `arrays` in place (parameters, BatchNorm statistics,
     Dropout generators); ValueError naming any mismatch."""
-    model = build_model(config, n_features)
-    members = layer_members(model, feature_sizes(config, n_features))
+    model = build_model(config, inputs)
+    members = layer_members(model, feature_sizes(config, inputs))
     parameters = {name: value for name, value, _ in model.named_parameters()}
     missing = set(parameters) - set(arrays)
     unknown = set(arrays) - set(members)
@@ -155,12 +163,17 @@ def check_numbers(array, shape, what, needed_by, kinds="fiu"):
 
 def start_arrays(model, optimizer, cursor, trained_epochs=0):
     """Every member an import needs to record the same iteration again: model_arrays(model), each
-    Dropout's generator state, "velocity.{i}.{param}" (the momentum buffers), "cursor" (JSON),
-    "cursor.order" and "trained_epochs"."""
+    Dropout's generator state, "velocity.{i}.{param}" (SGD's momentum buffers) or "adam.m.{i}.{param}",
+    "adam.v.{i}.{param}" and "adam.t" (Adam's state), "cursor" (JSON), "cursor.order" and "trained_epochs"."""
     arrays = model_arrays(model)
     names = [name for name, _, _ in model.named_parameters()]
-    for k, velocity in sorted(optimizer.state.get("accumulated_grads", {}).items()):
+    state = optimizer.state
+    for k, velocity in sorted(state.get("accumulated_grads", {}).items()):
         arrays[f"{VELOCITY}{names[k]}"] = np.array(velocity)
+    for k, (m, v) in enumerate(zip(state.get("m", []), state.get("v", []))):
+        arrays[f"{ADAM_M}{names[k]}"], arrays[f"{ADAM_V}{names[k]}"] = np.array(m), np.array(v)
+    if "t" in state:
+        arrays[ADAM_T] = np.array(int(state["t"]))
     for i, layer in enumerate(model):
         if isinstance(layer, Dropout) and layer.rng is not None:
             arrays[f"{i}.{GENERATOR}"] = json_member(generator_state(layer.rng))
@@ -178,13 +191,13 @@ def read_start(config, data, arrays):
     """(model, optimizer, cursor or None, trained epochs) from start_arrays' members, each checked. An older
     file of weights only gives zero momentum and no cursor (the caller starts a fresh one)."""
     layers = {name: array for name, array in arrays.items() if name.split(".", 1)[0].isdigit()}
-    others = sorted(set(arrays) - set(layers) - {CURSOR, ORDER, TRAINED}
-                    - {name for name in arrays if name.startswith(VELOCITY)})
+    others = sorted(set(arrays) - set(layers) - {CURSOR, ORDER, TRAINED, ADAM_T}
+                    - {name for name in arrays if name.startswith(STATE_PREFIXES)})
     if others:
         raise ValueError(f"weights do not match the configuration: unexpected {listed(others)}")
-    model = model_with_weights(config, data.n_features, layers)
+    model = model_with_weights(config, input_shape(config, data), layers)
     optimizer = build_optimizer(config)
-    optimizer.state = read_velocities(model, arrays)
+    optimizer.state = read_optimizer_state(config, model, arrays)
     cursor = None
     if CURSOR in arrays or ORDER in arrays:
         if not (CURSOR in arrays and ORDER in arrays):
@@ -201,19 +214,43 @@ def read_start(config, data, arrays):
     return model, optimizer, cursor, trained
 
 
-def read_velocities(model, arrays):
-    """The optimizer state of the "velocity.*" members: none (zero momentum) or one per parameter."""
-    parameters = {name: value for name, value, _ in model.named_parameters()}
-    given = {name[len(VELOCITY):]: array for name, array in arrays.items() if name.startswith(VELOCITY)}
-    if not given:
+def read_optimizer_state(config, model, arrays):
+    """The optimizer state of the members: SGD's "velocity.*" or Adam's "adam.m.*", "adam.v.*" and "adam.t",
+    each none (a fresh optimizer) or one per parameter; ValueError for the other optimizer's members."""
+    own = (VELOCITY,) if config.optimizer == "SGD" else (ADAM_M, ADAM_V)
+    foreign = sorted(name for name in arrays if name.startswith(STATE_PREFIXES) and not name.startswith(own)
+                     or name == ADAM_T and config.optimizer == "SGD")
+    if foreign:
+        raise ValueError(f"weights: {listed(foreign)} belong to the other optimizer; the configuration uses "
+                         f"{config.optimizer}")
+    buffers = [read_buffers(model, arrays, prefix) for prefix in own]
+    if config.optimizer == "SGD":
+        return {"accumulated_grads": dict(enumerate(buffers[0]))} if buffers[0] else {}
+    (m, v), has_t = buffers, ADAM_T in arrays
+    if not (bool(m) == bool(v) == has_t):
+        raise ValueError(f"weights: Adam's {ADAM_M}*, {ADAM_V}* and {ADAM_T} come together or not at all")
+    if not has_t:
         return {}
+    t = arrays[ADAM_T]
+    if t.shape != () or t.dtype.kind not in "iu" or t < 1:
+        raise ValueError(f"{ADAM_T} must be one integer >= 1 (the steps taken), got shape {t.shape} "
+                         f"and dtype {t.dtype}")
+    return {"m": m, "v": v, "t": int(t)}
+
+
+def read_buffers(model, arrays, prefix):
+    """[one float64 array per parameter, in order] of the members prefix + name, or [] when none is given."""
+    parameters = {name: value for name, value, _ in model.named_parameters()}
+    given = {name[len(prefix):]: array for name, array in arrays.items() if name.startswith(prefix)}
+    if not given:
+        return []
     unknown, missing = sorted(set(given) - set(parameters)), sorted(set(parameters) - set(given))
     if unknown:
-        raise ValueError(f"weights: {listed(VELOCITY + name for name in unknown)} belong to no parameter")
+        raise ValueError(f"weights: {listed(prefix + name for name in unknown)} belong to no parameter")
     if missing:
-        raise ValueError(f"weights: the momentum buffers come for every parameter or for none; missing "
-                         f"{listed(VELOCITY + name for name in missing)}")
+        what = "momentum buffers" if prefix == VELOCITY else f"Adam's {prefix}* buffers"
+        raise ValueError(f"weights: the {what} come for every parameter or for none; missing "
+                         f"{listed(prefix + name for name in missing)}")
     for name, array in given.items():
-        check_numbers(array, parameters[name].shape, f"{VELOCITY}{name}", f"parameter {name}", kinds="f")
-    return {"accumulated_grads": {k: np.array(given[name], dtype=np.float64)
-                                  for k, name in enumerate(parameters)}}
+        check_numbers(array, parameters[name].shape, f"{prefix}{name}", f"parameter {name}", kinds="f")
+    return [np.array(given[name], dtype=np.float64) for name in parameters]

@@ -26,7 +26,7 @@ def on_preset():
     if name == KEPT:
         act("preset", L.back)
     else:
-        act("preset", L.load, Origin("preset", name, PRESETS[name].config))
+        act("preset", L.load_preset, name)
 
 
 def on_dataset():
@@ -40,6 +40,10 @@ def on_setting(name):
 
 def on_criterion():
     act("criterion", L.apply, replace(L.config, criterion=st.session_state.criterion))
+
+
+def on_optimizer():
+    act("optimizer", L.apply, replace(L.config, optimizer=st.session_state.optimizer))
 
 
 def stack():
@@ -79,6 +83,16 @@ def on_import():
         st.session_state.setdefault("_errors", {})["import"] = "choose both files: the .json and the .npz"
         return
     act("import", L.import_files, config.getvalue(), weights.getvalue(), config.name)
+
+
+def shape_text(shape):
+    """A per-sample shape as it reads beside a layer: "10 features", "images (4, 8, 8)"."""
+    return f"{shape[0]} feature{'s' * (shape[0] != 1)}" if len(shape) == 1 else f"images {shape}"
+
+
+def received(shape, batch):
+    """What the first layer receives: "rows (8, 64)" or "images (8, 1, 8, 8)"."""
+    return f"{'rows' if len(shape) == 1 else 'images'} ({', '.join(map(str, (batch,) + tuple(shape)))})"
 
 
 def number_field(arg, key, on_change, args, label=None):
@@ -130,18 +144,19 @@ with right:
             error_for(arg.name)
     st.caption(f"{len(L.data.X_train)} training and {len(L.data.X_test)} test samples, "
                f"{L.data.n_features} features"
-               + (f", {L.data.n_classes} classes" if L.data.n_classes else ", regression"))
+               + (f", {L.data.n_classes} classes" if L.data.n_classes else ", regression")
+               + f". The first layer receives {received(L.inputs, L.config.batch_size)}.")
 
 
 # --- the layer stack ---
 
 st.subheader("Layers")
-sizes = network.feature_sizes(L.config, L.data.n_features)
+shapes = network.shapes(L.config, L.inputs)
 drawn = stack()  # every row's callbacks check that the stack is still this one
 for i, spec in enumerate(L.config.layers):
     kind = KINDS[spec["kind"]]
     name_col, args_col, buttons_col = st.columns([3, 3, 2], vertical_alignment="center")
-    name_col.markdown(f"**{i}** · `{describe(spec, sizes[i])}` → {sizes[i + 1]} features  \n"
+    name_col.markdown(f"**{i}** · `{describe(spec, shapes[i])}` → {shape_text(shapes[i + 1])}  \n"
                       f"<small>{kind.about}</small>", unsafe_allow_html=True)
     with args_col:
         for arg in kind.args:
@@ -152,7 +167,7 @@ for i, spec in enumerate(L.config.layers):
     up, down, remove = buttons_col.columns(3)  # no tooltips: they would cover the messages after a click
     up.button("↑", key=f"layer_{i}_up", disabled=i == 0,
               on_click=on_edit, args=("layers", network.move_layer, i, -1), kwargs={"drawn": drawn})
-    down.button("↓", key=f"layer_{i}_down", disabled=i == len(sizes) - 2,
+    down.button("↓", key=f"layer_{i}_down", disabled=i == len(shapes) - 2,
                 on_click=on_edit, args=("layers", network.move_layer, i, 1), kwargs={"drawn": drawn})
     remove.button("✕", key=f"layer_{i}_remove",
                   on_click=on_edit, args=("layers", network.remove_layer, i), kwargs={"drawn": drawn})
@@ -171,22 +186,36 @@ add_col.button("Add layer", key="add_layer", on_click=lambda: on_edit(
     "add_layer", network.add_layer, st.session_state.add_kind, st.session_state.add_position, L.outputs))
 error_for("add_layer")
 st.caption(f"A Linear added after the last one starts with {L.outputs} output{'s' * (L.outputs != 1)}, "
-           "as the data needs; the sizes of the others follow from the layer before.")
+           "as the data needs; the sizes of the others follow from the layer before (a Conv2d's input "
+           "channels too)."
+           + (" Images reach the network as (N, 1, H, W) when it starts with Conv2d or MaxPool2d; put a "
+              "Flatten before the first Linear." if L.data.image_shape is not None else ""))
 
 
 # --- criterion, optimizer and weights ---
 
 st.subheader("Criterion and optimizer")
-c1, c2, c3 = st.columns(3)
+c1, c2 = st.columns(2)
 sync("criterion", L.config.criterion)
 with c1:
     st.selectbox("Criterion", network.CRITERIA, key="criterion", on_change=on_criterion)
     error_for("criterion")
-for column, arg in ((c2, network.LEARNING_RATE), (c3, network.MOMENTUM)):
+sync("optimizer", L.config.optimizer)
+with c2:
+    st.selectbox("Optimizer", network.OPTIMIZERS, key="optimizer", on_change=on_optimizer,
+                 format_func=lambda name: {"SGD": "SGD with momentum", "Adam": "Adam"}[name])
+    error_for("optimizer")
+settings = [network.SETTINGS[name] for name in network.OPTIMIZER_SETTINGS[L.config.optimizer]]
+for column, arg in zip(st.columns(len(settings)), settings):
     sync(arg.name, getattr(L.config, arg.name))
     with column:
         number_field(arg, arg.name, on_setting, (arg.name,), label=arg.field(title=True))
         error_for(arg.name)
+if L.config.optimizer == "Adam":
+    st.caption("Adam keeps per weight a running mean m of its gradient and v of the squared gradient, and "
+               "steps by lr · m̂ / (√v̂ + ε) with the bias corrections m̂ = m / (1 − β1ᵗ), v̂ = v / (1 − β2ᵗ): "
+               "about lr per weight at first, whatever the gradient's scale. Its usual learning rate is "
+               "0.001; switching keeps the weights and records the same iteration with Adam's first step.")
 seed = L.config.effective_weight_seed
 with st.container(horizontal=True, vertical_alignment="center"):
     st.button(f"New weights (seed {(seed + 1) % 2**31})", key="new_weights",
@@ -197,7 +226,7 @@ with st.container(horizontal=True, vertical_alignment="center"):
                  "weights* draws this seed's initial weights again, without training or momentum.")
 for key in ("new_weights", "reset_weights"):
     error_for(key)
-for tip in advice(L.config, L.data.n_features, L.data.n_classes, L.data.task):
+for tip in advice(L.config, L.inputs, L.data.n_classes, L.data.task):
     if not (L.unfinished and tip.blocking):  # that one is shown at the layer stack
         st.warning(f"**{tip.suggestion}** {tip.reason}", icon="💡")
 if not any(spec["kind"] in ACTIVATIONS for spec in L.config.layers) and len(L.config.layers) > 2:
@@ -208,19 +237,20 @@ if not any(spec["kind"] in ACTIVATIONS for spec in L.config.layers) and len(L.co
 
 # One below the other: side by side, an 800-pixel window would cut the table's last columns.
 st.subheader("Summary")
-st.dataframe(summary_table(L.config, L.data.n_features, L.config.batch_size), hide_index=True, width="content",
+st.dataframe(summary_table(L.config, L.inputs, L.config.batch_size), hide_index=True, width="content",
              column_config={name: st.column_config.Column(width=width) for name, width in SUMMARY_COLUMNS.items()})
 st.subheader("In the handout's style")
-st.code(network.python_code(L.config, L.data.n_features), language="python", width="content")
+st.code(network.python_code(L.config, L.inputs), language="python", width="content")
 
 st.subheader("Export and import")
+state = "the momentum buffers" if L.config.optimizer == "SGD" else "Adam's m, v and step count t"
 if L.trace is not None:
     st.caption(f"*Weights* holds the weights at the start of the shown iteration (epoch {L.cursor.epoch}, "
-               f"iteration {L.cursor.iteration}), before its update, with the momentum buffers and the batch "
+               f"iteration {L.cursor.iteration}), before its update, with {state} and the batch "
                "order: importing both files records this very iteration again, number for number.")
 else:
     st.caption("*Weights* holds the weights the next recorded iteration starts from (none is recorded while "
-               "the network is unfinished), with the momentum buffers and the batch order.")
+               f"the network is unfinished), with {state} and the batch order.")
 e1, e2, i1, i2 = st.columns(4)
 # Built when clicked (a callable), not on every rerun: no stale file links, no serialising per rerun.
 e1.download_button("Configuration (.json)", lambda: config_json(L.config), file_name="network.json",

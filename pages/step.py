@@ -127,6 +127,9 @@ if shown:
     worst = {key: mine.worst_entry(key, engine) for key, _, engine in shown if key in mine.differences}
     st.plotly_chart(comparison_figure(shown, worst), key="step-mine", width="content",
                     config={"displayModeBar": False})
+    for key, _, _ in shown:
+        if key in mine.notes:
+            st.caption(f"{key}: {mine.notes[key]}.")
 st.caption("Colours: blue negative, white 0, red positive, up to the ± in each title; hover for the exact value. "
            "Outlined: the entry worked out by hand below, and the rows, columns or entries it is computed from. "
            "Click any cell to choose another.")
@@ -148,7 +151,7 @@ if stage.kind == "loss":
                     + (f" The {SMALL_TABLE} samples with the lowest p(true):" if len(shown) < len(table) else ""))
         st.table(prediction_styler(shown).hide(axis="index"))  # a plain table: a data grid took ~0.4 s to draw
 
-code = per_iteration("_step_check_code", None, lambda: check_code(L.config, L.data.n_features))
+code = per_iteration("_step_check_code", None, lambda: check_code(L.config, L.inputs))
 if worked and not ask.hidden():
     with st.expander("Work out one entry by hand, with these numbers", icon=":material/calculate:",
                      expanded=focus.chosen()):

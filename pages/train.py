@@ -203,7 +203,8 @@ n_samples = len(L.data.X_test if split == "test" else L.data.X_train)
 st.caption(f"The current model {trained}, on the {n_samples} samples of the {split} set.")
 try:
     views = per_iteration("_train_predictions", (split, wrong_first), keep=2,
-                          compute=lambda: prediction_views(L.model, L.data, split, wrong_first=wrong_first))
+                          compute=lambda: prediction_views(L.model, L.data, split, wrong_first=wrong_first,
+                                                                 inputs=L.inputs))
 except ValueError as error:  # e.g. the last layer's size does not match the classes
     views = []
     st.warning(f"Cannot draw the predictions: {error}", icon="⚠️")

@@ -48,7 +48,7 @@ def draw_check(trace, model, code):
     with st.expander("Check your own framework against this iteration", icon=":material/fact_check:"):
         st.caption("Every tensor of this iteration in one .npz (inputs, outputs, gradients, parameters before "
                    "and after the step, velocities), and code that rebuilds each of your layers with these "
-                   "weights and checks its forward, backward, parameter gradients, the loss and sgd_momentum, "
+                   "weights and checks its forward, backward, parameter gradients, the loss and the optimizer step, "
                    "number by number. Save the file beside your notebook and run the code with your classes.")
         st.download_button("iteration.npz", lambda: iteration_npz(trace, model), file_name="iteration.npz",
                            mime="application/octet-stream", key="step_export_iteration",

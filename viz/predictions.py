@@ -247,8 +247,9 @@ def predicted_images(model, X, y, image_shape, n=8, wrong_first=False):
     return image_samples_figure(X, y, probabilities, image_shape, indices=indices[:min(n, MAX_IMAGES)])
 
 
-def prediction_views(model, data, split="test", n_images=8, wrong_first=False):
-    """[(name, figure)] that suit data, drawn on its `split` ("test" or "train") samples.
+def prediction_views(model, data, split="test", n_images=8, wrong_first=False, inputs=None):
+    """[(name, figure)] that suit data, drawn on its `split` ("test" or "train") samples; inputs: one sample's
+    shape as the model takes it ((1, 8, 8) for a CNN; None: data's rows).
 
     2-D classes: decision_regions; 1-D regression: regression_fit; images: confusion and image samples;
     other classification: confusion. Overflowing outputs are drawn as NaN without NumPy warnings.
@@ -265,6 +266,8 @@ def prediction_views(model, data, split="test", n_images=8, wrong_first=False):
         if data.n_features == 2 and data.image_shape is None:
             views.append(("decision_regions", decision_regions(model, X, y, data.n_classes)))
             return views
+        if inputs is not None:
+            X = X.reshape((len(X),) + tuple(inputs))
         views.append(("confusion", model_confusion(model, X, y, data.n_classes)))
         if data.image_shape is not None:
             views.append(("images", predicted_images(model, X, y, data.image_shape, n_images, wrong_first)))

@@ -7,9 +7,10 @@ from lab.network import summary_rows
 SUMMARY_COLUMNS = {"index": 48, "layer": 232, "output shape": 104, "parameters": 88}
 
 
-def summary_table(config, n_features, batch_size=None):
-    """One row per layer (index, layer, output shape, parameters) and a total row."""
-    rows = [{**row, "index": str(row["index"])} for row in summary_rows(config, n_features, batch_size)]
+def summary_table(config, inputs, batch_size=None):
+    """One row per layer (index, layer, output shape, parameters) and a total row; inputs: a feature count or
+    one sample's shape."""
+    rows = [{**row, "index": str(row["index"])} for row in summary_rows(config, inputs, batch_size)]
     total = {"index": "", "layer": "total", "output shape": "",
              "parameters": sum(row["parameters"] for row in rows)}
     return pd.DataFrame(rows + [total], columns=list(SUMMARY_COLUMNS))

@@ -123,6 +123,20 @@ def optimizer_state(arrays, keys):
     return config, ({"accumulated_grads": velocities} if velocities else {})
 
 
+def adam_epsilon_on_v(arrays):
+    """{update.{i}.{p}.after: w} of the recorded Adam step written as homework01 writes it,
+    w = before - lr_t m / (sqrt(v) + eps) with lr_t = lr sqrt(1 - beta2^t) / (1 - beta1^t): epsilon on sqrt(v)
+    rather than on sqrt(v_hat) (torch). Both are Adam; they differ where |gradient| is near epsilon. {} for SGD."""
+    if optimizer_of(arrays) != "Adam":
+        return {}
+    lr, beta1, beta2, epsilon = (float(arrays[key]) for key in ("learning_rate", "beta1", "beta2", "epsilon"))
+    t = int(arrays["t"])
+    lr_t = lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
+    return {f"{key[:-len('.before')]}.after": arrays[key] - lr_t * arrays[key.replace(".before", ".m")] / (
+        np.sqrt(arrays[key.replace(".before", ".v")]) + epsilon)
+        for key in arrays if key.startswith("update.") and key.endswith(".before")}
+
+
 def replay_step(step, arrays, names, parameters):
     """update.{i}.{param}.after from the learner's sgd_momentum (or adam_optimizer) on the recorded weights,
     gradients and velocities (or moments)."""

@@ -22,6 +22,12 @@ CASES = {
     "activation-heavy": NetworkConfig(dataset="digits", batch_size=1024, layers=stack(
         ("Linear", 512), ("BatchNormalization", 0.9), "ReLU", ("Dropout", 0.5), ("Linear", 10),
         "LogSoftMax")),
+    "small CNN, Adam": replace(PRESETS["cnn_digits"].config, optimizer="Adam", learning_rate=1e-3),
+    "column-heavy CNN, batch 64": NetworkConfig(dataset="digits", batch_size=64, layers=stack(
+        ("Conv2d", 16, 5), "ReLU", ("Conv2d", 16, 5), "ReLU", ("MaxPool2d", 2), "Flatten", ("Linear", 10),
+        "LogSoftMax")),
+    "parameter-heavy, Adam": NetworkConfig(dataset="digits", batch_size=32, optimizer="Adam", layers=stack(
+        ("Linear", 512), "ReLU", ("Linear", 512), "ReLU", ("Linear", 10), "LogSoftMax")),
 }
 
 
@@ -50,7 +56,7 @@ def held_bytes(config, imported=False):
 @pytest.mark.parametrize("name", list(CASES))
 def test_the_estimate_bounds_a_real_lab(name, imported):
     held, lab = held_bytes(CASES[name], imported)
-    estimate = network_bytes(lab.config, lab.data.n_features) + data_bytes(lab.data)
+    estimate = network_bytes(lab.config, lab.inputs) + data_bytes(lab.data)
     assert held <= estimate, f"{name}: holds {held / 2**20:.1f} MB, estimated {estimate / 2**20:.1f} MB"
     assert estimate < 4 * held + 2 * 2**20  # and it is not wildly pessimistic
 
@@ -64,6 +70,11 @@ def test_a_network_over_the_limit_is_refused_and_nothing_changes():
         lab.apply(huge)
     assert (lab.config, lab.trace) == before
     assert check_budget(lab.config, lab.data) < LIMIT
+    wide = replace(PRESETS["cnn_digits"].config, batch_size=1024, layers=stack(  # columns: 1024 x 64 x 49 x 64
+        ("Conv2d", 64, 7), "ReLU", ("Conv2d", 64, 7), "ReLU", "Flatten", ("Linear", 10), "LogSoftMax"))
+    with pytest.raises(ValueError, match=r"the limit per learner is 128 MB"):
+        lab.apply(wide)
+    assert (lab.config, lab.trace) == before
 
 
 def classes_data(rows, n_classes):

@@ -8,11 +8,12 @@ import pytest
 import engine
 from lab.exercise import check_code, iteration_npz
 from lab.presets import PRESETS
-from lab.session import Lab
+
+from tests.uploaded import preset_lab
 
 
 def exported(lab):
-    return iteration_npz(lab.trace, lab.model), check_code(lab.config, lab.data.n_features)
+    return iteration_npz(lab.trace, lab.model), check_code(lab.config, lab.inputs)
 
 
 def run_check(code, npz, tmp_path, classes=None):
@@ -29,7 +30,7 @@ def run_check(code, npz, tmp_path, classes=None):
 
 
 def lab_at(preset, new_iterations=1, training=True):
-    lab = Lab(PRESETS[preset].config)
+    lab = preset_lab(preset)
     for _ in range(new_iterations):  # later iterations have a previous velocity to start from
         lab.new_iteration()
     if not training:
@@ -45,7 +46,7 @@ def test_the_engine_passes_every_check_of_every_preset(preset, tmp_path):
     checked = [spec for spec in lab.config.layers if spec["kind"] != "Dropout"]  # its mask is random
     assert sum(line.startswith("ok  layer") and "forward" in line for line in printed) == len(checked)
     assert "ok  loss" in printed and "ok  dL/d output" in printed
-    parameterised = sum(1 for spec in lab.config.layers if spec["kind"] in ("Linear", "Scaling"))
+    parameterised = sum(1 for spec in lab.config.layers if spec["kind"] in ("Linear", "Scaling", "Conv2d"))
     assert sum("after the step" in line for line in printed) == 2 * parameterised
 
 

@@ -2,13 +2,14 @@
 import pytest
 
 from lab.hunt import LEVELS, candidates, code_of, plant
-from lab.presets import PRESETS
+
 from lab.session import Lab
+from tests.uploaded import preset_lab
 
 
 @pytest.mark.parametrize("preset", ["handout", "digits", "dropout_batchnorm"])
 def test_every_candidate_changes_the_iteration_first_at_its_own_place(preset):
-    lab = Lab(PRESETS[preset].config)
+    lab = preset_lab(preset)
     found = candidates(lab)
     assert {h.level for h in found} >= {"easy", "medium"} and len(found) >= 6
     for hunt in found:

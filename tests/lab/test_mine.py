@@ -10,6 +10,7 @@ from lab.exercise import iteration_arrays
 from lab.mine import read_mine, explain
 from lab.presets import PRESETS
 from lab.session import Lab
+from tests.uploaded import preset_lab
 
 HOMEWORK = Path(__file__).parents[1] / "grade" / "homework_ok.py"
 
@@ -36,7 +37,7 @@ def mine_bytes(lab, replace=None):
 
 @pytest.mark.parametrize("preset", ["handout", "circles", "digits"])
 def test_a_correct_framework_matches_at_every_stage(preset):
-    lab = Lab(PRESETS[preset].config)
+    lab = preset_lab(preset)
     mine = read_mine(mine_bytes(lab), lab.trace)
     assert mine.differences == {} and mine.first_difference(lab.trace) is None
     assert len(mine.arrays) >= 2 * len(lab.trace.forward) + 2

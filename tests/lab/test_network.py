@@ -20,12 +20,22 @@ def test_default_is_the_handout_network():
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
-def test_every_kind_builds_with_its_defaults_and_sizes_follow(kind):
-    config = network.add_layer(NetworkConfig(layers=({"kind": "Linear", "n_out": 5},)), kind)
-    model = network.build_model(config, 3)
-    assert isinstance(model[1], getattr(engine, kind))
-    out = model.forward(np.ones((4, 3)))
-    assert out.shape == (4, network.feature_sizes(config, 3)[-1])
+def test_every_kind_builds_with_its_defaults_and_shapes_follow(kind):
+    """After a Linear on rows (4, 3) and after a Conv2d on images (4, 1, 8, 8), wherever the kind takes
+    that input: the engine's output has the shape network.shapes predicts, and the parameter count too."""
+    contexts = []
+    if KINDS[kind].takes != "images":
+        contexts.append(({"kind": "Linear", "n_out": 5}, (3,)))
+    if KINDS[kind].takes != "rows":
+        contexts.append(({"kind": "Conv2d", "out_channels": 2, "kernel_size": 3}, (1, 8, 8)))
+    for first, shape in contexts:
+        config = network.add_layer(NetworkConfig(layers=(first,)), kind)
+        model = network.build_model(config, shape)
+        assert isinstance(model[1], getattr(engine, kind))
+        out = model.forward(np.ones((4,) + shape))
+        assert out.shape == (4,) + network.shapes(config, shape)[-1]
+        counted = sum(row["parameters"] for row in network.summary_rows(config, shape))
+        assert counted == sum(value.size for _, value, _ in model.named_parameters())
 
 
 def test_building_is_seeded():
@@ -74,8 +84,8 @@ def test_config_checks():
         network.check_config(NetworkConfig(criterion="Hinge"))
     with pytest.raises(ValueError, match=r"learning rate must be a number in \[1e-06, 100\], got 0"):
         network.check_config(NetworkConfig(learning_rate=0))
-    with pytest.raises(ValueError, match="layer 1: unknown layer 'Conv2d'"):
-        network.check_config(NetworkConfig(layers=(default_spec("Linear"), {"kind": "Conv2d"})))
+    with pytest.raises(ValueError, match="layer 1: unknown layer 'Conv3d'"):
+        network.check_config(NetworkConfig(layers=(default_spec("Linear"), {"kind": "Conv3d"})))
     with pytest.raises(ValueError, match=r"layer 0 \(Linear\): unknown argument\(s\) n_in"):
         check_spec({"kind": "Linear", "n_out": 2, "n_in": 3}, "layer 0")
     with pytest.raises(ValueError, match="no layer 5"):
@@ -114,7 +124,16 @@ def test_config_round_trips_through_a_dict():
     config = PRESETS["dropout_batchnorm"].config
     assert network.config_from_dict(config.as_dict()) == config
     with pytest.raises(ValueError, match="unknown field"):
-        network.config_from_dict({**config.as_dict(), "optimizer": "Adam"})
+        network.config_from_dict({**config.as_dict(), "nesterov": True})
+    old = {name: value for name, value in config.as_dict().items()  # a file from before Adam came in
+           if name not in ("optimizer", "beta1", "beta2", "epsilon")}
+    assert network.config_from_dict(old) == config and config.optimizer == "SGD"
+    adam = replace(config, optimizer="Adam", beta1=0.8)
+    assert network.config_from_dict(adam.as_dict()) == adam
+    with pytest.raises(ValueError, match="optimizer must be one of SGD, Adam, got 'RMSprop'"):
+        network.config_from_dict({**config.as_dict(), "optimizer": "RMSprop"})
+    with pytest.raises(ValueError, match=r"beta2 \(mean of g²\) must be a number in \[0, 0.99999\], got 1"):
+        network.config_from_dict({**adam.as_dict(), "beta2": 1.0})
 
 
 def test_presets_are_stored_checked():

@@ -5,6 +5,7 @@ import pytest
 from lab.predict import hint, is_right, question, questions
 from lab.presets import PRESETS
 from lab.session import Lab
+from tests.uploaded import preset_lab
 
 
 def value_at(trace, stage, tensor_id, row, col):
@@ -24,7 +25,7 @@ def value_at(trace, stage, tensor_id, row, col):
 
 @pytest.mark.parametrize("preset", sorted(PRESETS))
 def test_every_question_of_every_stage_is_answered_by_the_recorded_numbers(preset):
-    lab = Lab(PRESETS[preset].config)
+    lab = preset_lab(preset)
     kinds = set()
     for stage in lab.trace.stages:
         found = questions(lab.trace, stage)

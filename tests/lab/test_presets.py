@@ -11,12 +11,13 @@ from lab.presets import PRESETS, stack
 from lab.session import Lab
 from viz.heatmap import shown
 from viz.jacobian_view import jacobian_figure, layer_sample_jacobians
+from tests.uploaded import preset_lab
 
 
 @pytest.fixture(scope="module")
 def labs():
     """One fresh Lab per preset, made once (the tests below copy before they change one)."""
-    return {name: Lab(preset.config) for name, preset in PRESETS.items()}
+    return {name: preset_lab(name) for name in PRESETS}
 
 
 def fresh(labs, name):

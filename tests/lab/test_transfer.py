@@ -12,6 +12,7 @@ from lab.presets import PRESETS
 from lab.session import Lab
 from lab.transfer import config_json, model_arrays, model_with_weights, read_arrays, read_config, weights_npz
 from tests.peak import refusal_peak
+from tests.uploaded import preset_lab
 
 
 def trained_lab():
@@ -107,7 +108,7 @@ def imported(source):
 
 
 def lab_after(preset, epochs=0, iterations=0, training=True):
-    lab = Lab(PRESETS[preset].config)
+    lab = preset_lab(preset)
     if epochs:
         lab.train(epochs)
     for _ in range(iterations):

@@ -1,4 +1,5 @@
 """Build page: presets, data, the layer stack, criterion and optimizer, export and import (AppTest)."""
+from dataclasses import replace
 import io
 import json
 import zipfile
@@ -9,6 +10,7 @@ import pytest
 from lab.presets import PRESETS
 from lab.transfer import config_json, weights_npz
 from tests.pages.apptest import errors, open_page
+from tests.uploaded import digits_csv
 
 
 def open_build():
@@ -33,9 +35,16 @@ def test_default_shows_the_handout_network_its_table_and_code():
 @pytest.mark.parametrize("preset", list(PRESETS))
 def test_every_preset_loads_with_its_sentence(preset):
     at = open_build()
+    if PRESETS[preset].upload:  # first refused with what to do, then loaded on the upload
+        at.selectbox(key="preset").set_value(preset).run()
+        assert "upload a Kaggle MNIST or Fashion-MNIST CSV first" in errors(at)[0]
+        assert at.session_state.lab.config == PRESETS["handout"].config
+        at.file_uploader(key="csv_upload").set_value(("digits28.csv", digits_csv(200), "text/csv")).run()
     at.selectbox(key="preset").set_value(preset).run()
     assert not at.exception and not errors(at)
-    assert at.session_state.lab.config == PRESETS[preset].config
+    config = at.session_state.lab.config
+    assert config == replace(PRESETS[preset].config, dataset=config.dataset)
+    assert config.dataset == ("upload: digits28.csv" if PRESETS[preset].upload else PRESETS[preset].config.dataset)
     assert PRESETS[preset].teaches in [info.value for info in at.info]
 
 
