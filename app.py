@@ -4,6 +4,7 @@ import plotly.graph_objects  # noqa: F401
 import streamlit as st
 
 from lab.links import PARAM, STAGE, read_token
+from lab.network import optimizer_summary
 from lab.session import Lab, load_dataset
 from ui.actions import act, error_for, plain_name, return_to_requested
 from ui.address import keep_in_address
@@ -51,8 +52,8 @@ error_for("link")
 with st.container(key="network_summary"):  # every page opens with the learner's network, in one line
     layers = " → ".join(f"`{line}`" for line in repr(lab.model).split("\n"))
     config = lab.config
-    st.caption(f"Your network: {layers} · {config.criterion} · SGD lr {config.learning_rate:g}, "
-               f"momentum {config.momentum:g} · {plain_name(config.dataset)}, batch {config.batch_size}")
+    st.caption(f"Your network: {layers} · {config.criterion} · {optimizer_summary(config)} · "
+               f"{plain_name(config.dataset)}, batch {config.batch_size}")
 keep_in_address(lab.config)  # a reload opens this network again (the widgets' callbacks have run by now)
 with runlog.logged_run(navigation, RERUN):  # only with BACKPROP_LENS_RUN_LOG set (bench/load_bench.py)
     navigation.run()

@@ -214,6 +214,14 @@ def optimizer_code(config):
     return f"{config.optimizer}({', '.join(settings)})"
 
 
+def optimizer_summary(config):
+    """How a caption names the optimizer: "SGD lr 0.01, momentum 0.9", "Adam lr 0.001, β1 0.9, β2 0.999, ε 1e-08"."""
+    if config.optimizer == "Adam":
+        return (f"Adam lr {config.learning_rate:g}, β1 {config.beta1:g}, β2 {config.beta2:g}, "
+                f"ε {config.epsilon:g}")
+    return f"SGD lr {config.learning_rate:g}, momentum {config.momentum:g}"
+
+
 def summary_rows(config, inputs, batch_size=None):
     """One row per layer: index, layer, output shape (N, ...), parameters (a table's rows)."""
     flowing = shapes(config, inputs)

@@ -1,4 +1,5 @@
-"""Jacobians: dy_s/dx_s three ways, the VJP check, LogSoftMax's derivation, BatchNorm's coupling, gradcheck."""
+"""Jacobians: dy_s/dx_s three ways, the VJP check, LogSoftMax's derivation, BatchNorm's coupling, the image
+layers' banded and selection structure, gradcheck."""
 import numpy as np
 import streamlit as st
 
@@ -13,6 +14,7 @@ from viz import derivation
 from viz.coupling_view import batch_coupling_figure, block_norms_figure, coupling_jacobian
 from viz.derivation_strip import derivation_strip
 from viz.gradcheck_view import check_gradcheck, gradcheck_table
+from viz.image_structure import structure_note
 from viz.jacobian_view import (as_recorded, check_sample_view, jacobian_figure, layer_sample_jacobians,
                                recorded_model, sample_vjp_check)
 
@@ -60,7 +62,7 @@ def jacobians_view(i, s):
         figures["closed"] = jacobian_figure(sj.closed, f"layer {i}, sample {s}: closed form")
     return {"figures": figures, "shape": sj.backprop.shape, "max_abs_error": sj.max_abs_error,
             "closed_error": sj.closed_error, "note": sj.note, "coupled": sj.coupled,
-            "vjp": table, "vjp_error": vjp_error}
+            "vjp": table, "vjp_error": vjp_error, "structure": structure_note(layer, sj.backprop)}
 
 
 def checked_view(i, s):
@@ -133,6 +135,8 @@ def draw_three_ways(view):
         else:
             st.info(f"No closed form here: {view['note']}.", icon="ℹ️")
 
+    if view["structure"]:
+        st.markdown(view["structure"])
     if view["coupled"]:
         st.caption("BatchNormalization in training couples the samples: these are the diagonal block ∂y_s/∂x_s "
                    "of the full-batch Jacobian; the blocks ∂y_s/∂x_t for t ≠ s are shown further down.")

@@ -103,7 +103,7 @@ chosen = focus.current() or default_focus(tensors)
 # Made once per recorded iteration, stage and chosen entry, not on every rerun.
 worked = per_iteration("_step_by_hand", (str(stage), chosen.key), keep=len(trace.stages) + 4,
                        compute=lambda: by_hand(trace, stage, layers, chooser(tensors, focus.current())))
-working = worked and not ask.hidden() and fading.hides_results(chosen.key, worked)
+working = bool(worked) and not ask.hidden() and fading.hides_results(chosen.key, worked)
 hide = ask.hidden() or working  # the formula and the inputs stay; the results wait for the answer
 panels = per_iteration("_step_panels", (str(stage), chosen.key, hide, present.scale()), keep=8,
                        compute=lambda: stage_panels(trace, stage, layers, chosen, hide, present.scale()))

@@ -149,22 +149,24 @@ def worked_items(trace, stage, layers, at):
         items = update_worked(trace, stage.index, at)
     else:
         layer = layers[stage.index] if stage.index < len(layers) else None
-        forward = trace.forward[stage.index]
-        if (forward.input.ndim != 2 and not isinstance(layer, IMAGE_LAYERS)) or not (
-                forward.input.size and forward.output.size):
+        forward, record = trace.forward[stage.index], trace.backward_record(stage.index)
+        x, y, g, dx = forward.input, forward.output, record.grad_output, record.grad_input
+        if x.ndim > 2 and not isinstance(layer, IMAGE_LAYERS) and x.shape == y.shape:
+            # elementwise on maps (ReLU after Conv2d): entry (n, j) of the rows (N, C*H*W), as the heatmaps show them
+            x, y, g, dx = (np.reshape(a, (len(a), -1)) for a in (x, y, g, dx))
+        if (x.ndim != 2 and not isinstance(layer, IMAGE_LAYERS)) or not (x.size and y.size):
             return []
         params = {u.param: u.before for u in trace.update_records(stage.index)}
         if stage.kind == "forward":
             builder = FORWARD.get(type(layer))
             if builder is None:
                 return []
-            latex, computed, index = builder(layer, forward.input, forward.output, params, at)
-            items = [("y", latex, computed, forward.output[index], "output", index)]
+            latex, computed, index = builder(layer, x, y, params, at)
+            items = [("y", latex, computed, y[index], "output", index)]
         else:
             builder = BACKWARD.get(type(layer))
             if builder is None:
                 return []
-            record = trace.backward_record(stage.index)
             params["grads"] = record.grad_params
-            items = builder(layer, forward.input, forward.output, record.grad_output, record.grad_input, params, at)
+            items = builder(layer, x, y, g, dx, params, at)
     return [Worked(*item[:2], float(item[2]), float(item[3]), *item[4:]) for item in items]

@@ -37,6 +37,18 @@ def test_every_conv_and_pool_entry_worked_out_equals_the_engine(seed, channels, 
                     ("backward 0", "∂L/∂W"), ("backward 0", "∂L/∂b")}
 
 
+def test_relu_on_channel_maps_is_worked_out_at_its_entry_of_the_flattened_rows():
+    layers, trace = cnn_trace(4)
+    forward, backward = trace.forward[1], trace.backward_record(1)  # ReLU on (N, 4, 8, 8)
+    rng = np.random.default_rng(4)
+    stages = {str(stage): stage for stage in trace.stages}
+    for stage, array in ((stages["forward 1"], forward.output), (stages["backward 1"], backward.grad_input)):
+        for item in every_entry(trace, stage, layers, rng):
+            n, j = item.index  # the rows (N, C*H*W), as the heatmaps show a map's entries
+            assert item.engine == np.reshape(array, (len(array), -1))[n, j]
+            assert np.isclose(item.computed, item.engine, rtol=1e-12, atol=1e-15)
+
+
 def test_the_conv_sum_is_written_over_c_p_q_and_the_pool_backward_says_whether_the_entry_won():
     layers, trace = cnn_trace()
     (forward,) = by_hand(trace, trace.stages[0], layers)

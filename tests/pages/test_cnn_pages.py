@@ -1,0 +1,128 @@
+"""A CNN with SGD and with Adam on every page a learner steps through (AppTest): Build's shapes and optimizer,
+the Step page's channel maps and formulas at every stage, the Jacobians' banded and selection structure."""
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from streamlit.testing.v1 import AppTest
+
+from lab.links import PARAM, config_token
+from lab.presets import PRESETS
+from tests.pages.apptest import APP, errors, figures, open_page, plotly_array
+from viz.jacobian_view import tied_windows
+
+
+def on_cnn(page, **changes):
+    at = open_page(page)
+    at.session_state.lab.load_preset("cnn_digits")
+    if changes:
+        at.session_state.lab.apply(replace(at.session_state.lab.config, **changes))
+    at.run()
+    assert not at.exception and not errors(at)
+    return at
+
+
+def texts(at):
+    return " ".join([m.value for m in at.markdown] + [c.value for c in at.caption])
+
+
+def test_build_says_what_the_first_layer_receives_and_lists_the_shapes():
+    at = on_cnn("build")
+    assert "The first layer receives images (32, 1, 8, 8)." in texts(at)
+    table = at.dataframe[0].value
+    assert list(table["output shape"])[:5] == ["(32, 4, 8, 8)", "(32, 4, 8, 8)", "(32, 4, 4, 4)", "(32, 64)",
+                                               "(32, 10)"]
+    assert list(table["parameters"])[-1] == 690  # the total: 40 of Conv2d, 650 of Linear
+    assert "`Conv2d(1, 4, 3)` → images (4, 8, 8)" in texts(at)
+    at.number_input(key="layer_2_kernel_size").set_value(3).run()  # 8 is not divisible by 3: refused, kept
+    assert any("Use a MaxPool2d kernel size that divides H = 8 and W = 8 (2, 4, 8)" in e for e in errors(at))
+    assert at.session_state.lab.config == PRESETS["cnn_digits"].config
+
+
+def test_build_switches_to_adam_with_its_settings_and_back():
+    at = on_cnn("build")
+    assert not at.number_input(key="momentum").disabled
+    at.selectbox(key="optimizer").set_value("Adam").run()
+    lab = at.session_state.lab
+    assert not errors(at) and lab.config.optimizer == "Adam" and lab.trace.optimizer == "Adam"
+    assert {"beta1", "beta2", "epsilon"} <= {n.key for n in at.number_input}
+    assert "momentum" not in {n.key for n in at.number_input}
+    at.number_input(key="beta2").set_value(1.0).run()  # out of range: refused beside the field, kept
+    assert any("beta2 (mean of g²) must be a number in [0, 0.99999], got 1" in e for e in errors(at))
+    assert lab.config.beta2 == 0.999
+    at.number_input(key="beta1").set_value(0.8).run()
+    assert at.session_state.lab.trace.config["beta1"] == 0.8
+    assert "optimizer = Adam(lr=0.1, beta1=0.8, beta2=0.999, epsilon=1e-08)" in at.code[0].value
+    at.selectbox(key="optimizer").set_value("SGD").run()
+    assert at.session_state.lab.trace.optimizer == "SGD" and "momentum" in {n.key for n in at.number_input}
+
+
+@pytest.mark.parametrize("optimizer, named", [("SGD", "· SGD lr 0.1, momentum 0.9 ·"),
+                                              ("Adam", "· Adam lr 0.1, β1 0.9, β2 0.999, ε 1e-08 ·")])
+def test_a_link_to_a_cnn_opens_with_its_layers_and_optimizer_in_the_one_line_summary(optimizer, named):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params[PARAM] = config_token(replace(PRESETS["cnn_digits"].config, optimizer=optimizer))
+    at.run()
+    assert not at.exception and not errors(at)
+    line = at.caption[0].value
+    assert line.startswith("Your network: `Conv2d(1 -> 4, 3x3)` → `ReLU` → `MaxPool2d(2)` → `Flatten`") and named in line
+
+
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
+def test_every_stage_of_a_cnn_draws_its_maps_formulas_and_entry_by_hand(optimizer):
+    at = on_cnn(None, optimizer=optimizer, learning_rate=0.1 if optimizer == "SGD" else 1e-3)
+    lab = at.session_state.lab
+    for i, stage in enumerate(lab.stages):
+        assert not at.exception and not errors(at), stage
+        keys = {chart.key for chart in at.get("plotly_chart")}
+        four_d = stage.kind in ("forward", "backward") and stage.index <= 3  # Conv2d, ReLU, MaxPool2d, Flatten
+        assert any(key.startswith("step-maps-") for key in keys) == four_d, (stage, keys)
+        shown = " ".join(e.value for e in at.latex)
+        if stage.kind == "forward" and stage.index == 0:
+            assert r"\sum_{c" in shown or r"\sum_{c," in shown
+        if stage.kind == "update":
+            assert (r"\beta_1 m + (1 - \beta_1)" in shown) == (optimizer == "Adam")
+        by_hand = [e for e in at.expander if "by hand" in e.label]
+        assert len(by_hand) == (stage.index != 3 or stage.kind not in ("forward", "backward")), stage  # not Flatten
+        if i < len(lab.stages) - 1:
+            at.button(key="step_next").click().run()
+
+
+def test_the_receptive_field_picker_outlines_the_window_of_the_chosen_output():
+    at = on_cnn(None)
+    at.number_input(key="rf_channel").set_value(2).run()
+    at.number_input(key="rf_row").set_value(0).run()
+    at.number_input(key="rf_col").set_value(7).run()
+    assert not at.exception and not errors(at)
+    (maps,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.key == "step-maps-forward 0-maps-x"]
+    boxes = [s for s in maps["layout"].get("shapes", []) if s.get("type") == "rect"]
+    assert boxes  # the window (and the picked output) are outlined
+    x_edges = {round(s["x0"], 1) for s in boxes} | {round(s["x1"], 1) for s in boxes}
+    assert 7.5 in x_edges  # the window of column 7 ends at the image's right edge (padding beyond)
+
+
+@pytest.mark.parametrize("layer, phrase", [(0, "**Why it is banded.**"), (2, "**A selection matrix.**")])
+def test_the_jacobians_of_conv2d_and_maxpool2d_agree_three_ways_and_say_why_they_look_so(layer, phrase):
+    at = on_cnn("jacobians")
+    at.selectbox(key="jacobian_layer").set_value(layer).run()
+    assert not at.exception and not errors(at)
+    metrics = {m.label: float(m.value) for m in at.metric}
+    assert metrics["max |g · J − grad_input|"] < 1e-7 and metrics["max |closed form − backprop|"] < 1e-12
+    lab, sample = at.session_state.lab, at.number_input(key="jacobian_sample").value
+    ties = tied_windows(lab.model[layer], lab.trace.forward[layer].input[sample])
+    if ties:  # ReLU's zeros tie in a window: max is not differentiable there, and the page says why
+        assert metrics["max |backprop − finite diff.|"] == pytest.approx(0.5, abs=1e-6)
+        assert f"{ties} of this sample's pooling windows have a tied maximum" in " ".join(c.value for c in at.caption)
+    else:
+        assert metrics["max |backprop − finite diff.|"] < 1e-6
+    note = next(m.value for m in at.markdown if m.value.startswith(phrase))
+    (backprop,) = [f for f in figures(at) if ": backprop (" in f["layout"]["title"]["text"]]
+    J = plotly_array(backprop["data"][0]["z"])
+    if layer == 0:
+        assert J.shape == (256, 64) and "only 36 distinct values" in note
+        assert f"{np.count_nonzero(J) / J.size:.1%}" in note
+    else:
+        assert J.shape == (64, 256) and "(64 ones in 64 rows)" in note
+        assert np.all(np.count_nonzero(J, axis=1) == 1)
