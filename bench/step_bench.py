@@ -3,8 +3,9 @@
     python bench/step_bench.py [--rounds 5]
 
 Walks every stage of the recorded iteration with Next (Reset between rounds, not timed) for
-the handout's default network and for 64-128-128-10 on digits at batch 128, and prints the
-median and worst click per network beside the goal (100 ms and 400 ms). Then the same walks with
+the handout's default network, for 64-128-128-10 on digits at batch 128 and for the small CNN
+preset on digits (Conv2d 1->4 k3, ReLU, MaxPool2d 2, Flatten, Linear 64->10, batch 32), and prints
+the median and worst click per network beside the goal (100 ms, 400 ms and 150 ms). Then the same walks with
 Predict first on: each Next draws a stage's question over its inputs, and Skip reveals it (a New
 iteration between rounds, not timed, so that every round asks afresh); both clicks against the goal.
 """
@@ -25,6 +26,7 @@ from lab.presets import PRESETS  # noqa: E402
 NETWORKS = [  # (name, config or None for the app's default, goal in ms)
     ("default: Linear(2,2)+LogSoftMax, blobs, batch 8", None, 100.0),
     ("64-128-128-10 on digits, batch 128", replace(PRESETS["digits"].config, batch_size=128), 400.0),
+    ("small CNN on digits (cnn_digits preset), batch 32", PRESETS["cnn_digits"].config, 150.0),
 ]
 
 

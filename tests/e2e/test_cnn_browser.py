@@ -1,0 +1,98 @@
+"""A CNN in a real browser: a learner loads the small CNN on digits, steps through its backward (grad_output
+maps, MaxPool2d's winners, grad_input maps and the kernels' gradients with both correlations' formulas), opens
+the Conv2d Jacobian, and on an uploaded 28 x 28 CSV trains the CSV preset with Adam in an 800-pixel window.
+
+Run alone with `python -m pytest -m e2e tests/e2e/test_cnn_browser.py`; screenshots land in artifacts/e2e/.
+"""
+import pytest
+
+from tests.uploaded import digits_csv
+
+from .conftest import Learner
+from .test_step_browser import OVERFLOW
+
+pytestmark = pytest.mark.e2e
+
+
+def load_preset(learner, title):
+    learner.go("Build", "Build a network")
+    learner.choose("Preset", title)
+    assert learner.alerts("Error") == []
+
+
+def walk_to(learner, heading_start, overflow=False):
+    """Next until the stage heading starts with heading_start; with overflow, check nothing runs off each page."""
+    page = learner.page
+    while not learner.heading().startswith(heading_start):
+        learner.chart_titles(at_least=1)
+        if overflow:
+            assert page.evaluate(OVERFLOW) == [], learner.heading()
+        learner.rerun(lambda: page.locator(".st-key-step_next button").click())
+    learner.chart_titles(at_least=1)
+
+
+def text(learner):
+    return learner.page.get_by_test_id("stMainBlockContainer").inner_text()
+
+
+def test_a_learner_steps_through_a_cnns_backward_and_its_jacobian(learner):
+    load_preset(learner, "A small CNN on digits")
+    assert "The first layer receives images (32, 1, 8, 8)." in text(learner)
+    assert learner.network()[:4] == ["Conv2d(1 -> 4, 3x3)", "ReLU", "MaxPool2d(2)", "Flatten"]
+    learner.screenshot("cnn-build")
+    learner.go("Step", "Step through one iteration")
+    titles = " ".join(learner.chart_titles(at_least=3))
+    assert "x[n=0, c=0] (8, 8)" in titles and "W[3, 0] (3, 3)" in titles and "y[n=0, c=3] (8, 8)" in titles
+    learner.screenshot("cnn-forward-0")
+    walk_to(learner, "11/15")  # backward 2: MaxPool2d
+    assert "MaxPool2d" in learner.heading()
+    titles = " ".join(learner.chart_titles(at_least=3))
+    assert "grad_output" in titles and "winner" in titles.lower() and "∂L/∂x[n=0, c=0]" in titles
+    learner.screenshot("cnn-backward-maxpool")
+    walk_to(learner, "13/15")  # backward 0: Conv2d, the two correlations
+    assert "Conv2d" in learner.heading()
+    titles = " ".join(learner.chart_titles(at_least=4))
+    assert "∂L/∂W[0, 0]" in titles and "∂L/∂x[n=0, c=0]" in titles
+    formulas = " ".join(learner.page.locator(".katex-display").all_inner_texts())
+    assert "∂L" in formulas or "partial" in formulas
+    learner.screenshot("cnn-backward-conv")
+    learner.go("Jacobians", "Jacobians")
+    learner.choose("Layer", "0 · Conv2d(1 -> 4, 3x3)")
+    shown = text(learner)
+    assert "Why it is banded." in shown and "Weight sharing" in shown and "Locality" in shown
+    learner.screenshot("cnn-jacobian-conv")
+    learner.check_clean()
+
+
+@pytest.fixture
+def narrow(browser, app_url, request):
+    """A learner in an 800 x 1000 window."""
+    one = Learner(browser.new_context(viewport={"width": 800, "height": 1000}), app_url, request.node.name)
+    one.open()
+    yield one
+    if getattr(request.node, "report_call", None) is None or request.node.report_call.failed:
+        one.screenshot("failure")
+    one.context.close()
+
+
+def test_the_csv_cnn_with_adam_steps_and_trains_in_an_800_pixel_window(narrow):
+    narrow.go("Build", "Build a network")
+    box = narrow.page.get_by_role("combobox", name="Preset")  # refused until a CSV is uploaded: nothing changes
+    box.click()
+    narrow.rerun(narrow.page.get_by_role("option", name="A CNN on an uploaded MNIST CSV", exact=True).click)
+    assert box.input_value() == "The handout's example"
+    assert any("upload a Kaggle MNIST or Fashion-MNIST CSV first" in alert for alert in narrow.alerts("Error"))
+    narrow.upload("digits28.csv", digits_csv(400))
+    narrow.choose("Preset", "A CNN on an uploaded MNIST CSV")
+    assert narrow.alerts("Error") == [] and "The first layer receives images (32, 1, 28, 28)." in text(narrow)
+    assert "Adam lr 0.001, β1 0.9, β2 0.999, ε 1e-08" in narrow.summary()
+    narrow.go("Step", "Step through one iteration")
+    walk_to(narrow, "20/22", overflow=True)  # walks every stage up to the first Adam update, checking each
+    assert "Update" in narrow.heading()
+    assert "β" in " ".join(narrow.page.locator(".katex-display").all_inner_texts())
+    narrow.screenshot("csv-cnn-adam-update")
+    narrow.go("Train", "Train")
+    narrow.rerun(lambda: narrow.page.locator(".st-key-train_start button").first.click())
+    assert narrow.alerts("Error") == []
+    narrow.screenshot("csv-cnn-trained")
+    narrow.check_clean()
