@@ -10,26 +10,30 @@ from lab.trainer import trainer
 from ui.actions import act, error_for, lab, plain_name, plural, sync
 from ui.cache import per_iteration
 from ui.unfinished import require_trace
+from viz.feature_maps import (conv_kernels, conv_layers, feature_maps_caption, first_conv, kernel_figures,
+                              kernels_caption)
 from viz.predictions import prediction_views
 from viz.training import (comparison_figure, comparison_table, history_figures, history_table,
                           live_loss_figure)
 
 L = lab()
 require_trace("Train")  # an unfinished network cannot be trained: say why, point to Build
-SETTINGS = {"train_batch_size": network.BATCH_SIZE, "train_learning_rate": network.LEARNING_RATE,
-            "train_momentum": network.MOMENTUM}  # widget key -> the config field it edits
+EDITS = {"train_batch_size": network.BATCH_SIZE, "train_learning_rate": network.LEARNING_RATE,
+         "train_momentum": network.MOMENTUM, "train_beta1": network.BETA1}  # widget key -> the field it edits
+SETTINGS = {key: arg for key, arg in EDITS.items()  # shown: SGD's momentum, or Adam's beta1 in its place
+            if key != ("train_beta1" if L.config.optimizer == "SGD" else "train_momentum")}
 LIVE_REDRAWS = 50  # the progress bar moves about this many times per run (lab.trainer.REPORTS reports)
 LIVE_CHART_S = 0.5  # the live loss chart is redrawn at most this often: a figure costs the server far more
 st.title("Train")
-st.caption("Run the handout's loop (zero grads, forward, loss, backward, SGD update) over many batches. "
-           "Training starts from the current weights, and the Step page continues from the trained ones. "
+st.caption(f"Run the handout's loop (zero grads, forward, loss, backward, {L.config.optimizer} update) over many "
+           "batches. Training starts from the current weights, and the Step page continues from the trained ones. "
            "A reload (F5) keeps the network but not its trained weights: export them on the Build page.")
 
 
 # --- callbacks: each edits a copy of the config; a failure leaves the lab untouched ---
 
 def on_setting(key):
-    name = SETTINGS[key].name
+    name = EDITS[key].name
     act(key, lambda: L.apply(network.set_value(L.config, name, st.session_state[key])),
         kept=getattr(L.config, name))
 
@@ -53,8 +57,8 @@ def recall(key, default):
 
 def settings_line(epochs):
     c = L.config
-    return (f"{epochs} epochs · batch size {c.batch_size} · learning rate {c.learning_rate:g} · "
-            f"momentum {c.momentum:g} · {plain_name(c.dataset)}, seed {c.seed}")
+    return (f"{plural(epochs, 'epoch')} · batch size {c.batch_size} · {network.optimizer_summary(c)} · "
+            f"{plain_name(c.dataset)}, seed {c.seed}")
 
 
 # --- settings ---
@@ -118,9 +122,12 @@ def train_live(bar, chart):
                                    key=f"train_live_{progress.iteration}")
                 drawn[0] = time.monotonic()
 
+    before = conv_kernels(L.model)  # a few small copies: the kernels to compare with after the run
     history = act("train_start", L.train, epochs, callback, runner=in_worker(bar))
     if history is not None:
         st.session_state["_train_settings"] = settings_line(epochs)
+        if history.stopped_reason != "non-finite loss":  # a stopped run kept the model: nothing to compare
+            st.session_state["_train_kernels_before"] = {"history": history, "kernels": before}
 
 
 def compare_live(bar):
@@ -197,7 +204,7 @@ split = split_col.radio("Samples", ("test", "train"), horizontal=True, format_fu
                         **recall("train_split", "test"))
 wrong_first = L.data.image_shape is not None and images_col.toggle(
     "Misclassified images first", **recall("train_wrong_first", False))
-trained = (f"after {L.trained_epochs} epochs of training" if L.trained_epochs
+trained = (f"after {plural(L.trained_epochs, 'epoch')} of training" if L.trained_epochs
            else "at its current, untrained weights")
 n_samples = len(L.data.X_test if split == "test" else L.data.X_train)
 st.caption(f"The current model {trained}, on the {n_samples} samples of the {split} set.")
@@ -210,9 +217,22 @@ except ValueError as error:  # e.g. the last layer's size does not match the cla
     st.warning(f"Cannot draw the predictions: {error}", icon="⚠️")
 if not views and L.data.task == "regression":
     st.caption(f"No picture for {L.data.n_features}-D regression inputs: see the loss curves.")
-for name, fig in sorted(views, key=lambda view: view[0] == "confusion"):  # the wide image strip first
+for name, fig in sorted(views, key=lambda view: view[0] == "confusion"):  # the wide image strips first
     target = st.columns(2)[0] if name == "confusion" else st.container()
     target.plotly_chart(fig, key=f"train_{name}")
+    if name == "feature_maps":
+        target.caption(feature_maps_caption(first_conv(L.model)))
+
+
+# --- a CNN's kernels, beside the ones from before the last run when this page kept them ---
+
+if conv_layers(L.model):
+    st.subheader("Learned kernels")
+    kept = st.session_state.get("_train_kernels_before")
+    before = kept["kernels"] if kept and kept["history"] is L.history and L.trained_epochs else None
+    st.caption(kernels_caption(L.trained_epochs, before is not None))
+    for index, fig in per_iteration("_train_kernels", before is not None, lambda: kernel_figures(L.model, before)):
+        st.plotly_chart(fig, key=f"train_kernels_{index}", width="content")
 
 
 # --- the comparison of activations ---

@@ -8,6 +8,7 @@ from engine.data import check_labels
 from engine.sequential import layers_of
 from engine.softmax import log_softmax
 from engine.training import predict
+from viz.feature_maps import feature_maps, feature_maps_figure, first_conv
 
 CLASS_COLORS = qualitative.Plotly   # class k -> CLASS_COLORS[k % 10], in regions and points alike
 MAX_IMAGES = 10
@@ -236,23 +237,42 @@ def model_confusion(model, X, y, n_classes):
     return confusion_figure(confusion_matrix(y, predicted_classes(model, X), n_classes))
 
 
-def predicted_images(model, X, y, image_shape, n=8, wrong_first=False):
-    """image_samples_figure of n images of X with the model's P(class); wrong_first: misclassified first."""
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        probabilities = predict_probabilities(model, X)
-    indices = np.arange(len(X))
+def shown_indices(probabilities, y, n=8, wrong_first=False):
+    """The first min(n, MAX_IMAGES) sample indices (N,) -> (n,); wrong_first: misclassified ones first."""
+    indices = np.arange(len(probabilities))
     if wrong_first:
         wrong = np.argmax(probabilities, axis=1) != np.asarray(y)
         indices = np.concatenate([indices[wrong], indices[~wrong]])  # stable: each group in data order
-    return image_samples_figure(X, y, probabilities, image_shape, indices=indices[:min(n, MAX_IMAGES)])
+    return indices[:min(n, MAX_IMAGES)]
+
+
+def image_views(model, X, y, image_shape, n=8, wrong_first=False):
+    """[("images", image_samples_figure)] of n images of X with the model's P(class) (wrong_first: misclassified
+    first), then ("feature_maps", feature_maps_figure) of those images when X is (N, C, H, W) and the first layer
+    a Conv2d."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        probabilities = predict_probabilities(model, X)
+        indices = shown_indices(probabilities, y, n, wrong_first)
+        views = [("images", image_samples_figure(X, y, probabilities, image_shape, indices=indices))]
+        first = first_conv(model)
+        if first is not None and np.ndim(X) == 4:
+            views.append(("feature_maps", feature_maps_figure(feature_maps(first, X[indices]), indices,
+                                                              f"layer 0, {first!r}")))
+    return views
+
+
+def predicted_images(model, X, y, image_shape, n=8, wrong_first=False):
+    """image_samples_figure of n images of X with the model's P(class); wrong_first: misclassified first."""
+    return image_views(model, X, y, image_shape, n, wrong_first)[0][1]
 
 
 def prediction_views(model, data, split="test", n_images=8, wrong_first=False, inputs=None):
     """[(name, figure)] that suit data, drawn on its `split` ("test" or "train") samples; inputs: one sample's
     shape as the model takes it ((1, 8, 8) for a CNN; None: data's rows).
 
-    2-D classes: decision_regions; 1-D regression: regression_fit; images: confusion and image samples;
-    other classification: confusion. Overflowing outputs are drawn as NaN without NumPy warnings.
+    2-D classes: decision_regions; 1-D regression: regression_fit; images: confusion, image samples and, when
+    the first layer is a Conv2d on images, its feature_maps; other classification: confusion. Overflowing
+    outputs are drawn as NaN without NumPy warnings.
     """
     if split not in ("test", "train"):
         raise ValueError(f"prediction_views: split must be 'test' or 'train', got {split!r}")
@@ -270,5 +290,5 @@ def prediction_views(model, data, split="test", n_images=8, wrong_first=False, i
             X = X.reshape((len(X),) + tuple(inputs))
         views.append(("confusion", model_confusion(model, X, y, data.n_classes)))
         if data.image_shape is not None:
-            views.append(("images", predicted_images(model, X, y, data.image_shape, n_images, wrong_first)))
+            views += image_views(model, X, y, data.image_shape, n_images, wrong_first)
     return views

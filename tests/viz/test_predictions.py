@@ -3,8 +3,10 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from engine import (SGD, Linear, LogSoftMax, MSECriterion, NLLCriterion, NLLCriterionUnstable, ReLU,
+from engine import (SGD, Flatten, Linear, LogSoftMax, MSECriterion, NLLCriterion, NLLCriterionUnstable, ReLU,
                     Sequential, SoftMax)
+from engine.conv import Conv2d
+from engine.pool import MaxPool2d
 from engine import data
 from engine.csvdata import load_csv
 from engine.training import fit, predict
@@ -304,3 +306,22 @@ def test_prediction_views_suit_each_dataset(blobs, digits):
     np.testing.assert_array_equal(arr(fig.data[0].x), regression.X_test[:, 0])
     with pytest.raises(ValueError, match="split must be"):
         prediction_views(line, regression, "validation")
+
+
+def test_a_cnn_s_views_add_the_first_layer_s_maps_of_the_images_shown():
+    ds = data.load("digits")
+    rng = np.random.default_rng(0)
+    model = Sequential(Conv2d(1, 4, 3, rng=rng), ReLU(), MaxPool2d(2), Flatten(), Linear(64, 10, rng=rng),
+                       LogSoftMax())
+    views = dict(prediction_views(model, ds, "test", n_images=5, wrong_first=True, inputs=(1, 8, 8)))
+    assert list(views) == ["confusion", "images", "feature_maps"]
+    images, maps = views["images"], views["feature_maps"]
+    shown = [a.text for a in images.layout.annotations[:5]]
+    p = predict_probabilities(model, ds.X_test.reshape(-1, 1, 8, 8))
+    wrong = np.flatnonzero(p.argmax(axis=1) != ds.y_test)
+    assert shown == [f"#{i}" for i in wrong[:5]]  # misclassified first (an untrained model gets most wrong)
+    assert len(maps.data) == 4 * 5
+    assert [maps.layout[f"xaxis{15 + j + 1}"].title.text for j in range(5)] == shown  # each column under its image
+    first = int(wrong[0])
+    y = model.modules[0].forward(ds.X_test[first].reshape(1, 1, 8, 8))
+    np.testing.assert_allclose(arr(maps.data[5].z), y[0, 1], rtol=1e-6, atol=1e-6)  # channel 1 of the first image
