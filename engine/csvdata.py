@@ -1,13 +1,16 @@
 """load_csv: MNIST / Fashion-MNIST in Kaggle's CSV layout (a `label` column plus pixel columns).
 
 read_csv parses a file once into a CsvTable (every row in file order); table_dataset splits a
-table into a Dataset, as often as a new seed or test share asks, without parsing again.
+table into a Dataset, as often as a new seed or test share asks, without parsing again. Cells are
+parsed by pandas' C parser; where it rejects a file, a slow cell-by-cell pass names the culprit.
 """
 import csv
 import gzip
 import io
+import itertools
 import math
 import os
+import re
 from typing import NamedTuple
 
 import numpy as np
@@ -15,6 +18,10 @@ import numpy as np
 from .data import Dataset, split
 
 MAX_CLASSES = 1024  # labels 0 to 1023: one-hot targets of a 10,000-row file stay under 80 MB
+CHUNK_BYTES = 2**24  # pandas parses about 16 MB of float64 rows at a time into the one table
+LINE_END = re.compile(rb"\r\n|\r|\n")  # where pandas' C parser ends a line; line numbers count these
+BLANK = re.compile(rb"\s*")  # what follows a header-only file
+ZERO_ROWS = "load_csv: zero data rows: the file has only the header (line {})"
 
 
 class CsvTable(NamedTuple):
@@ -25,18 +32,18 @@ class CsvTable(NamedTuple):
     image_shape: tuple = None
 
 
-def _read_text(source):
-    """(text, name) from a path, a file-like object (text or bytes), bytes, or a string of CSV text."""
+def _read_bytes(source):
+    """(content, name) from a path, a file-like object (text or bytes), bytes, or a string of CSV text."""
     if isinstance(source, (bytes, bytearray)):
-        return _decode(bytes(source)), "csv"
+        return bytes(source), "csv"
     if isinstance(source, str) and ("\n" in source or not source.strip()
                                     or "," in source and not os.path.exists(source)):
-        return source, "csv"
+        return source.encode(), "csv"
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         opener = gzip.open if path.endswith(".gz") else open
         with opener(path, "rb") as handle:
-            return _decode(handle.read()), os.path.basename(path).split(".")[0] or "csv"
+            return handle.read(), os.path.basename(path).split(".")[0] or "csv"
     if hasattr(source, "getvalue"):   # BytesIO, StringIO, Streamlit's UploadedFile: the whole buffer
         content = source.getvalue()
     elif hasattr(source, "read"):
@@ -45,30 +52,16 @@ def _read_text(source):
         raise ValueError(f"load_csv: expected a path, a file-like object, bytes or CSV text, "
                          f"got {type(source).__name__}")
     name = os.path.basename(str(getattr(source, "name", "") or "")).split(".")[0] or "csv"
-    return (content if isinstance(content, str) else _decode(content)), name
+    return (content.encode() if isinstance(content, str) else bytes(content)), name
 
 
-def _decode(content):
+def _decode(content, start=0):
+    """content as text; ValueError naming the first byte (counted from start) that is not UTF-8."""
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ValueError(f"load_csv: the file is not UTF-8 text (byte {error.start}); "
+        raise ValueError(f"load_csv: the file is not UTF-8 text (byte {start + error.start}); "
                          f"is it a CSV file?") from None
-
-
-def _lines(text, max_rows):
-    """(header fields, header line number, [(line number, data line)]) skipping blank lines."""
-    numbered = [(i, line) for i, line in enumerate(text.splitlines(), start=1) if line.strip()]
-    if not numbered:
-        raise ValueError("load_csv: the file is empty")
-    (header_line, header), data = numbered[0], numbered[1:]
-    fields = [name.strip().strip('"').strip() for name in next(csv.reader([header]))]
-    if all(_is_number(name) for name in fields):
-        raise ValueError(f"load_csv: no header row: line {header_line} holds numbers "
-                         f"({header[:40]!r}); the first line must name the columns, one of them `label`")
-    if not data:
-        raise ValueError(f"load_csv: zero data rows: the file has only the header (line {header_line})")
-    return fields, header_line, data if max_rows is None else data[:max_rows]
 
 
 def _is_number(text):
@@ -77,6 +70,37 @@ def _is_number(text):
         return True
     except ValueError:
         return False
+
+
+def _header(content):
+    """(header fields, byte offset after the header line): the first non-blank line must name the columns."""
+    start = 0
+    for line_no in itertools.count(1):
+        match = LINE_END.search(content, start)
+        end = match.end() if match else len(content)
+        header = _decode(content[start:match.start() if match else end], start)
+        if header.strip():
+            break
+        if not match:
+            raise ValueError("load_csv: the file is empty")
+        start = end
+    fields = [name.strip().strip('"').strip() for name in next(csv.reader([header]))]
+    if all(_is_number(name) for name in fields):
+        raise ValueError(f"load_csv: no header row: line {line_no} holds numbers "
+                         f"({header[:40]!r}); the first line must name the columns, one of them `label`")
+    if BLANK.fullmatch(content, end):
+        raise ValueError(ZERO_ROWS.format(line_no))
+    return fields, end
+
+
+def _data_lines(content, max_rows):
+    """[(line number, line)] of the non-blank lines after the header, at most max_rows of them."""
+    lines = re.split(LINE_END.pattern.decode(), _decode(content))
+    numbered = [(i, line) for i, line in enumerate(lines, start=1) if line.strip()]
+    (header_line, _), data = numbered[0], numbered[1:]
+    if not data:
+        raise ValueError(ZERO_ROWS.format(header_line))  # after lines that are blank only once decoded
+    return data if max_rows is None else data[:max_rows]
 
 
 def _label_column(fields):
@@ -109,15 +133,39 @@ def _parse_slowly(fields, data):
     return table
 
 
-def _parse(fields, data):
-    """(N, len(fields)) float64 table; ValueError naming the row and column of bad or NaN cells."""
-    try:  # NumPy's C parser first; the slow path finds and names what it rejected
-        table = np.loadtxt(io.StringIO("\n".join(line for _, line in data)), delimiter=",",
-                           ndmin=2, comments=None, dtype=np.float64, quotechar='"')
-    except ValueError:
-        table = None
-    if table is None or table.shape != (len(data), len(fields)):
-        table = _parse_slowly(fields, data)
+def _parse_fast(content, offset, n_columns, max_rows):
+    """(N, n_columns) float64 table of content[offset:] by pandas; None where it fails or gives NaN or inf."""
+    import pandas as pd  # only when a file is read: importing the engine imports NumPy alone
+    if content.find(b"\r,", offset) >= 0:  # pandas drops a row's empty first cell after a blank line ending in \r
+        return None
+    lines = (content.count(b"\n", offset) or content.count(b"\r", offset)) + 1  # too few if \r and \n are mixed
+    table = np.empty((min(lines, max_rows or lines), n_columns))  # rows past the last are never touched
+    buffer, n = io.BytesIO(content), 0
+    buffer.seek(offset)
+    try:
+        with pd.read_csv(buffer, header=None, dtype=np.float64, engine="c", nrows=max_rows,
+                         chunksize=max(1, CHUNK_BYTES // (8 * n_columns))) as reader:
+            for chunk in reader:
+                if chunk.shape[1] != n_columns or n + len(chunk) > len(table):  # a ragged first row; \r mixed
+                    return None
+                table[n:n + len(chunk)] = chunk.to_numpy()
+                n += len(chunk)
+    except ValueError:  # pandas' ParserError, EmptyDataError and UnicodeDecodeError are ValueErrors
+        return None
+    if not n or not np.isfinite(table[:n]).all():
+        return None
+    if content.find(b'"', offset) >= 0 and len(_data_lines(content, max_rows)) != n:  # a line end inside quotes
+        return None
+    return table[:n]
+
+
+def _parse(content, offset, fields, max_rows):
+    """(N, len(fields)) float64 data rows; ValueError naming the row, line and column of a bad cell."""
+    table = _parse_fast(content, offset, len(fields), max_rows)
+    if table is not None:
+        return table
+    data = _data_lines(content, max_rows)  # what pandas rejected, found and named the slow way
+    table = _parse_slowly(fields, data)
     bad = np.argwhere(~np.isfinite(table))
     if len(bad):
         row, j = bad[0]
@@ -126,13 +174,13 @@ def _parse(fields, data):
     return table
 
 
-def _labels(raw, data, fields, j, max_classes):
+def _labels(raw, content, fields, j, max_classes):
     """(N,) int64 labels from the label column's floats, each checked to be an integer in [0, max_classes)
     before it is converted (2^63 would wrap negative); ValueError naming the row of the first that is not."""
     bad = np.flatnonzero((raw < 0) | (np.mod(raw, 1) != 0) | (raw >= max_classes))
     if len(bad):
         row = bad[0]
-        line_no, line = data[row]
+        line_no, line = _data_lines(content, row + 1)[row]
         cell = next(csv.reader([line]))[j].strip().strip('"')
         cell = cell if len(cell) <= 24 else cell[:23] + "…"
         reason = (f"is over the limit of {max_classes} classes (labels 0 to {max_classes - 1})"
@@ -181,13 +229,13 @@ def read_csv(source, max_rows=None, image_shape=None, dtype=np.float64, max_clas
     must be integers 0 to max_classes - 1.
     """
     _check_max_rows(max_rows)
-    text, name = _read_text(source)
-    fields, _, data = _lines(text, max_rows)
+    content, name = _read_bytes(source)
+    fields, offset = _header(content)
     label_j = _label_column(fields)
     if len(fields) < 2:
         raise ValueError("load_csv: the header has only the `label` column, no pixel columns")
-    table = _parse(fields, data)
-    y = _labels(table[:, label_j], data, fields, label_j, max_classes)
+    table = _parse(content, offset, fields, max_rows)
+    y = _labels(table[:, label_j], content, fields, label_j, max_classes)
     X = _pixels(table, label_j, dtype)
     return CsvTable(name, X, y, _image_shape(X.shape[1], image_shape))
 

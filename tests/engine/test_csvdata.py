@@ -1,9 +1,13 @@
 """engine.csvdata.load_csv: the Kaggle MNIST / Fashion-MNIST CSV layout, and every broken form."""
+import gzip
 import io
+import tracemalloc
 
 import numpy as np
+import pandas  # noqa: F401  before any memory is measured: read_csv's first call would import it (~30 MB)
 import pytest
 
+import engine.csvdata
 from engine.csvdata import load_csv, read_csv, table_dataset
 from tests.peak import refusal_peak
 
@@ -182,3 +186,129 @@ def test_read_csv_keeps_file_order_and_table_dataset_splits_it_like_load_csv():
         for name in ("X_train", "y_train", "X_test", "y_test"):
             assert np.array_equal(getattr(a, name), getattr(b, name)), name
         assert (a.n_classes, a.description) == (b.n_classes, b.description)
+
+
+# --- pandas' C parser on correct files; the slow pass names the culprit, with physical line numbers ---
+
+def spaced(text, end):
+    """text with blank lines after the header and after row 2, lines ended by end: row r >= 3 is on line r + 4."""
+    lines = text.rstrip("\n").split("\n")
+    return end.join(lines[:1] + [""] + lines[1:3] + ["  \t", ""] + lines[3:]) + end
+
+
+SPACED, _, _ = make_csv(label_position=5)
+SPACED_BROKEN = [
+    (lambda s: s + ",7", "row 6 (line 10) has 18 fields"),
+    (lambda s: s.rsplit(",", 2)[0], "row 6 (line 10) has 15 fields"),
+    (lambda s: s.replace(",", ",abc", 1), "row 6 (line 10), column 2 ('pixel1'): non-numeric cell 'abc"),
+    (lambda s: s.rsplit(",", 1)[0] + ",", "row 6 (line 10), column 17 ('pixel15'): non-numeric cell '' (empty)"),
+    (lambda s: s.rsplit(",", 1)[0] + ",NA", "row 6 (line 10), column 17 ('pixel15'): non-numeric cell 'NA'"),
+    (lambda s: s.rsplit(",", 1)[0] + ",inf", "row 6 (line 10), column 17 ('pixel15'): inf is not a finite"),
+    (lambda s: ",".join(c if i != 5 else "7.5" for i, c in enumerate(s.split(","))),
+     "row 6 (line 10), column 6 ('label'): label 7.5 is not a non-negative integer class"),
+]
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("change, message", SPACED_BROKEN)
+def test_line_numbers_count_blank_lines_and_every_line_end(end, change, message):
+    with pytest.raises(ValueError) as info:
+        read_csv(spaced(replace_row(SPACED, 6, change), end))
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_lf_crlf_cr_quoted_header_and_bom_read_like_plain_lines(end):
+    expected = read_csv(SPACED)
+    quoted = ",".join(f'"{name}"' for name in SPACED.split("\n")[0].split(",")) + SPACED[SPACED.index("\n"):]
+    for text in (spaced(SPACED, end), spaced(quoted, end), "\ufeff" + spaced(quoted, end)):
+        table = read_csv(text.encode())
+        np.testing.assert_array_equal(table.X, expected.X)
+        np.testing.assert_array_equal(table.y, expected.y)
+
+
+@pytest.mark.parametrize("chunk_rows", [None, 1])
+def test_mixed_line_ends_are_read_line_by_line(chunk_rows, monkeypatch):
+    if chunk_rows:
+        monkeypatch.setattr(engine.csvdata, "CHUNK_BYTES", 8 * 2 * chunk_rows)
+    text = "label,p0\n0,1\r1,2\r\n0,3\r1,4\r0,5\n"
+    table = read_csv(text)
+    assert list(table.y) == [0, 1, 0, 1, 0] and list(table.X[:, 0] * 255) == pytest.approx([1, 2, 3, 4, 5])
+    with pytest.raises(ValueError, match=r"row 4 \(line 5\), column 2 \('p0'\): non-numeric cell 'x'"):
+        read_csv(text.replace("1,4", "1,x"))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("label,p0,p1\n0,1,2\n\r,5,6,7\n1,2,3\n", "row 2 (line 4) has 4 fields, the header has 3"),  # pandas: 3 cells
+    ('label,p0\n0,1\n1,"2\n"\n0,3\n', "row 3 (line 4) has 1 fields, the header has 2"),  # pandas: "2\n" is 2
+])
+def test_what_pandas_would_read_otherwise_is_named_line_by_line(text, message):
+    """pandas alone drops an empty first cell after a blank line ended by \r and reads a cell quoted over two lines."""
+    with pytest.raises(ValueError) as info:
+        read_csv(text)
+    assert message in str(info.value)
+
+
+def test_a_one_row_file_is_a_single_class_and_two_rows_are_read():
+    with pytest.raises(ValueError, match="single class"):
+        read_csv("label,p0,p1\n1,2,3")
+    table = read_csv("label,p0,p1\n1,2,3\n0,4,255")
+    assert table.X.shape == (2, 2) and list(table.y) == [1, 0]
+
+
+def test_a_gzipped_path(tmp_path):
+    text, labels, values = make_csv(label_position=3)
+    path = tmp_path / "fashion.csv.gz"
+    path.write_bytes(gzip.compress(text.encode()))
+    ds = load_csv(path)
+    assert ds.name == "fashion"
+    assert_same_samples(ds, labels, values)
+
+
+def test_every_row_one_field_longer_than_the_header_is_ragged():
+    text = "label,p0,p1\n" + "".join(f"{i % 2},{i},{i},{i}\n" for i in range(6))
+    with pytest.raises(ValueError, match=r"row 1 \(line 2\) has 4 fields, the header has 3"):
+        read_csv(text)
+
+
+def test_max_rows_counts_data_rows_and_leaves_the_rest_unread():
+    text = "label,p0\n\n0,1\n\n1,2\n0,3\nbroken\n"
+    table = read_csv(text, max_rows=3)
+    assert list(table.y) == [0, 1, 0] and table.X.shape == (3, 1)
+
+
+def test_a_non_utf8_byte_in_a_row_names_its_byte():
+    with pytest.raises(ValueError, match=r"not UTF-8 text \(byte 15\)"):
+        read_csv(b"label,p0\n0,1\n1,\xff\n")
+
+
+def test_a_cell_pandas_refuses_but_float_reads_is_read_as_before():
+    table = read_csv("label,p0\n0,1_0\n1,20\n")
+    np.testing.assert_allclose(table.X[:, 0], [10 / 255, 20 / 255])
+
+
+def test_rows_in_many_chunks_and_an_error_in_a_late_one(monkeypatch):
+    expected = read_csv(SPACED)
+    monkeypatch.setattr(engine.csvdata, "CHUNK_BYTES", 8 * 17 * 3)  # 3 rows a chunk: rows 10 and 16 start one
+    table = read_csv(spaced(SPACED, "\r\n"))
+    np.testing.assert_array_equal(table.X, expected.X)
+    for row, line in [(10, 14), (16, 20)]:
+        with pytest.raises(ValueError, match=rf"row {row} \(line {line}\) has 15 fields"):
+            read_csv(spaced(replace_row(SPACED, row, lambda s: s.rsplit(",", 2)[0]), "\n"))
+
+
+def test_a_read_holds_about_one_float64_table_and_one_dtype_copy(monkeypatch):
+    monkeypatch.setattr(engine.csvdata, "CHUNK_BYTES", 2**18)
+    rows, columns = 1000, 785
+    values = np.random.default_rng(0).integers(0, 256, size=(rows, columns))
+    values[:, 0] %= 10
+    content = ("label," + ",".join(f"p{j}" for j in range(columns - 1)) + "\n"
+               + "\n".join(",".join(map(str, row)) for row in values.tolist()) + "\n").encode()
+    tracemalloc.start()
+    try:
+        table = read_csv(content, dtype=np.float32)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert table.X.shape == (rows, columns - 1)
+    assert peak < 8 * rows * columns + 4 * rows * (columns - 1) + 4 * 2**18 + 2**20, f"peak {peak / 2**20:.1f} MB"
