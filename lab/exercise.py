@@ -87,9 +87,9 @@ def update_check(i, kind, optimizer="SGD"):
              "gradients = [[" + ", ".join(f'it["{key}.grad"]' for key in keys) + "]]",
              "keys = [" + ", ".join(f'"{key}"' for key in keys) + "]"]
     if optimizer == "Adam":  # the state before the step: t - 1 steps taken, m and v as they were
-        lines += ['state = {"m": [it[f"{key}.previous_m"].copy() for key in keys],',
-                  '         "v": [it[f"{key}.previous_v"].copy() for key in keys], "t": int(it["t"]) - 1}',
-                  'state = state if int(it["t"]) > 1 else {}',
+        lines += ['state = {} if int(it["t"]) == 1 else {  # the first step starts from no state at all',
+                  '    "m": [it[f"{key}.previous_m"].copy() for key in keys],',
+                  '    "v": [it[f"{key}.previous_v"].copy() for key in keys], "t": int(it["t"]) - 1}',
                   "adam_optimizer(variables, gradients, config, state)"]
     else:
         lines += ['state = {"accumulated_grads": {k: it[f"{key}.previous_velocity"].copy()',

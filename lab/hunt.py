@@ -8,16 +8,19 @@ grad_input (medium), or only a parameter gradient, the update or evaluate mode (
 import copy
 import hashlib
 import inspect
+import textwrap
 import types
 from dataclasses import dataclass
 
 import numpy as np
 
+import engine
 from engine.grade.catalogue import CATALOGUE
 from engine.sequential import layers_of
 
 LEVELS = ("easy", "medium", "hard")
 CRITERION, OPTIMIZER = "the criterion", "the optimizer"
+OPTIMIZERS = {"SGD": "sgd_momentum", "Adam": "adam_optimizer"}  # the catalogue's module: the engine's function
 
 
 @dataclass
@@ -65,14 +68,23 @@ def level_of(kind, training):
     return "medium" if kind == "grad_input" else "hard"
 
 
+def buggy_optimizer(optimizer, misconception):
+    """The optimizer (a copy) as a subclass whose step is the catalogued function."""
+    # The engine's step is then no longer its class's, so the trace copies its state as a learner's.
+    step = misconception.variant
+    optimizer.__class__ = type(f"{misconception.module}_{misconception.key}", (type(optimizer),),
+                               {"step": lambda self, v, g: step(v, g, self.config, self.state)})
+    return optimizer
+
+
 def planted(lab, misconception):
     """(where, model, criterion, optimizer) copies of the shown iteration's start with the bug in them, or None."""
     model, optimizer = copy.deepcopy(lab.start[0]), copy.deepcopy(lab.start[1])
     criterion = copy.deepcopy(lab.criterion)
-    if misconception.module == "SGD":
-        step = misconception.variant
-        optimizer.step = types.MethodType(lambda self, v, g: step(v, g, self.config, self.state), optimizer)
-        return OPTIMIZER, model, criterion, optimizer
+    if misconception.module in OPTIMIZERS:  # sgd_momentum's mistakes for SGD, adam_optimizer's for Adam
+        if misconception.module != type(optimizer).__name__:
+            return None
+        return OPTIMIZER, model, criterion, buggy_optimizer(optimizer, misconception)
     if misconception.module == type(criterion).__name__:
         buggy = misconception.variant.__new__(misconception.variant)
         buggy.__dict__.update(copy.deepcopy(criterion.__dict__))
@@ -86,8 +98,15 @@ def planted(lab, misconception):
     return None
 
 
+def shows_its_step(trace, model):
+    """Whether the trace's weights after the update are the ones the optimizer left in the model."""
+    # SGD's trace derives them from the velocities: a mistake in how w moves (w += v, w = w - v) would not show.
+    left = {name: value for name, value, _ in model.named_parameters()}
+    return not any(differs(u.after, left[f"{u.index}.{u.param}"]) for u in trace.updates)
+
+
 def candidates(lab):
-    """Every Hunt this network and iteration can hold: the bug changes its numbers."""
+    """Every Hunt this network and iteration can hold: the bug changes its numbers, and its trace shows them."""
     found = []
     for misconception in CATALOGUE:
         plant = planted(lab, misconception)
@@ -95,11 +114,11 @@ def candidates(lab):
             continue
         where, model, criterion, optimizer = plant
         try:
-            trace, _, _, _ = lab._record(model, criterion, optimizer, lab.data, lab.config,
-                                         copy.deepcopy(lab.start[2]))
+            trace, stepped, _, _ = lab._record(model, criterion, optimizer, lab.data, lab.config,
+                                               copy.deepcopy(lab.start[2]))
+            first, kind = first_difference(lab.trace, trace) if shows_its_step(trace, stepped) else (None, None)
         except Exception:  # noqa: BLE001 - a mistake this network cannot even run is no puzzle
             continue
-        first, kind = first_difference(lab.trace, trace)
         if first is not None:
             found.append(Hunt(where, misconception, trace, first, level_of(kind, lab.config.training)))
     return found
@@ -116,13 +135,36 @@ def plant(lab, level, seed=0):
     return pool[pick]
 
 
+def settings_of(function):
+    """The values a catalogued step function was made with (its closure), as lines of code, or ""."""
+    lines = []
+    for name, cell in zip(function.__code__.co_freevars, function.__closure__ or ()):
+        value = cell.cell_contents
+        if not callable(value):
+            lines.append(f"{name} = {value!r}")
+        elif value.__name__ == "<lambda>":
+            lines.append(f"{name} = {lambda_text(inspect.getsource(value))}")
+        else:
+            lines.append(f"{inspect.getsource(value).strip()}\n{name} = {value.__name__}")
+    return "# this mistake's settings:\n" + "\n".join(lines) + "\n\n" if lines else ""
+
+
+def lambda_text(source):
+    """The first lambda in a line of source, up to the comma or bracket that ends it."""
+    start = source.index("lambda")
+    depth, end = 0, source.index(":", start) + 1
+    while end < len(source) and not (depth == 0 and source[end] in ",)\n"):
+        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(source[end], 0)
+        end += 1
+    return source[start:end].strip()
+
+
 def code_of(misconception):
     """(the buggy code, the correct code) of the catalogued mistake: its replaced methods and the engine's."""
     variant = misconception.variant
     if isinstance(variant, types.FunctionType):
-        from engine.optim import sgd_momentum
-
-        return inspect.getsource(variant), inspect.getsource(sgd_momentum)
+        right = getattr(engine, OPTIMIZERS[misconception.module])
+        return settings_of(variant) + textwrap.dedent(inspect.getsource(variant)), inspect.getsource(right)
     base = variant.__mro__[1]
     names = [name for name in vars(variant) if callable(vars(variant)[name]) and not name.startswith("__")]
     buggy = "\n".join(inspect.getsource(vars(variant)[name]).strip() for name in names)

@@ -227,7 +227,8 @@ def read_optimizer_state(config, model, arrays):
     if config.optimizer == "SGD":
         return {"accumulated_grads": dict(enumerate(buffers[0]))} if buffers[0] else {}
     (m, v), has_t = buffers, ADAM_T in arrays
-    if not (bool(m) == bool(v) == has_t):
+    learns = bool(list(model.named_parameters()))  # a stack without parameters has a step count t alone
+    if learns and not (bool(m) == bool(v) == has_t):
         raise ValueError(f"weights: Adam's {ADAM_M}*, {ADAM_V}* and {ADAM_T} come together or not at all")
     if not has_t:
         return {}

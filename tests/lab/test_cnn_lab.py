@@ -8,11 +8,13 @@ import pytest
 
 from lab import network
 from lab.advice import advice
+from lab.exercise import check_code, iteration_npz
 from lab.network import NetworkConfig
 from lab.presets import PRESETS, stack
 from lab.session import Lab
 from lab.shapes import input_shape
 from lab.transfer import config_json, read_arrays, read_start
+from tests.lab.test_exercise import run_check
 from tests.uploaded import digits_csv, preset_lab
 
 
@@ -145,3 +147,21 @@ def test_an_adam_export_refuses_the_wrong_optimizers_members(cnn):
         read_start(adam.config, adam.data, arrays)
     assert (lab.config, lab.trace) == before
     assert input_shape(adam.config, adam.data) == (1, 8, 8)
+
+
+def test_the_check_code_of_adams_first_step_runs_from_no_state(cnn, tmp_path):
+    """At t = 1 the iteration holds no previous m and v: the code starts Adam from an empty state."""
+    lab = copy.deepcopy(cnn)
+    lab.apply(replace(lab.config, optimizer="Adam", learning_rate=1e-3))
+    assert lab.trace.config["t"] == 1
+    printed = run_check(check_code(lab.config, lab.inputs), iteration_npz(lab.trace, lab.model), tmp_path)
+    assert sum("after the step" in line for line in printed) == 4 and all(line.startswith("ok") for line in printed)
+
+
+def test_an_adam_network_without_parameters_exports_its_step_count_alone():
+    source = Lab(NetworkConfig(layers=({"kind": "ReLU"},), optimizer="Adam"))
+    source.new_iteration()
+    assert source.start[1].state == {"m": [], "v": [], "t": 1}  # the shown iteration starts after one step
+    lab = Lab()
+    lab.import_files(config_json(source.config).encode(), source.weights_npz())
+    assert lab.trace.config["t"] == 2 and lab.config == source.config

@@ -22,7 +22,9 @@ from lab.layers import KINDS
 from lab.network import NetworkConfig
 from lab.predict import is_right, questions
 from lab.session import Lab
+from lab.shapes import input_shape
 from lab.transfer import config_json
+from tests.lab.test_predict import value_at
 from viz.by_hand import by_hand
 
 SMALL_DATA = ["blobs", "circles", "xor", "spiral", "regression"]
@@ -43,6 +45,14 @@ def layer(draw):
     return {"kind": kind.name, **{arg.name: draw(value(arg)) for arg in kind.args}}
 
 
+def optimizer(draw, odd=True):
+    """SGD or Adam with Adam's hyperparameters: any a number input could send, or (odd=False) in their range."""
+    chosen = st.sampled_from(network.OPTIMIZERS)
+    arg = value if odd else (lambda a: st.floats(a.low, a.high, allow_nan=False))
+    return {"optimizer": draw(rarely(chosen, st.just("Adagrad")) if odd else chosen),
+            **{name: draw(arg(network.SETTINGS[name])) for name in ("beta1", "beta2", "epsilon")}}
+
+
 @st.composite
 def config(draw):
     return NetworkConfig(
@@ -53,7 +63,38 @@ def config(draw):
         criterion=draw(st.sampled_from(network.CRITERIA)),
         learning_rate=draw(rarely(st.floats(1e-4, 100.0), st.just(-1.0))),
         momentum=draw(rarely(st.floats(0.0, 0.99), st.just(1.0))),
-        training=draw(st.booleans()))
+        training=draw(st.booleans()), **optimizer(draw))
+
+
+ACTIVATIONS = [{"kind": "ReLU"}, {"kind": "LeakyReLU", "slope": 0.1}, {"kind": "ELU", "alpha": 1.0},
+               {"kind": "SoftPlus"}]
+
+
+@st.composite
+def cnn_block(draw):
+    """Conv2d with 1-4 channels and an odd kernel, maybe an activation, maybe a MaxPool2d (1, 2 or 4)."""
+    block = [{"kind": "Conv2d", "out_channels": draw(st.integers(1, 4)),
+              "kernel_size": draw(st.sampled_from([1, 3, 5]))}]
+    block += draw(st.lists(st.sampled_from(ACTIVATIONS), max_size=1))
+    block += [{"kind": "MaxPool2d", "kernel_size": k} for k in draw(st.lists(st.sampled_from([1, 2, 4]), max_size=1))]
+    return block
+
+
+@st.composite
+def cnn_config(draw):
+    """A CNN on digits' 8 x 8 images: one or two Conv2d blocks, Flatten, a Linear head, maybe LogSoftMax;
+    a pool that does not divide or a head of the wrong size is refused or left unfinished, as on Build."""
+    layers = sum(draw(st.lists(cnn_block(), min_size=1, max_size=2)), [])
+    layers.append({"kind": "Flatten"})
+    if draw(st.booleans()):
+        layers += [{"kind": "Linear", "n_out": draw(st.integers(4, 16))}, draw(st.sampled_from(ACTIVATIONS))]
+    layers.append({"kind": "Linear", "n_out": draw(rarely(st.just(10), st.integers(1, 12)))})
+    layers += draw(st.lists(st.sampled_from([{"kind": "LogSoftMax"}, {"kind": "SoftMax"}]), max_size=1))
+    return NetworkConfig(
+        dataset="digits", seed=draw(st.integers(0, 3)), batch_size=draw(st.sampled_from([16, 32, 64, 128])),
+        layers=tuple(layers), criterion=draw(rarely(st.just("NLLCriterion"), st.sampled_from(network.CRITERIA))),
+        learning_rate=draw(st.floats(1e-4, 1.0)), momentum=draw(st.floats(0.0, 0.99)),
+        training=draw(st.booleans()), **optimizer(draw, odd=False))
 
 
 def rarely(usual, odd):
@@ -85,10 +126,14 @@ def assert_exports_check_out(lab):
             if finite:
                 np.testing.assert_allclose(worked.computed, worked.engine, rtol=1e-7, atol=max(atol, 1e-10),
                                            err_msg=f"{stage}: {worked.what}")
-        for question in questions(lab.trace, stage):  # Predict first: a question, answered by the trace itself
+        asked = questions(lab.trace, stage)  # Predict first: every stage asks, and the trace itself answers
+        assert asked, stage
+        for question in asked:
             assert is_right(question, question.answer) or not finite, (stage, question)
             assert question.widget != "radio" or question.answer in question.options
-    npz, code = iteration_npz(lab.trace, lab.model), check_code(lab.config, lab.data.n_features)
+            if question.kind in ("value", "new_value"):
+                assert question.answer == value_at(lab.trace, stage, *question.about) or not finite, (stage, question)
+    npz, code = iteration_npz(lab.trace, lab.model), check_code(lab.config, input_shape(lab.config, lab.data))
     if finite:
         with tempfile.TemporaryDirectory() as folder:
             Path(folder, "iteration.npz").write_bytes(npz)
@@ -117,6 +162,17 @@ def attempt(lab, action, *args):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(config(), st.data())
 def test_any_stack_steps_and_trains_or_says_why(candidate, data):
+    steps_and_trains_or_says_why(candidate, data)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cnn_config(), st.data())
+def test_any_cnn_on_digits_steps_and_trains_or_says_why(candidate, data):
+    steps_and_trains_or_says_why(candidate, data)
+
+
+def steps_and_trains_or_says_why(candidate, data):
+    """Apply the config, check what it records, step, edit it as the Build page can, train an epoch, export."""
     lab = Lab()
     with np.errstate(all="ignore"):  # a diverging learning rate is a legitimate experiment
         if not attempt(lab, lab.apply, candidate):
@@ -126,7 +182,7 @@ def test_any_stack_steps_and_trains_or_says_why(candidate, data):
             event("the stack is unfinished")
             assert lab.unfinished and not attempt(lab, lab.new_iteration) and not attempt(lab, lab.train, 1)
         else:
-            event("the stack runs")
+            event(f"the stack runs ({lab.config.optimizer})")
             assert_exports_check_out(lab)
             for _ in range(data.draw(st.integers(0, 3))):
                 lab.step(data.draw(st.integers(-2, 5)))
@@ -141,6 +197,9 @@ def test_any_stack_steps_and_trains_or_says_why(candidate, data):
                                                          data.draw(st.integers(0, len(lab.config.layers))))))
         attempt(lab, lambda: lab.apply(network.remove_layer(lab.config, 0)))
         attempt(lab, lambda: lab.apply(replace(lab.config, training=not lab.config.training)))
+        attempt(lab, lambda: lab.apply(replace(lab.config, optimizer=data.draw(st.sampled_from(network.OPTIMIZERS)))))
+        if lab.trace is not None and lab.trace.first_nonfinite is None:
+            assert_exports_check_out(lab)  # after the edits: maybe the other optimizer, a later step of Adam
         history = lab.history
         if attempt(lab, lab.train, 1):
             event(f"trained ({lab.history.stopped_reason or 'finite'})")
