@@ -82,7 +82,7 @@ def forward_questions(trace, stage):
     x, y, s = record.input, record.output, str(stage)
     found = [shape_question(s, f"layer {stage.index}'s output y ({record.name})", y.shape,
                             [x.shape, y.shape[::-1], (y.shape[-1],), (1,) + y.shape[1:]], ("output", 0, 0))]
-    if y.ndim == 2 and y.size:
+    if y.size:  # on maps too: a Conv2d's y[n, o, i, j] is the by-hand sum over (c, p, q)
         found.append(value_question(s, "y", y, "output"))
     if kind == "ReLU" and y.ndim == 2 and 0 < y.shape[1] <= MAX_CHOICES:
         zero = tuple(int(j) for j in np.flatnonzero(y[0] == 0))

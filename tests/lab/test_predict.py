@@ -2,10 +2,12 @@
 import numpy as np
 import pytest
 
+from engine.sequential import layers_of
 from lab.predict import hint, is_right, question, questions
 from lab.presets import PRESETS
 from lab.session import Lab
 from tests.uploaded import preset_lab
+from viz.by_hand import by_hand
 
 
 def value_at(trace, stage, tensor_id, row, col):
@@ -72,3 +74,14 @@ def test_a_wrong_number_gets_a_hint_where_one_can_be_told():
     assert hint(q, -q.answer) == "the right magnitude with the wrong sign"
     assert hint(q, 2 * q.answer).startswith("twice") and hint(q, q.answer + 17.0) is None
     assert not is_right(q, None) and not is_right(q, float("nan"))
+
+
+def test_a_conv2d_forward_asks_for_the_entry_worked_out_by_hand_on_its_maps():
+    lab = preset_lab("cnn_digits")
+    stage = lab.trace.stages[0]
+    (value,) = [q for q in questions(lab.trace, stage) if q.kind == "value"]
+    y = lab.trace.forward[0].output
+    (worked,) = by_hand(lab.trace, stage, layers_of(lab.model))  # the default entry: the largest |y|
+    n, o, i, j = worked.index
+    assert value.answer == worked.engine == y[n, o, i, j]
+    assert f"y[{n}, {o}, {i}, {j}]" in value.text and value.about == ("output", n, (o * 8 + i) * 8 + j)

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from lab.links import PARAM, config_token
 from lab.presets import PRESETS
 from tests.pages.apptest import APP, errors, figures, open_page, plotly_array
+from tests.pages.test_step_predict import answer, asked
 from viz.jacobian_view import tied_windows
 
 
@@ -126,3 +127,19 @@ def test_the_jacobians_of_conv2d_and_maxpool2d_agree_three_ways_and_say_why_they
     else:
         assert J.shape == (64, 256) and "(64 ones in 64 rows)" in note
         assert np.all(np.count_nonzero(J, axis=1) == 1)
+
+
+def test_predict_first_on_a_cnn_hides_the_output_maps_until_each_question_is_answered_right():
+    at = on_cnn(None)
+    at.toggle(key="step_predict").set_value(True).run()
+    lab = at.session_state.lab
+    for i, stage in enumerate(lab.stages):
+        keys = {chart.key for chart in at.get("plotly_chart")}
+        assert f"step-maps-{stage}-maps-y" not in keys and f"step-maps-{stage}-maps-dx" not in keys, stage
+        answer(at, asked(at).answer)
+        assert not errors(at) and any("right" in s.value.lower() for s in at.success), stage
+        keys = {chart.key for chart in at.get("plotly_chart")}
+        if stage.kind == "forward" and stage.index in (0, 2):  # Conv2d's and MaxPool2d's output maps come back
+            assert f"step-maps-{stage}-maps-y" in keys, (stage, keys)
+        if i < len(lab.stages) - 1:
+            at.button(key="step_next").click().run()
