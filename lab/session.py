@@ -17,7 +17,7 @@ from .fitting import check_statistics, fit_to_data, targets, unfinished_reason
 from .network import (NetworkConfig, build_criterion, build_model, build_optimizer, check_config,
                       optimizer_settings, with_activation)
 from .origin import Origin
-from .presets import PRESETS
+from .presets import preset_origin
 from .shapes import as_input, input_shape
 from .quoting import quoted, short
 from .trainer import TrainJob, run_jobs
@@ -211,20 +211,8 @@ class Lab:
             self.apply(origin.config, start=FRESH, origin=origin)
 
     def load_preset(self, name):
-        """Start afresh on preset `name`'s network; an upload preset takes the learner's uploaded CSV (its last
-        Linear fitted to the classes), and without one says to upload it first."""
-        preset = PRESETS.get(name)
-        if preset is None:
-            raise ValueError(f"unknown preset {quoted(name)}; known: {', '.join(PRESETS)}")
-        config = preset.config
-        if preset.upload:
-            if not self.uploads:
-                raise ValueError(f"“{preset.title}” trains on your own CSV: upload a Kaggle MNIST or "
-                                 "Fashion-MNIST CSV first (Data, on the right), then choose it again")
-            (upload,) = self.uploads.values()
-            config, _ = fit_to_data(replace(config, dataset=upload.name),
-                                    upload.dataset(config.test_size, config.seed))
-        self.load(Origin("preset", name, config))
+        """Start afresh on preset `name`'s network (an upload preset's on the learner's upload: lab.presets)."""
+        self.load(preset_origin(name, self.uploads))
 
     def open_link(self, config):
         """Open a shared link's network (lab.links.read_token's config)."""

@@ -157,3 +157,24 @@ def test_dropout_batchnorm_modes_differ_after_one_new_iteration(labs):
     np.testing.assert_allclose(kept.output[~dropped], 2 * kept.input[~dropped])
     through = evaluate.forward_record(3)
     np.testing.assert_array_equal(through.output, through.input)  # evaluate: passes its input through
+
+
+def test_the_small_cnn_on_digits_sees_images_and_learns_in_a_few_epochs(labs):
+    promises("cnn_digits", "(N, 1, 8, 8)", "(N, 4, 4, 4)", "64 features", "40 weights",
+             "one epoch reaches over 80% test accuracy and five over 90%")
+    lab = fresh(labs, "cnn_digits")
+    assert lab.trace.forward[0].input.shape == (32, 1, 8, 8) and lab.trace.forward[2].output.shape == (32, 4, 4, 4)
+    assert lab.model[0].W.size == 36 and lab.model[0].b.size == 4
+    accuracy = lab.train(5).val_accuracy
+    assert accuracy[0] > 0.8 and accuracy[-1] > 0.9
+
+
+def test_the_csv_cnn_steps_both_convolutions_by_about_the_learning_rate_at_once(labs):
+    promises("cnn_csv", "28 × 28", "28 → 14 → 7", "16 · 7 · 7 = 784", "trained with Adam",
+             "both Conv2d layers learn from the first iteration")
+    lab = fresh(labs, "cnn_csv")
+    assert lab.trace.forward[6].output.shape == (32, 784)
+    for index in (0, 3):  # Adam's first step is lr · g / (|g| + ε): about lr wherever the gradient is not 0
+        (update,) = [u for u in lab.trace.update_records(index) if u.param == "W"]
+        step = np.abs(update.before - update.after)
+        assert np.isclose(step.max(), 1e-3, rtol=1e-3) and np.median(step) > 0.9e-3
