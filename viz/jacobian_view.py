@@ -230,10 +230,16 @@ def check_sample_view(layer, x_batch, output_shape, limit, name="the layer"):
     x = np.asarray(x_batch)
     n_in, n_out = x[0].size, int(np.prod(output_shape[1:]))
     batch = " or a smaller batch (it runs the whole batch for each entry)" if couples_samples(layer) else ""
+    if x.ndim == 4:  # channel maps: (C·H·W)² grows with the fourth power of the image's side
+        shrink = (f"its input is {x.shape[1]} map{'s' * (x.shape[1] != 1)} of {x.shape[2]} × {x.shape[3]} "
+                  f"({n_in} numbers); on the small "
+                  f"CNN on digits (8 × 8 images, a preset) every layer's Jacobian is drawn whole, or use fewer "
+                  f"channels or a MaxPool2d before it")
+    else:
+        shrink = (f"choose a layer with fewer features, or use fewer units before it (it takes {n_in} features "
+                  f"and gives {n_out}){batch}")
     return check_bytes(sample_view_bytes(layer, x, output_shape), limit,
-                       f"{name}: the Jacobian of one sample ({n_out} × {n_in}, three ways)",
-                       f"choose a layer with fewer features, or use fewer units before it (it takes {n_in} "
-                       f"features and gives {n_out}){batch}")
+                       f"{name}: the Jacobian of one sample ({n_out} × {n_in}, three ways)", shrink)
 
 
 def as_recorded(layer, trace, index):

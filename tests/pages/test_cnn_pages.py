@@ -12,6 +12,7 @@ from lab.links import PARAM, config_token
 from lab.presets import PRESETS
 from tests.pages.apptest import APP, errors, figures, open_page, plotly_array
 from tests.pages.test_step_predict import answer, asked
+from tests.uploaded import digits_csv
 from viz.jacobian_view import tied_windows
 
 
@@ -143,3 +144,16 @@ def test_predict_first_on_a_cnn_hides_the_output_maps_until_each_question_is_ans
             assert f"step-maps-{stage}-maps-y" in keys, (stage, keys)
         if i < len(lab.stages) - 1:
             at.button(key="step_next").click().run()
+
+
+def test_a_28_by_28_convolutions_jacobian_is_refused_with_where_to_see_one_whole():
+    at = open_page("jacobians")
+    lab = at.session_state.lab
+    lab.upload("digits28.csv", digits_csv(200))
+    lab.load_preset("cnn_csv")
+    at.run()
+    at.selectbox(key="jacobian_layer").set_value(0).run()
+    assert not at.exception
+    (warning,) = [w.value for w in at.warning if w.value.startswith("Not computed")]
+    assert "layer 0 (Conv2d(1 -> 8, 3x3)): the Jacobian of one sample (6272 × 784, three ways)" in warning
+    assert "its input is 1 map of 28 × 28 (784 numbers); on the small CNN on digits (8 × 8 images" in warning
