@@ -5,7 +5,7 @@ import streamlit as st
 
 from lab import network
 from lab.layers import check_value
-from lab.session import COMPARED
+from lab.training_runs import COMPARED
 from lab.trainer import trainer
 from ui.actions import act, error_for, lab, plain_name, plural, sync
 from ui.cache import per_iteration
