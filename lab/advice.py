@@ -1,7 +1,7 @@
 """advice: what looks wrong in a stack's pairing with its criterion and data, and why."""
 from typing import NamedTuple
 
-from .shapes import problem
+from .shapes import as_shape, problem
 
 
 class Advice(NamedTuple):
@@ -20,7 +20,7 @@ def advice(config, inputs, n_classes, task="classification"):
     wrong final size, and similar slips. inputs: a feature count or a sample's shape ((1, 8, 8))."""
     kinds = [spec["kind"] for spec in config.layers]
     last = kinds[-1] if kinds else None
-    found, flowing = problem(config, (int(inputs),) if isinstance(inputs, int) else tuple(inputs))
+    found, flowing = problem(config, as_shape(inputs))
     tips = [] if found is None else [Advice(found.suggestion, found.reason, blocking=True)]
     final = None if found is not None or len(flowing[-1]) != 1 else flowing[-1][0]
     if task == "regression" and config.criterion != "MSECriterion":

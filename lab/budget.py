@@ -13,10 +13,8 @@ more copies per parameter. An uploaded CSV is sized up from its header and row c
 is parsed. tests/lab/test_budget.py checks that this
 bound holds for real Labs.
 """
-import math
-
 from .fitting import one_hot_targets
-from .network import shapes, summary_rows
+from .network import feature_sizes, summary_rows
 from .shapes import input_shape
 
 LIMIT = 128 * 2**20     # bytes per learner: 30 learners on one server stay within a few GB
@@ -32,7 +30,7 @@ def network_bytes(config, inputs):
     """Bytes a Lab holds for config's parameters and one recorded iteration's activations (inputs: a feature
     count or a sample's shape)."""
     parameters = sum(row["parameters"] for row in summary_rows(config, inputs))
-    flowing = [math.prod(shape) for shape in shapes(config, inputs)]
+    flowing = feature_sizes(config, inputs)
     columns = sum(spec["kernel_size"] ** 2 * size for spec, size in zip(config.layers, flowing)
                   if spec["kind"] == "Conv2d")
     copies = PARAMETER_COPIES + (ADAM_COPIES if config.optimizer == "Adam" else 0)

@@ -11,7 +11,7 @@ import engine
 
 from .layers import KINDS, Arg, check_spec, check_value, default_spec, describe, exact
 from .quoting import listed, quoted
-from .shapes import layer_shapes
+from .shapes import as_shape, layer_shapes
 
 CRITERIA = ("NLLCriterion", "NLLCriterionUnstable", "MSECriterion")
 OPTIMIZERS = ("SGD", "Adam")
@@ -170,7 +170,7 @@ def with_activation(config, kind):
 
 def shapes(config, inputs):
     """[input shape, layer 0's output shape, ...] per sample; inputs: a feature count or a sample's shape."""
-    return layer_shapes(config, (int(inputs),) if np.ndim(inputs) == 0 else tuple(inputs))
+    return layer_shapes(config, as_shape(inputs))
 
 
 def feature_sizes(config, inputs):
@@ -214,12 +214,19 @@ def optimizer_code(config):
     return f"{config.optimizer}({', '.join(settings)})"
 
 
+SETTING_SYMBOLS = {"learning_rate": "lr", "momentum": "momentum", "beta1": "β1", "beta2": "β2", "epsilon": "ε"}
+
+
+def settings_summary(optimizer, settings):
+    """How a caption names an optimizer from its config dict: "SGD lr 0.01, momentum 0.9",
+    "Adam lr 0.001, β1 0.9, β2 0.999, ε 1e-08"."""
+    return f"{optimizer} " + ", ".join(f"{SETTING_SYMBOLS[name]} {settings[name]:g}"
+                                       for name in OPTIMIZER_SETTINGS[optimizer])
+
+
 def optimizer_summary(config):
-    """How a caption names the optimizer: "SGD lr 0.01, momentum 0.9", "Adam lr 0.001, β1 0.9, β2 0.999, ε 1e-08"."""
-    if config.optimizer == "Adam":
-        return (f"Adam lr {config.learning_rate:g}, β1 {config.beta1:g}, β2 {config.beta2:g}, "
-                f"ε {config.epsilon:g}")
-    return f"SGD lr {config.learning_rate:g}, momentum {config.momentum:g}"
+    """settings_summary of config's optimizer and settings."""
+    return settings_summary(config.optimizer, optimizer_settings(config))
 
 
 def summary_rows(config, inputs, batch_size=None):

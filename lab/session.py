@@ -253,7 +253,7 @@ class Lab(Training):
 
     def reset_weights(self):
         """The current weights seed's initial weights again, with no momentum and the first batch."""
-        self.apply(self.config, self.data, start=(build_model(self.config, input_shape(self.config, self.data)), None, None))
+        self.apply(self.config, self.data, start=(build_model(self.config, self.inputs), None, None))
 
     # --- stepping through the recorded iteration ---
 

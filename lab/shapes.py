@@ -7,6 +7,8 @@ The data reach the network as images (N, 1, H, W) when the stack starts with an 
 import math
 from typing import NamedTuple
 
+import numpy as np
+
 from .layers import KINDS, describe
 
 
@@ -19,6 +21,11 @@ class ShapeProblem(NamedTuple):
 
     def __str__(self):
         return f"{self.suggestion} {self.reason}"
+
+
+def as_shape(inputs):
+    """One sample's shape from a feature count (64 -> (64,)) or a shape ((1, 8, 8) as it is)."""
+    return (int(inputs),) if np.ndim(inputs) == 0 else tuple(int(n) for n in inputs)
 
 
 def takes_images(config):

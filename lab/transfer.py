@@ -108,8 +108,9 @@ def layer_members(model, sizes):
 
 def expected_members(config, data):
     """{name: Member} of every member start_arrays writes for config on data: what an import reads."""
-    model = build_model(config, input_shape(config, data))
-    members = layer_members(model, feature_sizes(config, input_shape(config, data)))
+    inputs = input_shape(config, data)
+    model = build_model(config, inputs)
+    members = layer_members(model, feature_sizes(config, inputs))
     for name, value, _ in model.named_parameters():
         for prefix in ((VELOCITY,) if config.optimizer == "SGD" else (ADAM_M, ADAM_V)):
             members[prefix + name] = Member(value.shape, "f", needs(f"parameter {name}", value.shape, "f"))

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from engine.conv import Conv2d
 from engine.sequential import layers_of
 from engine.training import predict
-from viz.heatmap import COLORSCALE
+from viz.heatmap import COLORSCALE, symmetric_limit
 
 MAX_CHANNELS = 8        # rows of feature maps at most: the first 8 output channels (cnn_csv's first layer has 8)
 MAP_ROW_PX = 100        # a row of maps is this tall; each map is square, as wide as its image's column allows
@@ -44,12 +44,6 @@ def conv_kernels(model):
 def feature_maps(layer, images):
     """y = layer.forward(images) in evaluate mode;  images (m, C_in, H, W) -> maps (m, C_out, H, W)."""
     return predict(layer, np.asarray(images))
-
-
-def symmetric_limit(values):
-    """max |v| over the finite values (1.0 when there are none or all are 0): the colours run -limit..+limit."""
-    finite = np.abs(values[np.isfinite(values)])
-    return float(finite.max()) if finite.size and finite.max() > 0 else 1.0
 
 
 def column_domains(m, spacing=COLUMN_SPACING):

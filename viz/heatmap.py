@@ -19,6 +19,12 @@ NONFINITE_MARKER = dict(symbol="x", size=9, color="black", line=dict(width=1))
 MARK_LINE = {"cell": dict(color="black", width=2.5), "band": dict(color="#444", width=1.5, dash="dot")}
 
 
+def symmetric_limit(values):
+    """max |v| over the finite values (1.0 when there are none or all are 0): the colours run -limit..+limit."""
+    finite = np.abs(values[np.isfinite(values)])
+    return float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+
+
 def as_matrix(array):
     """A 2-D float64 view of a tensor: (n,) -> (1, n); (N, ...) -> (N, rest flattened); scalar -> (1, 1)."""
     a = np.asarray(array, dtype=np.float64)
@@ -91,10 +97,8 @@ class Shown:
 
     @property
     def limit(self):
-        """The colour scale's half-width: the largest finite |value| (1 when there is none or it is 0)."""
-        finite = self.values[np.isfinite(self.values)]
-        top = float(np.max(np.abs(finite))) if finite.size else 1.0
-        return top if top > 0 else 1.0
+        """The colour scale's half-width: symmetric_limit of the drawn cells."""
+        return symmetric_limit(self.values)
 
     def notes(self):
         """The title's notes: how many cells are NaN/inf, and how the matrix was downsampled."""

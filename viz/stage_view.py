@@ -5,6 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from engine.data import one_hot
+from lab.network import settings_summary
 from viz import entries
 from viz.entries import PARAM_SYMBOLS
 from viz.formulas import backward_formula, criterion_formula, criterion_name, forward_formula
@@ -53,10 +54,8 @@ def stage_label(trace, stage):
 def optimizer_text(trace):
     """"SGD lr 0.01, momentum 0.9" or "Adam lr 0.001, β1 0.9, β2 0.999, ε 1e-08, step t = 3"."""
     if getattr(trace, "optimizer", "SGD") == "Adam":
-        c = trace.config
-        return (f"Adam lr {c['learning_rate']:g}, β1 {c['beta1']:g}, β2 {c['beta2']:g}, ε {c['epsilon']:g}, "
-                f"step t = {c['t']}")
-    return f"SGD lr {trace.learning_rate:g}, momentum {trace.momentum:g}"
+        return f"{settings_summary('Adam', trace.config)}, step t = {trace.config['t']}"
+    return settings_summary("SGD", {"learning_rate": trace.learning_rate, "momentum": trace.momentum})
 
 
 def stage_labels(trace):
