@@ -20,15 +20,18 @@ def load_preset(learner, title):
     assert learner.alerts("Error") == []
 
 
-def walk_to(learner, heading_start, overflow=False):
-    """Next until the stage heading starts with heading_start; with overflow, check nothing runs off each page."""
-    page = learner.page
-    while not learner.heading().startswith(heading_start):
-        learner.chart_titles(at_least=1)
-        if overflow:
-            assert page.evaluate(OVERFLOW) == [], learner.heading()
-        learner.rerun(lambda: page.locator(".st-key-step_next button").click())
+def jump(learner, key):
+    """A key on the stage slider (redrawn at each stage, so focused afresh): End, ArrowLeft, ArrowRight."""
+    slider = learner.page.get_by_role("slider")
+    slider.focus()
+    learner.rerun(lambda: learner.page.keyboard.press(key))
+
+
+def fits(learner, heading_start):
+    """At the stage whose heading starts with heading_start, nothing runs off the page."""
+    assert learner.heading().startswith(heading_start), learner.heading()
     learner.chart_titles(at_least=1)
+    assert learner.page.evaluate(OVERFLOW) == [], learner.heading()
 
 
 def text(learner):
@@ -44,18 +47,21 @@ def test_a_learner_steps_through_a_cnns_backward_and_its_jacobian(learner):
     titles = " ".join(learner.chart_titles(at_least=3))
     assert "x[n=0, c=0] (8, 8)" in titles and "W[3, 0] (3, 3)" in titles and "y[n=0, c=3] (8, 8)" in titles
     learner.screenshot("cnn-forward-0")
-    walk_to(learner, "11/15")  # backward 2: MaxPool2d
-    assert "MaxPool2d" in learner.heading()
-    titles = " ".join(learner.chart_titles(at_least=3))
-    assert "grad_output" in titles and "winner" in titles.lower() and "∂L/∂x[n=0, c=0]" in titles
-    learner.screenshot("cnn-backward-maxpool")
-    walk_to(learner, "13/15")  # backward 0: Conv2d, the two correlations
-    assert "Conv2d" in learner.heading()
+    jump(learner, "End")  # the last update, then back through the updates to the backward of the Conv2d
+    jump(learner, "ArrowLeft")
+    jump(learner, "ArrowLeft")
+    assert learner.heading().startswith("13/15") and "Conv2d" in learner.heading()  # the two correlations
     titles = " ".join(learner.chart_titles(at_least=4))
     assert "∂L/∂W[0, 0]" in titles and "∂L/∂x[n=0, c=0]" in titles
     formulas = " ".join(learner.page.locator(".katex-display").all_inner_texts())
     assert "∂L" in formulas or "partial" in formulas
     learner.screenshot("cnn-backward-conv")
+    jump(learner, "ArrowLeft")
+    jump(learner, "ArrowLeft")
+    assert learner.heading().startswith("11/15") and "MaxPool2d" in learner.heading()
+    titles = " ".join(learner.chart_titles(at_least=3))
+    assert "grad_output" in titles and "winner" in titles.lower() and "∂L/∂x[n=0, c=0]" in titles
+    learner.screenshot("cnn-backward-maxpool")
     learner.go("Jacobians", "Jacobians")
     learner.choose("Layer", "0 · Conv2d(1 -> 4, 3x3)")
     shown = text(learner)
@@ -87,9 +93,16 @@ def test_the_csv_cnn_with_adam_steps_and_trains_in_an_800_pixel_window(narrow):
     assert narrow.alerts("Error") == [] and "The first layer receives images (32, 1, 28, 28)." in text(narrow)
     assert "Adam lr 0.001, β1 0.9, β2 0.999, ε 1e-08" in narrow.summary()
     narrow.go("Step", "Step through one iteration")
-    walk_to(narrow, "20/22", overflow=True)  # walks every stage up to the first Adam update, checking each
-    assert "Update" in narrow.heading()
+    fits(narrow, "1/22")  # forward 0: the Conv2d's 8 output maps
+    jump(narrow, "End")
+    fits(narrow, "22/22")  # Adam's update of the Linear
     assert "β" in " ".join(narrow.page.locator(".katex-display").all_inner_texts())
+    for stage in ("21/22", "20/22", "19/22"):  # Adam's updates of both kernels, then the first Conv2d's backward
+        jump(narrow, "ArrowLeft")
+        fits(narrow, stage)
+    assert "Backward" in narrow.heading() and "Conv2d" in narrow.heading()
+    jump(narrow, "ArrowRight")
+    assert "Update" in narrow.heading()
     narrow.screenshot("csv-cnn-adam-update")
     narrow.go("Train", "Train")
     narrow.rerun(lambda: narrow.page.locator(".st-key-train_start button").first.click())
