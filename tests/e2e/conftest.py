@@ -79,6 +79,15 @@ def browser(chromium):
         browser.close()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """The browser tests share one app server and one Chromium: under pytest-xdist (`-n 2 --dist loadgroup`
+    in pyproject.toml) they all run, in order, on one worker, while the other worker takes the rest."""
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     """Keep each phase's report on the test item, so a fixture can see that its test failed."""
