@@ -18,6 +18,7 @@ ARTIFACTS = ROOT / "artifacts" / "e2e"  # screenshots and the server log (gitign
 INSTALL = "Chromium not found: apt-get install chromium (and pip install playwright)"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 VIEWPORT = {"width": 1400, "height": 1100}
+NARROW = {"width": 800, "height": 1000}  # a laptop's half screen, a projector's window
 TIMEOUT_MS = 60_000  # one action's rerun; generous for a busy 2-core machine
 SETTLE_S = 0.2       # after a rerun: let Plotly and KaTeX draw what arrived
 
@@ -98,11 +99,12 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def learners(browser, app_url, request):
-    """learners(n): n fresh learners, each in its own browser context (its own Streamlit session)."""
+    """learners(n): n fresh learners, each in its own browser context (its own Streamlit session), in a
+    window of `viewport` (NARROW: 800 px wide)."""
     made = []
 
-    def make(n=1):
-        new = [Learner(browser.new_context(viewport=VIEWPORT), app_url, f"{request.node.name}-{len(made) + k}")
+    def make(n=1, viewport=VIEWPORT):
+        new = [Learner(browser.new_context(viewport=viewport), app_url, f"{request.node.name}-{len(made) + k}")
                for k in range(n)]
         made.extend(new)
         return new

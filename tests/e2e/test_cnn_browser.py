@@ -8,7 +8,7 @@ import pytest
 
 from tests.uploaded import digits_csv
 
-from .conftest import Learner
+from .conftest import NARROW
 from .test_step_browser import OVERFLOW
 
 pytestmark = pytest.mark.e2e
@@ -71,14 +71,11 @@ def test_a_learner_steps_through_a_cnns_backward_and_its_jacobian(learner):
 
 
 @pytest.fixture
-def narrow(browser, app_url, request):
+def narrow(learners):
     """A learner in an 800 x 1000 window."""
-    one = Learner(browser.new_context(viewport={"width": 800, "height": 1000}), app_url, request.node.name)
+    (one,) = learners(1, viewport=NARROW)
     one.open()
-    yield one
-    if getattr(request.node, "report_call", None) is None or request.node.report_call.failed:
-        one.screenshot("failure")
-    one.context.close()
+    return one
 
 
 def test_the_csv_cnn_with_adam_steps_and_trains_in_an_800_pixel_window(narrow):

@@ -10,7 +10,7 @@ import pytest
 from lab.links import config_token
 from lab.presets import PRESETS
 
-from .conftest import Learner
+from .conftest import NARROW
 
 pytestmark = pytest.mark.e2e
 
@@ -108,16 +108,12 @@ def test_a_click_on_any_cell_explains_that_entry_and_outlines_what_it_uses(learn
 
 
 @pytest.fixture
-def narrow(browser, app_url, request):
+def narrow(learners, app_url):
     """A learner in an 800 x 1000 window with the digits MLP (64-128-128-10) at batch 128 from a link."""
-    token = config_token(replace(PRESETS["digits"].config, batch_size=128))
-    one = Learner(browser.new_context(viewport={"width": 800, "height": 1000}), f"{app_url}?net={token}",
-                  f"{request.node.name}")
+    (one,) = learners(1, viewport=NARROW)
+    one.url = f"{app_url}?net={config_token(replace(PRESETS['digits'].config, batch_size=128))}"
     one.open()
-    yield one
-    if getattr(request.node, "report_call", None) is None or request.node.report_call.failed:
-        one.screenshot("failure")
-    one.context.close()
+    return one
 
 
 def test_the_digits_iteration_is_usable_in_an_800_pixel_window(narrow):
