@@ -1,5 +1,7 @@
-"""Browser tests: one `streamlit run app.py` and one headless Debian Chromium for the whole test session;
-each test gets fresh browser contexts, i.e. fresh Streamlit sessions with their own Lab.
+"""Browser tests: one `streamlit run app.py` and one headless Debian Chromium for the whole test session
+(one each per pytest-xdist worker that runs browser tests: `--dist loadfile` in pyproject.toml keeps a
+file's tests together and in order); each test gets fresh browser contexts, i.e. fresh Streamlit sessions
+with their own Lab.
 
 Without Chromium or Playwright the tests skip with how to install them; with CI=true they fail.
 """
@@ -64,7 +66,8 @@ def chromium():
 @pytest.fixture(scope="session")
 def app_url(chromium):
     """The root URL of a `streamlit run app.py` started for this test session, stopped by its pid after."""
-    server = app_server.start(ARTIFACTS / "server.log")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1: one server and log each
+    server = app_server.start(ARTIFACTS / (f"server-{worker}.log" if worker else "server.log"))
     yield server.url
     app_server.stop(server)
 
@@ -78,15 +81,6 @@ def browser(chromium):
         browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=FLAGS)
         yield browser
         browser.close()
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items):
-    """The browser tests share one app server and one Chromium: under pytest-xdist (`-n 2 --dist loadgroup`
-    in pyproject.toml) they all run, in order, on one worker, while the other worker takes the rest."""
-    for item in items:
-        if item.get_closest_marker("e2e"):
-            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
