@@ -296,6 +296,8 @@ def test_a_header_claiming_terabytes_is_refused_by_name_without_memory_error(nam
     assert peak < 2**20
 
 
+# Named ids: float128's padding bytes are whatever memory held, so ids made from the bytes would differ
+# between pytest-xdist's workers, which then refuse the run.
 @pytest.mark.parametrize("data, message", [
     (b"hello, not an array", r"weights file: 0.W is not a readable .npy array \(the magic string is not correct"),
     (npy_header((2, 2))[:20], "weights file: 0.W is not a readable .npy array"),
@@ -305,8 +307,7 @@ def test_a_header_claiming_terabytes_is_refused_by_name_without_memory_error(nam
     (npy_bytes(np.zeros((2, 2), dtype=[("a", "<f8")])), "0.W has a structured dtype"),
     (npy_bytes(np.zeros((2, 2), dtype=complex)), "0.W holds complex128 values"),
     (npy_bytes(np.array([{"a": 1}], dtype=object)), "a pickle"),
-], ids=["not npy", "header cut", "data cut", "float128", "structured", "complex", "pickle"])  # float128's
-# padding bytes are whatever memory held: ids from the bytes would differ between pytest-xdist's workers
+], ids=["not npy", "header cut", "data cut", "float128", "structured", "complex", "pickle"])
 def test_a_member_that_is_not_a_plain_array_is_refused_by_name(data, message):
     source = Lab()
     members = {**export_members(source), "0.W.npy": data}
