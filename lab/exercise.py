@@ -1,8 +1,9 @@
 """The recorded iteration as an exercise: every tensor in an .npz, and handout-style code that
 checks the learner's own layers, criterion and sgd_momentum (or adam_optimizer) against it, number by number.
 
-The code uses the handout's names (Linear, W, gradW, ..., sgd_momentum, adam_optimizer), so it runs against
-a framework written from the handout; it runs unchanged against the engine too (tested).
+The code uses the handout's names (Linear, get_parameters, ..., sgd_momentum, adam_optimizer), so it runs against
+a framework written from the handout, against the camelCase one (ClassNLLCriterion, getParameters, W kept as
+(n_out, n_in)) and unchanged against the engine too (tested).
 """
 import hashlib
 
@@ -62,7 +63,10 @@ def layer_check(i, spec, shape, training):
     if kind == "Dropout" and training:
         return lines + ["# (training mode draws a random mask: run the exercise in evaluate mode to check it)"]
     lines.append(f"layer = {name}")
-    lines += [f'layer.{param}[...] = it["update.{i}.{param}.before"]' for param, _ in param_attributes(kind)]
+    params = param_attributes(kind)
+    if params:
+        keys = ", ".join(f'"update.{i}.{param}.before"' for param, _ in params)
+        lines.append(f"load(layer, [{keys}]{', linear=True' if kind == 'Linear' else ''})")
     if kind == "BatchNormalization" and not training:
         lines += [f'layer.{stat} = it["forward.{i}.{stat}"]' for stat in STATISTICS]
     if not training:
@@ -71,8 +75,9 @@ def layer_check(i, spec, shape, training):
               f'check("layer {i} forward", layer.forward(x), "forward.{i}.output")',
               f'check("layer {i} backward", layer.backward(x, it["backward.{i}.grad_output"]), '
               f'"backward.{i}.grad_input")']
-    lines += [f'check("layer {i} {grad}", layer.{grad}, "backward.{i}.grad.{param}")'
-              for param, grad in param_attributes(kind)]
+    lines += [f'check("layer {i} {grad}", grad_parameters(layer)[{k}], "backward.{i}.grad.{param}"'
+              f'{", linear=True" if kind == "Linear" and param == "W" else ""})'
+              for k, (param, grad) in enumerate(params)]
     return lines
 
 
@@ -100,20 +105,59 @@ def update_check(i, kind, optimizer="SGD"):
             for k, (param, key) in enumerate(zip(params, keys))]
 
 
+CAMEL_NAMES = {"Scaling": "ChannelwiseScaling", "NLLCriterion": "ClassNLLCriterion",
+               "NLLCriterionUnstable": "ClassNLLCriterionUnstable"}  # the camelCase homework's class names
+
+HELPERS = f"""
+def parameters(layer):
+    \"\"\"The layer's own parameter arrays: get_parameters(), or getParameters() in the camelCase homework.\"\"\"
+    return list((getattr(layer, "get_parameters", None) or layer.getParameters)())
+
+
+def grad_parameters(layer):
+    \"\"\"The layer's gradient arrays: get_grad_params(), or getGradParameters() in the camelCase homework.\"\"\"
+    return list((getattr(layer, "get_grad_params", None) or layer.getGradParameters)())
+
+
+def in_my_shape(array, linear):
+    \"\"\"The recorded W is (n_in, n_out); a framework that keeps W as (n_out, n_in) gets its transpose.\"\"\"
+    return array.T if linear and W_TRANSPOSED else array
+
+
+def load(layer, keys, linear=False):
+    \"\"\"Copy the recorded parameters into the layer's own arrays (W first).\"\"\"
+    for k, (mine, key) in enumerate(zip(parameters(layer), keys)):
+        mine[...] = np.reshape(in_my_shape(it[key], linear and k == 0), np.shape(mine))
+
+
+def check(what, mine, key, linear=False):
+    expected, mine = it[key], in_my_shape(np.asarray(mine), linear)
+    if np.squeeze(mine).shape == np.squeeze(expected).shape:  # a (n,) gamma against the recorded (1, n)
+        mine = np.reshape(mine, expected.shape)
+    np.testing.assert_allclose(mine, expected, {TOLERANCE}, err_msg=what)
+    print("ok ", what)
+"""
+
+
 def check_code(config, inputs):
     """Python that checks the learner's own classes against iteration.npz, stage by stage (inputs: a feature
-    count or one sample's shape, e.g. (1, 8, 8))."""
+    count or one sample's shape, e.g. (1, 8, 8)). It runs against a framework in the handout's convention
+    and against the camelCase one (ClassNLLCriterion, getParameters, W kept as (n_out, n_in)), which it
+    detects as the grader does (engine/grade/adapter.py): the shape of a Linear(3, 5)'s first parameter."""
     step = "sgd_momentum" if config.optimizer == "SGD" else "adam_optimizer"
+    kinds = {spec["kind"] for spec in config.layers} | {config.criterion}
+    renamed = [(name, camel) for name, camel in CAMEL_NAMES.items() if name in kinds]
     lines = ["import numpy as np",
-             f"# from my_framework import *   # your Linear, ..., NLLCriterion, {step}",
+             f"# from my_framework import *   # your Linear, ..., {config.criterion}, {step}",
              "",
-             'it = np.load("iteration.npz")',
-             "",
-             "",
-             "def check(what, mine, key):",
-             f"    np.testing.assert_allclose(mine, it[key], {TOLERANCE}, err_msg=what)",
-             "    print(\"ok \", what)",
-             ""]
+             'it = np.load("iteration.npz")']
+    if renamed:
+        lines += ["for handout, camel in [" + ", ".join(f'("{a}", "{b}")' for a, b in renamed) + "]:",
+                  "    if handout not in globals() and camel in globals():  # the camelCase homework's names",
+                  "        globals()[handout] = globals()[camel]"]
+    lines += HELPERS.split("\n")
+    lines += ["", "W_TRANSPOSED = " + ("parameters(Linear(3, 5))[0].shape == (5, 3)  # W kept as (n_out, n_in)"
+                                       if "Linear" in kinds else "False"), ""]
     for i, (spec, shape) in enumerate(zip(config.layers, shapes(config, inputs))):
         lines += layer_check(i, spec, shape, config.training)
     last = len(config.layers) - 1

@@ -10,7 +10,7 @@ import sysconfig
 from pathlib import Path
 
 USAGE = """usage: backprop-lens [streamlit run options]   run the app (e.g. --server.port 8502)
-       backprop-lens grade PATH [--json]          grade your framework (.py or .ipynb)"""
+       backprop-lens grade PATH [--json]          grade your framework (.py or .ipynb; --help for more)"""
 
 
 def app_dir():
@@ -27,9 +27,9 @@ def main(argv=None):
         print(USAGE)
         return 0
     if argv[:1] == ["grade"]:
-        from engine.grade.__main__ import main as grade
+        from backprop_lens import main as grade  # backprop-lens's own engine, whatever `engine` is here
 
-        return grade(argv[1:])
+        return grade(argv, prog="backprop-lens")
     root = app_dir()
     # Streamlit reads .streamlit/config.toml from the working directory: run from the app's own
     return subprocess.call([sys.executable, "-m", "streamlit", "run", str(root / "app.py"), *argv], cwd=root)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .watch import running
+
 SNAKE = {"update_output": "update_output", "update_grad_input": "update_grad_input",
          "update_grad_params": "update_grad_params", "zero_grad_params": "zero_grad_params",
          "get_parameters": "get_parameters", "get_grad_params": "get_grad_params", "grad_input": "grad_input"}
@@ -52,6 +54,15 @@ def find(namespace, name):
     return None
 
 
+def learner_name(namespace, name):
+    """The name the learner gave the handout's module (ClassNLLCriterion for NLLCriterion), else name itself."""
+    aliases = ALIASES.get(name, (name,))
+    for alias in aliases:
+        if callable(namespace.get(alias)):
+            return name if alias == aliases[0] else alias
+    return name
+
+
 def detect(namespace):
     """The Convention of the classes in namespace (the handout's when nothing tells)."""
     camel = snake = 0
@@ -78,15 +89,20 @@ class Wrapped:
     def __init__(self, obj, convention, kind=None):
         self.obj, self.convention, self.kind = obj, convention, kind
 
+    def _call(self, name, *args):
+        """The learner's method `name` (in their naming), run under the watch: 'ReLU forward' while it runs."""
+        with running(f"{type(self.obj).__name__} {name}"):
+            return getattr(self.obj, name)(*args)
+
     def _method(self, name):
-        return getattr(self.obj, self.convention.names[name])
+        return lambda *args: self._call(self.convention.names[name], *args)
 
     # --- the layer's interface ---
     def forward(self, *args):
-        return self.obj.forward(*args)
+        return self._call("forward", *args)
 
     def backward(self, *args):
-        return self.obj.backward(*args)
+        return self._call("backward", *args)
 
     def update_output(self, *args):
         return self._method("update_output")(*args)
@@ -95,19 +111,18 @@ class Wrapped:
         return self._method("update_grad_input")(*args)
 
     def update_grad_params(self, input, grad_output):
-        method = getattr(self.obj, self.convention.names["update_grad_params"], None)
-        if method is not None:
-            method(input, grad_output)
+        if getattr(self.obj, self.convention.names["update_grad_params"], None) is not None:
+            self._method("update_grad_params")(input, grad_output)
 
     def zero_grad_params(self):
         self._method("zero_grad_params")()
 
     def train(self):
-        self.obj.train()
+        self._call("train")
         return self
 
     def evaluate(self):
-        self.obj.evaluate()
+        self._call("evaluate")
         return self
 
     @property

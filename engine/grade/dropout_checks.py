@@ -8,7 +8,8 @@ import math
 import numpy as np
 
 from .catalogue import entries
-from .verdict import Result, learner_line
+from .verdict import Result, raised
+from .watch import LEARNER_ERRORS, raise_if_user_interrupt
 
 SHAPE = (400, 250)
 Z = 5.5  # two-sided normal tail 3.8e-8 per bound; the four bounds together fail a correct layer < 1e-6
@@ -140,7 +141,8 @@ def grade_dropout(make):
         np.random.seed(0)
         try:
             results.append(check(make))
-        except Exception as error:
+        except LEARNER_ERRORS as error:
+            raise_if_user_interrupt(error)
             results.append(Result("Dropout", check.__name__.removeprefix("check_").replace("_", " "), "fail",
-                                  detail=f"raised {type(error).__name__}: {error}{learner_line(error)}"))
+                                  detail=raised(error)))
     return results

@@ -1,10 +1,13 @@
 """grade(namespace or path): every module of the learner's framework checked in isolation, then together."""
+import os
+import sys
 from pathlib import Path
 
 from . import adapter, dropout_checks, layer_trials, loss_trials, network_checks
-from .load import load
+from .load import LOADING, CannotGrade
 from .report import Report
-from .verdict import Result, grade_trials, learner_line
+from .verdict import Result, grade_trials, raised
+from .watch import LEARNER_ERRORS, TimeUp, raise_if_user_interrupt, running, watching
 
 
 def missing(module):
@@ -82,29 +85,69 @@ MODULES = adapter.LAYERS[1:] + ("Sequential",) + adapter.CRITERIA + ("SGD", "Ada
 NEWER = ("Conv2d", "MaxPool2d", "Adam")  # beyond the handout: older homework lacks them, reported as missing
 
 
-def grade(target, modules=None, notes=()):
+def detect(namespace):
+    """adapter.detect, or CannotGrade when looking at the learner's classes raises (a metaclass __getattr__)."""
+    try:
+        return adapter.detect(namespace)
+    except LEARNER_ERRORS as error:
+        raise_if_user_interrupt(error)
+        raise CannotGrade(f"looking at your classes {raised(error)}") from None
+
+
+def grade_one(namespace, convention, kind, limit=None):
+    """[Result] of one module ("training": the handout's network), named as the learner named it; an
+    exception, SystemExit or KeyboardInterrupt of the learner's code, or its running past the time limit,
+    fails that module and no other."""
+    try:
+        with running(adapter.learner_name(namespace, kind), limit):
+            found = grade_training(namespace, convention) if kind == "training" else \
+                grade_module(namespace, convention, kind)
+        results = [found] if isinstance(found, Result) else found
+    except TimeUp as up:
+        results = [Result(kind, "finishes within the time limit", "fail", detail=str(up))]
+    except LEARNER_ERRORS as error:  # e.g. the learner's Sequential() itself raised
+        raise_if_user_interrupt(error)
+        results = [Result(kind, "the module runs", "fail", detail=raised(error))]
+    name = adapter.learner_name(namespace, kind)
+    for result in results:
+        result.module = name if result.module == kind else result.module
+    return results
+
+
+def plan(modules=None):
+    """The modules to grade, in order; the whole framework's training last when every module is graded."""
+    return list(modules or MODULES) + ([] if modules else ["training"])
+
+
+def finish(results):
+    """The training's failure explained by the modules that fail on their own (the notebook's cells aside)."""
+    training = next((r for r in results if r.module == "training" and r.status == "fail"), None)
+    broken = sorted({r.module for r in results if r.status == "fail"} - {"training", "notebook"})
+    if training is not None and broken and training.detail and "did not finish" not in training.detail:
+        verb = "fails" if len(broken) == 1 else "fail"
+        training.diagnosis = f"expected while {', '.join(broken)} {verb}: fix {'it' if len(broken) == 1 else 'those'} first"
+    return results
+
+
+def grade(target, modules=None, notes=(), limits=None, iteration=None, save=None):
     """Grade a framework: a namespace (grade(globals()) in a notebook), or the path of a .py or .ipynb file.
 
+    A path is loaded and graded in a child process (engine/grade/runner.py): nothing the file does can end or
+    hang the grading, and each call of its code has a time limit (limits: runner.Limits). A namespace is graded
+    here, with the same time limit where the watchdog can interrupt (pure Python; a C loop is not stopped).
     Returns a Report: a table with failures first in a notebook (viz.grade_table for a DataFrame),
-    report.json() for --json."""
-    notes = list(notes)
+    report.json() for --json. CannotGrade when the file cannot be loaded."""
+    if os.environ.get(LOADING):  # a grade(globals()) cell of the notebook being graded
+        print("(grade() is skipped while the grader itself loads this notebook)", file=sys.stderr)
+        return None
+    from .runner import Limits, grade_file
+
+    limits = limits or Limits()
     if isinstance(target, (str, Path)):
-        namespace, notes = load(target)
-    else:
-        namespace = dict(target)
-    convention = adapter.detect(namespace)
-    results = list(notes)
-    for kind in modules or MODULES:
-        try:
-            results += grade_module(namespace, convention, kind)
-        except Exception as error:  # e.g. the learner's Sequential() itself raised
-            results.append(Result(kind, "the module runs", "fail",
-                                  detail=f"raised {type(error).__name__}: {error}{learner_line(error)}"))
-    if modules is None:
-        training = grade_training(namespace, convention)
-        broken = sorted({r.module for r in results if r.status == "fail"})
-        if training.status == "fail" and broken:
-            verb = "fails" if len(broken) == 1 else "fail"
-            training.diagnosis = f"expected while {', '.join(broken)} {verb}: fix {'it' if len(broken) == 1 else 'those'} first"
-        results.append(training)
-    return Report(convention.describe(), results)
+        return grade_file(target, plan(modules), limits, iteration=iteration, save=save)
+    namespace, results = dict(target), list(notes)
+    with watching():
+        convention = detect(namespace)
+        for kind in plan(modules):
+            results += grade_one(namespace, convention, kind, limits.check)
+    return Report(convention.describe(), finish(results))

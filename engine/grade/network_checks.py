@@ -8,7 +8,8 @@ from ..optim import sgd_momentum
 from ..sequential import Sequential
 from .catalogue import entries
 from .compare import difference
-from .verdict import Result, learner_line
+from .verdict import Result, raised
+from .watch import LEARNER_ERRORS, raise_if_user_interrupt
 
 CAMEL_ALIASES = {"updateOutput": "update_output", "updateGradInput": "update_grad_input",
                  "accGradParameters": "update_grad_params", "zeroGradParameters": "zero_grad_params",
@@ -68,9 +69,10 @@ def grade_sequential(make, convention):
     def check(name, test):
         try:
             results.append(test() or Result("Sequential", name, "pass"))
-        except Exception as error:
+        except LEARNER_ERRORS as error:
+            raise_if_user_interrupt(error)
             results.append(Result("Sequential", name, "fail",
-                                  detail=f"raised {type(error).__name__}: {error}{learner_line(error)}"))
+                                  detail=raised(error)))
 
     def forward():
         diff = difference(net.forward(x.copy()), reference.forward(x))
@@ -81,12 +83,13 @@ def grade_sequential(make, convention):
         log.clear()  # this backward's calls only
         try:
             diff = difference(net.backward(x, g), expected)
-        except Exception as error:  # the layers' own checks refused what they were given
+        except LEARNER_ERRORS as error:  # the layers' own checks refused what they were given
+            raise_if_user_interrupt(error)
             diff = error
         if diff:
             cause = order() or own_inputs()  # what the spies saw says why
-            detail = (f"grad_input {diff.text}" if not isinstance(diff, Exception) else
-                      f"raised {type(diff).__name__}: {diff}{learner_line(diff)}")
+            detail = (f"grad_input {diff.text}" if not isinstance(diff, BaseException) else
+                      raised(diff))
             return _fail("backward", detail, cause.diagnosis if cause else "backward must run g through every layer",
                          cause.misconception if cause else None)
         for i, (spy, layer) in enumerate(zip(spies, reference.modules)):
@@ -169,9 +172,10 @@ def grade_training(namespace_make, convention):
     expected = train_curve(engine_net, criteria.NLLCriterion, sgd_momentum)
     try:
         mine = train_curve(namespace_make["net"], namespace_make["criterion"], namespace_make["step"])
-    except Exception as error:
+    except LEARNER_ERRORS as error:
+        raise_if_user_interrupt(error)
         return Result("training", "the handout's network trains as the engine's", "fail",
-                      detail=f"raised {type(error).__name__}: {error}{learner_line(error)}")
+                      detail=raised(error))
     diff = difference(mine, expected)
     if diff is None:
         return Result("training", "the handout's network trains as the engine's", "pass")

@@ -1,4 +1,5 @@
 """Run trials on the learner's class and the engine's, compare check by check, diagnose the first failure."""
+import sys
 import traceback
 import warnings
 from dataclasses import dataclass
@@ -7,11 +8,12 @@ import numpy as np
 
 from .catalogue import entries
 from .compare import difference
+from .watch import LEARNER_ERRORS, raise_if_user_interrupt
 
 
 @dataclass
 class Result:
-    """One row of the report: module, check, status (pass, fail or missing) and, for a failure, why."""
+    """One row of the report: module, check, status (pass, warn, fail or missing) and, for a failure, why."""
     module: str
     check: str
     status: str
@@ -29,6 +31,11 @@ class Result:
         return {key: (list(value) if isinstance(value, tuple) else value) for key, value in vars(self).items()}
 
 
+def raised(error):
+    """What the learner's code raised, and where: 'raised ValueError: ... (hw.py, line 12, in update_output)'."""
+    return f"raised {type(error).__name__}: {error}{learner_line(error)}"
+
+
 def learner_line(error):
     """Where in the learner's code an exception came from: 'file.py, line 12, in update_output'."""
     frames = [f for f in traceback.extract_tb(error.__traceback__) if "/engine/" not in f.filename.replace("\\", "/")]
@@ -38,41 +45,66 @@ def learner_line(error):
     return f" ({frame.filename.rsplit('/', 1)[-1]}, line {frame.lineno}, in {frame.name})"
 
 
+PHASES = {"forward": "forward", "update_output": "forward", "updateOutput": "forward",
+          "backward": "backward", "update_grad_input": "backward", "updateGradInput": "backward",
+          "update_grad_params": "backward", "accGradParameters": "backward"}
+
+
+def phase(check):
+    """Which method's warnings count for a check: 'stable grad_input' the backward's, the others the forward's."""
+    return "backward" if "grad_input" in check else "forward"
+
+
 class Outcome:
-    """What one run of a trial gave: {check: value} as far as it got, the exception that stopped it, warnings."""
+    """What one run of a trial gave: {check: value} as far as it got, the exception that stopped it, and the
+    NumPy warnings of each method (forward or backward: the outermost one running when it warned)."""
 
     def __init__(self, run, make, trial):
-        self.values, self.error = {}, None
-        with warnings.catch_warnings(record=True) as caught, \
-                np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
+        self.values, self.error, self.warned = {}, None, {}
+        with warnings.catch_warnings(), np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
             warnings.simplefilter("always")
+            warnings.showwarning = self._note
             np.random.seed(trial.seed)  # the handout's layers draw from np.random: a repeatable run
             try:
                 run(make, trial, self.values)
-            except Exception as error:  # the learner's code raised: the checks not reached fail with it
+            except LEARNER_ERRORS as error:  # the learner's code raised: the checks not reached fail with it
+                raise_if_user_interrupt(error)
                 self.error = error
-        self.noise = sorted({str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)})
+
+    def _note(self, message, category, *args, **kwargs):
+        if not issubclass(category, RuntimeWarning):
+            return
+        frame, method = sys._getframe(1), None
+        while frame is not None and frame.f_code is not Outcome.__init__.__code__:
+            method = PHASES.get(frame.f_code.co_name, method)  # the outermost wins: the call the trial made
+            frame = frame.f_back
+        self.warned.setdefault(method, set()).add(str(message))
+
+    def noise(self, check):
+        """The warnings of the method that computed check, sorted."""
+        return sorted(self.warned.get(phase(check), ()))
 
     def agrees(self, other, check, dtype):
-        """Whether this run's value of check equals other's (an exception of the same type counts)."""
+        """Whether this run's value of check equals other's (the same exception, type and message, counts)."""
         if check not in self.values or check not in other.values:
-            return check not in self.values and check not in other.values and \
-                type(self.error) is type(other.error) and self.error is not None
+            return check not in self.values and check not in other.values and self.error is not None and \
+                type(self.error) is type(other.error) and str(self.error) == str(other.error)
         mine, theirs = self.values[check], other.values[check]
         if isinstance(mine, str) or isinstance(theirs, str):
             return mine == theirs
-        if check.startswith("stable") and bool(self.noise) != bool(other.noise):
+        if check.startswith("stable") and bool(self.noise(check)) != bool(other.noise(check)):
             return False
         return difference(mine, theirs, dtype) is None
 
 
-def diagnose(module, run, trial, check, mine, make_variant):
-    """The catalogued mistake whose variant reproduces the learner's failing check on this trial (of several,
-    the one that agrees with the learner on the most checks of the trial), or None."""
+def diagnose(module, run, trial, check, mine, expected, make_variant):
+    """The catalogued mistake whose variant fails this check as the learner's does on this trial (of several,
+    the one that agrees with the learner on the most checks of the trial), or None. A mistake that leaves
+    this check right is never named for it (a forward's mistake for a failing backward)."""
     best, best_score = None, -1
     for misconception in entries(module):
         theirs = Outcome(run, make_variant(misconception.variant), trial)
-        if not mine.agrees(theirs, check, trial.dtype):
+        if not mine.agrees(theirs, check, trial.dtype) or theirs.agrees(expected, check, trial.dtype):
             continue
         score = sum(mine.agrees(theirs, other, trial.dtype) for other in set(mine.values) | set(theirs.values))
         if score > best_score:
@@ -95,20 +127,19 @@ def grade_trials(module, runs, make_learner, make_reference, make_variant=lambda
         order += [check for check in expected.values if check not in order]
         mine = Outcome(run, make_learner, trial)
         for check, value in expected.values.items():
-            if check in failed:
+            if check in failed and failed[check].status == "fail":
                 continue
-            if check in mine.values:
-                result = judge(module, check, mine.values[check], value, trial, mine.noise)
-            else:
-                error = mine.error
-                result = Result(module, check, "fail", trial=trial.label,
-                                detail=f"raised {type(error).__name__}: {error}{learner_line(error)}")
+            if check not in mine.values:  # the learner's code raised: that exception and where it came from,
+                result = Result(module, check, "fail", trial=trial.label, detail=raised(mine.error))
+            else:  # and only a catalogued mistake that raises the very same exception, no guess
+                result = judge(module, check, mine.values[check], value, trial, mine.noise(check))
             if result is not None:
-                bug = diagnose(module, run, trial, check, mine, make_variant)
+                bug = diagnose(module, run, trial, check, mine, expected, make_variant)
                 if bug is not None:
                     result.diagnosis, result.misconception = explain(bug), bug.key
-                elif check in CONTRACT:
+                elif check in CONTRACT and check in mine.values and result.status == "fail":
                     result.diagnosis = CONTRACT[check]
+            if result is not None:
                 failed[check] = result
     return [failed.get(check) or Result(module, check, "pass") for check in order]
 
@@ -132,12 +163,13 @@ CONTRACT = {  # what a failing contract check means, when no catalogued mistake 
                                                                "state['m'][k] and state['v'][k] for the k-th",
 }
 
-WARNED = ("NumPy warned while computing it: an exp overflowed, a log got 0 or something was divided by 0; "
-          "compute it in a form that stays finite")
+WARNED = ("the numbers are right, but NumPy warned while computing them: an exp overflowed, a log got 0 or "
+          "something was divided by 0; a form that never overflows keeps other inputs safe too")
 
 
 def judge(module, check, found, expected, trial, noise):
-    """A failing Result (not yet diagnosed) when found is not expected, or warned where it must not; else None."""
+    """A failing Result (not yet diagnosed) when found is not expected, a warning one when the numbers are right
+    but the method that computed them made NumPy warn at extreme inputs; else None."""
     if isinstance(found, str):
         return Result(module, check, "fail", detail=found, trial=trial.label)
     diff = difference(found, expected, trial.dtype, trial.n)
@@ -146,6 +178,6 @@ def judge(module, check, found, expected, trial, noise):
                       index=diff.index, mine=diff.mine, expected=diff.expected, max_abs_error=diff.max_abs,
                       max_rel_error=diff.max_rel)
     if noise and check.startswith("stable"):
-        return Result(module, check, "fail", diagnosis=WARNED, detail=f"NumPy warned: {'; '.join(noise)}",
+        return Result(module, check, "warn", diagnosis=WARNED, detail=f"NumPy warned: {'; '.join(noise)}",
                       trial=trial.label)
     return None

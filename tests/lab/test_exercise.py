@@ -9,6 +9,7 @@ import engine
 from lab.exercise import check_code, iteration_npz
 from lab.presets import PRESETS
 
+from tests.grade.homeworks import camel_case_namespace
 from tests.uploaded import preset_lab
 
 
@@ -109,3 +110,23 @@ def test_the_criteria_get_one_hot_targets_as_the_handout_writes_them(tmp_path):
     npz, code = exported(lab_at("handout"))
     assert 'it["target_one_hot"]' in code
     assert "ok  loss" in run_check(code, npz, tmp_path, {"NLLCriterion": NLLCriterion})
+
+
+@pytest.mark.parametrize("preset", ["handout", "digits", "dropout_batchnorm", "cnn_digits"])
+def test_the_camel_case_homework_passes_its_check_code_with_w_loaded_the_right_way_round(preset, tmp_path):
+    """W kept as (n_out, n_in), ClassNLLCriterion, ChannelwiseScaling, getParameters: the check code detects the
+    convention as the grader does; the handout's Linear(2, 2) is square, where a transpose passes every shape."""
+    lab = lab_at(preset, training=False) if preset == "dropout_batchnorm" else lab_at(preset)
+    npz, code = exported(lab)
+    (tmp_path / "iteration.npz").write_bytes(npz)
+    namespace = camel_case_namespace()
+    assert "NLLCriterion" not in namespace and "Scaling" not in namespace
+    printed = []
+    namespace["print"] = lambda *args: printed.append(" ".join(map(str, args)))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        exec(code, namespace)
+    assert namespace["W_TRANSPOSED"] is True
+    assert "ok  loss" in printed and sum("after the step" in line for line in printed) >= 2
+    assert sum(line.startswith("ok  layer") and "gradW" in line for line in printed) == sum(
+        spec["kind"] in ("Linear", "Conv2d") for spec in lab.config.layers)
