@@ -1,9 +1,14 @@
 """The grader: check a learner's own framework module by module, locate each bug, and say what it most likely is.
 
-    from engine.grade import grade
-    grade(globals())                  # in a notebook: a table, failures first (viz.grade_table: a DataFrame)
-    python -m engine.grade homework.py [--json]
+    import backprop_lens
+    backprop_lens.grade(globals())    # in a notebook: a table, failures first (viz.grade_table: a DataFrame)
+    python -m backprop_lens grade homework.py [--json]     # a file, graded in a child process
+
+`from engine.grade import grade` and `python -m engine.grade` are the same grader, where no engine.py of
+the learner's takes the name `engine`.
 """
 from .grader import grade
+from .load import CannotGrade
+from .runner import Limits
 
-__all__ = ["grade"]
+__all__ = ["grade", "CannotGrade", "Limits"]

@@ -41,6 +41,9 @@ def main(argv=None, prog="python -m engine.grade"):
         if args.json:
             print(json.dumps({"cannot_grade": line}))
         return 2
+    except KeyboardInterrupt:  # between two children: nothing graded to report
+        print("stopped by Ctrl-C before any report", file=sys.stderr)
+        return 1
     if args.iteration:
         replayed(report.replayed, args, sys.stdout if not args.json else sys.stderr)
     if args.json:

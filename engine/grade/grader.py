@@ -61,10 +61,12 @@ class LearnerNet:
         return getattr(self.net, self.names["get_grad_params"])()
 
 
+TRAINING = ("Sequential", "Linear", "LogSoftMax", "NLLCriterion", "SGD")  # what the handout's network is made of
+
+
 def grade_training(namespace, convention):
     """The handout's network, built and trained with nothing but the learner's classes."""
-    parts = {kind: adapter.find(namespace, kind) for kind in ("Sequential", "Linear", "LogSoftMax",
-                                                            "NLLCriterion", "SGD")}
+    parts = {kind: adapter.find(namespace, kind) for kind in TRAINING}
     absent = [kind for kind, found in parts.items() if found is None]
     if absent:
         return Result("training", "the handout's network trains as the engine's", "missing",
@@ -120,9 +122,10 @@ def plan(modules=None):
 
 
 def finish(results):
-    """The training's failure explained by the modules that fail on their own (the notebook's cells aside)."""
+    """The training's failure explained by the modules it is made of that fail on their own."""
     training = next((r for r in results if r.module == "training" and r.status == "fail"), None)
-    broken = sorted({r.module for r in results if r.status == "fail"} - {"training", "notebook"})
+    parts = {name for kind in TRAINING for name in adapter.ALIASES.get(kind, ()) + (kind,)}
+    broken = sorted({r.module for r in results if r.status == "fail"} & parts)
     if training is not None and broken and training.detail and "did not finish" not in training.detail:
         verb = "fails" if len(broken) == 1 else "fail"
         training.diagnosis = f"expected while {', '.join(broken)} {verb}: fix {'it' if len(broken) == 1 else 'those'} first"
@@ -145,9 +148,14 @@ def grade(target, modules=None, notes=(), limits=None, iteration=None, save=None
     limits = limits or Limits()
     if isinstance(target, (str, Path)):
         return grade_file(target, plan(modules), limits, iteration=iteration, save=save)
-    namespace, results = dict(target), list(notes)
+    namespace, results, kinds, graded, stopped = dict(target), list(notes), plan(modules), [], None
     with watching():
         convention = detect(namespace)
-        for kind in plan(modules):
-            results += grade_one(namespace, convention, kind, limits.check)
-    return Report(convention.describe(), finish(results))
+        try:
+            for kind in kinds:
+                results += grade_one(namespace, convention, kind, limits.check)
+                graded.append(kind)
+        except KeyboardInterrupt:  # the person grading pressed Ctrl-C (the learner's own fails its module)
+            stopped = f"stopped by Ctrl-C during {kind}"
+    return Report(convention.describe(), finish(results), stopped=stopped,
+                  not_graded=[kind for kind in kinds if kind not in graded])
