@@ -55,7 +55,8 @@ class Child:
         self.messages = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         self.notes, self.results, self.convention, self.cannot, self.replayed = {}, {}, None, None, None
-        self.step, self.name, self.label, self.limit, self.elapsed, self.heard = ("start", None), None, None, None, 0.0, None
+        self.step, self.name, self.label = ("start", None), None, None
+        self.limit, self.elapsed, self.heard = None, 0.0, None  # from the last heartbeat, and when it was heard
 
     def _read(self):
         for line in self.process.stdout:
@@ -108,6 +109,15 @@ class Child:
                     self.heard is not None and self.elapsed + silent > limit + limits.grace):  # how long it has run
                 return "stuck", f"{self.label or self.where()} did not finish in {limit:g} s"
 
+    def drain(self):
+        while True:
+            try:
+                message = self.messages.get_nowait()
+            except queue.Empty:
+                return
+            if message is not None:
+                self.take(message)
+
     def where(self):
         kind, what = self.step
         return self.label or (what if kind == "module" else "the start")
@@ -151,7 +161,8 @@ def grade_file(path, plan, limits=None, iteration=None, save=None, stderr=None):
         child = Child(job, stderr)
         try:
             ending = child.follow(deadline, limits)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # the person grading pressed Ctrl-C: what the child already said counts
+            child.drain()
             ending = ("interrupted", f"stopped by Ctrl-C during {child.where()}")
         finally:
             child.stop()
@@ -162,26 +173,27 @@ def grade_file(path, plan, limits=None, iteration=None, save=None, stderr=None):
             raise CannotGrade(child.cannot)
         if ending is None:
             break
-        kind, text = ending
+        how, text = ending
         step, what = child.step
-        if kind in ("interrupted", "late") or step == "between":
+        if how in ("interrupted", "late") or step == "between":
             stopped = text
             break
         if step == "cell" and path.suffix == ".ipynb":
-            notes[f"{child.label} runs"] = Result("notebook", f"{child.label} runs", "warn" if kind == "stuck" else "fail",
-                                                  detail=f"{text}; the cells after it ran without it")
+            check = f"{child.label} runs"
+            notes[check] = Result("notebook", check, "warn" if how == "stuck" else "fail",
+                                  detail=f"{text}; the cells after it ran without it")
             job["skip"].append(what)
         elif step == "module" and what == "replay":
             replayed, job["iteration"] = {"errors": [text], "count": None}, None
         elif step == "module" and what in plan:
-            check = "finishes within the time limit" if kind == "stuck" else "the module runs"
+            check = "finishes within the time limit" if how == "stuck" else "the module runs"
             results[what] = [Result(child.name, check, "fail", detail=text)]
         else:
             raise CannotGrade(f"importing it: {text}" if step == "cell" else text)
-        job["modules"] = [kind for kind in plan if kind not in results]
+        job["modules"] = [module for module in plan if module not in results]
     graded = sorted(notes.values(), key=lambda r: cell_number(r.check)) + [
-        r for kind in plan if kind in results for r in results[kind]]
+        r for module in plan if module in results for r in results[module]]
     report = Report(convention or "not detected", finish(graded), stopped=stopped,
-                    not_graded=[kind for kind in plan if kind not in results])
+                    not_graded=[module for module in plan if module not in results])
     report.replayed = replayed
     return report

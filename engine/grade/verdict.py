@@ -129,18 +129,20 @@ def grade_trials(module, runs, make_learner, make_reference, make_variant=lambda
         for check, value in expected.values.items():
             if check in failed and failed[check].status == "fail":
                 continue
-            if check not in mine.values:  # the learner's code raised: that exception and where it came from,
+            # when the learner's code raised: that exception and where it came from, and a diagnosis only from a
+            # catalogued mistake that raises the very same exception, never a contract's guess
+            if check not in mine.values:
                 result = Result(module, check, "fail", trial=trial.label, detail=raised(mine.error))
-            else:  # and only a catalogued mistake that raises the very same exception, no guess
+            else:
                 result = judge(module, check, mine.values[check], value, trial, mine.noise(check))
-            if result is not None:
-                bug = diagnose(module, run, trial, check, mine, expected, make_variant)
-                if bug is not None:
-                    result.diagnosis, result.misconception = explain(bug), bug.key
-                elif check in CONTRACT and check in mine.values and result.status == "fail":
-                    result.diagnosis = CONTRACT[check]
-            if result is not None:
-                failed[check] = result
+            if result is None:
+                continue
+            bug = diagnose(module, run, trial, check, mine, expected, make_variant)
+            if bug is not None:
+                result.diagnosis, result.misconception = explain(bug), bug.key
+            elif check in CONTRACT and check in mine.values and result.status == "fail":
+                result.diagnosis = CONTRACT[check]
+            failed[check] = result
     return [failed.get(check) or Result(module, check, "pass") for check in order]
 
 

@@ -85,7 +85,7 @@ def test_a_notebook_cell_that_calls_sys_exit_is_a_failing_cell_not_a_pass(tmp_pa
     cells = {r.check: r for r in report.results if r.module == "notebook"}
     assert cells["cell 2 (In [2]) runs"].status == "fail" and "SystemExit" in cells["cell 2 (In [2]) runs"].detail
     assert cells["cell 3 (In [3]) runs"].status == "fail" and "exit code 0" in cells["cell 3 (In [3]) runs"].detail
-    assert not report.passed and report.complete and statuses(report, "ReLU") and "fail" not in statuses(report, "ReLU").values()
+    assert not report.passed and report.complete and set(statuses(report, "ReLU").values()) == {"pass"}
 
 
 # 23.7: a time limit per check; Ctrl-C gives a partial report
@@ -294,7 +294,8 @@ def test_a_learners_engine_py_does_not_stop_backprop_lens_grading(tmp_path):
     inside = subprocess.run([sys.executable, "-c", "import engine, backprop_lens\n"
                              "print(backprop_lens.grade(vars(engine)).summary(), engine.__file__)"],
                             capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
-    assert inside.stdout.startswith("0 failed, 0 missing") and str(tmp_path / "engine.py") in inside.stdout, inside.stderr
+    assert inside.stdout.startswith("0 failed, 0 missing"), inside.stderr
+    assert str(tmp_path / "engine.py") in inside.stdout  # the learner's engine stayed theirs
 
 
 def test_backprop_lens_is_a_package_of_the_distribution():
