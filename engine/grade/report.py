@@ -70,7 +70,7 @@ class Report:
         passed = sorted({r.module for r in self.results} - {r.module for r in self.results if r.status != "pass"})
         lines += ["", f"modules with every check passed: {', '.join(passed) or 'none'}"]
         if self.stopped:
-            lines.append(f"STOPPED {self.stopped}; not graded: {', '.join(self.not_graded) or 'none'}")
+            lines.append(f"NOT COMPLETE: {self.stopped}; not graded: {', '.join(self.not_graded) or 'none'}")
         return "\n".join(lines + [self.summary()])
 
     def summary(self):

@@ -110,13 +110,17 @@ class Child:
                 return "stuck", f"{self.label or self.where()} did not finish in {limit:g} s"
 
     def drain(self):
+        """Stop the child and note every message it had written (up to the end of its channel)."""
+        if self.process.poll() is None:
+            self.process.kill()
         while True:
             try:
-                message = self.messages.get_nowait()
+                message = self.messages.get(timeout=5)
             except queue.Empty:
                 return
-            if message is not None:
-                self.take(message)
+            if message is None:
+                return
+            self.take(message)
 
     def where(self):
         kind, what = self.step

@@ -118,8 +118,17 @@ def test_ctrl_c_prints_the_partial_report_without_a_traceback(tmp_path):
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 1 and "Traceback" not in out + err, err
-    assert "STOPPED stopped by Ctrl-C during ReLU forward; not graded: ReLU, LeakyReLU" in out
+    assert "NOT COMPLETE: stopped by Ctrl-C during ReLU forward; not graded: ReLU, LeakyReLU" in out
     assert "Linear" in out.split("modules with every check passed:")[1]  # what was graded before is reported
+
+
+def test_the_whole_run_has_a_time_limit_and_the_report_says_what_was_not_graded(tmp_path):
+    slow = "        __import__('time').sleep(0.5)\n"  # every call returns, but they add up
+    report = grade(homework(tmp_path, (RELU, slow + RELU)), modules=["Linear", "ReLU", "ELU"],
+                   limits=Limits(check=2, cell=2, run=3, grace=2))
+    assert not report.passed and report.stopped.startswith("the grading run's time limit of 3 s was reached during ReLU")
+    assert report.not_graded == ["ReLU", "ELU"] and set(statuses(report, "Linear").values()) == {"pass"}
+    assert "NOT COMPLETE: the grading run's time limit" in report.text()
 
 
 def hanging_relu(body):
