@@ -152,10 +152,11 @@ def check_code(config, inputs):
              "",
              'it = np.load("iteration.npz")']
     if renamed:
-        lines += ["for handout, camel in [" + ", ".join(f'("{a}", "{b}")' for a, b in renamed) + "]:",
-                  "    if handout not in globals() and camel in globals():  # the camelCase homework's names",
+        lines += ["# the camelCase homework's names for the same classes",
+                  "for handout, camel in [" + ", ".join(f'("{a}", "{b}")' for a, b in renamed) + "]:",
+                  "    if handout not in globals() and camel in globals():",
                   "        globals()[handout] = globals()[camel]"]
-    lines += HELPERS.split("\n")
+    lines += ["", ""] + HELPERS.strip("\n").split("\n")
     lines += ["", "W_TRANSPOSED = " + ("parameters(Linear(3, 5))[0].shape == (5, 3)  # W kept as (n_out, n_in)"
                                        if "Linear" in kinds else "False"), ""]
     for i, (spec, shape) in enumerate(zip(config.layers, shapes(config, inputs))):
