@@ -7,7 +7,7 @@ from lab.links import PARAM, STAGE, read_token
 from lab.network import optimizer_summary
 from lab.session import Lab, load_dataset
 from ui.actions import act, error_for, plain_name, return_to_requested
-from ui.address import keep_in_address
+from ui.address import address_token, keep_in_address
 from ui import present, runlog
 from ui.sessions import watch
 
@@ -30,7 +30,7 @@ if "lab" not in st.session_state:
     st.session_state.lab = Lab(loader=cached_dataset)  # this learner's model, optimizer and trace
     if PARAM in st.query_params:  # a shared link (Build page) or a reload: open on its network, at its stage
         opened = st.session_state.lab
-        act("link", lambda: opened.open_link(read_token(st.query_params[PARAM])))
+        act("link", lambda: opened.open_link(read_token(address_token())))
         if opened.origin is not None and opened.origin.kind == "link" and STAGE in st.query_params:
             act("link", opened.jump_to, st.query_params[STAGE])  # an unknown stage: a message, stage 1
 

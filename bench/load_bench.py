@@ -2,6 +2,7 @@
 
     python bench/load_bench.py                 # 30 sessions, 2 rounds, 2 s think time, arrivals over 30 s
     python bench/load_bench.py --sessions 5 --rounds 1 --think 0.2 --arrival 0
+    python bench/load_bench.py --uploads 5     # only the upload round: 5 learners upload a 76 MB CSV each
 
 Starts `streamlit run app.py` on a free local port (tests/e2e/server.py), opens one headless
 Debian Chromium (Playwright, async API) per round with one browser context per session, and
@@ -267,6 +268,90 @@ async def bench(n_sessions, url, pid, args):
     return (cold, idle), rounds
 
 
+# --- the upload round (issue 23, item 2): what an uploaded CSV costs the server while its learner stays ---
+
+UPLOAD_ROWS = 42_000  # Kaggle's MNIST train.csv: a label and 784 pixels in each of 42,000 rows, about 76 MB
+UPLOAD_SETTLE_S = 10  # the server's memory is read this long after the last upload was read
+
+
+def mnist_like_csv(path, rows=UPLOAD_ROWS):
+    """A Kaggle-layout CSV of `rows` 28 x 28 digit images (scikit-learn's digits, tests/uploaded.py), written
+    once to path: as compressible as MNIST's mostly-black pixels."""
+    if not path.exists():
+        from tests.uploaded import digits_csv
+        header, *lines = digits_csv(1797).decode().splitlines()
+        with open(path, "w") as out:
+            out.write("\n".join([header] + [lines[i % len(lines)] for i in range(rows)]) + "\n")
+    return path
+
+
+async def upload_one(browser, url, path, opened, go):
+    """One learner: opens Build, waits for `go`, uploads path through the real file input (choosing it again
+    when the uploader never asked the server where to send it, as tests/e2e/conftest.py does) and waits until
+    the dataset selector shows the upload; the page stays open until the browser closes."""
+    from playwright.async_api import expect
+
+    page = await (await browser.new_context(viewport=VIEWPORT)).new_page()
+    page.set_default_timeout(TIMEOUT_S * 1000)
+    await page.goto(url + "build")
+    dataset = page.get_by_role("combobox", name="Dataset")
+    await dataset.wait_for()
+    await page.wait_for_function(IDLE, polling=50)
+    opened.append(page)
+    await go.wait()
+    field = page.get_by_test_id("stFileUploader").first.locator('input[type="file"]')
+    for _ in range(3):
+        await field.set_input_files(str(path))
+        try:
+            await expect(dataset).to_have_value(f"upload: {path.name}", timeout=60_000)
+            await page.wait_for_function(IDLE, polling=50)
+            return
+        except Exception:  # noqa: BLE001  no rerun started: choose it again
+            continue
+    raise TimeoutError(f"{path.name} was not uploaded after 3 choices")
+
+
+async def upload_round(n_sessions, url, pid, args):
+    """n_sessions learners open Build, then all upload the same MNIST-sized CSV at once; the server's memory
+    before, at its peak, UPLOAD_SETTLE_S after the last upload (pages still open) and after they closed."""
+    from playwright.async_api import async_playwright
+
+    path = mnist_like_csv(ROOT / "artifacts" / "load_bench" / "mnist_like.csv")
+    memory, stop = Memory(pid), asyncio.Event()
+    sampler = asyncio.create_task(memory.sample(stop))
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=shutil.which("chromium"), headless=True,
+                                                   args=FLAGS)
+        opened, go = [], asyncio.Event()
+        learners = [asyncio.create_task(upload_one(browser, url, path, opened, go)) for _ in range(n_sessions)]
+        while len(opened) < n_sessions and not any(task.done() for task in learners):
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(UPLOAD_SETTLE_S)
+        memory.reset()
+        before = memory.now
+        go.set()
+        await asyncio.gather(*learners)
+        await asyncio.sleep(UPLOAD_SETTLE_S)
+        peak, held = memory.top, memory.now
+        await browser.close()
+    await asyncio.sleep(args.after_close)
+    stop.set()
+    await sampler
+    return {"file_mb": path.stat().st_size / 2**20, "before": before, "peak": peak, "held": held,
+            "after_close": memory.now}
+
+
+def upload_report(n_sessions, upload, args):
+    mb = 2**20
+    per_learner = (upload["held"] - upload["before"]) / n_sessions / mb
+    print(f"upload round: {n_sessions} learners on Build each uploaded a {upload['file_mb']:.0f} MB MNIST-layout "
+          f"CSV ({UPLOAD_ROWS:,} rows) at the same time")
+    print(f"  server memory (VmRSS): {upload['before'] / mb:.0f} MB with their pages open before, peak "
+          f"{upload['peak'] / mb:.0f} MB, {upload['held'] / mb:.0f} MB {UPLOAD_SETTLE_S} s after the last upload "
+          f"(pages still open): {per_learner:.0f} MB per learner; {upload['after_close'] / mb:.0f} MB "
+          f"{args.after_close:g} s after they closed")
+
+
 def quantile(values, q):
     """The q-quantile (0..1) of values by linear interpolation (statistics.quantiles' 'inclusive')."""
     if len(values) == 1:
@@ -394,6 +479,8 @@ def main():
     parser.add_argument("--arrival", type=float, default=30.0, help="sessions arrive over this many s (default 30)")
     parser.add_argument("--after-close", type=float, default=60.0,
                         help="memory is read this many s after a round's sessions closed (default 60)")
+    parser.add_argument("--uploads", type=int, default=0,
+                        help="run only the upload round, with this many learners (the README's upload cost: 5)")
     args = parser.parse_args()
     if args.sessions < 1 or args.rounds < 1:
         parser.error("--sessions and --rounds must be at least 1")
@@ -409,6 +496,9 @@ def main():
     os.nice(19)
     try:
         time.sleep(2)  # idle: the server has started and settled
+        if args.uploads:
+            upload_report(args.uploads, asyncio.run(upload_round(args.uploads, server.url, server.pid, args)), args)
+            return
         memory, rounds = asyncio.run(bench(args.sessions, server.url, server.pid, args))
     finally:
         app_server.stop(server)

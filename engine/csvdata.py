@@ -115,6 +115,19 @@ def _column(fields, j):
     return f"column {j + 1} ({fields[j]!r})"
 
 
+def _cell(content, fields, row, j):
+    """"load_csv: row 3 (line 4), column 2 ('pixel0')": where data row `row` (0-based), column j is."""
+    line_no, _ = _data_lines(content, row + 1)[row]
+    return f"load_csv: row {row + 1} (line {line_no}), {_column(fields, j)}"
+
+
+def _cell_text(content, row, j):
+    """The text of data row `row` (0-based), column j as the file has it, cut to 24 characters."""
+    _, line = _data_lines(content, row + 1)[row]
+    cell = next(csv.reader([line]))[j].strip().strip('"')
+    return cell if len(cell) <= 24 else cell[:23] + "…"
+
+
 def _parse_slowly(fields, data):
     """Cell by cell with float(); ValueError naming the first ragged row or non-numeric cell."""
     table = np.empty((len(data), len(fields)))
@@ -180,12 +193,9 @@ def _labels(raw, content, fields, j, max_classes):
     bad = np.flatnonzero((raw < 0) | (np.mod(raw, 1) != 0) | (raw >= max_classes))
     if len(bad):
         row = bad[0]
-        line_no, line = _data_lines(content, row + 1)[row]
-        cell = next(csv.reader([line]))[j].strip().strip('"')
-        cell = cell if len(cell) <= 24 else cell[:23] + "…"
         reason = (f"is over the limit of {max_classes} classes (labels 0 to {max_classes - 1})"
                   if raw[row] >= max_classes else "is not a non-negative integer class")
-        raise ValueError(f"load_csv: row {row + 1} (line {line_no}), {_column(fields, j)}: label {cell} {reason}")
+        raise ValueError(f"{_cell(content, fields, row, j)}: label {_cell_text(content, row, j)} {reason}")
     labels = raw.astype(np.int64)
     if len(np.unique(labels)) < 2:
         raise ValueError(f"load_csv: a single class (every label is {labels[0]}); "
@@ -218,8 +228,21 @@ def _pixels(table, label_j, dtype):
     if top > 1:
         table /= 255.0 if top <= 255 else top
     X = np.empty((len(table), table.shape[1] - 1), dtype=dtype)
-    X[:, :label_j], X[:, label_j:] = left, right
+    with np.errstate(over="ignore"):  # a pixel beyond dtype's range becomes inf: _check_finite names it
+        X[:, :label_j], X[:, label_j:] = left, right
     return X
+
+
+def _check_finite(X, content, fields, label_j):
+    """ValueError naming the first pixel that is not finite in X's dtype (-1e300 is finite in float64, -inf
+    in float32); min and max find whether there is one without a mask as large as X."""
+    if np.isfinite(X.min(initial=0)) and np.isfinite(X.max(initial=0)):
+        return
+    row, j = np.argwhere(~np.isfinite(X))[0]
+    j = j + (j >= label_j)  # X's columns skip the label's
+    limit = np.finfo(X.dtype).max
+    raise ValueError(f"{_cell(content, fields, row, j)}: pixel {_cell_text(content, row, j)} is not a finite "
+                     f"number in {X.dtype}, whose range is ±{limit:.3g}")
 
 
 def read_csv(source, max_rows=None, image_shape=None, dtype=np.float64, max_classes=MAX_CLASSES):
@@ -237,6 +260,7 @@ def read_csv(source, max_rows=None, image_shape=None, dtype=np.float64, max_clas
     table = _parse(content, offset, fields, max_rows)
     y = _labels(table[:, label_j], content, fields, label_j, max_classes)
     X = _pixels(table, label_j, dtype)
+    _check_finite(X, content, fields, label_j)
     return CsvTable(name, X, y, _image_shape(X.shape[1], image_shape))
 
 

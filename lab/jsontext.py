@@ -3,6 +3,24 @@
 import json
 
 MAX_DEPTH = 32  # an exported configuration nests 3 deep: the object, its layers list, a layer
+MAX_DIGITS = 100  # digits of an integer read as a number (a generator's state has 39); longer ones stay text
+
+
+class LongInteger:
+    """An integer of more digits than any field allows, kept as its digit count: Python refuses to convert
+    one of over 4,300 digits, and a field's check then says its range ("got an integer of 5,000 digits")."""
+
+    def __init__(self, digits):
+        self.digits = digits
+
+    def __repr__(self):
+        return f"an integer of {self.digits:,} digits"
+
+
+def integer(text):
+    """json's parse_int: int(text), or a LongInteger when text has more than MAX_DIGITS digits."""
+    digits = len(text.lstrip("-"))
+    return int(text) if digits <= MAX_DIGITS else LongInteger(digits)
 
 
 def depth(value):
@@ -21,7 +39,7 @@ def loads(text, what):
     """json.loads(text); ValueError naming `what` when it is not JSON or nests deeper than MAX_DEPTH."""
     too_deep = f"{what} nests lists or objects more than {MAX_DEPTH} deep (an export nests 3 deep)"
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_int=integer)
     except json.JSONDecodeError as error:
         raise ValueError(f"{what} is not valid JSON: {error}") from None
     except RecursionError:  # Python's parser gives up near its recursion limit (about 1,000 deep)

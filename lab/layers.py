@@ -150,7 +150,7 @@ def check_value(arg, value, where=None):
           f"in [{number(arg.low, arg.integer)}, {number(arg.high, arg.integer)}], got {quoted(value)}"
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(bad)
-    if not np.isfinite(value) or not arg.low <= value <= arg.high:
+    if not arg.low <= value <= arg.high:  # NaN and ±inf too; np.isfinite would refuse an int of over 64 bits
         raise ValueError(bad)
     if arg.integer:
         if value != int(value):

@@ -14,7 +14,7 @@ from engine.grade.iteration import adam_epsilon_on_v, diagnose, parse_layer
 from engine.grade.layer_trials import PARAM_NAMES
 
 from .exercise import fingerprint, iteration_arrays
-from .npz import Member, read_npz
+from .npz import Member, read_npz, read_text
 
 WHAT, MISMATCH = "your tensors file", "your tensors do not match this iteration"
 SLACK = 2**20  # bytes beyond the arrays themselves: the zip's headers and directory
@@ -75,19 +75,33 @@ class Mine:
         return tuple(int(i) for i in np.unravel_index(np.argmax(error), error.shape)) if error.size else ()
 
 
+def max_bytes(trace):
+    """The largest mine.npz this iteration can give: every tensor in float64, and the zip around them."""
+    return sum(8 * max(1, int(np.prod(m.shape))) for m in expected_members(trace).values()) + SLACK
+
+
+def made_elsewhere(theirs, ours):
+    """The message for a mine.npz of another network or iteration: what to do, in plain words."""
+    return (f"{WHAT} was made for another network or another iteration, not the one shown here (its "
+            f"fingerprint {theirs or 'is missing'}, this iteration's {ours}): download this iteration's "
+            "iteration.npz again and run `python -m engine.grade homework.py --iteration iteration.npz "
+            "--save mine.npz` with it")
+
+
 def read_mine(content, trace):
-    """Mine of the uploaded bytes; ValueError saying what does not fit this iteration."""
-    members = expected_members(trace)
-    limit = sum(8 * max(1, int(np.prod(m.shape))) for m in members.values()) + SLACK
+    """Mine of the uploaded bytes; ValueError saying what does not fit this iteration. The fingerprint is
+    read first, alone: a file of another network gets that plain answer, not a list of shapes."""
+    content = bytes(content)
+    theirs, ours = read_text(content, "fingerprint", WHAT), fingerprint(trace)
+    if theirs is not None and theirs != ours:
+        raise ValueError(made_elsewhere(theirs, ours))
+    members, limit = expected_members(trace), max_bytes(trace)
     if len(content) > limit:
         raise ValueError(f"{WHAT} has {len(content) / 2**20:.1f} MB; one for this iteration has at most "
                          f"{limit / 2**20:.1f} MB: make it with this iteration's iteration.npz")
     arrays = read_npz(content, members, max_bytes=limit, what=WHAT, mismatch=MISMATCH)
-    theirs, ours = str(arrays.pop("fingerprint", "")), fingerprint(trace)
-    if theirs != ours:
-        raise ValueError(f"{WHAT} was made from another iteration (its fingerprint {theirs or 'is missing'}, "
-                         f"this iteration's {ours}): download this iteration's iteration.npz and run "
-                         "`python -m engine.grade homework.py --iteration iteration.npz --save mine.npz` again")
+    if str(arrays.pop("fingerprint", "")) != ours:
+        raise ValueError(made_elsewhere(None, ours))
     if not arrays:
         raise ValueError(f"{WHAT} holds none of this iteration's tensors")
     engine = reference(trace)

@@ -145,3 +145,17 @@ def read_npz(content, expected=None, max_bytes=None, what="weights file",
     except UNREADABLE as error:
         raise ValueError(f"{what} is not a readable .npz (truncated or another format): "
                          f"{short(error)}") from None
+
+
+def read_text(content, name, what="weights file"):
+    """The text of member `name` (a 0-d unicode array) read alone, before and without the other members;
+    None when the file has no such text or is not a readable .npz (read_npz then says what is wrong)."""
+    try:
+        check_directory(content, MAX_MEMBERS, what)
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            info = archive.getinfo(name + ".npy")
+            shape, dtype = read_header(archive, info, name, what)
+            check_plain(dtype, what)
+            return str(read_data(archive, info, name, what)) if shape == () and dtype.kind == "U" else None
+    except (KeyError, ValueError) + UNREADABLE:
+        return None

@@ -26,6 +26,7 @@ ADAM_M, ADAM_V = "adam.m.", "adam.v."  # "adam.m.0.W": Adam's running mean of 0.
 ADAM_T = "adam.t"           # Adam's step count t
 STATE_PREFIXES = (VELOCITY, ADAM_M, ADAM_V)
 CURSOR, ORDER, TRAINED = "cursor", "cursor.order", "trained_epochs"
+MAX_TRAINED = 2**31 - 1     # epochs an import may say were trained before (a run trains at most 500)
 
 
 def config_json(config):
@@ -60,7 +61,7 @@ def read_config(content):
     if len(content) > MAX_JSON_BYTES:
         raise ValueError(f"configuration file is {len(content)} bytes, over the {MAX_JSON_BYTES} limit")
     try:
-        text = bytes(content).decode("utf-8")
+        text = bytes(content).decode("utf-8-sig")  # a byte-order mark (Windows' Notepad writes one) is skipped
     except UnicodeDecodeError as error:
         raise ValueError(f"configuration file is not valid JSON: {error}") from None
     data = loads(text, "configuration file")
@@ -119,7 +120,7 @@ def expected_members(config, data):
     n = len(data.X_train)
     members[CURSOR] = Member((), "U", f"{CURSOR} must be a JSON text (a 0-d unicode array)")
     members[ORDER] = Member((n,), "iu", f"{ORDER} must be a permutation of the {n} training samples")
-    members[TRAINED] = Member((), "iu", f"{TRAINED} must be one integer >= 0")
+    members[TRAINED] = Member((), "iu", f"{TRAINED} must be one integer in [0, {MAX_TRAINED}]")
     return members
 
 
@@ -209,9 +210,12 @@ def read_start(config, data, arrays):
     trained = 0
     if TRAINED in arrays:
         value = arrays[TRAINED]
-        if value.shape != () or value.dtype.kind not in "iu" or value < 0:
-            raise ValueError(f"{TRAINED} must be one integer >= 0, got shape {value.shape} and dtype {value.dtype}")
+        if value.shape != () or value.dtype.kind not in "iu":
+            raise ValueError(f"{TRAINED} must be one integer in [0, {MAX_TRAINED}], got shape {value.shape} "
+                             f"and dtype {value.dtype}")
         trained = int(value)
+        if not 0 <= trained <= MAX_TRAINED:
+            raise ValueError(f"{TRAINED} must be one integer in [0, {MAX_TRAINED}], got {trained}")
     return model, optimizer, cursor, trained
 
 

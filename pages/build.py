@@ -3,19 +3,21 @@ from dataclasses import replace
 
 import streamlit as st
 
-from lab import network
+from lab import network, uploads
 from lab.advice import advice
 from lab.layers import ACTIVATIONS, KINDS, describe
 from lab.links import is_local, link, shareable
 from lab.origin import Origin
 from lab.presets import PRESETS
 from lab.quoting import short
-from lab.transfer import config_json
+from lab.transfer import MAX_JSON_BYTES, MAX_NPZ_BYTES, config_json
 from ui.actions import act, error_for, lab, plain, plain_name, sync
+from ui.uploader import file_uploader
 from viz.summary import SUMMARY_COLUMNS, summary_table
 
 L = lab()
 KEPT = "kept"  # the preset selector's entry for the kept link, import or upload (lab.kept)
+IMPORTS = "_import_files"  # session key: {"import_config" | "import_weights": (name, bytes)} chosen for Import
 st.title("Build a network")
 
 
@@ -71,18 +73,22 @@ def on_edit(key, edit, *args, drawn=None):
     act(key, lambda: L.apply(edit(L.config if drawn is None else drawn_for(drawn), *args)))
 
 
-def on_upload():
-    upload = st.session_state.csv_upload
-    if upload is not None:
-        act("csv_upload", L.upload, upload.name, upload.getvalue())
+def on_upload(name, content):
+    act("csv_upload", L.upload, name, content)
+
+
+def on_import_file(key, name, content):
+    """Keep a chosen import file's bytes (capped by its uploader) until Import; the uploader drops it."""
+    st.session_state.setdefault(IMPORTS, {})[key] = (name, bytes(content))
 
 
 def on_import():
-    config, weights = st.session_state.import_config, st.session_state.import_weights
-    if config is None or weights is None:
+    chosen = st.session_state.get(IMPORTS, {})
+    if len(chosen) < 2:
         st.session_state.setdefault("_errors", {})["import"] = "choose both files: the .json and the .npz"
         return
-    act("import", L.import_files, config.getvalue(), weights.getvalue(), config.name)
+    (name, config), (_, weights) = st.session_state.pop(IMPORTS)["import_config"], chosen["import_weights"]
+    act("import", L.import_files, config, weights, name)
 
 
 def shape_text(shape):
@@ -131,9 +137,8 @@ with right:
     st.caption(plain(L.data.description or repr(L.data)))
     if L.notice:
         st.info(f"Adjusted for {plain_name(L.config.dataset)}: {plain(L.notice)}.", icon="🔧")
-    st.file_uploader("Or upload a CSV in the Kaggle MNIST / Fashion-MNIST layout "
-                     "(a `label` column, then pixel columns)", type=["csv"], key="csv_upload",
-                     on_change=on_upload)
+    file_uploader("Or upload a CSV in the Kaggle MNIST / Fashion-MNIST layout (a `label` column, then pixel "
+                  "columns)", "csv_upload", ["csv"], uploads.MAX_BYTES, on_upload)
     error_for("csv_upload")
     st.caption("A reload (F5) keeps a network on built-in data, held in the page's address, but loses an "
                "upload and any trained or imported weights.")
@@ -257,8 +262,13 @@ e1.download_button("Configuration (.json)", lambda: config_json(L.config), file_
                    mime="application/json", key="export_config", on_click="ignore")
 e2.download_button("Weights (.npz)", L.weights_npz, file_name="weights.npz",  # a download changes nothing:
                    mime="application/octet-stream", key="export_weights", on_click="ignore")  # no rerun
-i1.file_uploader("Configuration to import", type=["json"], key="import_config")
-i2.file_uploader("Weights to import", type=["npz"], key="import_weights")
+for column, key, label, types, cap in ((i1, "import_config", "Configuration to import", ["json"], MAX_JSON_BYTES),
+                                       (i2, "import_weights", "Weights to import", ["npz"], MAX_NPZ_BYTES)):
+    file_uploader(label, key, types, cap, lambda name, content, key=key: on_import_file(key, name, content),
+                  container=column)
+    if key in st.session_state.get(IMPORTS, {}):
+        name, content = st.session_state[IMPORTS][key]
+        column.caption(f"Chosen: {plain_name(name)} ({len(content) / 1024:,.1f} KB)")
 st.button("Import", key="import", on_click=on_import)
 error_for("import")
 

@@ -21,14 +21,21 @@ def token_of(config):
     return cached[1]
 
 
+def address_token():
+    """The address's ?net= token, or None. An address with two (?net=A&net=B) opens the first, A, which is
+    the one the address keeps (keep_in_address drops the others)."""
+    tokens = st.query_params.get_all(PARAM)
+    return tokens[0] if tokens else None
+
+
 def keep_in_address(config):
-    """Make ?net= hold config's token, changing the address only when it holds another one. The default
-    network needs none (a bare address opens it); a damaged link's token is removed. A new token drops
-    &stage=, which named a stage of the network the link opened."""
-    token, current = token_of(config), st.query_params.get(PARAM)
+    """Make ?net= hold config's token, changing the address only when it holds another one (or more than
+    one). The default network needs none (a bare address opens it); a damaged link's token is removed. A new
+    token drops &stage=, which named a stage of the network the link opened."""
+    token, current = token_of(config), address_token()
     if token != current and config == NetworkConfig():
         token = None
-    if token == current:
+    if st.query_params.get_all(PARAM) == ([] if token is None else [token]):
         return
     others = {key: st.query_params.get_all(key) for key in st.query_params if key not in (PARAM, STAGE)}
     st.query_params.from_dict({**others, **({PARAM: token} if token is not None else {})})  # one URL change

@@ -2,21 +2,18 @@
 import streamlit as st
 
 from lab.exercise import fingerprint, iteration_npz
-from lab.mine import read_mine
+from lab.mine import max_bytes, read_mine
 from ui import focus
 from ui.actions import act, error_for, lab
+from ui.uploader import file_uploader
 from viz.mine_view import matrix_entry, tensor_id
 
 KEY, STORE = "step_mine_upload", "_step_mine"
 
 
-def on_upload():
+def on_upload(name, content):
     """Uploader callback: read the file as data for the shown iteration; a refusal keeps the last good one."""
-    upload = st.session_state.get(KEY)
-    if upload is None:  # the learner removed the file
-        st.session_state.pop(STORE, None)
-        return
-    mine = act(KEY, read_mine, upload.getvalue(), lab().trace)
+    mine = act(KEY, read_mine, content, lab().trace)
     if mine is not None:
         st.session_state[STORE] = mine
 
@@ -60,5 +57,8 @@ def draw_check(trace, model, code):
                     "beside the engine's, the strip marks the first stage that differs in red, and the entry "
                     "that differs most is worked out by hand. The file is read as numbers only; no code of "
                     "yours runs here.")
-        st.file_uploader("Your tensors (mine.npz)", type=["npz"], key=KEY, on_change=on_upload)
+        file_uploader("Your tensors (mine.npz)", KEY, ["npz"], max_bytes(trace), on_upload)
         error_for(KEY)
+        if st.session_state.get(STORE) is not None:
+            st.button("Hide your tensors", key="step_mine_forget", icon=":material/visibility_off:",
+                      on_click=lambda: st.session_state.pop(STORE, None))

@@ -173,6 +173,19 @@ def test_a_long_label_is_shortened_in_the_message():
     assert len(str(info.value)) < 150
 
 
+# --- issue 23, item 4: a pixel finite in float64 but not in float32 ---
+
+@pytest.mark.parametrize("cell, top", [("-1e300", "2"), ("-1e39", "1"), ("-3.5e38", "0.5")])
+def test_a_pixel_beyond_float32_is_refused_naming_its_row_and_column(cell, top):
+    """-1e300 / 255 is finite in float64 and -inf in float32: the check runs after the cast."""
+    text = f"pixel0,label,pixel1\n{top},0,0\n0.5,1,{cell}\n0.25,0,1\n"
+    with pytest.raises(ValueError) as info:
+        read_csv(text, dtype=np.float32)
+    assert str(info.value) == (f"load_csv: row 2 (line 3), column 3 ('pixel1'): pixel {cell} is not a finite "
+                               "number in float32, whose range is ±3.4e+38")
+    assert np.isfinite(read_csv(text).X).all()  # float64 holds it
+
+
 # --- read_csv parses once; table_dataset splits as often as asked ---
 
 def test_read_csv_keeps_file_order_and_table_dataset_splits_it_like_load_csv():

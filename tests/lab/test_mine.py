@@ -67,18 +67,34 @@ def test_a_bug_in_sgd_flags_the_update_stage():
     assert explain(mine, lab.trace, lab.model, stage).misconception.key == "ascent"
 
 
+ELSEWHERE = (r"your tensors file was made for another network or another iteration, not the one shown here "
+             r"\(its fingerprint [0-9a-f]{16}, this iteration's [0-9a-f]{16}\): download this iteration's "
+             r"iteration.npz again and run `python -m engine.grade homework.py --iteration iteration.npz "
+             r"--save mine.npz` with it$")
+
+
 def test_a_file_from_another_iteration_is_refused_saying_so():
     lab = Lab()
     before = mine_bytes(lab)
     lab.new_iteration()
-    with pytest.raises(ValueError, match="made from another iteration"):
+    with pytest.raises(ValueError, match=ELSEWHERE):
         read_mine(before, lab.trace)
 
 
-def test_a_file_from_another_network_is_refused_naming_the_tensor_and_its_shape():
+@pytest.mark.parametrize("mine_of, shown", [("circles", "handout"), ("handout", "digits"), ("digits", "handout")])
+def test_a_file_from_another_network_says_so_plainly_whatever_its_tensors(mine_of, shown):
+    """Issue 19, item 16: it got "do not match this iteration: unexpected backward.2.grad.W, ..." or "has 27
+    members ...; an export of this network has at most 19", or a size refusal: its fingerprint is read first."""
+    with pytest.raises(ValueError, match=ELSEWHERE):
+        read_mine(mine_bytes(preset_lab(mine_of)), preset_lab(shown).trace)
+
+
+def test_a_file_of_another_network_without_its_fingerprint_is_refused_naming_the_tensor_and_its_shape():
     lab, other = Lab(), Lab(PRESETS["circles"].config)
+    arrays = replay(homework(), iteration_arrays(other.trace, other.model))
+    del arrays["fingerprint"]
     with pytest.raises(ValueError, match=r"do not match this iteration: .*(unexpected|shape)"):
-        read_mine(mine_bytes(other), lab.trace)
+        read_mine(npz(arrays), lab.trace)
 
 
 def test_pickles_oversized_files_and_non_archives_are_refused_before_reading_data():

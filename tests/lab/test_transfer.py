@@ -1,13 +1,17 @@
 """Export and import of configuration (JSON) and weights (.npz): round trip and every refusal."""
+import base64
+import codecs
 import io
 import json
 import re
 import zipfile
+import zlib
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from lab.links import read_token
 from lab.presets import PRESETS
 from lab.session import Lab
 from lab.transfer import config_json, model_arrays, model_with_weights, read_arrays, read_config, weights_npz
@@ -59,6 +63,33 @@ def npz(**arrays):
 def test_bad_configuration_files(content, message):
     with pytest.raises(ValueError, match=message):
         read_config(content)
+
+
+# --- issue 23, item 5: a number of any length says the field's range; a byte-order mark is skipped ---
+
+SEED_RANGE = "data seed must be an integer in [0, 2147483647], got "
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("seed", str(2**64), SEED_RANGE + "18446744073709551616"),
+    ("seed", "9" * 4000, SEED_RANGE + "an integer of 4,000 digits"),
+    ("seed", "-" + "9" * 5000, SEED_RANGE + "an integer of 5,000 digits"),
+    ("n_out", str(10**20), "layer 0 (Linear): output size must be an integer in [1, 1024], got 100000000000000000000"),
+], ids=["seed 2**64", "seed of 4000 digits", "seed of 5000 digits", "n_out 10**20"])
+def test_a_huge_integer_in_a_configuration_file_says_the_fields_range(field, value, message):
+    """It showed "ufunc 'isfinite' not supported..." (over 64 bits) or "...sys.set_int_max_str_digits()"."""
+    text = re.sub(f'"{field}": [0-9]+', f'"{field}": {value}', config_json(Lab().config), count=1)
+    with pytest.raises(ValueError) as info:
+        read_config(text.encode())
+    assert str(info.value) == message
+    with pytest.raises(ValueError) as info:  # the same in a link, which carries the same JSON
+        read_token(base64.urlsafe_b64encode(zlib.compress(text.encode())).decode())
+    assert str(info.value) == "the link's network cannot be used: " + message
+
+
+def test_a_configuration_file_with_a_byte_order_mark_is_read():
+    config = PRESETS["circles"].config
+    assert read_config(codecs.BOM_UTF8 + config_json(config).encode()) == config
 
 
 def test_bad_weight_files():
@@ -204,7 +235,9 @@ def cursor_json(source, **fields):
      "cursor generator must be a PCG64 generator state"),
     (lambda s: {"cursor": cursor_json(s, generator={**s.cursor.state()["generator"], "state": {"state": -1}})},
      "cursor generator is not a well-formed PCG64 state"),
-    (lambda s: {"trained_epochs": np.array(-1)}, "trained_epochs must be one integer >= 0"),
+    (lambda s: {"trained_epochs": np.array(-1)}, r"trained_epochs must be one integer in \[0, 2147483647\], got -1"),
+    (lambda s: {"trained_epochs": np.array(2**63, dtype=np.uint64)},  # it showed "9223372036854775808 in total"
+     r"trained_epochs must be one integer in \[0, 2147483647\], got 9223372036854775808$"),
     (lambda s: {"optimizer": np.zeros(1)}, "weights do not match the configuration: unexpected optimizer"),
 ])
 def test_tampered_members_are_refused_with_their_name_and_nothing_changes(change, message):

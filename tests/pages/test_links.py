@@ -219,3 +219,13 @@ def test_a_network_on_an_upload_leaves_the_address_and_the_build_page_says_what_
     at.switch_page("pages/build.py").run()
     assert ("A reload (F5) keeps a network on built-in data, held in the page's address, but loses an upload "
             "and any trained or imported weights.") in [caption.value for caption in at.caption]
+
+
+def test_an_address_with_two_networks_opens_the_first_and_keeps_only_it(monkeypatch):
+    """?net=A&net=B: the network opened and the one the address shows first are the same, A (issue 23,
+    item 5); the address then holds A alone, so a reload opens A again."""
+    changes = address_changes(monkeypatch)
+    first, second = PRESETS["circles"].config, PRESETS["digits"].config
+    at = session(**{PARAM: [config_token(first), config_token(second)]})
+    assert at.session_state.lab.config == first and not errors(at)
+    assert changes == [{PARAM: config_token(first)}] and at.query_params == {PARAM: config_token(first)}
