@@ -6,6 +6,7 @@ iteration's numbers; its level follows from what it changes first: the forward (
 grad_input (medium), or only a parameter gradient, the update or evaluate mode (hard).
 """
 import copy
+import functools
 import hashlib
 import inspect
 import textwrap
@@ -68,12 +69,31 @@ def level_of(kind, training):
     return "medium" if kind == "grad_input" else "hard"
 
 
-def buggy_optimizer(optimizer, misconception):
-    """The optimizer (a copy) as a subclass whose step is the catalogued function."""
+@functools.lru_cache(maxsize=None)
+def disguised(variant, real):
+    """A subclass of the catalogue's variant that calls itself `real`: its name, repr, qualified name and module
+    are the real class's, so that nothing on the page names the mistake before the learner submits."""
+    return type(real.__name__, (variant,), {"__module__": real.__module__, "__qualname__": real.__qualname__})
+
+
+def posing(variant, real, state):
+    """An object of disguised(variant, real) holding `state` (the real object's attributes), built without
+    __init__."""
+    buggy = object.__new__(disguised(variant, real))
+    buggy.__dict__.update(state)
+    return buggy
+
+
+@functools.lru_cache(maxsize=None)
+def optimizer_class(real, step):
+    """The optimizer class `real` whose step is the catalogued function `step`."""
     # The engine's step is then no longer its class's, so the trace copies its state as a learner's.
-    step = misconception.variant
-    optimizer.__class__ = type(f"{misconception.module}_{misconception.key}", (type(optimizer),),
-                               {"step": lambda self, v, g: step(v, g, self.config, self.state)})
+    return type("Planted", (real,), {"step": lambda self, v, g: step(v, g, self.config, self.state)})
+
+
+def buggy_optimizer(optimizer, misconception):
+    """The optimizer (a copy) as a subclass, named as the real one, whose step is the catalogued function."""
+    optimizer.__class__ = disguised(optimizer_class(type(optimizer), misconception.variant), type(optimizer))
     return optimizer
 
 
@@ -86,14 +106,11 @@ def planted(lab, misconception):
             return None
         return OPTIMIZER, model, criterion, buggy_optimizer(optimizer, misconception)
     if misconception.module == type(criterion).__name__:
-        buggy = misconception.variant.__new__(misconception.variant)
-        buggy.__dict__.update(copy.deepcopy(criterion.__dict__))
+        buggy = posing(misconception.variant, type(criterion), copy.deepcopy(vars(criterion)))
         return CRITERION, model, buggy, optimizer
     for i, layer in enumerate(layers_of(model)):
         if type(layer).__name__ == misconception.module:
-            buggy = misconception.variant.__new__(misconception.variant)
-            buggy.__dict__.update(layer.__dict__)
-            model.modules[i] = buggy
+            model.modules[i] = posing(misconception.variant, type(layer), vars(layer))
             return i, model, criterion, optimizer
     return None
 
@@ -124,15 +141,35 @@ def candidates(lab):
     return found
 
 
-def plant(lab, level, seed=0):
-    """One Hunt of the level (the nearest level that has one when it has none), chosen by seed."""
-    found = candidates(lab)
+def pick(found, level, seed=0, other_than=None):
+    """One Hunt of the level among `found` (the nearest level that has one when it has none), chosen by seed,
+    and not the Hunt `other_than` unless it is the only one."""
     if not found:
         return None
     order = [level] + [other for other in LEVELS if other != level]
     pool = next(group for group in ([h for h in found if h.level == lv] for lv in order) if group)
-    pick = int(hashlib.sha256(f"{seed}".encode()).hexdigest(), 16) % len(pool)
-    return pool[pick]
+    pool = [h for h in pool if h is not other_than] or pool
+    return pool[int(hashlib.sha256(f"{seed}".encode()).hexdigest(), 16) % len(pool)]
+
+
+def plant(lab, level, seed=0):
+    """One Hunt of the level for this network and iteration (the nearest level's when it has none), by seed."""
+    return pick(candidates(lab), level, seed)
+
+
+def bug_code(misconception):
+    """The mistake's code in a teacher's link (&bug=): short, and not its name, which would give it away."""
+    return hashlib.sha256(f"{misconception.module}.{misconception.key}".encode()).hexdigest()[:6]
+
+
+def named(found, code):
+    """The Hunt among `found` whose mistake has this link code, or None."""
+    return next((h for h in found if bug_code(h.misconception) == code), None)
+
+
+def titles(found):
+    """The names of the mistakes that can be planted in this network, each once, sorted."""
+    return sorted({h.misconception.title for h in found})
 
 
 def settings_of(function):

@@ -7,7 +7,7 @@ address without ?net=, so that a reload does not bring back an older network.
 """
 import streamlit as st
 
-from lab.links import PARAM, STAGE, config_token, shareable
+from lab.links import BUG, LEVEL, PARAM, STAGE, config_token, shareable
 from lab.network import NetworkConfig
 
 TOKEN = "_address_token"  # session key: (config, its token or None), so an unchanged config costs one ==
@@ -24,11 +24,11 @@ def token_of(config):
 def keep_in_address(config):
     """Make ?net= hold config's token, changing the address only when it holds another one. The default
     network needs none (a bare address opens it); a damaged link's token is removed. A new token drops
-    &stage=, which named a stage of the network the link opened."""
+    &stage=, &bug= and &level=, which named a stage and a Bug hunt's mistake of the network the link opened."""
     token, current = token_of(config), st.query_params.get(PARAM)
     if token != current and config == NetworkConfig():
         token = None
     if token == current:
         return
-    others = {key: st.query_params.get_all(key) for key in st.query_params if key not in (PARAM, STAGE)}
+    others = {key: st.query_params.get_all(key) for key in st.query_params if key not in (PARAM, STAGE, BUG, LEVEL)}
     st.query_params.from_dict({**others, **({PARAM: token} if token is not None else {})})  # one URL change

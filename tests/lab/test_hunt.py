@@ -5,8 +5,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from engine.grade.catalogue import entries
-from lab.hunt import LEVELS, OPTIMIZER, candidates, code_of, plant, planted, shows_its_step
+from engine.grade.catalogue import CATALOGUE, entries
+from lab.hunt import LEVELS, OPTIMIZER, bug_code, candidates, code_of, named, plant, planted, shows_its_step
 
 from lab.session import Lab
 from tests.uploaded import preset_lab
@@ -158,3 +158,23 @@ def test_sgd_mistakes_are_planted_from_the_second_step_where_the_trace_shows_wha
         assert faithful == (mistake.key in ("momentum_ignored", "lr_on_velocity")), mistake.key
     assert shows_its_step(lab.trace, lab.model)
     assert not [h for h in candidates(cnn_lab("SGD")) if h.where == OPTIMIZER]  # v starts at 0: lr g either way
+
+
+def test_each_mistake_has_its_own_link_code_which_does_not_name_it():
+    codes = {bug_code(m) for m in CATALOGUE}
+    assert len(codes) == len(CATALOGUE)
+    assert all(m.key not in bug_code(m) and m.module not in bug_code(m) for m in CATALOGUE)
+    found = candidates(preset_lab("digits"))
+    assert all(named(found, bug_code(h.misconception)) is h for h in found) and named(found, "nothing") is None
+
+
+def test_the_planted_module_is_named_and_printed_as_the_real_one():
+    lab = preset_lab("digits")
+    for mistake in [m for module in ("Linear", "LogSoftMax", "NLLCriterion") for m in entries(module)]:
+        where, model, criterion, _ = planted(lab, mistake)
+        real = lab.start[0].modules[where] if isinstance(where, int) else lab.criterion
+        buggy = model.modules[where] if isinstance(where, int) else criterion
+        assert isinstance(buggy, mistake.variant) and buggy is not real
+        for name in ("__name__", "__qualname__", "__module__"):
+            assert getattr(type(buggy), name) == getattr(type(real), name)
+        assert repr(buggy) == repr(real)

@@ -4,11 +4,16 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from lab.hunt import OPTIMIZER, candidates, plant
+from streamlit.testing.v1 import AppTest
+
+import engine
+from lab.hunt import LEVELS, OPTIMIZER, bug_code, candidates, plant, titles
+from lab.links import BUG, LEVEL, PARAM, config_token
 from lab.presets import PRESETS
-from tests.pages.apptest import open_page
-from ui.hunt import STORE, where_option
+from tests.pages.apptest import APP, open_page
+from ui.hunt import CHOSEN, LEVEL as LEVEL_KEY, STORE, where_option, where_options
 from viz.stage_strip import short_label
+from viz.stage_view import stage_label
 
 
 def planted(at):
@@ -80,7 +85,104 @@ def test_the_planted_bug_never_reaches_the_learners_network_or_the_step_page():
     at.button(key="hunt_new").click().run()
     assert lab.trace is trace
     assert all(np.array_equal(a, v) for a, (_, v, _) in zip(weights, lab.model.named_parameters()))
-    assert all(type(layer).__module__.startswith("engine.") and "_" not in type(layer).__name__
-               for layer in lab.model.modules)
+    assert all(type(layer) is getattr(engine, type(layer).__name__) for layer in lab.model.modules)
     at.switch_page("pages/step.py").run()
     assert not at.exception and at.session_state.lab.trace is trace
+
+
+def page_texts(at, node=None, skip=("hunt_bug", CHOSEN)):
+    """Every text the page holds, each element's whole message (labels, values, options, chart JSON with its
+    titles and hover text, captions, LaTeX, headings), but for the widgets in `skip`, whose options list
+    every mistake of the network."""
+    node = at._tree if node is None else node
+    if getattr(node, "key", None) in skip:
+        return []
+    found = [str(node.proto)] if getattr(node, "proto", None) is not None else []
+    for child in getattr(node, "children", {}).values():
+        found += page_texts(at, child, skip)
+    return found
+
+
+def show(at, hunt):
+    """The page with `hunt` planted (as a teacher's link or New bug would), at its level."""
+    store = at.session_state[STORE]
+    store.update(hunt=hunt, level=hunt.level, answer=None)
+    at.session_state[LEVEL_KEY] = hunt.level
+    at.run()
+    assert not at.exception and at.session_state[STORE]["hunt"] is hunt
+
+
+@pytest.mark.parametrize("preset", [None, "digits", "dropout_batchnorm", "cnn_digits"])
+def test_before_submit_nothing_on_the_page_names_the_planted_mistake(preset):
+    at = open_page("bug_hunt", preset=preset)
+    lab = at.session_state.lab
+    found = at.session_state[STORE]["found"]
+    assert {h.level for h in found} >= {"easy", "medium"}
+    for hunt in found:
+        mistake = hunt.misconception
+        show(at, hunt)
+        for stage in dict.fromkeys([short_label(hunt.trace.stages[0]), short_label(hunt.first)]):
+            at.select_slider(key="hunt_view").set_value(stage).run()
+            shown = "\n".join(page_texts(at))
+            for secret in (mistake.variant.__name__, mistake.title, "engine.grade"):
+                assert secret not in shown, (mistake.module, mistake.key, stage, secret)
+        # Every stage's heading, every place offered, the criterion and every layer's repr as the real ones.
+        assert [stage_label(hunt.trace, s) for s in hunt.trace.stages] == [
+            stage_label(lab.trace, s) for s in lab.trace.stages]
+        assert where_options(hunt.trace) == where_options(lab.trace) and hunt.trace.criterion == lab.trace.criterion
+        assert at.selectbox(key="hunt_layer").options == where_options(lab.trace)
+
+
+def test_what_is_it_offers_only_the_mistakes_of_this_network_and_a_new_bug_clears_the_answers():
+    at = open_page("bug_hunt", preset="digits")
+    found = at.session_state[STORE]["found"]
+    offered = at.selectbox(key="hunt_bug").options
+    assert offered == ["(not sure)"] + titles(found) and len(offered) < 15
+    assert not {"m and v used without the bias correction", "gradW and gradb averaged over the batch"} & set(offered)
+    hunt = at.session_state[STORE]["hunt"]
+    at.selectbox(key="hunt_layer").set_value(where_option(hunt))
+    at.selectbox(key="hunt_stage").set_value(short_label(hunt.first))
+    at.selectbox(key="hunt_bug").set_value(hunt.misconception.title).run()
+    at.button(key="hunt_new").click().run()
+    assert at.selectbox(key="hunt_layer").value is None and at.selectbox(key="hunt_stage").value is None
+    assert at.selectbox(key="hunt_bug").value == "(not sure)"
+    at.selectbox(key="hunt_layer").set_value(where_option(hunt))
+    at.button_group(key="hunt_level").set_value("hard").run()
+    assert at.selectbox(key="hunt_layer").value is None and not at.exception
+
+
+def test_the_correct_iterations_stage_is_drawn_beside_the_buggy_one():
+    at = open_page("bug_hunt", preset="digits")
+    hunt = at.session_state[STORE]["hunt"]
+    at.select_slider(key="hunt_view").set_value(short_label(hunt.first)).run()
+    keys = [chart.key for chart in at.get("plotly_chart")]
+    assert any(k.startswith("hunt-correct-") for k in keys) and any(k.startswith("hunt-") and "correct" not in k
+                                                                  for k in keys)
+    assert {"The buggy iteration", "The correct iteration (as on the Step page)"} <= {
+        m.value.strip("*") for m in at.markdown}
+
+
+@pytest.mark.parametrize("preset", ["digits", "cnn_digits"])
+def test_a_teachers_link_plants_the_chosen_mistake_for_everyone_who_opens_it(preset):
+    at = open_page("bug_hunt", preset=preset)
+    found = at.session_state[STORE]["found"]
+    chosen = next(i for i, h in enumerate(found) if h.level == "medium" and h is not at.session_state[STORE]["hunt"])
+    at.selectbox(key=CHOSEN).set_value(chosen).run()
+    hunt = at.session_state[STORE]["hunt"]
+    assert hunt is found[chosen] and at.button_group(key="hunt_level").value == "medium"
+    shared = next(c.value for c in at.code if f"{BUG}=" in c.value)
+    assert "/bug_hunt?" in shared and f"{BUG}={bug_code(hunt.misconception)}&{LEVEL}=medium" in shared
+    assert hunt.misconception.key not in shared and hunt.misconception.module not in shared
+    # A learner opens the link: the same mistake at the same place, the choice nowhere on their page.
+    learner = AppTest.from_file(APP, default_timeout=120)
+    learner.query_params.update({PARAM: config_token(PRESETS[preset].config), BUG: bug_code(hunt.misconception),
+                                 LEVEL: "medium"})
+    learner.run()
+    learner.switch_page("pages/bug_hunt.py").run()
+    assert not learner.exception
+    theirs = learner.session_state[STORE]["hunt"]
+    assert (theirs.misconception, theirs.where, theirs.level) == (hunt.misconception, hunt.where, hunt.level)
+    assert learner.button_group(key="hunt_level").value == "medium" and learner.selectbox(key=CHOSEN).value is None
+    assert hunt.misconception.title not in "\n".join(page_texts(learner))
+    learner.button(key="hunt_new").click().run()  # the learner moves on: the link no longer names the bug
+    assert BUG not in learner.query_params and learner.session_state[STORE]["hunt"] is not theirs
