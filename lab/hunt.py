@@ -9,6 +9,7 @@ import copy
 import functools
 import hashlib
 import inspect
+import re
 import textwrap
 import types
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import engine
-from engine.grade.catalogue import CATALOGUE
+from engine.grade.catalogue import CATALOGUE, WRITTEN, as_shown
 from engine.sequential import layers_of
 
 LEVELS = ("easy", "medium", "hard")
@@ -172,38 +173,14 @@ def titles(found):
     return sorted({h.misconception.title for h in found})
 
 
-def settings_of(function):
-    """The values a catalogued step function was made with (its closure), as lines of code, or ""."""
-    lines = []
-    for name, cell in zip(function.__code__.co_freevars, function.__closure__ or ()):
-        value = cell.cell_contents
-        if not callable(value):
-            lines.append(f"{name} = {value!r}")
-        elif value.__name__ == "<lambda>":
-            lines.append(f"{name} = {lambda_text(inspect.getsource(value))}")
-        else:
-            lines.append(f"{inspect.getsource(value).strip()}\n{name} = {value.__name__}")
-    return "# this mistake's settings:\n" + "\n".join(lines) + "\n\n" if lines else ""
-
-
-def lambda_text(source):
-    """The first lambda in a line of source, up to the comma or bracket that ends it."""
-    start = source.index("lambda")
-    depth, end = 0, source.index(":", start) + 1
-    while end < len(source) and not (depth == 0 and source[end] in ",)\n"):
-        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(source[end], 0)
-        end += 1
-    return source[start:end].strip()
-
-
 def code_of(misconception):
-    """(the buggy code, the correct code) of the catalogued mistake: its replaced methods and the engine's."""
+    """(the mistake as a student writes it, each wrong line marked with the right one beneath, the engine's code:
+    its function, or its methods of the names the student wrote and the catalogue replaced)."""
+    buggy = as_shown(WRITTEN[misconception.module, misconception.key])
     variant = misconception.variant
     if isinstance(variant, types.FunctionType):
-        right = getattr(engine, OPTIMIZERS[misconception.module])
-        return settings_of(variant) + textwrap.dedent(inspect.getsource(variant)), inspect.getsource(right)
+        return buggy, inspect.getsource(getattr(engine, OPTIMIZERS[misconception.module]))
     base = variant.__mro__[1]
-    names = [name for name in vars(variant) if callable(vars(variant)[name]) and not name.startswith("__")]
-    buggy = "\n".join(inspect.getsource(vars(variant)[name]).strip() for name in names)
-    right = "\n\n".join(inspect.getsource(getattr(base, name)) for name in names if hasattr(base, name))
-    return buggy, right
+    replaced = [name for name in vars(variant) if callable(vars(variant)[name]) and not name.startswith("__")]
+    names = dict.fromkeys(re.findall(r"^def (\w+)\(", buggy, re.MULTILINE) + replaced)
+    return buggy, "\n".join(textwrap.dedent(inspect.getsource(getattr(base, name))) for name in names)

@@ -60,11 +60,11 @@ if given:
     buggy, correct = code_of(bug)
     left, right = st.columns(2)
     with left:
-        st.markdown("The buggy code")
-        st.code(buggy, language="python")
+        st.markdown("The buggy code, as a student writes it")
+        st.code(buggy, language="python", wrap_lines=True)
     with right:
         st.markdown("The engine's code")
-        st.code(correct, language="python")
+        st.code(correct, language="python", wrap_lines=True)
 
 with st.expander("For a teacher: one mistake for the whole class"):
     options = hunting.found()

@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import engine
+from engine.grade.catalogue import WRITTEN, as_shown
 from lab.hunt import LEVELS, OPTIMIZER, bug_code, candidates, plant, titles
 from lab.links import BUG, LEVEL, PARAM, config_token
 from lab.presets import PRESETS
@@ -56,7 +57,8 @@ def test_an_adam_mistake_in_a_cnn_is_found_at_the_optimizers_update_and_revealed
     submit_right_answer(at, hunt)
     assert at.success and "the optimizer" in at.success[0].value and "not that" not in at.success[0].value
     buggy, correct = (block.value for block in at.code)
-    assert "def adam(" in buggy and "bias_corrected = " in buggy and correct.startswith("def adam_optimizer(")
+    assert buggy.startswith("def adam_optimizer(") and "# <- the mistake" in buggy
+    assert correct.startswith("def adam_optimizer(") and "# <- the mistake" not in correct
     assert type(lab.optimizer).__name__ == "Adam" and lab.trace is not hunt.trace
 
 
@@ -113,11 +115,12 @@ def show(at, hunt):
 
 
 @pytest.mark.parametrize("preset", [None, "digits", "dropout_batchnorm", "cnn_digits"])
-def test_before_submit_nothing_on_the_page_names_the_planted_mistake(preset):
+def test_before_submit_nothing_names_the_planted_mistake_and_after_it_its_code_is_shown_as_written(preset):
     at = open_page("bug_hunt", preset=preset)
     lab = at.session_state.lab
     found = at.session_state[STORE]["found"]
     assert {h.level for h in found} >= {"easy", "medium"}
+    revealed = set()
     for hunt in found:
         mistake = hunt.misconception
         show(at, hunt)
@@ -131,6 +134,14 @@ def test_before_submit_nothing_on_the_page_names_the_planted_mistake(preset):
             stage_label(lab.trace, s) for s in lab.trace.stages]
         assert where_options(hunt.trace) == where_options(lab.trace) and hunt.trace.criterion == lab.trace.criterion
         assert at.selectbox(key="hunt_layer").options == where_options(lab.trace)
+        # After Submit: the mistake as a student writes it, its wrong line marked, beside the engine's, wrapped.
+        at.button(key="hunt_submit").click().run()
+        buggy, engines = at.code
+        assert buggy.value == as_shown(WRITTEN[mistake.module, mistake.key]) and buggy.value.startswith("def ")
+        assert "# <- the mistake" in buggy.value and "lambda" not in buggy.value
+        assert engines.value.startswith("def ") and buggy.proto.wrap_lines and engines.proto.wrap_lines
+        revealed.add((mistake.module, mistake.key))
+    assert revealed == {(h.misconception.module, h.misconception.key) for h in candidates(lab)}
 
 
 def test_what_is_it_offers_only_the_mistakes_of_this_network_and_a_new_bug_clears_the_answers():
