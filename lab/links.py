@@ -57,12 +57,13 @@ def shareable(config):
     return None
 
 
-def link(page_url, config, host=None, stage=None, present=False, page="", hunt=None):
-    """The app's root URL (or its `page`, "bug_hunt") with ?net=<token>, &stage=<stage> when given, &present=1
-    for presenter mode and &bug=<code>&level=<level> for hunt = (code, level): the scheme and path of the page
-    being shown (page_url), the host the browser used (its Host header) when it is a plain host."""
+def link(page_url, config, host=None, stage=None, present=False, hunt=None):
+    """The app's root URL with ?net=<token>, &stage=<stage> when given, &present=1 for presenter mode and
+    &bug=<code>&level=<level> for hunt = (code, level), which opens the Bug hunt on that mistake: the scheme
+    and path of the page being shown (page_url), the host the browser used (its Host header) when it is a
+    plain host."""
     parts = urlsplit(page_url or "")
-    root = parts.path.rsplit("/", 1)[0] + "/" + page
+    root = parts.path.rsplit("/", 1)[0] + "/"
     query = {PARAM: config_token(config), **({STAGE: str(stage)} if stage is not None else {}),
              **({PRESENT: "1"} if present else {}), **(dict(zip((BUG, LEVEL), hunt)) if hunt else {})}
     netloc = host if host and HOST.fullmatch(host) else parts.netloc

@@ -6,10 +6,9 @@ from lab.hunt import LEVELS, code_of, titles
 from lab.links import link, shareable
 from ui import hunt as hunting
 from ui.actions import lab
-from ui.stage_panels import draw as draw_panels
 from ui.unfinished import require_trace
 from viz.stage_strip import short_label
-from viz.stage_view import stage_label, stage_panels
+from viz.stage_view import stage_label
 
 L = lab()
 st.title("Bug hunt")
@@ -35,12 +34,7 @@ labels = [short_label(stage) for stage in trace.stages]
 shown = st.select_slider("Stage of the buggy iteration", options=labels, key="hunt_view")
 stage = trace.stages[labels.index(shown)]
 st.subheader(stage_label(trace, stage))
-with st.container(horizontal=True, gap="large"):  # side by side where both fit, one above the other where not
-    for name, shown_trace, prefix in (("The buggy iteration", trace, "hunt"),
-                                      ("The correct iteration (as on the Step page)", L.trace, "hunt-correct")):
-        with st.container(width="content", key=f"{prefix}-stage"):
-            st.markdown(f"**{name}**")
-            draw_panels(stage_panels(shown_trace, stage, layers_of(L.model)), prefix)
+hunting.draw_beside(stage, trace, L.trace, layers_of(L.model))
 
 st.markdown("**Your verdict**")
 with st.container(horizontal=True, vertical_alignment="bottom"):
@@ -76,5 +70,5 @@ with st.expander("For a teacher: one mistake for the whole class"):
         st.caption(f"No link for this network: {why_not}.")
     elif st.session_state.get(hunting.CHOSEN) is not None:
         st.caption("Everyone who opens this link hunts this mistake in this network, on the same batch:")
-        st.code(link(st.context.url, L.config, host=st.context.headers.get("Host"), page="bug_hunt",
-                     hunt=hunting.link_hunt(hunt)), language=None, wrap_lines=True)
+        st.code(link(st.context.url, L.config, host=st.context.headers.get("Host"), hunt=hunting.link_hunt(hunt)),
+                language=None, wrap_lines=True)

@@ -2,12 +2,16 @@
 
 A teacher's link (&bug=<code>&level=<level>, lab.links) plants the same mistake for everyone who opens it.
 """
+from dataclasses import replace
+
 import streamlit as st
 
 from lab.hunt import LEVELS, bug_code, candidates, named, pick
 from lab.links import BUG, LEVEL as LEVEL_PARAM
 from ui.actions import lab
+from ui.stage_panels import draw as draw_panels
 from viz.stage_strip import short_label
+from viz.stage_view import stage_panels
 
 STORE, LEVEL, CHOSEN = "_hunt", "hunt_level", "hunt_choose"
 ANSWERS = ("hunt_layer", "hunt_stage", "hunt_bug")  # the verdict's widgets, cleared with every new bug
@@ -86,6 +90,20 @@ def choice_label(hunt):
 def link_hunt(hunt):
     """(code, level) of the hunt for lab.links.link."""
     return bug_code(hunt.misconception), hunt.level
+
+
+def draw_beside(stage, buggy, correct, layers):
+    """The stage of the buggy and of the correct iteration side by side where both fit, one above the other
+    where not; the stage's formula, the same in both, once above them."""
+    sides = [stage_panels(trace, stage, layers) for trace in (buggy, correct)]
+    if sides[0][0].latex:
+        st.latex(sides[0][0].latex)
+    with st.container(horizontal=True, gap="large"):
+        for name, prefix, (heading, *rest) in zip(("The buggy iteration", "The correct iteration (as on the Step "
+                                                   "page)"), ("hunt", "hunt-correct"), sides):
+            with st.container(width="content", key=f"{prefix}-stage"):
+                st.markdown(f"**{name}**")
+                draw_panels([replace(heading, latex=None)] + rest, prefix)
 
 
 def on_submit():

@@ -72,11 +72,11 @@ def test_the_link_uses_the_host_the_browser_asked_for_and_can_carry_a_stage():
         assert urlsplit(link("http://127.0.0.1:8501/build", config, host=odd)).netloc == "127.0.0.1:8501"
 
 
-def test_a_bug_hunt_link_opens_the_bug_hunt_page_with_the_chosen_mistake_and_level():
+def test_a_bug_hunt_link_carries_the_chosen_mistake_and_level():
     config = PRESETS["circles"].config
-    url = link("https://course.example/lab/build", config, page="bug_hunt", hunt=("3fa2c1", "medium"))
+    url = link("https://course.example/lab/build", config, hunt=("3fa2c1", "medium"))
     parts = urlsplit(url)
-    assert parts.path == "/lab/bug_hunt"
+    assert parts.path == "/lab/"  # the app's root: &bug= opens the Bug hunt (app.py)
     query = parse_qs(parts.query)
     assert query[BUG] == ["3fa2c1"] and query[LEVEL] == ["medium"] and read_token(query[PARAM][0]) == config
     assert BUG not in parse_qs(urlsplit(link("https://course.example/lab/build", config)).query)
