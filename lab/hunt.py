@@ -12,7 +12,7 @@ import inspect
 import re
 import textwrap
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -123,6 +123,13 @@ def shows_its_step(trace, model):
     return not any(differs(u.after, left[f"{u.index}.{u.param}"]) for u in trace.updates)
 
 
+def recorded(lab, plant):
+    """(the iteration's trace with the planted bug, the model the optimizer stepped)."""
+    where, model, criterion, optimizer = plant
+    trace, stepped, _, _ = lab._record(model, criterion, optimizer, lab.data, lab.config, copy.deepcopy(lab.start[2]))
+    return trace, stepped
+
+
 def candidates(lab):
     """Every Hunt this network and iteration can hold: the bug changes its numbers, and its trace shows them."""
     found = []
@@ -130,16 +137,26 @@ def candidates(lab):
         plant = planted(lab, misconception)
         if plant is None:
             continue
-        where, model, criterion, optimizer = plant
         try:
-            trace, stepped, _, _ = lab._record(model, criterion, optimizer, lab.data, lab.config,
-                                               copy.deepcopy(lab.start[2]))
+            trace, stepped = recorded(lab, plant)
             first, kind = first_difference(lab.trace, trace) if shows_its_step(trace, stepped) else (None, None)
         except Exception:  # noqa: BLE001 - a mistake this network cannot even run is no puzzle
             continue
         if first is not None:
-            found.append(Hunt(where, misconception, trace, first, level_of(kind, lab.config.training)))
+            found.append(Hunt(plant[0], misconception, trace, first, level_of(kind, lab.config.training)))
     return found
+
+
+def unrecorded(found):
+    """The Hunts without their traces: what a learner's session keeps, recording only the one it plants."""
+    return [replace(hunt, trace=None) for hunt in found]
+
+
+def with_trace(lab, hunt):
+    """The Hunt with its trace (recorded again when it has none), or None."""
+    if hunt is None or hunt.trace is not None:
+        return hunt
+    return replace(hunt, trace=recorded(lab, planted(lab, hunt.misconception))[0])
 
 
 def pick(found, level, seed=0, other_than=None):
@@ -149,7 +166,7 @@ def pick(found, level, seed=0, other_than=None):
         return None
     order = [level] + [other for other in LEVELS if other != level]
     pool = next(group for group in ([h for h in found if h.level == lv] for lv in order) if group)
-    pool = [h for h in pool if h is not other_than] or pool
+    pool = [h for h in pool if other_than is None or h.misconception is not other_than.misconception] or pool
     return pool[int(hashlib.sha256(f"{seed}".encode()).hexdigest(), 16) % len(pool)]
 
 

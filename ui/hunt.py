@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from lab.hunt import LEVELS, bug_code, candidates, named, pick
+from lab.hunt import LEVELS, bug_code, candidates, named, pick, unrecorded, with_trace
 from lab.links import BUG, LEVEL as LEVEL_PARAM
 from ui.actions import lab
 from ui.stage_panels import draw as draw_panels
@@ -24,7 +24,7 @@ def level():
 def replant(store, level, seed, hunt=None):
     """Plant `hunt` (else the seed's bug of the level, another than the one shown) in the store; the previous
     answers go."""
-    hunt = hunt or pick(store["found"], level, seed, other_than=store.get("hunt"))
+    hunt = with_trace(lab(), hunt or pick(store["found"], level, seed, other_than=store.get("hunt")))
     store.update(level=level, seed=seed, hunt=hunt, answer=None)
     for key in ANSWERS:
         st.session_state.pop(key, None)
@@ -42,7 +42,7 @@ def prepare():
     the address names (its level then chosen), or the level the address or the last visit chose."""
     L, store = lab(), st.session_state.get(STORE)
     if store is None or store["trace"] is not L.trace:
-        found = candidates(L)
+        found = unrecorded(candidates(L))  # one trace kept, the planted one's: a session holds little
         linked = named(found, st.query_params.get(BUG))
         wanted = linked.level if linked else st.query_params.get(LEVEL_PARAM)
         if wanted in LEVELS:
@@ -63,7 +63,7 @@ def current():
 
 
 def found():
-    """Every Hunt this iteration can hold."""
+    """Every Hunt this iteration can hold, without their traces."""
     return st.session_state[STORE]["found"]
 
 

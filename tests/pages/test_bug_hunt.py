@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 import engine
 from engine.grade.catalogue import WRITTEN, as_shown
-from lab.hunt import LEVELS, OPTIMIZER, bug_code, candidates, plant, titles
+from lab.hunt import OPTIMIZER, bug_code, candidates, plant, titles, with_trace
 from lab.links import BUG, LEVEL, PARAM, config_token
 from lab.presets import PRESETS
 from tests.pages.apptest import APP, open_page
@@ -106,12 +106,14 @@ def page_texts(at, node=None, skip=("hunt_bug", CHOSEN)):
 
 
 def show(at, hunt):
-    """The page with `hunt` planted (as a teacher's link or New bug would), at its level."""
+    """The page with `hunt` planted (as a teacher's link or New bug would), at its level; the Hunt with its trace."""
+    hunt = with_trace(at.session_state.lab, hunt)
     store = at.session_state[STORE]
     store.update(hunt=hunt, level=hunt.level, answer=None)
     at.session_state[LEVEL_KEY] = hunt.level
     at.run()
     assert not at.exception and at.session_state[STORE]["hunt"] is hunt
+    return hunt
 
 
 @pytest.mark.parametrize("preset", [None, "digits", "dropout_batchnorm", "cnn_digits"])
@@ -123,7 +125,7 @@ def test_before_submit_nothing_names_the_planted_mistake_and_after_it_its_code_i
     revealed = set()
     for hunt in found:
         mistake = hunt.misconception
-        show(at, hunt)
+        hunt = show(at, hunt)
         for stage in dict.fromkeys([short_label(hunt.trace.stages[0]), short_label(hunt.first)]):
             at.select_slider(key="hunt_view").set_value(stage).run()
             shown = "\n".join(page_texts(at))
@@ -148,6 +150,7 @@ def test_what_is_it_offers_only_the_mistakes_of_this_network_and_a_new_bug_clear
     at = open_page("bug_hunt", preset="digits")
     found = at.session_state[STORE]["found"]
     offered = at.selectbox(key="hunt_bug").options
+    assert all(h.trace is None for h in found) and at.session_state[STORE]["hunt"].trace is not None  # one kept
     assert offered == ["(not sure)"] + titles(found) and len(offered) < 15
     assert not {"m and v used without the bias correction", "gradW and gradb averaged over the batch"} & set(offered)
     hunt = at.session_state[STORE]["hunt"]
@@ -177,10 +180,11 @@ def test_the_correct_iterations_stage_is_drawn_beside_the_buggy_one():
 def test_a_teachers_link_plants_the_chosen_mistake_for_everyone_who_opens_it(preset):
     at = open_page("bug_hunt", preset=preset)
     found = at.session_state[STORE]["found"]
-    chosen = next(i for i, h in enumerate(found) if h.level == "medium" and h is not at.session_state[STORE]["hunt"])
+    shown = at.session_state[STORE]["hunt"].misconception
+    chosen = next(i for i, h in enumerate(found) if h.level == "medium" and h.misconception is not shown)
     at.selectbox(key=CHOSEN).set_value(chosen).run()
     hunt = at.session_state[STORE]["hunt"]
-    assert hunt is found[chosen] and at.button_group(key="hunt_level").value == "medium"
+    assert hunt.misconception is found[chosen].misconception and at.button_group(key="hunt_level").value == "medium"
     shared = next(c.value for c in at.code if f"{BUG}=" in c.value)
     assert f"{BUG}={bug_code(hunt.misconception)}&{LEVEL}=medium" in shared
     assert hunt.misconception.key not in shared and hunt.misconception.module not in shared
@@ -195,4 +199,5 @@ def test_a_teachers_link_plants_the_chosen_mistake_for_everyone_who_opens_it(pre
     assert learner.button_group(key="hunt_level").value == "medium" and learner.selectbox(key=CHOSEN).value is None
     assert hunt.misconception.title not in "\n".join(page_texts(learner))
     learner.button(key="hunt_new").click().run()  # the learner moves on: the link no longer names the bug
-    assert BUG not in learner.query_params and learner.session_state[STORE]["hunt"] is not theirs
+    assert BUG not in learner.query_params
+    assert learner.session_state[STORE]["hunt"].misconception is not theirs.misconception
