@@ -125,7 +125,7 @@ def shows_its_step(trace, model):
 
 def recorded(lab, plant):
     """(the iteration's trace with the planted bug, the model the optimizer stepped)."""
-    where, model, criterion, optimizer = plant
+    _, model, criterion, optimizer = plant
     trace, stepped, _, _ = lab._record(model, criterion, optimizer, lab.data, lab.config, copy.deepcopy(lab.start[2]))
     return trace, stepped
 
