@@ -30,9 +30,11 @@ def replant(store, level, seed, hunt=None):
         st.session_state.pop(key, None)
 
 
-def forget_link():
-    """The learner moved on: the link's &bug= and &level= and the teacher's choice no longer name the bug shown."""
-    st.session_state.pop(CHOSEN, None)
+def forget_link(choice=True):
+    """The learner moved on: the link's &bug= and &level= (and the teacher's choice) no longer name the bug
+    shown."""
+    if choice:
+        st.session_state.pop(CHOSEN, None)
     for key in (BUG, LEVEL_PARAM):
         st.query_params.pop(key, None)
 
@@ -81,6 +83,7 @@ def on_choose():
         hunt = found()[chosen]
         st.session_state[LEVEL] = hunt.level
         replant(st.session_state[STORE], hunt.level, st.session_state[STORE]["seed"], hunt)
+        forget_link(choice=False)
 
 
 def choice_label(hunt):

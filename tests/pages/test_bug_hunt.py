@@ -179,12 +179,14 @@ def test_the_correct_iterations_stage_is_drawn_beside_the_buggy_one():
 @pytest.mark.parametrize("preset", ["digits", "cnn_digits"])
 def test_a_teachers_link_plants_the_chosen_mistake_for_everyone_who_opens_it(preset):
     at = open_page("bug_hunt", preset=preset)
+    at.query_params.update({BUG: "000000", LEVEL: "hard"})  # an older link's: the teacher's choice replaces it
     found = at.session_state[STORE]["found"]
     shown = at.session_state[STORE]["hunt"].misconception
     chosen = next(i for i, h in enumerate(found) if h.level == "medium" and h.misconception is not shown)
     at.selectbox(key=CHOSEN).set_value(chosen).run()
     hunt = at.session_state[STORE]["hunt"]
     assert hunt.misconception is found[chosen].misconception and at.button_group(key="hunt_level").value == "medium"
+    assert BUG not in at.query_params and LEVEL not in at.query_params
     shared = next(c.value for c in at.code if f"{BUG}=" in c.value)
     assert f"{BUG}={bug_code(hunt.misconception)}&{LEVEL}=medium" in shared
     assert hunt.misconception.key not in shared and hunt.misconception.module not in shared
