@@ -3,10 +3,10 @@ import pandas  # noqa: F401  imported before any page runs: see the note below
 import plotly.graph_objects  # noqa: F401
 import streamlit as st
 
-from lab.links import PARAM, STAGE, read_token
+from lab.links import BUG, PARAM, STAGE, read_token
 from lab.network import optimizer_summary
 from lab.session import Lab, load_dataset
-from ui.actions import act, error_for, plain_name, return_to_requested
+from ui.actions import REQUESTED, act, error_for, plain_name, return_to_requested
 from ui.address import address_token, keep_in_address
 from ui import present, runlog
 from ui.sessions import watch
@@ -33,6 +33,8 @@ if "lab" not in st.session_state:
         act("link", lambda: opened.open_link(read_token(address_token())))
         if opened.origin is not None and opened.origin.kind == "link" and STAGE in st.query_params:
             act("link", opened.jump_to, st.query_params[STAGE])  # an unknown stage: a message, stage 1
+    if BUG in st.query_params:  # a teacher's Bug hunt link (&bug=<code>): the class opens on that page
+        st.session_state[REQUESTED] = "bug_hunt"
 
 lab = st.session_state.lab
 PAGES = [

@@ -6,16 +6,18 @@ iteration's numbers; its level follows from what it changes first: the forward (
 grad_input (medium), or only a parameter gradient, the update or evaluate mode (hard).
 """
 import copy
+import functools
 import hashlib
 import inspect
+import re
 import textwrap
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 import engine
-from engine.grade.catalogue import CATALOGUE
+from engine.grade.catalogue import CATALOGUE, WRITTEN, as_shown
 from engine.sequential import layers_of
 
 LEVELS = ("easy", "medium", "hard")
@@ -68,12 +70,31 @@ def level_of(kind, training):
     return "medium" if kind == "grad_input" else "hard"
 
 
-def buggy_optimizer(optimizer, misconception):
-    """The optimizer (a copy) as a subclass whose step is the catalogued function."""
+@functools.lru_cache(maxsize=None)
+def disguised(variant, real):
+    """A subclass of the catalogue's variant that calls itself `real`: its name, repr, qualified name and module
+    are the real class's, so that nothing on the page names the mistake before the learner submits."""
+    return type(real.__name__, (variant,), {"__module__": real.__module__, "__qualname__": real.__qualname__})
+
+
+def posing(variant, real, state):
+    """An object of disguised(variant, real) holding `state` (the real object's attributes), built without
+    __init__."""
+    buggy = object.__new__(disguised(variant, real))
+    buggy.__dict__.update(state)
+    return buggy
+
+
+@functools.lru_cache(maxsize=None)
+def optimizer_class(real, step):
+    """The optimizer class `real` whose step is the catalogued function `step`."""
     # The engine's step is then no longer its class's, so the trace copies its state as a learner's.
-    step = misconception.variant
-    optimizer.__class__ = type(f"{misconception.module}_{misconception.key}", (type(optimizer),),
-                               {"step": lambda self, v, g: step(v, g, self.config, self.state)})
+    return type("Planted", (real,), {"step": lambda self, v, g: step(v, g, self.config, self.state)})
+
+
+def buggy_optimizer(optimizer, misconception):
+    """The optimizer (a copy) as a subclass, named as the real one, whose step is the catalogued function."""
+    optimizer.__class__ = disguised(optimizer_class(type(optimizer), misconception.variant), type(optimizer))
     return optimizer
 
 
@@ -86,14 +107,11 @@ def planted(lab, misconception):
             return None
         return OPTIMIZER, model, criterion, buggy_optimizer(optimizer, misconception)
     if misconception.module == type(criterion).__name__:
-        buggy = misconception.variant.__new__(misconception.variant)
-        buggy.__dict__.update(copy.deepcopy(criterion.__dict__))
+        buggy = posing(misconception.variant, type(criterion), copy.deepcopy(vars(criterion)))
         return CRITERION, model, buggy, optimizer
     for i, layer in enumerate(layers_of(model)):
         if type(layer).__name__ == misconception.module:
-            buggy = misconception.variant.__new__(misconception.variant)
-            buggy.__dict__.update(layer.__dict__)
-            model.modules[i] = buggy
+            model.modules[i] = posing(misconception.variant, type(layer), vars(layer))
             return i, model, criterion, optimizer
     return None
 
@@ -105,6 +123,13 @@ def shows_its_step(trace, model):
     return not any(differs(u.after, left[f"{u.index}.{u.param}"]) for u in trace.updates)
 
 
+def recorded(lab, plant):
+    """(the iteration's trace with the planted bug, the model the optimizer stepped)."""
+    _, model, criterion, optimizer = plant
+    trace, stepped, _, _ = lab._record(model, criterion, optimizer, lab.data, lab.config, copy.deepcopy(lab.start[2]))
+    return trace, stepped
+
+
 def candidates(lab):
     """Every Hunt this network and iteration can hold: the bug changes its numbers, and its trace shows them."""
     found = []
@@ -112,61 +137,67 @@ def candidates(lab):
         plant = planted(lab, misconception)
         if plant is None:
             continue
-        where, model, criterion, optimizer = plant
         try:
-            trace, stepped, _, _ = lab._record(model, criterion, optimizer, lab.data, lab.config,
-                                               copy.deepcopy(lab.start[2]))
+            trace, stepped = recorded(lab, plant)
             first, kind = first_difference(lab.trace, trace) if shows_its_step(trace, stepped) else (None, None)
         except Exception:  # noqa: BLE001 - a mistake this network cannot even run is no puzzle
             continue
         if first is not None:
-            found.append(Hunt(where, misconception, trace, first, level_of(kind, lab.config.training)))
+            found.append(Hunt(plant[0], misconception, trace, first, level_of(kind, lab.config.training)))
     return found
 
 
-def plant(lab, level, seed=0):
-    """One Hunt of the level (the nearest level that has one when it has none), chosen by seed."""
-    found = candidates(lab)
+def unrecorded(found):
+    """The Hunts without their traces: what a learner's session keeps, recording only the one it plants."""
+    return [replace(hunt, trace=None) for hunt in found]
+
+
+def with_trace(lab, hunt):
+    """The Hunt with its trace (recorded again when it has none), or None."""
+    if hunt is None or hunt.trace is not None:
+        return hunt
+    return replace(hunt, trace=recorded(lab, planted(lab, hunt.misconception))[0])
+
+
+def pick(found, level, seed=0, other_than=None):
+    """One Hunt of the level among `found` (the nearest level that has one when it has none), chosen by seed,
+    and not the Hunt `other_than` unless it is the only one."""
     if not found:
         return None
     order = [level] + [other for other in LEVELS if other != level]
     pool = next(group for group in ([h for h in found if h.level == lv] for lv in order) if group)
-    pick = int(hashlib.sha256(f"{seed}".encode()).hexdigest(), 16) % len(pool)
-    return pool[pick]
+    pool = [h for h in pool if other_than is None or h.misconception is not other_than.misconception] or pool
+    return pool[int(hashlib.sha256(f"{seed}".encode()).hexdigest(), 16) % len(pool)]
 
 
-def settings_of(function):
-    """The values a catalogued step function was made with (its closure), as lines of code, or ""."""
-    lines = []
-    for name, cell in zip(function.__code__.co_freevars, function.__closure__ or ()):
-        value = cell.cell_contents
-        if not callable(value):
-            lines.append(f"{name} = {value!r}")
-        elif value.__name__ == "<lambda>":
-            lines.append(f"{name} = {lambda_text(inspect.getsource(value))}")
-        else:
-            lines.append(f"{inspect.getsource(value).strip()}\n{name} = {value.__name__}")
-    return "# this mistake's settings:\n" + "\n".join(lines) + "\n\n" if lines else ""
+def plant(lab, level, seed=0):
+    """One Hunt of the level for this network and iteration (the nearest level's when it has none), by seed."""
+    return pick(candidates(lab), level, seed)
 
 
-def lambda_text(source):
-    """The first lambda in a line of source, up to the comma or bracket that ends it."""
-    start = source.index("lambda")
-    depth, end = 0, source.index(":", start) + 1
-    while end < len(source) and not (depth == 0 and source[end] in ",)\n"):
-        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(source[end], 0)
-        end += 1
-    return source[start:end].strip()
+def bug_code(misconception):
+    """The mistake's code in a teacher's link (&bug=): short, and not its name, which would give it away."""
+    return hashlib.sha256(f"{misconception.module}.{misconception.key}".encode()).hexdigest()[:6]
+
+
+def named(found, code):
+    """The Hunt among `found` whose mistake has this link code, or None."""
+    return next((h for h in found if bug_code(h.misconception) == code), None)
+
+
+def titles(found):
+    """The names of the mistakes that can be planted in this network, each once, sorted."""
+    return sorted({h.misconception.title for h in found})
 
 
 def code_of(misconception):
-    """(the buggy code, the correct code) of the catalogued mistake: its replaced methods and the engine's."""
+    """(the mistake as a student writes it, each wrong line marked with the right one beneath, the engine's code:
+    its function, or its methods of the names the student wrote and the catalogue replaced)."""
+    buggy = as_shown(WRITTEN[misconception.module, misconception.key])
     variant = misconception.variant
     if isinstance(variant, types.FunctionType):
-        right = getattr(engine, OPTIMIZERS[misconception.module])
-        return settings_of(variant) + textwrap.dedent(inspect.getsource(variant)), inspect.getsource(right)
+        return buggy, inspect.getsource(getattr(engine, OPTIMIZERS[misconception.module]))
     base = variant.__mro__[1]
-    names = [name for name in vars(variant) if callable(vars(variant)[name]) and not name.startswith("__")]
-    buggy = "\n".join(inspect.getsource(vars(variant)[name]).strip() for name in names)
-    right = "\n\n".join(inspect.getsource(getattr(base, name)) for name in names if hasattr(base, name))
-    return buggy, right
+    replaced = [name for name in vars(variant) if callable(vars(variant)[name]) and not name.startswith("__")]
+    names = dict.fromkeys(re.findall(r"^def (\w+)\(", buggy, re.MULTILINE) + replaced)
+    return buggy, "\n".join(textwrap.dedent(inspect.getsource(getattr(base, name))) for name in names)

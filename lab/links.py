@@ -17,6 +17,7 @@ from .uploads import PREFIX
 PARAM = "net"             # the query parameter: ?net=<token>
 STAGE = "stage"           # &stage=backward 0: the stage the Step page opens at
 PRESENT = "present"       # &present=1: presenter mode, for a projector (ui/present.py)
+BUG, LEVEL = "bug", "level"  # &bug=<code>&level=medium: the Bug hunt's planted mistake (lab.hunt.bug_code)
 LOCAL = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
 HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")  # name or IP, port
 MAX_TOKEN_CHARS = 8192    # far above any real configuration (a few hundred characters)
@@ -56,14 +57,15 @@ def shareable(config):
     return None
 
 
-def link(page_url, config, host=None, stage=None, present=False):
-    """The app's root URL with ?net=<token>, &stage=<stage> when given and &present=1 for presenter mode:
-    the scheme and path of the page being shown (page_url), the host the browser used (its Host header)
-    when it is a plain host."""
+def link(page_url, config, host=None, stage=None, present=False, hunt=None):
+    """The app's root URL with ?net=<token>, &stage=<stage> when given, &present=1 for presenter mode and
+    &bug=<code>&level=<level> for hunt = (code, level), which opens the Bug hunt on that mistake: the scheme
+    and path of the page being shown (page_url), the host the browser used (its Host header) when it is a
+    plain host."""
     parts = urlsplit(page_url or "")
     root = parts.path.rsplit("/", 1)[0] + "/"
     query = {PARAM: config_token(config), **({STAGE: str(stage)} if stage is not None else {}),
-             **({PRESENT: "1"} if present else {})}
+             **({PRESENT: "1"} if present else {}), **(dict(zip((BUG, LEVEL), hunt)) if hunt else {})}
     netloc = host if host and HOST.fullmatch(host) else parts.netloc
     return urlunsplit((parts.scheme, netloc, root, urlencode(query, quote_via=quote), ""))
 

@@ -7,7 +7,7 @@ address without ?net=, so that a reload does not bring back an older network.
 """
 import streamlit as st
 
-from lab.links import PARAM, STAGE, config_token, shareable
+from lab.links import BUG, LEVEL, PARAM, STAGE, config_token, shareable
 from lab.network import NetworkConfig
 
 TOKEN = "_address_token"  # session key: (config, its token or None), so an unchanged config costs one ==
@@ -31,11 +31,12 @@ def address_token():
 def keep_in_address(config):
     """Make ?net= hold config's token, changing the address only when it holds another one (or more than
     one). The default network needs none (a bare address opens it); a damaged link's token is removed. A new
-    token drops &stage=, which named a stage of the network the link opened."""
+    token drops &stage=, &bug= and &level=, which named a stage and a Bug hunt's mistake of the network the
+    link opened."""
     token, current = token_of(config), address_token()
     if token != current and config == NetworkConfig():
         token = None
     if st.query_params.get_all(PARAM) == ([] if token is None else [token]):
         return
-    others = {key: st.query_params.get_all(key) for key in st.query_params if key not in (PARAM, STAGE)}
+    others = {key: st.query_params.get_all(key) for key in st.query_params if key not in (PARAM, STAGE, BUG, LEVEL)}
     st.query_params.from_dict({**others, **({PARAM: token} if token is not None else {})})  # one URL change

@@ -4,6 +4,7 @@ Each entry is the engine's module with one mistake planted: the grader runs it o
 failing check used, and when the learner's numbers equal the variant's it names the mistake.
 Every entry carries the sentence a teacher would say and the correct formula in the handout's notation.
 """
+import textwrap
 from dataclasses import dataclass
 
 
@@ -19,6 +20,8 @@ class Misconception:
 
 
 CATALOGUE = []
+WRITTEN = {}  # (module, key) -> the mistake as a student writes it (engine/grade/written_*.py)
+RIGHT = "  # right: "  # ends a wrong line of WRITTEN, followed by the right line ("-": no line at all)
 
 
 def entry(module, key, title, sentence, formula, base=None, **methods):
@@ -27,12 +30,40 @@ def entry(module, key, title, sentence, formula, base=None, **methods):
     CATALOGUE.append(Misconception(key, module, title, sentence, formula, variant))
 
 
+def written(module, key, *sources):
+    """Add how a student writes mistake (module, key): their methods or function, each wrong line ending in
+    RIGHT and the right line, so that the text with the right lines put in is the engine's arithmetic."""
+    WRITTEN[module, key] = "\n\n".join(textwrap.dedent(source).strip("\n") for source in sources)
+
+
+def lines_of(source, wrong, right):
+    """The lines of a WRITTEN text, each wrong line given to wrong(code) or right(indent, right line)."""
+    out = []
+    for line in source.splitlines():
+        code, mark, fix = line.partition(RIGHT)
+        indent = code[:len(code) - len(code.lstrip())]
+        out += [line] if not mark else wrong(code) + right(indent, fix)
+    return "\n".join(out)
+
+
+def as_shown(source):
+    """A WRITTEN text as a learner reads it: each wrong line marked, the right one beneath it as a comment."""
+    return lines_of(source, lambda code: [f"{code}  # <- the mistake"],
+                    lambda indent, fix: [f"{indent}# right: {'no such line' if fix == '-' else fix}"])
+
+
+def as_right(source):
+    """A WRITTEN text with the right lines in place of the wrong ones: the engine's arithmetic."""
+    return lines_of(source, lambda code: [], lambda indent, fix: [indent + ("pass" if fix == "-" else fix)])
+
+
 def entries(module):
     return [m for m in CATALOGUE if m.module == module]
 
 
 def _register():
     from . import bugs_images, bugs_layers, bugs_losses, bugs_network  # noqa: F401  (each adds its entries)
+    from . import written_layers, written_others  # noqa: F401  (each adds how students write its entries)
 
 
 _register()

@@ -10,6 +10,8 @@ from playwright.sync_api import expect
 from lab.links import PRESENT, link
 from lab.presets import PRESETS
 
+from .conftest import NARROW
+
 pytestmark = pytest.mark.e2e
 
 PROJECTOR = {"width": 1600, "height": 900}
@@ -68,49 +70,70 @@ def test_presenter_mode_projects_one_stage_large_and_steps_with_the_arrow_keys(l
     usual.check_clean()
 
 
-def stage_views(learner, count, step):
-    """The chart titles (tensor names with their shapes and ± ranges) of each of `count` stages, calling
-    step() to go from one stage to the next."""
-    views = []
-    for n in range(count):
-        if n:
-            step()
-        views.append(learner.chart_titles(at_least=1))
-    return views
+def beside(learner):
+    """The chart titles (tensor names with their shapes and ± ranges) and the captions of the shown stage, of
+    the buggy iteration and of the correct one drawn beside it."""
+    def side(key):
+        area = learner.page.locator(f".st-key-{key}")
+        return area.get_by_test_id("stCaptionContainer").all_inner_texts() + [
+            chart.locator(".annotation-text").all_text_contents().__str__()
+            for chart in area.get_by_test_id("stPlotlyChart").all()]
+    learner.chart_titles(at_least=2)  # every chart drawn
+    return side("hunt-stage"), side("hunt-correct-stage")
 
 
 @pytest.mark.parametrize("network", NETWORKS)
-def test_a_planted_bug_is_found_by_comparing_the_buggy_iteration_with_the_real_one(learner, network):
-    """As a learner would: step through the real iteration and the buggy one, find the first stage whose
-    tensors differ (their ± ranges in the titles), name its layer and submit. The easy level plants the bug
-    in a forward, so the walk stops at the loss."""
-    open_on(learner, network)
-    page = learner.page
-    count = 1 + len(learner.network())  # the forward stages and the loss: the easy level's bug shows there
-    real = stage_views(learner, count, lambda: learner.click("Next ▶"))
-    learner.go("Bug hunt", "Bug hunt")
-    slider = page.get_by_role("slider")
-
-    def next_stage():
+def test_a_teachers_bug_is_found_by_comparing_the_buggy_stage_with_the_correct_one_beside_it(learners, network):
+    """A teacher plants a mistake and shares its link; a learner at 800 px opens it on the Bug hunt, steps until
+    the buggy stage differs from the correct one beside it, names its layer and stage and submits: the mistake
+    is named only then, with the code a student writes beside the engine's."""
+    teacher, learner = learners(1)[0], learners(1, viewport=NARROW)[0]
+    open_on(teacher, network)
+    teacher.go("Bug hunt", "Bug hunt")
+    page = teacher.page
+    page.get_by_text("For a teacher: one mistake for the whole class").click()
+    box = page.get_by_role("combobox", name="Plant this mistake")
+    box.click()
+    choice = page.get_by_role("option").filter(has_text="(easy)").first  # a forward's mistake
+    try:
+        choice.wait_for(timeout=3000)
+    except Exception:  # noqa: BLE001 - an empty box (placeholder, index=None) may take focus without opening
+        box.press("ArrowDown")
+    title = choice.inner_text().split(": ", 1)[1].rsplit(" (", 1)[0]
+    teacher.rerun(choice.click)
+    shared = page.get_by_test_id("stCode").last.inner_text().strip()
+    assert "&bug=" in shared and "&level=easy" in shared
+    learner.url = shared
+    learner.open()
+    lpage = learner.page
+    expect(lpage.locator("h1").first).to_have_text("Bug hunt")
+    slider = lpage.get_by_role("slider")
+    while True:
+        buggy, correct = beside(learner)
+        assert title not in lpage.locator("body").inner_text()  # nothing names it before Submit
+        if buggy != correct:
+            break
         slider.focus()
-        learner.rerun(lambda: page.keyboard.press("ArrowRight"))
-
-    buggy = stage_views(learner, count, next_stage)
-    first = next(n for n, (a, b) in enumerate(zip(real, buggy)) if a != b)
-    slider.focus()
-    for _ in range(count - 1 - first):  # back to the first stage that differs
-        learner.rerun(lambda: page.keyboard.press("ArrowLeft"))
+        learner.rerun(lambda: lpage.keyboard.press("ArrowRight"))
     stage = slider.get_attribute("aria-valuetext")
     kind, index = stage.split(" ")
-    assert kind == "forward"  # the easy level's bug shows in a forward
-    heading = page.locator("h3").first.inner_text()  # "Forward · layer 1 · LogSoftMax"
+    assert kind == "forward"  # an easy mistake shows in a forward
+    heading = lpage.locator("h3").first.inner_text()  # "Forward · layer 1 · LogSoftMax"
     layer = f"layer {index} ({heading.split(' · ')[-1].replace('→', '->')})"  # markdown draws -> as →
     learner.choose("Where is the bug?", layer)
     learner.choose("Which stage first shows it?", stage)
     learner.click("Submit", exact=True)
     verdict = " ".join(learner.alerts("Success")).replace("→", "->")
     assert f"The bug was in {layer}" in verdict and f"first seen at {stage}" in verdict, verdict
-    expect(page.get_by_text("The buggy code")).to_be_visible()
-    assert page.get_by_test_id("stCode").count() == 2
+    expect(lpage.get_by_text(title, exact=False).first).to_be_visible()
+    code = lpage.get_by_test_id("stCode")
+    expect(code).to_have_count(2)
+    assert "# <- the mistake" in code.first.inner_text()
+    assert code.first.inner_text().startswith("def ") and "lambda" not in code.first.inner_text()
+    widths = lpage.evaluate("""() => [...document.querySelectorAll('[data-testid="stCode"] pre')]
+        .map(pre => [pre.scrollWidth, pre.clientWidth])""")
+    assert all(scroll <= client for scroll, client in widths), widths  # wrapped: nothing cut at the right edge
+    code.last.evaluate("e => e.scrollIntoView({block: 'center'})")
     learner.screenshot("bug_hunt_solved")
     learner.check_clean()
+    teacher.check_clean()

@@ -1,12 +1,13 @@
 """lab.hunt: catalogued mistakes planted into copies of the network, each seen first where it changes the numbers."""
 import copy
+import re
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from engine.grade.catalogue import entries
-from lab.hunt import LEVELS, OPTIMIZER, candidates, code_of, plant, planted, shows_its_step
+from engine.grade.catalogue import CATALOGUE, entries
+from lab.hunt import LEVELS, OPTIMIZER, bug_code, candidates, code_of, named, plant, planted, shows_its_step
 
 from lab.session import Lab
 from tests.uploaded import preset_lab
@@ -101,19 +102,25 @@ def test_adam_mistakes_are_planted_in_an_adam_network_at_the_hard_level_only():
     assert all(planted(adam, m) is None for m in entries("SGD"))
 
 
-def test_the_reveal_shows_the_mistakes_code_with_its_settings_beside_the_engines():
+def test_the_reveal_shows_the_mistake_as_a_student_writes_it_beside_the_engines_code():
     for mistake in entries("Adam"):
         buggy, right = code_of(mistake)
-        assert right.startswith("def adam_optimizer(") and "def adam(" in buggy
-        assert "bias_corrected = " in buggy and "t_per_variable = " in buggy  # the settings that make the bug
+        assert right.startswith("def adam_optimizer(") and buggy.startswith("def adam_optimizer(")
+        assert "# <- the mistake" in buggy and "# right: " in buggy and "lambda" not in buggy
     no_correction = next(m for m in entries("Adam") if m.key == "no_bias_correction")
-    assert "bias_corrected = False" in code_of(no_correction)[0]
-    ascent = next(m for m in entries("SGD") if m.key == "ascent")
-    buggy, right = code_of(ascent)
-    assert right.startswith("def sgd_momentum(") and "w += v" in buggy and "velocity = lambda m, v, lr, g:" in buggy
+    assert 'm_hat = m  # <- the mistake\n            # right: m_hat = m / (1 - beta1 ** state["t"])' in code_of(
+        no_correction)[0]
+    no_bias = next(m for m in entries("Linear") if m.key == "no_bias")
+    buggy, right = code_of(no_bias)
+    assert buggy.startswith("def update_output(self, input):") and "setattr" not in buggy
+    assert right.startswith("def update_output(self, input):") and "self.output += self.b" in right
+    elu = next(m for m in entries("ELU") if m.key == "alpha_fixed")  # the student's methods, the engine's beside
+    names = re.findall(r"^def (\w+)\(", code_of(elu)[1], re.MULTILINE)
+    assert names == ["update_output", "update_grad_input", "function", "derivative"]
     conv = next(m for m in entries("Conv2d") if m.key == "not_flipped")
     buggy, right = code_of(conv)
-    assert buggy.startswith("def _conv_grad_input_unflipped(") and right.lstrip().startswith("def update_grad_input(")
+    assert buggy.startswith("def update_grad_input(self, input, grad_output):") and right.startswith(
+        "def update_grad_input(")
 
 
 @pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
@@ -158,3 +165,29 @@ def test_sgd_mistakes_are_planted_from_the_second_step_where_the_trace_shows_wha
         assert faithful == (mistake.key in ("momentum_ignored", "lr_on_velocity")), mistake.key
     assert shows_its_step(lab.trace, lab.model)
     assert not [h for h in candidates(cnn_lab("SGD")) if h.where == OPTIMIZER]  # v starts at 0: lr g either way
+
+
+def test_each_mistake_has_its_own_link_code_which_does_not_name_it():
+    codes = {bug_code(m) for m in CATALOGUE}
+    assert len(codes) == len(CATALOGUE)
+    assert all(m.key not in bug_code(m) and m.module not in bug_code(m) for m in CATALOGUE)
+    found = candidates(preset_lab("digits"))
+    assert all(named(found, bug_code(h.misconception)) is h for h in found) and named(found, "nothing") is None
+
+
+def test_the_planted_module_is_named_and_printed_as_the_real_one():
+    lab = preset_lab("digits")
+    for mistake in [m for module in ("Linear", "LogSoftMax", "NLLCriterion") for m in entries(module)]:
+        where, model, criterion, _ = planted(lab, mistake)
+        real = lab.start[0].modules[where] if isinstance(where, int) else lab.criterion
+        buggy = model.modules[where] if isinstance(where, int) else criterion
+        assert isinstance(buggy, mistake.variant) and buggy is not real
+        for name in ("__name__", "__qualname__", "__module__"):
+            assert getattr(type(buggy), name) == getattr(type(real), name)
+        assert repr(buggy) == repr(real)
+
+
+def test_every_mistake_that_can_be_planted_has_its_code_as_written_and_the_engines():
+    for mistake in [m for m in CATALOGUE if m.module != "Sequential"]:
+        buggy, right = code_of(mistake)
+        assert buggy.startswith("def ") and "# <- the mistake" in buggy and right.startswith("def "), mistake.key

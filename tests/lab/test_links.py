@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from lab.links import MAX_TOKEN_CHARS, PARAM, STAGE, config_token, is_local, link, read_token, shareable
+from lab.links import BUG, LEVEL, MAX_TOKEN_CHARS, PARAM, STAGE, config_token, is_local, link, read_token, shareable
 from lab.network import NetworkConfig
 from lab.presets import PRESETS
 from lab.uploads import PREFIX
@@ -70,6 +70,16 @@ def test_the_link_uses_the_host_the_browser_asked_for_and_can_carry_a_stage():
     assert urlsplit(link("https://course.example/lab/build", config, host="10.0.0.7:8501")).netloc == "10.0.0.7:8501"
     for odd in ("evil.example/path", "a b", "x@y", ""):  # not a plain host: the page's own address
         assert urlsplit(link("http://127.0.0.1:8501/build", config, host=odd)).netloc == "127.0.0.1:8501"
+
+
+def test_a_bug_hunt_link_carries_the_chosen_mistake_and_level():
+    config = PRESETS["circles"].config
+    url = link("https://course.example/lab/build", config, hunt=("3fa2c1", "medium"))
+    parts = urlsplit(url)
+    assert parts.path == "/lab/"  # the app's root: &bug= opens the Bug hunt (app.py)
+    query = parse_qs(parts.query)
+    assert query[BUG] == ["3fa2c1"] and query[LEVEL] == ["medium"] and read_token(query[PARAM][0]) == config
+    assert BUG not in parse_qs(urlsplit(link("https://course.example/lab/build", config)).query)
 
 
 def test_a_link_to_this_machine_only_is_recognised():

@@ -4,11 +4,17 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from lab.hunt import OPTIMIZER, candidates, plant
+from streamlit.testing.v1 import AppTest
+
+import engine
+from engine.grade.catalogue import WRITTEN, as_shown
+from lab.hunt import OPTIMIZER, bug_code, candidates, plant, titles, with_trace
+from lab.links import BUG, LEVEL, PARAM, config_token
 from lab.presets import PRESETS
-from tests.pages.apptest import open_page
-from ui.hunt import STORE, where_option
+from tests.pages.apptest import APP, open_page
+from ui.hunt import CHOSEN, LEVEL as LEVEL_KEY, STORE, where_option, where_options
 from viz.stage_strip import short_label
+from viz.stage_view import stage_label
 
 
 def planted(at):
@@ -48,10 +54,14 @@ def test_an_adam_mistake_in_a_cnn_is_found_at_the_optimizers_update_and_revealed
     assert hunt.where == OPTIMIZER and hunt.level == "hard" and hunt.first.kind == "update"
     at.select_slider(key="hunt_view").set_value(short_label(hunt.first)).run()  # the buggy update, drawn
     assert not at.exception and at.get("plotly_chart")
+    shown = "\n".join(page_texts(at))
+    assert hunt.misconception.variant.__name__ not in shown and hunt.misconception.title not in shown
+    assert hunt.misconception.key not in shown and "Planted" not in shown
     submit_right_answer(at, hunt)
     assert at.success and "the optimizer" in at.success[0].value and "not that" not in at.success[0].value
     buggy, correct = (block.value for block in at.code)
-    assert "def adam(" in buggy and "bias_corrected = " in buggy and correct.startswith("def adam_optimizer(")
+    assert buggy.startswith("def adam_optimizer(") and "# <- the mistake" in buggy
+    assert correct.startswith("def adam_optimizer(") and "# <- the mistake" not in correct
     assert type(lab.optimizer).__name__ == "Adam" and lab.trace is not hunt.trace
 
 
@@ -80,7 +90,119 @@ def test_the_planted_bug_never_reaches_the_learners_network_or_the_step_page():
     at.button(key="hunt_new").click().run()
     assert lab.trace is trace
     assert all(np.array_equal(a, v) for a, (_, v, _) in zip(weights, lab.model.named_parameters()))
-    assert all(type(layer).__module__.startswith("engine.") and "_" not in type(layer).__name__
-               for layer in lab.model.modules)
+    assert all(type(layer) is getattr(engine, type(layer).__name__) for layer in lab.model.modules)
     at.switch_page("pages/step.py").run()
     assert not at.exception and at.session_state.lab.trace is trace
+
+
+def page_texts(at, node=None, skip=("hunt_bug", CHOSEN)):
+    """Every text the page holds, each element's whole message (labels, values, options, chart JSON with its
+    titles and hover text, captions, LaTeX, headings), but for the widgets in `skip`, whose options list
+    every mistake of the network."""
+    node = at._tree if node is None else node
+    if getattr(node, "key", None) in skip:
+        return []
+    found = [str(node.proto)] if getattr(node, "proto", None) is not None else []
+    for child in getattr(node, "children", {}).values():
+        found += page_texts(at, child, skip)
+    return found
+
+
+def show(at, hunt):
+    """The page with `hunt` planted (as a teacher's link or New bug would), at its level; the Hunt with its trace."""
+    hunt = with_trace(at.session_state.lab, hunt)
+    store = at.session_state[STORE]
+    store.update(hunt=hunt, level=hunt.level, answer=None)
+    at.session_state[LEVEL_KEY] = hunt.level
+    at.run()
+    assert not at.exception and at.session_state[STORE]["hunt"] is hunt
+    return hunt
+
+
+@pytest.mark.parametrize("preset", [None, "digits", "dropout_batchnorm", "cnn_digits"])
+def test_before_submit_nothing_names_the_planted_mistake_and_after_it_its_code_is_shown_as_written(preset):
+    at = open_page("bug_hunt", preset=preset)
+    lab = at.session_state.lab
+    found = at.session_state[STORE]["found"]
+    assert {h.level for h in found} == {"easy", "medium", "hard"}
+    revealed = set()
+    for hunt in found:
+        mistake = hunt.misconception
+        hunt = show(at, hunt)
+        for stage in dict.fromkeys([short_label(hunt.trace.stages[0]), short_label(hunt.first)]):
+            at.select_slider(key="hunt_view").set_value(stage).run()
+            shown = "\n".join(page_texts(at))
+            for secret in (mistake.variant.__name__, mistake.title, "engine.grade"):
+                assert secret not in shown, (mistake.module, mistake.key, stage, secret)
+        # Every stage's heading, every place offered, the criterion and every layer's repr as the real ones.
+        assert [stage_label(hunt.trace, s) for s in hunt.trace.stages] == [
+            stage_label(lab.trace, s) for s in lab.trace.stages]
+        assert where_options(hunt.trace) == where_options(lab.trace) and hunt.trace.criterion == lab.trace.criterion
+        assert at.selectbox(key="hunt_layer").options == where_options(lab.trace)
+        # After Submit: the mistake as a student writes it, its wrong line marked, beside the engine's, wrapped.
+        at.button(key="hunt_submit").click().run()
+        buggy, engines = at.code
+        assert buggy.value == as_shown(WRITTEN[mistake.module, mistake.key]) and buggy.value.startswith("def ")
+        assert "# <- the mistake" in buggy.value and "lambda" not in buggy.value
+        assert engines.value.startswith("def ") and buggy.proto.wrap_lines and engines.proto.wrap_lines
+        revealed.add((mistake.module, mistake.key))
+    assert revealed == {(h.misconception.module, h.misconception.key) for h in candidates(lab)}
+
+
+def test_what_is_it_offers_only_the_mistakes_of_this_network_and_a_new_bug_clears_the_answers():
+    at = open_page("bug_hunt", preset="digits")
+    found = at.session_state[STORE]["found"]
+    offered = at.selectbox(key="hunt_bug").options
+    assert all(h.trace is None for h in found) and at.session_state[STORE]["hunt"].trace is not None  # one kept
+    assert offered == ["(not sure)"] + titles(found) and len(offered) < 15
+    assert not {"m and v used without the bias correction", "gradW and gradb averaged over the batch"} & set(offered)
+    hunt = at.session_state[STORE]["hunt"]
+    at.selectbox(key="hunt_layer").set_value(where_option(hunt))
+    at.selectbox(key="hunt_stage").set_value(short_label(hunt.first))
+    at.selectbox(key="hunt_bug").set_value(hunt.misconception.title).run()
+    at.button(key="hunt_new").click().run()
+    assert at.selectbox(key="hunt_layer").value is None and at.selectbox(key="hunt_stage").value is None
+    assert at.selectbox(key="hunt_bug").value == "(not sure)"
+    at.selectbox(key="hunt_layer").set_value(where_option(hunt))
+    at.button_group(key="hunt_level").set_value("hard").run()
+    assert at.selectbox(key="hunt_layer").value is None and not at.exception
+
+
+def test_the_correct_iterations_stage_is_drawn_beside_the_buggy_one():
+    at = open_page("bug_hunt", preset="digits")
+    hunt = at.session_state[STORE]["hunt"]
+    at.select_slider(key="hunt_view").set_value(short_label(hunt.first)).run()
+    keys = [chart.key for chart in at.get("plotly_chart")]
+    assert any(k.startswith("hunt-correct-") for k in keys) and any(k.startswith("hunt-") and "correct" not in k
+                                                                  for k in keys)
+    assert {"The buggy iteration", "The correct iteration (as on the Step page)"} <= {
+        m.value.strip("*") for m in at.markdown}
+
+
+@pytest.mark.parametrize("preset", ["digits", "cnn_digits"])
+def test_a_teachers_link_plants_the_chosen_mistake_for_everyone_who_opens_it(preset):
+    at = open_page("bug_hunt", preset=preset)
+    at.query_params.update({BUG: "000000", LEVEL: "hard"})  # an older link's: the teacher's choice replaces it
+    found = at.session_state[STORE]["found"]
+    shown = at.session_state[STORE]["hunt"].misconception
+    chosen = next(i for i, h in enumerate(found) if h.level == "medium" and h.misconception is not shown)
+    at.selectbox(key=CHOSEN).set_value(chosen).run()
+    hunt = at.session_state[STORE]["hunt"]
+    assert hunt.misconception is found[chosen].misconception and at.button_group(key="hunt_level").value == "medium"
+    assert BUG not in at.query_params and LEVEL not in at.query_params
+    shared = next(c.value for c in at.code if f"{BUG}=" in c.value)
+    assert f"{BUG}={bug_code(hunt.misconception)}&{LEVEL}=medium" in shared
+    assert hunt.misconception.key not in shared and hunt.misconception.module not in shared
+    # A learner opens the link: the same mistake at the same place, the choice nowhere on their page.
+    learner = AppTest.from_file(APP, default_timeout=120)
+    learner.query_params.update({PARAM: config_token(PRESETS[preset].config), BUG: bug_code(hunt.misconception),
+                                 LEVEL: "medium"})
+    learner.run()  # the app's root opens the Bug hunt
+    assert not learner.exception and learner.title[0].value == "Bug hunt"
+    theirs = learner.session_state[STORE]["hunt"]
+    assert (theirs.misconception, theirs.where, theirs.level) == (hunt.misconception, hunt.where, hunt.level)
+    assert learner.button_group(key="hunt_level").value == "medium" and learner.selectbox(key=CHOSEN).value is None
+    assert hunt.misconception.title not in "\n".join(page_texts(learner))
+    learner.button(key="hunt_new").click().run()  # the learner moves on: the link no longer names the bug
+    assert BUG not in learner.query_params
+    assert learner.session_state[STORE]["hunt"].misconception is not theirs.misconception

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 from streamlit.runtime.state.query_params import QueryParams
 from streamlit.testing.v1 import AppTest
 
-from lab.links import PARAM, STAGE, config_token, read_token
+from lab.links import BUG, LEVEL, PARAM, STAGE, config_token, read_token
 from lab.network import NetworkConfig
 from lab.presets import PRESETS
 from lab.session import Lab
@@ -192,12 +192,13 @@ def test_the_address_changes_once_per_change_and_never_when_nothing_changed(monk
     assert changes[2:] == [{}] and at.query_params == {}  # back to what the bare address opens
 
 
-def test_a_change_drops_the_links_stage_and_keeps_other_parameters():
+def test_a_change_drops_the_links_stage_and_bug_and_keeps_other_parameters():
     at = AppTest.from_function(address_app)
-    at.query_params.update({PARAM: config_token(PRESETS["circles"].config), STAGE: "backward 2", "embed": "true"})
+    at.query_params.update({PARAM: config_token(PRESETS["circles"].config), STAGE: "backward 2", "embed": "true",
+                            BUG: "3fa2c1", LEVEL: "hard"})
     at.session_state["preset"] = "circles"
     at.run()
-    assert at.query_params[STAGE] == "backward 2"  # the link's own network: nothing changes
+    assert at.query_params[STAGE] == "backward 2" and at.query_params[BUG] == "3fa2c1"  # the link's own network
     at.session_state["preset"] = "digits"
     at.run()
     assert at.query_params == {PARAM: config_token(PRESETS["digits"].config), "embed": "true"}
