@@ -18,11 +18,11 @@ from viz.stage_view import Panel
 from viz.tiled import LABEL_PX, balanced, block_index, tiled_figure
 
 MAX_CHANNELS = 16          # maps, and kernel rows and columns, drawn at most: one page of channels
-MAP_PX = 112               # a map is about this wide, whatever its H and W
+MAP_PX = 96                # a map is about this wide, whatever its H and W
 MAP_CELL = (3.0, 18.0)     # px of a map's entry, at least and at most
 MAP_GAP_PX = 10            # between maps side by side
-KERNEL_GRID = (250, 420)   # px: one grid of kernels at most this wide and tall (kernels and gradients side by side)
-KERNEL_CELL = (4.0, 24.0)  # px of a kernel's entry, at least and at most
+KERNEL_GRID = (240, 420)   # px: one grid of kernels at most this wide and tall (kernels and gradients side by side)
+KERNEL_CELL = (3.5, 24.0)  # px of a kernel's entry, at least and at most
 
 
 @dataclass(frozen=True)
@@ -62,16 +62,20 @@ def maps_figure(name, array, sample, channels, marks=None, scale=1.0):
     n = len(channels)
     cell = map_cell(array.shape)
     gy, gx = int(np.ceil(LABEL_PX / cell)), int(np.ceil(MAP_GAP_PX / cell))
-    rows, cols = balanced(n, int((MAX_WIDTH - 16 + gx * cell) // ((w + gx) * cell)))
+    lengths = balanced(n, int((MAX_WIDTH - 16 + gx * cell) // ((w + gx) * cell)))
+    rows, cols = len(lengths), max(lengths)
+    slots = [r * cols + c for r, length in enumerate(lengths) for c in range(length)]  # map i's place
     values = np.full((rows * cols, h, w), np.nan)
-    values[:n] = array[sample, channels.start:channels.stop]
-    index = block_index((rows * cols, h, w))
-    index[..., 0] += channels.start
+    values[slots] = array[sample, channels.start:channels.stop]
+    index = np.full((rows * cols, h, w, 3), np.nan)
+    index[slots] = block_index((n, h, w))
+    index[slots, ..., 0] += channels.start
     custom = np.concatenate([index, values[..., None]], axis=-1).reshape(rows, cols, h, w, 4)
-    labels = [f"c={c} · {'±' + format(m, '.2g') if m else 'all 0'}"
-              for c, m in zip(channels, np.nanmax(np.abs(values[:n]).reshape(n, -1), axis=1))]
-    labels += [""] * (rows * cols - n)
-    where = [(i // cols, i % cols, mark) for i, c in enumerate(channels) for mark in marks.get(c, ())]
+    labels = [""] * (rows * cols)
+    for slot, c in zip(slots, channels):
+        m = np.abs(array[sample, c]).max()
+        labels[slot] = f"c={c} · {'±' + format(m, '.2g') if m else 'all 0'}"
+    where = [(slot // cols, slot % cols, mark) for slot, c in zip(slots, channels) for mark in marks.get(c, ())]
     return tiled_figure(
         values.reshape(rows, cols, h, w), custom,
         f"{name}[n={sample}, c=%{{customdata[0]}}]<br>row %{{customdata[1]}}, column %{{customdata[2]}}"

@@ -26,11 +26,11 @@ def tile(values, gap_rows, gap_cols):
 
 
 def balanced(n, fit):
-    """(rows, columns) of n blocks when at most `fit` go in a row: as few rows as that allows, the blocks
-    spread evenly over them (4 maps where 3 fit: 2 + 2, not 3 + 1)."""
+    """How many of n blocks go in each row when at most `fit` go in a row: as few rows as that allows, the
+    blocks spread evenly over them, the longer rows first (4 maps where 3 fit: [2, 2], not [3, 1])."""
     fit = max(1, min(fit, n))
     rows = -(-n // fit)
-    return rows, -(-n // rows)
+    return [n // rows + (r < n % rows) for r in range(rows)]
 
 
 def block_index(shape):
@@ -67,8 +67,8 @@ def tiled_figure(values, customdata, hover, title, cell, gaps, shared=None, labe
     z = tile(np.round(values / limits[:, :, None, None], 3), gy, gx)
     rows, cols = z.shape
     px = cell * scale
-    left, bottom = (64 if ticks else 8) * scale, (40 if ticks else 6) * scale
-    right = (74 if shared is not None else 10) * scale
+    left, bottom = (52 if ticks else 8) * scale, (40 if ticks else 6) * scale
+    right = (64 if shared is not None else 10) * scale
     top = (TITLE_PX + (LABEL_PX if labels else 0)) * scale
     width, height = int(np.ceil(left + cols * px + right)), int(np.ceil(top + rows * px + bottom))
     heat = go.Heatmap(z=z, customdata=tile(customdata, gy, gx), colorscale=COLORSCALE, zmin=-1, zmid=0, zmax=1,
