@@ -3,7 +3,6 @@ import numpy as np
 import streamlit as st
 
 from ui.cache import per_iteration
-from ui.stage_panels import draw
 from viz.channel_view import MAX_CHANNELS, Position, channel_panels, pages
 
 SAMPLE, CHANNEL, ROW, COL = "maps_sample", "rf_channel", "rf_row", "rf_col"
@@ -46,8 +45,13 @@ def show(trace, stage, layer, hide_results=False, scale=1.0):
             position = Position(st.session_state[CHANNEL], st.session_state[ROW], st.session_state[COL])
         first = page_pickers(record, conv)
     sample = st.session_state[SAMPLE]
-    draw(per_iteration("_step_maps", (str(stage), sample, position, hide_results, scale, first), keep=8, compute=lambda:
-                       channel_panels(trace, stage, layer, sample, position, hide_results, scale, first)), "step-maps")
+    panels = per_iteration("_step_maps", (str(stage), sample, position, hide_results, scale, first), keep=8,
+                           compute=lambda: channel_panels(trace, stage, layer, sample, position, hide_results, scale,
+                                                          first))
+    with st.container(horizontal=True, gap="medium"):  # side by side as far as the page is wide, then wrapped
+        for panel in panels:
+            st.plotly_chart(panel.figure, key=f"step-maps-{panel.key}", width="content",
+                            config={"displayModeBar": False})
 
 
 def page_pickers(record, conv):

@@ -21,7 +21,7 @@ MAX_CHANNELS = 16          # maps, and kernel rows and columns, drawn at most: o
 MAP_PX = 96                # a map is about this wide, whatever its H and W
 MAP_CELL = (3.0, 18.0)     # px of a map's entry, at least and at most
 MAP_GAP_PX = 10            # between maps side by side
-KERNEL_GRID = (240, 420)   # px: one grid of kernels at most this wide and tall (kernels and gradients side by side)
+KERNEL_GRID = (240, 360)   # px: one grid of kernels at most this wide and tall (kernels and gradients side by side)
 KERNEL_CELL = (3.5, 24.0)  # px of a kernel's entry, at least and at most
 
 

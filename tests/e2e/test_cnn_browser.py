@@ -4,6 +4,8 @@ the Conv2d Jacobian, and on an uploaded 28 x 28 CSV trains the CSV preset with A
 
 Run alone with `python -m pytest -m e2e tests/e2e/test_cnn_browser.py`; screenshots land in artifacts/e2e/.
 """
+from pathlib import Path
+
 import pytest
 
 from tests.uploaded import digits_csv
@@ -106,3 +108,40 @@ def test_the_csv_cnn_with_adam_steps_and_trains_in_an_800_pixel_window(narrow):
     assert narrow.alerts("Error") == []
     narrow.screenshot("csv-cnn-trained")
     narrow.check_clean()
+
+
+PAGE_HEIGHT = "() => document.querySelector('[data-testid=\"stMainBlockContainer\"]').scrollHeight"
+SHOTS = Path("/work/shots")  # the screenshots looked at by hand, when that folder exists
+
+
+def stage_heights(learner, count):
+    """{heading: the page's height in px} at each of the `count` stages, from the first, along the slider."""
+    heights = {}
+    for n in range(count):
+        if n:
+            jump(learner, "ArrowRight")
+        learner.chart_titles(at_least=1)
+        heights[learner.heading()] = learner.page.evaluate(PAGE_HEIGHT)
+        if "Backward" in learner.heading() and "Conv2d(8 → 16" in learner.heading() and SHOTS.is_dir():
+            screen = learner.page.viewport_size
+            learner.page.set_viewport_size({"width": screen["width"], "height": heights[learner.heading()] + 120})
+            learner.page.wait_for_timeout(500)
+            learner.page.screenshot(path=str(SHOTS / "cnn_conv_backward_1400.png"))
+            learner.page.set_viewport_size(screen)
+    return heights
+
+
+def test_every_stage_of_both_cnn_presets_fits_three_screens_at_1400_px(learner):
+    """The CSV CNN's backward of Conv2d(8 -> 16) was a 16,400-px page of 256 kernel charts."""
+    screens = 3 * learner.page.viewport_size["height"]
+    load_preset(learner, "A small CNN on digits")
+    learner.go("Step", "Step through one iteration")
+    heights = stage_heights(learner, 15)
+    learner.go("Build", "Build a network")
+    learner.upload("digits28.csv", digits_csv(200))
+    load_preset(learner, "A CNN on an uploaded MNIST CSV")
+    learner.go("Step", "Step through one iteration")
+    heights |= stage_heights(learner, 22)
+    assert len(heights) == 37
+    assert {stage: px for stage, px in heights.items() if px > screens} == {}, heights
+    learner.check_clean()
