@@ -18,6 +18,7 @@ from engine import BatchNormalization, Dropout, Sequential
 from engine.jacobian import analytic_jacobian, float64_copy, lookup
 from engine.sequential import layers_of
 from viz.geometry import label_width, wrap
+from viz.grid import INK
 from viz.heatmap import heatmap, printed, shape_text, shown
 
 ROW_LABEL, COLUMN_LABEL = "output j (row)", "input i (column)"
@@ -271,7 +272,7 @@ def recorded_model(model, trace):
 def jacobian_figure(J, title, layer=None, width=FIGURE_PX):
     """Heatmap of a Jacobian (rows = outputs j, columns = inputs i, flattened row-major), at most `width` px
     wide and as tall as square cells make it (a 2 x 2 and a 10 x 10 are squares, not strips), within JACOBIAN_PLOT;
-    the title wrapped to the width, the colour bar with few ticks."""
+    the title (the first annotation) wrapped to the width above the plot, the colour bar with few ticks."""
     name = f"{layer!r}".replace("\n", ", ") + ": " if layer is not None else ""
     s = shown(J)
     rows, cols = s.values.shape
@@ -285,11 +286,14 @@ def jacobian_figure(J, title, layer=None, width=FIGURE_PX):
     top = 14 + 19 * len(lines) + 16 * len(notes)
     labelled = printed(s) is not None and plot_height / rows >= 13 and plot_width / cols >= label_width(printed(s))
     figure.data[0].texttemplate = "%{z:.3g}" if labelled else None
-    figure.data[0].colorbar = dict(thickness=12, nticks=3 if plot_height < 150 else 5, exponentformat="e",
-                                   tickfont=dict(size=10), len=1.0, lenmode="fraction")
+    top_value = float(figure.data[0].zmax)  # ticks at ±max and 0 (and ±max/2 on a tall bar): never a blob
+    ticks = [-1, 0, 1] if plot_height < 150 else [-1, -0.5, 0, 0.5, 1]
+    figure.data[0].colorbar = dict(thickness=12, tickvals=[t * top_value for t in ticks], tickfont=dict(size=10),
+                                   ticktext=[f"{t * top_value:.2g}" for t in ticks], len=1.0, lenmode="fraction")
     figure.update_layout(width=width, height=int(top + plot_height + MARGIN["b"]),
-                         title=dict(text="<br>".join(lines + notes), font=dict(size=14), y=1 - 8 / (
-                             top + plot_height + MARGIN["b"]), yanchor="top", x=0, xref="paper", xanchor="left"),
+                         title=None, annotations=[dict(  # a multi-line title that grows upwards, into the margin
+                             text="<br>".join(lines + notes), font=dict(size=14, color=INK), align="left", showarrow=False,
+                             x=0, xref="paper", xanchor="left", y=1, yref="paper", yanchor="bottom", yshift=6)],
                          margin=dict(MARGIN, t=top, autoexpand=False),
                          xaxis=dict(constrain="domain"), yaxis=dict(constrain="domain"))
     return figure

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from lab.links import PARAM, config_token
 from lab.presets import PRESETS
 from tests.pages.apptest import APP, errors, figures, open_page, plotly_array
+from tests.pages.test_jacobians import plain
 from tests.pages.test_step_predict import answer, asked
 from tests.uploaded import digits_csv
 from viz.jacobian_view import tied_windows
@@ -120,7 +121,7 @@ def test_the_jacobians_of_conv2d_and_maxpool2d_agree_three_ways_and_say_why_they
     else:
         assert metrics["max |backprop − finite diff.|"] < 1e-6
     note = next(m.value for m in at.markdown if m.value.startswith(phrase))
-    (backprop,) = [f for f in figures(at) if ": backprop (" in f["layout"]["title"]["text"]]
+    (backprop,) = [f for f in figures(at) if ": backprop (" in plain(f)]
     J = plotly_array(backprop["data"][0]["z"])
     if layer == 0:
         assert J.shape == (256, 64) and "only 36 distinct values" in note
