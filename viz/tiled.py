@@ -5,6 +5,8 @@ A block's colours run from blue -limit through white 0 to red +limit, with one l
 channel its own, said in its label) or one for all blocks (kernels: comparable, with a colour bar). The
 exact value, and which block and entry it is, show on hover.
 """
+import re
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -12,6 +14,7 @@ from viz.heatmap import COLORSCALE, MARK_LINE, symmetric_limit
 
 LABEL_PX = 16       # room above a block for its label (maps)
 TITLE_PX = 30       # the figure's title
+TITLE_CHAR_PX = 7.6  # width of one of its characters (13 px)
 
 
 def tile(values, gap_rows, gap_cols):
@@ -70,6 +73,8 @@ def tiled_figure(values, customdata, hover, title, cell, gaps, shared=None, labe
     left, bottom = (52 if ticks else 8) * scale, (40 if ticks else 6) * scale
     right = (64 if shared is not None else 10) * scale
     top = (TITLE_PX + (LABEL_PX if labels else 0)) * scale
+    title_width = max(len(line) for line in re.sub(r"<sup>.*?</sup>", "", title).split("<br>")) * TITLE_CHAR_PX * scale
+    right += max(0.0, title_width + 12 * scale - (left + cols * px + right))  # a narrow grid: room for its title
     width, height = int(np.ceil(left + cols * px + right)), int(np.ceil(top + rows * px + bottom))
     heat = go.Heatmap(z=z, customdata=tile(customdata, gy, gx), colorscale=COLORSCALE, zmin=-1, zmid=0, zmax=1,
                       hoverongaps=False, hovertemplate=hover + "<extra></extra>", showscale=shared is not None,

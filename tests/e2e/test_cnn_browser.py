@@ -47,14 +47,14 @@ def test_a_learner_steps_through_a_cnns_backward_and_its_jacobian(learner):
     learner.screenshot("cnn-build")
     learner.go("Step", "Step through one iteration")
     titles = " ".join(learner.chart_titles(at_least=3))
-    assert "x[n=0, c=0] (8, 8)" in titles and "W[3, 0] (3, 3)" in titles and "y[n=0, c=3] (8, 8)" in titles
+    assert "x[n=0] (1, 8, 8)" in titles and "W (4, 1, 3, 3)" in titles and "y[n=0] (4, 8, 8)" in titles
     learner.screenshot("cnn-forward-0")
     jump(learner, "End")  # the last update, then back through the updates to the backward of the Conv2d
     jump(learner, "ArrowLeft")
     jump(learner, "ArrowLeft")
     assert learner.heading().startswith("13/15") and "Conv2d" in learner.heading()  # the two correlations
     titles = " ".join(learner.chart_titles(at_least=4))
-    assert "∂L/∂W[0, 0]" in titles and "∂L/∂x[n=0, c=0]" in titles
+    assert "∂L/∂W (4, 1, 3, 3)" in titles and "∂L/∂x[n=0] (1, 8, 8)" in titles
     formulas = " ".join(learner.page.locator(".katex-display").all_inner_texts())
     assert "∂L" in formulas or "partial" in formulas
     learner.screenshot("cnn-backward-conv")
@@ -62,7 +62,7 @@ def test_a_learner_steps_through_a_cnns_backward_and_its_jacobian(learner):
     jump(learner, "ArrowLeft")
     assert learner.heading().startswith("11/15") and "MaxPool2d" in learner.heading()
     titles = " ".join(learner.chart_titles(at_least=3))
-    assert "grad_output" in titles and "winner" in titles.lower() and "∂L/∂x[n=0, c=0]" in titles
+    assert "grad_output" in titles and "winner" in titles.lower() and "∂L/∂x[n=0] (4, 8, 8)" in titles
     learner.screenshot("cnn-backward-maxpool")
     learner.go("Jacobians", "Jacobians")
     learner.choose("Layer", "0 · Conv2d(1 -> 4, 3x3)")

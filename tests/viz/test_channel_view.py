@@ -175,6 +175,9 @@ def test_every_cnn_preset_stage_s_maps_are_one_chart_per_tensor_and_short():
             layer = layers[stage.index] if stage.index is not None else None
             panels = channel_panels(lab.trace, stage, layer, 0, Position(0, 0, 0))
             assert all(len(p.figure.data) == 1 for p in panels), stage
+            for p in panels:  # the title fits its figure (a grid of one column of kernels was narrower)
+                title = p.figure.layout.title.text.split("<br>")[0]
+                assert len(title) * 7.3 + 8 <= p.figure.layout.width, (stage, title, p.figure.layout.width)
             rows = panel_rows(panels)
             height = sum(max(p.figure.layout.height for p in row) for row in rows)
             assert height <= 1400 and all(sum(p.figure.layout.width for p in row) <= 740 for row in rows), (
