@@ -3,7 +3,7 @@ import numpy as np
 import streamlit as st
 
 from ui.cache import per_iteration
-from viz.channel_view import MAX_CHANNELS, Position, channel_panels, pages
+from viz.channel_view import Position, channel_panels, pages, shown_channels
 
 SAMPLE, CHANNEL, ROW, COL = "maps_sample", "rf_channel", "rf_row", "rf_col"
 FIRST_OUT, FIRST_IN = "maps_first_out", "maps_first_in"  # the first channel of the page of channels drawn
@@ -65,6 +65,6 @@ def page_pickers(record, conv):
             if st.session_state.get(key) not in starts:
                 st.session_state[key] = 0
             st.selectbox(f"{what} drawn (of {count})", starts, key=key, width=190,
-                         format_func=lambda s, n=count: f"{s} to {min(s + MAX_CHANNELS, n) - 1}")
+                         format_func=lambda s, n=count: f"{shown_channels(n, s)[0]} to {shown_channels(n, s)[-1]}")
         first.append(st.session_state.get(key, 0) if len(starts) > 1 else 0)
     return tuple(first)

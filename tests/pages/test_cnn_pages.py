@@ -158,3 +158,19 @@ def test_a_28_by_28_convolutions_jacobian_is_refused_with_where_to_see_one_whole
     (warning,) = [w.value for w in at.warning if w.value.startswith("Not computed")]
     assert "layer 0 (Conv2d(1 -> 8, 3x3)): the Jacobian of one sample (6272 × 784, three ways)" in warning
     assert "its input is 1 map of 28 × 28 (784 numbers); on the small CNN on digits (8 × 8 images" in warning
+
+
+def test_a_layer_of_more_than_16_channels_draws_a_page_of_them_with_a_picker_for_the_rest():
+    from lab.presets import stack
+    at = on_cnn(None, layers=stack(("Conv2d", 20, 3), "ReLU", ("MaxPool2d", 2), "Flatten", ("Linear", 10),
+                                   "LogSoftMax"))
+    maps = {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.key.startswith("step-maps-")}
+    y = maps["step-maps-forward 0-maps-y"]
+    assert [a["text"].split(" ·")[0] for a in y["layout"]["annotations"]] == [f"c={c}" for c in range(16)]
+    at.selectbox(key="maps_first_out").set_value(16).run()
+    assert not at.exception and not errors(at)
+    maps = {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.key.startswith("step-maps-")}
+    y, W = maps["step-maps-forward 0-maps-y"], maps["step-maps-forward 0-maps-W"]
+    assert [a["text"].split(" ·")[0] for a in y["layout"]["annotations"]] == [f"c={c}" for c in range(4, 20)]
+    assert "channels 4 to 19 of 20" in y["layout"]["title"]["text"]  # a full page: the last 16
+    assert W["layout"]["yaxis"]["ticktext"] == [str(o) for o in range(4, 20)]
