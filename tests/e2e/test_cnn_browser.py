@@ -143,5 +143,6 @@ def test_every_stage_of_both_cnn_presets_fits_three_screens_at_1400_px(learner):
     learner.go("Step", "Step through one iteration")
     heights |= stage_heights(learner, 22)
     assert len(heights) == 37
+    print("the tallest stages (px):", sorted(heights.items(), key=lambda item: -item[1])[:4])
     assert {stage: px for stage, px in heights.items() if px > screens} == {}, heights
     learner.check_clean()
