@@ -15,7 +15,7 @@ from viz.coupling_view import batch_coupling_figure, block_norms_figure, couplin
 from viz.derivation_strip import derivation_strip
 from viz.gradcheck_view import check_gradcheck, gradcheck_table
 from viz.image_structure import structure_note
-from viz.jacobian_view import (as_recorded, check_sample_view, jacobian_figure, layer_sample_jacobians,
+from viz.jacobian_view import (FIGURE_PX, as_recorded, check_sample_view, jacobian_figure, layer_sample_jacobians,
                                recorded_model, sample_vjp_check)
 
 CACHE = "_jacobians_page"   # session key: {"trace": the trace it belongs to, "views": {...}, "gradcheck": table}
@@ -57,7 +57,7 @@ def jacobians_view(i, s):
     name = label(i)
     figures = {"backprop": jacobian_figure(sj.backprop, f"layer {i}, sample {s}: backprop"),
                "numerical": jacobian_figure(sj.numerical, f"layer {i}, sample {s}: finite diff."),
-               "difference": jacobian_figure(sj.difference, f"{name}: backprop − finite differences")}
+               "difference": jacobian_figure(sj.difference, f"{name}: backprop − finite differences", width=460)}
     if sj.closed is not None:
         figures["closed"] = jacobian_figure(sj.closed, f"layer {i}, sample {s}: closed form")
     return {"figures": figures, "shape": sj.backprop.shape, "max_abs_error": sj.max_abs_error,
@@ -119,21 +119,21 @@ def draw_three_ways(view):
     n_out, n_in = view["shape"]
     st.latex(derivation.jacobian_definition(n_out, n_in, sample, batch))
     st.subheader("Three ways to the same matrix")
-    backprop_col, numerical_col, closed_col = st.columns(3)
-    with backprop_col:
-        st.plotly_chart(view["figures"]["backprop"], key="jacobian_backprop")
-        st.caption("**From backward**: row j is `layer.backward(x, e)` with a one-hot grad_output e "
-                   "(1 at sample s, output j): the layer's own code, one output at a time.")
-    with numerical_col:
-        st.plotly_chart(view["figures"]["numerical"], key="jacobian_numerical")
-        st.caption("**Finite differences**: column i is (f(x + ε eᵢ) − f(x − ε eᵢ)) / 2ε with "
-                   "ε = 10⁻⁶, nudging input i of sample s: only the forward is used.")
-    with closed_col:
-        if "closed" in view["figures"]:
-            st.plotly_chart(view["figures"]["closed"], key="jacobian_closed")
-            st.caption(f"**Closed form**: {view['note'].removeprefix('closed form: ')}.")
-        else:
-            st.info(f"No closed form here: {view['note']}.", icon="ℹ️")
+    with st.container(horizontal=True, gap="medium"):  # three in a row at 1400 px, two and one at 800 px
+        with st.container(width=FIGURE_PX):
+            st.plotly_chart(view["figures"]["backprop"], key="jacobian_backprop", width="content")
+            st.caption("**From backward**: row j is `layer.backward(x, e)` with a one-hot grad_output e "
+                       "(1 at sample s, output j): the layer's own code, one output at a time.")
+        with st.container(width=FIGURE_PX):
+            st.plotly_chart(view["figures"]["numerical"], key="jacobian_numerical", width="content")
+            st.caption("**Finite differences**: column i is (f(x + ε eᵢ) − f(x − ε eᵢ)) / 2ε with "
+                       "ε = 10⁻⁶, nudging input i of sample s: only the forward is used.")
+        with st.container(width=FIGURE_PX):
+            if "closed" in view["figures"]:
+                st.plotly_chart(view["figures"]["closed"], key="jacobian_closed", width="content")
+                st.caption(f"**Closed form**: {view['note'].removeprefix('closed form: ')}.")
+            else:
+                st.info(f"No closed form here: {view['note']}.", icon="ℹ️")
 
     if view["structure"]:
         st.markdown(view["structure"])
@@ -141,7 +141,7 @@ def draw_three_ways(view):
         st.caption("BatchNormalization in training couples the samples: these are the diagonal block ∂y_s/∂x_s "
                    "of the full-batch Jacobian; the blocks ∂y_s/∂x_t for t ≠ s are shown further down.")
     difference_col, metrics_col = st.columns([3, 1])
-    difference_col.plotly_chart(view["figures"]["difference"], key="jacobian_difference")
+    difference_col.plotly_chart(view["figures"]["difference"], key="jacobian_difference", width="content")
     metrics_col.metric("max |backprop − finite diff.|", f"{view['max_abs_error']:.2e}",
                        help="central differences are exact up to about ε² plus rounding: ~1e-8 or less")
     if view["closed_error"] is not None:
@@ -174,7 +174,8 @@ layer = layers[index]
 if isinstance(layer, (LogSoftMax, SoftMax)):
     kind = "LogSoftMax" if isinstance(layer, LogSoftMax) else "SoftMax"
     st.subheader(f"The {kind} backward, step by step (sample {sample})")
-    st.caption(f"As in the handout, with this sample's numbers (indices 1-based, as there). A vector of more "
+    st.caption(f"As in the handout, with this sample's numbers (indices from 0, as everywhere in this app; the "
+               f"handout counts from 1). A vector of more "
                f"than {derivation.MAX_SHOWN} entries shows its first {derivation.HEAD}, ⋯ and the last; the "
                f"strips hold every entry (hover for the exact value).")
     x_row, g_row = trace.forward_record(index).input[sample], trace.backward_record(index).grad_output[sample]

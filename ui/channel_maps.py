@@ -2,10 +2,11 @@
 import numpy as np
 import streamlit as st
 
-from ui.stage_panels import draw
-from viz.channel_view import Position, channel_panels
+from ui.cache import per_iteration
+from viz.channel_view import Position, channel_panels, pages, shown_channels
 
 SAMPLE, CHANNEL, ROW, COL = "maps_sample", "rf_channel", "rf_row", "rf_col"
+FIRST_OUT, FIRST_IN = "maps_first_out", "maps_first_in"  # the first channel of the page of channels drawn
 
 
 def clamp(key, high):
@@ -42,4 +43,28 @@ def show(trace, stage, layer, hide_results=False, scale=1.0):
             st.number_input(f"row (0 to {rows - 1})", key=ROW, step=1, width=140)
             st.number_input(f"column (0 to {cols - 1})", key=COL, step=1, width=140)
             position = Position(st.session_state[CHANNEL], st.session_state[ROW], st.session_state[COL])
-    draw(channel_panels(trace, stage, layer, st.session_state[SAMPLE], position, hide_results, scale), "step-maps")
+        first = page_pickers(record, conv)
+    sample = st.session_state[SAMPLE]
+    panels = per_iteration("_step_maps", (str(stage), sample, position, hide_results, scale, first), keep=8,
+                           compute=lambda: channel_panels(trace, stage, layer, sample, position, hide_results, scale,
+                                                          first))
+    with st.container(horizontal=True, gap="medium"):  # side by side as far as the page is wide, then wrapped
+        for panel in panels:
+            st.plotly_chart(panel.figure, key=f"step-maps-{panel.key}", width="content",
+                            config={"displayModeBar": False})
+
+
+def page_pickers(record, conv):
+    """(first output channel, first input channel) drawn: a picker for each side with more than MAX_CHANNELS."""
+    first = []
+    for key, array, what in ((FIRST_OUT, record.output, "output channels"), (FIRST_IN, record.input,
+                                                                           "input channels" if conv else "channels")):
+        count = np.shape(array)[1] if np.ndim(array) == 4 else 0
+        starts = pages(count)
+        if len(starts) > 1 and (conv or key == FIRST_IN):
+            if st.session_state.get(key) not in starts:
+                st.session_state[key] = 0
+            st.selectbox(f"{what} drawn (of {count})", starts, key=key, width=190,
+                         format_func=lambda s, n=count: f"{shown_channels(n, s)[0]} to {shown_channels(n, s)[-1]}")
+        first.append(st.session_state.get(key, 0) if len(starts) > 1 else 0)
+    return tuple(first)

@@ -13,6 +13,7 @@ X_LABEL = "pre-activation x"
 KINDS = (ReLU, LeakyReLU, ELU, SoftPlus)
 LANE_HALF = 0.32      # half the height of a lane's bar (lanes are 1 apart)
 PEAK_GRID = np.linspace(-50.0, 50.0, 2001)   # holds 0: f' of ELU with alpha > 1 peaks at x = 0
+UNDER, UNDER_OPACITY = dict(width=7), 0.45  # ReLU: a wide light band under LeakyReLU, which equals it for x > 0
 
 
 def default_x():
@@ -82,11 +83,14 @@ def activation_curves(x=None, slope=0.03, alpha=1.0, vanish_ratio=VANISH_RATIO):
     for lane, (name, layer) in enumerate(layers.items()):
         y, dydx = curve(layer, x)
         color = activation_color(name)
-        fig.add_trace(go.Scatter(x=x, y=y, name=name, legendgroup=name, line=dict(color=color),
+        line = UNDER if name == "ReLU" else dict(width=2)
+        fig.add_trace(go.Scatter(x=x, y=y, name=name, legendgroup=name, line=dict(line, color=color),
+                                 opacity=UNDER_OPACITY if name == "ReLU" else 1.0,
                                  hovertemplate=f"{name}<br>x=%{{x:.4g}}<br>f=%{{y:.4g}}<extra></extra>"),
                       row=1, col=1)
         fig.add_trace(go.Scatter(x=x, y=dydx, name=f"{family(name)}′", legendgroup=name,
-                                 line=dict(color=color, dash="dash"),
+                                 line=dict(line, color=color, dash="dash"),
+                                 opacity=UNDER_OPACITY if name == "ReLU" else 1.0,
                                  hovertemplate=f"{family(name)}′<br>x=%{{x:.4g}}<br>f′=%{{y:.4g}}<extra></extra>"),
                       row=2, col=1)
         lane_shapes(fig, lane, name, x, dydx, vanish_ratio)

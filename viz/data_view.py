@@ -147,8 +147,10 @@ def prediction_table(predictions, target, criterion):
 
 
 def prediction_styler(table, digits=4):
-    """The table as a pandas Styler for st.dataframe: wrong rows highlighted, numbers to `digits` digits."""
+    """The table as a pandas Styler for st.table: wrong rows highlighted, numbers to `digits` digits, no index
+    (the rows renumbered 0, 1, ...: st.table hides only such an index, and shows any other, sorted rows' say, as
+    an unnamed first column beside "sample")."""
     numbers = [c for c in table.columns if c.startswith(("p(", "output ("))]
-    return (table.style
+    return (table.reset_index(drop=True).style.hide(axis="index")
             .apply(lambda row: [WRONG_ROW if row["right"] == "✗" else ""] * len(row), axis=1)
             .format({c: f"{{:.{digits}g}}" for c in numbers}))

@@ -1,7 +1,7 @@
 """The handout's LogSoftMax (and SoftMax) backward derivation, step by step in LaTeX, with the learner's numbers.
 
 One sample: x (K,) the layer's input row, g = dL/d(output) (K,) its grad_output row.
-Indices in the LaTeX are 1-based, as in the handout; the Jacobian's rows are outputs k,
+Indices in the LaTeX count from 0, as everywhere in the app (the handout counts from 1); the Jacobian's rows are outputs k,
 its columns inputs s.  Vectors longer than MAX_SHOWN show their first HEAD entries,
 an ellipsis and the last one (viz.derivation_strip draws them whole), one vector a line:
 every line fits the page of an 800-pixel window.
@@ -37,7 +37,7 @@ def shown(n, limit, head):
 
 
 def row(v):
-    """A row vector as a pmatrix: (v_1 & v_2 & ... )."""
+    """A row vector as a pmatrix: (v_0 & v_1 & ... )."""
     cells = [r"\cdots" if i is None else num(v[i]) for i in shown(len(v), MAX_SHOWN, HEAD)]
     return r"\begin{pmatrix} " + " & ".join(cells) + r" \end{pmatrix}"
 
@@ -108,7 +108,7 @@ def log_softmax_derivation(x_row, g_row):
     a, g, s = n["a"], n["g"], n["sum_g"]
     return [
         setup_step(n),
-        lines(rf"b_k = x_k - \log \sum_{{j=1}}^{{K}} e^{{x_j}}, \quad \log \sum_j e^{{x_j}} = {num(n['lse'])}",
+        lines(rf"b_k = x_k - \log \sum_{{j=0}}^{{K-1}} e^{{x_j}}, \quad \log \sum_j e^{{x_j}} = {num(n['lse'])}",
               rf"b = {row(n['b'])}"),
         lines(r"a_k = \frac{e^{x_k}}{\sum_j e^{x_j}} = e^{b_k}, \quad \sum_k a_k = " + num(a.sum()),
               rf"a = {row(a)}"),
@@ -117,9 +117,9 @@ def log_softmax_derivation(x_row, g_row):
               note(r"$1 - a_k$ on the diagonal, $-a_s$ off it")),
         lines(r"J = \frac{\partial b}{\partial x} = I - \mathbf{1} a^{\top} =", matrix(n["J"]), ROWS_AND_COLUMNS),
         r"\frac{\partial L}{\partial x_s} = \sum_k g_k \frac{\partial b_k}{\partial x_s} = "
-        r"g_s (1 - a_s) + \sum_{k \ne s} g_k (-a_s) = g_s - a_s \sum_{k=1}^{K} g_k",
+        r"g_s (1 - a_s) + \sum_{k \ne s} g_k (-a_s) = g_s - a_s \sum_{k=0}^{K-1} g_k",
         lines(rf"\sum_k g_k = {num(s)}",
-              rf"\frac{{\partial L}}{{\partial x_1}} = g_1 - a_1 \sum_k g_k = "
+              rf"\frac{{\partial L}}{{\partial x_0}} = g_0 - a_0 \sum_k g_k = "
               rf"{num(g[0])} - {num(a[0])} \cdot ({num(s)}) = {num(n['grad_input'][0])}"),
         lines(r"\text{grad\_input} = g\,J = g - a \sum_k g_k =", row(n["grad_input"])),
     ]
@@ -131,7 +131,7 @@ def softmax_derivation(x_row, g_row):
     a, g, ga = n["a"], n["g"], n["g_dot_a"]
     return [
         setup_step(n),
-        lines(r"a_k = \frac{e^{x_k}}{\sum_{j=1}^{K} e^{x_j}}", rf"a = {row(a)}"),
+        lines(r"a_k = \frac{e^{x_k}}{\sum_{j=0}^{K-1} e^{x_j}}", rf"a = {row(a)}"),
         r"\frac{\partial a_k}{\partial x_s} = \frac{\delta_{ks} e^{x_k} \sum_j e^{x_j} - e^{x_k} e^{x_s}}"
         r"{(\sum_j e^{x_j})^2} = a_k (\delta_{ks} - a_s)",
         lines(r"J = \frac{\partial a}{\partial x} = \operatorname{diag}(a) - a a^{\top} =", matrix(n["J"]),
@@ -139,7 +139,7 @@ def softmax_derivation(x_row, g_row):
         r"\frac{\partial L}{\partial x_s} = \sum_k g_k a_k (\delta_{ks} - a_s) = "
         r"a_s g_s - a_s \sum_k g_k a_k = a_s \,(g_s - g \cdot a)",
         lines(rf"g \cdot a = \sum_k g_k a_k = {num(ga)}",
-              rf"\frac{{\partial L}}{{\partial x_1}} = a_1 (g_1 - g \cdot a) = "
+              rf"\frac{{\partial L}}{{\partial x_0}} = a_0 (g_0 - g \cdot a) = "
               rf"{num(a[0])} \cdot ({num(g[0])} - ({num(ga)})) = {num(n['grad_input'][0])}"),
         lines(r"\text{grad\_input} = g\,J = a \odot (g - (g \cdot a)\,\mathbf{1}) =", row(n["grad_input"])),
     ]
@@ -158,7 +158,7 @@ def jacobian_definition(n_out, n_in, sample, batch_size):
 def vjp_formula(coupled):
     """grad_input_s = g_s J (row-wise layers) or sum_t g_t dy_t/dx_s (when the layer couples the samples)."""
     if coupled:
-        return lines(r"\frac{\partial L}{\partial x_{s,i}} = \sum_{t=1}^{N} \sum_j g_{t,j} "
+        return lines(r"\frac{\partial L}{\partial x_{s,i}} = \sum_{t=0}^{N-1} \sum_j g_{t,j} "
                      r"\frac{\partial y_{t,j}}{\partial x_{s,i}}",
                      note(r"every output sample $t$ depends on $x_s$"))
     return (r"\frac{\partial L}{\partial x_{s,i}} = \sum_j g_{s,j} J_{ji}, \qquad "

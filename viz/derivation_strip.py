@@ -2,7 +2,7 @@
 
 The derivation's formulas show long vectors as their first entries, "⋯" and the last; this figure
 holds every entry: x, the output (b, a), g and grad_input of one sample against the class index k
-(1-based, as in the formulas), each strip with its own colour scale centred at zero (its range written beside its title).
+(from 0, as in the formulas and everywhere in the app), each strip with its own colour scale centred at zero (its range written beside its title).
 """
 import numpy as np
 import plotly.graph_objects as go
@@ -13,7 +13,7 @@ from viz.heatmap import COLORSCALE
 STRIP_PX = 34          # height of one strip
 GAP_PX = 22            # between strips: room for the next strip's title
 MAX_PRINTED = 12       # vectors up to this long print their values in the cells
-X_TITLE = "class k (1-based, as in the formulas)"
+X_TITLE = "class k (from 0, as in the formulas and everywhere in the app)"
 
 
 def derivation_vectors(kind, x_row, g_row):
@@ -39,7 +39,7 @@ def limit(v):
 
 def strip_trace(v, title, axis):
     """One vector as a (1, K) heatmap on colour axis `axis`, exact values on hover, NaN/inf left as gaps."""
-    k = np.arange(1, v.size + 1)
+    k = np.arange(v.size)
     return go.Heatmap(z=np.where(np.isfinite(v), v, np.nan)[None], x=k, y=[0], coloraxis=axis, name=title,
                       customdata=[[repr(float(e)) for e in v]], hoverongaps=False,
                       texttemplate="%{z:.3g}" if v.size <= MAX_PRINTED else None, textfont=dict(size=10),

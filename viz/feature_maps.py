@@ -12,6 +12,7 @@ from engine.conv import Conv2d
 from engine.sequential import layers_of
 from engine.training import predict
 from viz.heatmap import COLORSCALE, symmetric_limit
+from viz.tiled import block_index, tile
 
 MAX_CHANNELS = 8        # rows of feature maps at most: the first 8 output channels (cnn_csv's first layer has 8)
 MAP_ROW_PX = 100        # a row of maps is this tall; each map is square, as wide as its image's column allows
@@ -104,15 +105,7 @@ def feature_maps_caption(layer):
 def tiled(values, k):
     """(O, C, k, k) -> one (O(k+1)-1, C(k+1)-1) matrix: entry [o, c, p, q] at row o(k+1)+p, column c(k+1)+q,
     NaN between the kernels."""
-    o, c = values.shape[:2]
-    out = np.full((o, k + 1, c, k + 1) + values.shape[4:], np.nan)
-    out[:, :k, :, :k] = np.moveaxis(values, 2, 1)
-    return out.reshape((o * (k + 1), c * (k + 1)) + values.shape[4:])[:-1, :-1]
-
-
-def kernel_index(shape):
-    """(O, C, k, k, 4): entry [o, c, p, q] holds (o, c, p, q), tiled() into each cell's hover."""
-    return np.stack(np.meshgrid(*map(np.arange, shape), indexing="ij"), axis=-1).astype(np.float64)
+    return tile(values, 1, 1)
 
 
 def kernel_px(shape):
@@ -150,7 +143,7 @@ def kernels_figure(index, layer, before=None):
     top, bottom = 90, 50
     width, height = int(starts[-1] - KERNEL_GAP + 80), int(top + grid_h + bottom)  # 80 px: the colour bar
     limit = symmetric_limit(np.concatenate([w.ravel() for _, w in grids]))
-    where = tiled(kernel_index(shape), k)
+    where = tiled(block_index(shape), k)
     data, layout = [], dict(width=width, height=height, margin=dict(l=0, r=0, t=0, b=0), showlegend=False,
                             plot_bgcolor="white", annotations=[])
     for g, (title, values) in enumerate(grids):

@@ -26,6 +26,7 @@ EXACT_CELLS = 4096                 # tiles up to this size hover their exact val
 LEVELS = 127                       # colour levels each side of zero (int8)
 GAP_X, GAP_Y = 18, 10              # between items of a row, between rows
 STRIP_GAP = 24                     # between the strips of a strips item: room for the next one's title
+KERNEL_CELL = 24                   # px: a 4-D tensor's cells at most (a Conv2d's W, its update's tensors: two a row)
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,10 @@ class Item:
 def matrix_item(tile):
     s = shown(tile.array)
     title = tile_title(tile, s)
-    labels = printed(s) if tile.values else None
-    g = geometry(s.values.shape, title, s.notes(), labels=labels, max_cell=tile.max_cell)
+    kernel = np.ndim(tile.array) == 4  # a Conv2d's W and its update's tensors: small cells, values on hover
+    labels = printed(s) if tile.values and not kernel else None
+    g = geometry(s.values.shape, title, s.notes(), labels=labels,
+                 max_cell=min(tile.max_cell, KERNEL_CELL) if kernel else tile.max_cell)
     item = Item([tile], False, g.width, g.height)
     item.parts.append((s, g.title_lines, g.note_lines, g.top, g.plot_height, labels is not None and g.fits(labels)))
     return item

@@ -17,12 +17,20 @@ import pandas as pd
 from engine import BatchNormalization, Dropout, Sequential
 from engine.jacobian import analytic_jacobian, float64_copy, lookup
 from engine.sequential import layers_of
-from viz.heatmap import heatmap
+from viz.geometry import label_width, wrap
+from viz.grid import INK
+from viz.heatmap import heatmap, printed, shape_text, shown
 
 ROW_LABEL, COLUMN_LABEL = "output j (row)", "input i (column)"
 FLOAT = 8             # bytes of a float64
 MATRIX_COPIES = 8     # (n_out, n_in) matrices of a sample view: three Jacobians, their differences, the figures'
 PARAMETER_COPIES = 4  # the layer's parameters and gradients in its two float64 copies
+FIGURE_PX = 330       # a Jacobian's figure: three fit in a row at 1400 px, two at 800 px
+MARGIN = dict(l=56, r=76, b=50)  # the y ticks and title; the colour bar and its ticks; the x ticks and title
+JACOBIAN_CELL = 48    # px: a cell is square, at most this large
+MIN_FIGURE_PX = 200   # px: a 1 x 1 or 2 x 2 Jacobian's figure still has room for its title and colour bar
+JACOBIAN_PLOT = (60, 420)  # px: the plot's height at least and at most
+TITLE_CHAR_PX = 8.0   # width of a character of the 14-px title
 PASS_COPIES = 16      # (rows, features) arrays one forward and backward pass of the layer holds, at most
 
 
@@ -261,10 +269,34 @@ def recorded_model(model, trace):
 
 # --- figures and the VJP check ---
 
-def jacobian_figure(J, title, layer=None):
-    """Heatmap of a Jacobian (rows = outputs j, columns = inputs i, flattened row-major)."""
+def jacobian_figure(J, title, layer=None, width=FIGURE_PX):
+    """Heatmap of a Jacobian (rows = outputs j, columns = inputs i, flattened row-major), at most `width` px
+    wide and as tall as square cells make it (a 2 x 2 and a 10 x 10 are squares, not strips), within JACOBIAN_PLOT;
+    the title (the first annotation) wrapped to the width above the plot, the colour bar with few ticks."""
     name = f"{layer!r}".replace("\n", ", ") + ": " if layer is not None else ""
-    return heatmap(J, f"{name}{title}", y_label=ROW_LABEL, x_label=COLUMN_LABEL)
+    s = shown(J)
+    rows, cols = s.values.shape
+    width = int(max(MIN_FIGURE_PX, min(width, MARGIN["l"] + MARGIN["r"] + cols * JACOBIAN_CELL)))
+    plot_width = width - MARGIN["l"] - MARGIN["r"]
+    cell = min(JACOBIAN_CELL, plot_width / cols)
+    plot_height = float(np.clip(rows * cell, JACOBIAN_PLOT[0], JACOBIAN_PLOT[1]))
+    figure = heatmap(J, f"{name}{title}", y_label=ROW_LABEL, x_label=COLUMN_LABEL, height=999, compact=True)
+    lines = list(wrap(f"{name}{title} {shape_text(s.original_shape)}", width - 10, TITLE_CHAR_PX))
+    notes = [line for line in figure.layout.title.text.split("<br>") if line.startswith("<sup>")]
+    top = 14 + 19 * len(lines) + 16 * len(notes)
+    labelled = printed(s) is not None and plot_height / rows >= 13 and plot_width / cols >= label_width(printed(s))
+    figure.data[0].texttemplate = "%{z:.3g}" if labelled else None
+    top_value = float(figure.data[0].zmax)  # ticks at ±max and 0 (and ±max/2 on a tall bar): never a blob
+    ticks = [-1, 0, 1] if plot_height < 150 else [-1, -0.5, 0, 0.5, 1]
+    figure.data[0].colorbar = dict(thickness=12, tickvals=[t * top_value for t in ticks], tickfont=dict(size=10),
+                                   ticktext=[f"{t * top_value:.2g}" for t in ticks], len=1.0, lenmode="fraction")
+    figure.update_layout(width=width, height=int(top + plot_height + MARGIN["b"]),
+                         title=None, annotations=[dict(  # a multi-line title that grows upwards, into the margin
+                             text="<br>".join(lines + notes), font=dict(size=14, color=INK), align="left", showarrow=False,
+                             x=0, xref="paper", xanchor="left", y=1, yref="paper", yanchor="bottom", yshift=6)],
+                         margin=dict(MARGIN, t=top, autoexpand=False),
+                         xaxis=dict(constrain="domain"), yaxis=dict(constrain="domain"))
+    return figure
 
 
 def vjp_check(grad_output_row, J, grad_input_row):

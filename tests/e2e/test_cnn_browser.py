@@ -4,6 +4,8 @@ the Conv2d Jacobian, and on an uploaded 28 x 28 CSV trains the CSV preset with A
 
 Run alone with `python -m pytest -m e2e tests/e2e/test_cnn_browser.py`; screenshots land in artifacts/e2e/.
 """
+from pathlib import Path
+
 import pytest
 
 from tests.uploaded import digits_csv
@@ -45,14 +47,14 @@ def test_a_learner_steps_through_a_cnns_backward_and_its_jacobian(learner):
     learner.screenshot("cnn-build")
     learner.go("Step", "Step through one iteration")
     titles = " ".join(learner.chart_titles(at_least=3))
-    assert "x[n=0, c=0] (8, 8)" in titles and "W[3, 0] (3, 3)" in titles and "y[n=0, c=3] (8, 8)" in titles
+    assert "x[n=0] (1, 8, 8)" in titles and "W (4, 1, 3, 3)" in titles and "y[n=0] (4, 8, 8)" in titles
     learner.screenshot("cnn-forward-0")
     jump(learner, "End")  # the last update, then back through the updates to the backward of the Conv2d
     jump(learner, "ArrowLeft")
     jump(learner, "ArrowLeft")
     assert learner.heading().startswith("13/15") and "Conv2d" in learner.heading()  # the two correlations
     titles = " ".join(learner.chart_titles(at_least=4))
-    assert "∂L/∂W[0, 0]" in titles and "∂L/∂x[n=0, c=0]" in titles
+    assert "∂L/∂W (4, 1, 3, 3)" in titles and "∂L/∂x[n=0] (1, 8, 8)" in titles
     formulas = " ".join(learner.page.locator(".katex-display").all_inner_texts())
     assert "∂L" in formulas or "partial" in formulas
     learner.screenshot("cnn-backward-conv")
@@ -60,7 +62,7 @@ def test_a_learner_steps_through_a_cnns_backward_and_its_jacobian(learner):
     jump(learner, "ArrowLeft")
     assert learner.heading().startswith("11/15") and "MaxPool2d" in learner.heading()
     titles = " ".join(learner.chart_titles(at_least=3))
-    assert "grad_output" in titles and "winner" in titles.lower() and "∂L/∂x[n=0, c=0]" in titles
+    assert "grad_output" in titles and "winner" in titles.lower() and "∂L/∂x[n=0] (4, 8, 8)" in titles
     learner.screenshot("cnn-backward-maxpool")
     learner.go("Jacobians", "Jacobians")
     learner.choose("Layer", "0 · Conv2d(1 -> 4, 3x3)")
@@ -106,3 +108,41 @@ def test_the_csv_cnn_with_adam_steps_and_trains_in_an_800_pixel_window(narrow):
     assert narrow.alerts("Error") == []
     narrow.screenshot("csv-cnn-trained")
     narrow.check_clean()
+
+
+PAGE_HEIGHT = "() => document.querySelector('[data-testid=\"stMainBlockContainer\"]').scrollHeight"
+SHOTS = Path("/work/shots")  # the screenshots looked at by hand, when that folder exists
+
+
+def stage_heights(learner, count):
+    """{heading: the page's height in px} at each of the `count` stages, from the first, along the slider."""
+    heights = {}
+    for n in range(count):
+        if n:
+            jump(learner, "ArrowRight")
+        learner.chart_titles(at_least=1)
+        heights[learner.heading()] = learner.page.evaluate(PAGE_HEIGHT)
+        if "Backward" in learner.heading() and "Conv2d(8 → 16" in learner.heading() and SHOTS.is_dir():
+            screen = learner.page.viewport_size
+            learner.page.set_viewport_size({"width": screen["width"], "height": heights[learner.heading()] + 120})
+            learner.page.wait_for_timeout(500)
+            learner.page.screenshot(path=str(SHOTS / "cnn_conv_backward_1400.png"))
+            learner.page.set_viewport_size(screen)
+    return heights
+
+
+def test_every_stage_of_both_cnn_presets_fits_three_screens_at_1400_px(learner):
+    """The CSV CNN's backward of Conv2d(8 -> 16) was a 16,400-px page of 256 kernel charts."""
+    screens = 3 * learner.page.viewport_size["height"]
+    load_preset(learner, "A small CNN on digits")
+    learner.go("Step", "Step through one iteration")
+    heights = stage_heights(learner, 15)
+    learner.go("Build", "Build a network")
+    learner.upload("digits28.csv", digits_csv(200))
+    load_preset(learner, "A CNN on an uploaded MNIST CSV")
+    learner.go("Step", "Step through one iteration")
+    heights |= stage_heights(learner, 22)
+    assert len(heights) == 37
+    print("the tallest stages (px):", sorted(heights.items(), key=lambda item: -item[1])[:4])
+    assert {stage: px for stage, px in heights.items() if px > screens} == {}, heights
+    learner.check_clean()

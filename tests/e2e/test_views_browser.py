@@ -54,6 +54,39 @@ def check_fits(learner, at_least):
     assert scroll <= client + 1, f"the page scrolls sideways: {scroll} > {client}"
 
 
+# Each Jacobian chart: its plot area, its title's box (the first annotation) and its colour bar's tick labels.
+JACOBIAN_BOXES = """() => ['backprop', 'numerical', 'closed', 'difference'].map(name => {
+  const chart = document.querySelector(`.st-key-jacobian_${name}`);
+  const box = e => { const r = e.getBoundingClientRect(); return {top: r.top, bottom: r.bottom, left: r.left,
+                                                                  right: r.right}; };
+  return {name, plot: box(chart.querySelector('.nsewdrag')), title: box(chart.querySelector('.annotation-text')),
+          ticks: [...chart.querySelectorAll('.colorbar text')].map(box)};
+})"""
+
+
+def check_jacobians(page, n):
+    """The three n x n Jacobians and their difference: square cells at least 18 px, the title above the plot,
+    the colour bar's tick labels apart (they overlapped into a blob; the rows of a 10 x 10 were 9 px tall)."""
+    for chart in page.evaluate(JACOBIAN_BOXES):
+        plot, title, ticks = chart["plot"], chart["title"], chart["ticks"]
+        rows, cols = (plot["bottom"] - plot["top"]) / n, (plot["right"] - plot["left"]) / n
+        assert rows >= 18 and abs(rows - cols) <= 0.1 * cols, (chart["name"], rows, cols)
+        assert title["bottom"] <= plot["top"] + 1, chart
+        ticks = sorted(ticks, key=lambda t: t["top"])
+        assert len(ticks) >= 3 and all(a["bottom"] <= b["top"] + 1 for a, b in zip(ticks, ticks[1:])), chart
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_default_network_s_2_by_2_jacobians_are_squares(learner, width):
+    page = learner.page
+    page.set_viewport_size({"width": width, "height": HEIGHT})
+    learner.go("Jacobians", "Jacobians")
+    learner.chart_titles(at_least=4)
+    check_jacobians(page, 2)
+    learner.screenshot(f"jacobians-2x2-{width}px")
+    learner.check_clean()
+
+
 def set_alpha(learner, presses):
     """Move the ELU α slider by `presses` steps of 0.1 with the keyboard and wait until its formula shows it."""
     page = learner.page
@@ -98,9 +131,10 @@ def test_digits_log_softmax_derivation_fits_the_window(learners, width):
     expect(page.get_by_text("The LogSoftMax backward, step by step (sample 0)")).to_be_visible()
     learner.chart_titles(at_least=5)
     check_fits(learner, at_least=10)
+    check_jacobians(page, 10)
     strip = page.locator(".st-key-derivation_strip")
     assert "LogSoftMax, sample 0: every entry" in svg_texts(strip.locator(".gtitle"))[0]
-    assert svg_texts(strip.locator(".x5tick text")) == [str(k) for k in range(1, 11)]
+    assert svg_texts(strip.locator(".x5tick text")) == [str(k) for k in range(10)]  # from 0, as the app
     box = strip.bounding_box()
     assert box["x"] + box["width"] <= width + 1
     assert page.locator(".katex-display", has_text="⋯").count() >= 4  # x, g, b, a and grad_input shortened

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from lab.links import PARAM, config_token
 from lab.presets import PRESETS
 from tests.pages.apptest import APP, errors, figures, open_page, plotly_array
+from tests.pages.test_jacobians import plain
 from tests.pages.test_step_predict import answer, asked
 from tests.uploaded import digits_csv
 from viz.jacobian_view import tied_windows
@@ -120,7 +121,7 @@ def test_the_jacobians_of_conv2d_and_maxpool2d_agree_three_ways_and_say_why_they
     else:
         assert metrics["max |backprop − finite diff.|"] < 1e-6
     note = next(m.value for m in at.markdown if m.value.startswith(phrase))
-    (backprop,) = [f for f in figures(at) if ": backprop (" in f["layout"]["title"]["text"]]
+    (backprop,) = [f for f in figures(at) if ": backprop (" in plain(f)]
     J = plotly_array(backprop["data"][0]["z"])
     if layer == 0:
         assert J.shape == (256, 64) and "only 36 distinct values" in note
@@ -157,3 +158,19 @@ def test_a_28_by_28_convolutions_jacobian_is_refused_with_where_to_see_one_whole
     (warning,) = [w.value for w in at.warning if w.value.startswith("Not computed")]
     assert "layer 0 (Conv2d(1 -> 8, 3x3)): the Jacobian of one sample (6272 × 784, three ways)" in warning
     assert "its input is 1 map of 28 × 28 (784 numbers); on the small CNN on digits (8 × 8 images" in warning
+
+
+def test_a_layer_of_more_than_16_channels_draws_a_page_of_them_with_a_picker_for_the_rest():
+    from lab.presets import stack
+    at = on_cnn(None, layers=stack(("Conv2d", 20, 3), "ReLU", ("MaxPool2d", 2), "Flatten", ("Linear", 10),
+                                   "LogSoftMax"))
+    maps = {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.key.startswith("step-maps-")}
+    y = maps["step-maps-forward 0-maps-y"]
+    assert [a["text"].split(" ·")[0] for a in y["layout"]["annotations"]] == [f"c={c}" for c in range(16)]
+    at.selectbox(key="maps_first_out").set_value(16).run()
+    assert not at.exception and not errors(at)
+    maps = {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.key.startswith("step-maps-")}
+    y, W = maps["step-maps-forward 0-maps-y"], maps["step-maps-forward 0-maps-W"]
+    assert [a["text"].split(" ·")[0] for a in y["layout"]["annotations"]] == [f"c={c}" for c in range(4, 20)]
+    assert "channels 4 to 19 of 20" in y["layout"]["title"]["text"]  # a full page: the last 16
+    assert W["layout"]["yaxis"]["ticktext"] == [str(o) for o in range(4, 20)]

@@ -16,8 +16,10 @@ CACHE = "_jacobians_page"
 
 
 def plain(fig):
-    """A figure's title as one line (heatmap() wraps long titles with <br>)."""
-    return fig["layout"]["title"]["text"].replace("<br>", " ")
+    """A figure's title as one line (heatmap() wraps long titles with <br>; a Jacobian's is its first annotation)."""
+    layout = fig["layout"]
+    title = (layout.get("title") or {}).get("text") or next(iter(layout.get("annotations") or []), {}).get("text", "")
+    return title.replace("<br>", " ")
 
 
 def titled(at, text):
@@ -117,7 +119,7 @@ def test_every_layer_of_a_deeper_preset_and_batchnorm_coupling():
     assert coupling["layout"]["yaxis"]["title"]["text"].endswith("(row)")
     norms = array(titled(at, "‖∂y_s/∂x_t‖")["data"][0]["z"])
     assert norms.shape == (4, 4) and np.all(norms[~np.eye(4, dtype=bool)] > 1e-4)  # coupled
-    assert "N = 16" in latex(at) and r"\sum_{t=1}^{N}" in latex(at)
+    assert "N = 16" in latex(at) and r"\sum_{t=0}^{N-1}" in latex(at)
 
 
 def test_batchnorm_in_evaluate_mode_has_no_coupling():

@@ -188,3 +188,14 @@ def test_preactivation_figure_shades_where_the_layer_vanishes():
     assert len(elu) == 1 and elu[0].x0 == -8.0 and abs(elu[0].x1 - np.log(1e-2)) < 0.03
     same = preactivation_figure(ReLU(), values, "l", x_range=(1, 1))
     assert list(same.layout.xaxis.range) == [0, 2]
+
+
+def test_relu_stays_visible_under_leaky_relu_in_both_panels():
+    """LeakyReLU equals ReLU for x > 0 (f and f′), and was drawn over it with the same line: ReLU vanished.
+    ReLU is drawn first, as a wide light band, LeakyReLU thin on top of it."""
+    fig = activation_curves(slope=0.03)
+    for suffix in ("", "′"):
+        relu, leaky = [next(i for i, t in enumerate(fig.data) if t.name == f"{name}{suffix}")
+                       for name in (("ReLU", "LeakyReLU(slope=0.03)") if not suffix else ("ReLU", "LeakyReLU"))]
+        assert relu < leaky  # underneath
+        assert fig.data[relu].line.width >= 3 * fig.data[leaky].line.width and fig.data[relu].opacity < 1

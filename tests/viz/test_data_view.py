@@ -138,3 +138,16 @@ def test_styler_highlights_the_wrong_rows():
     styles = prediction_styler(table)._compute().ctx
     wrong = {row for (row, _), style in styles.items() if tuple(WRONG_ROW.split(": ")) in style}
     assert wrong == {1} and f"{table['p(true)'][1]:.4g}" in html
+
+
+def test_the_table_of_the_lowest_p_true_has_no_unnamed_index_column():
+    """The Step page shows a large batch's 16 lowest p(true), sorted: st.table drew their row labels as an
+    unnamed first column beside "sample" (it hides only an index 0, 1, 2, ...)."""
+    z = RNG.normal(size=(20, 3))
+    table = prediction_table(LogSoftMax().forward(z), RNG.integers(0, 3, 20), "NLLCriterion")
+    shown = table.sort_values("p(true)", kind="stable").head(16)
+    styler = prediction_styler(shown)
+    assert list(styler.data.index) == list(range(16)) and list(styler.data["sample"]) == list(shown["sample"])
+    html = styler.to_html()
+    assert "row_heading" not in html and "blank" not in html  # no index column, no unnamed header cell
+    assert html.index(">sample<") < html.index(">true class<")

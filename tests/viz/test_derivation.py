@@ -156,9 +156,19 @@ def test_jacobian_definition_names_rows_columns_and_sizes():
 @pytest.mark.parametrize("coupled", [False, True])
 def test_vjp_formula(coupled):
     text = vjp_formula(coupled)
-    assert balanced(text) and (r"\sum_{t=1}^{N}" in text) == coupled and ("g_s \\, J" in text) != coupled
+    assert balanced(text) and (r"\sum_{t=0}^{N-1}" in text) == coupled and ("g_s \\, J" in text) != coupled
 
 
 def test_batchnorm_coupling_formula_holds_n_and_eps():
     text = batchnorm_coupling_formula(16, 1e-3)
     assert "N = 16" in text and num(1e-3) in text and r"\delta_{st}" in text and balanced(text)
+
+
+@pytest.mark.parametrize("derivation", [log_softmax_derivation, softmax_derivation])
+def test_the_derivation_counts_from_0_as_the_rest_of_the_app(derivation):
+    """Its worked entry is x_0 (the first, as the Step page's x[n, 0]), and its sums run from 0 to K-1."""
+    x, g = np.array([0.5, -1.0, 2.0]), np.array([0.1, 0.0, -0.1])
+    text = " ".join(derivation(x, g))
+    assert r"\partial x_0}" in text and r"\partial x_1}" not in text
+    assert "=1}" not in text and "K-1}" in text
+    assert "=1}" not in vjp_formula(True)

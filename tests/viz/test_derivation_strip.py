@@ -19,9 +19,9 @@ def test_log_softmax_strips_hold_every_entry_in_order():
     for trace, v in zip(fig.data, expected):
         assert np.asarray(trace.z).shape == (1, 10)
         np.testing.assert_allclose(np.asarray(trace.z)[0], v, rtol=1e-12, atol=1e-18)
-        assert list(trace.x) == list(range(1, 11))  # k is 1-based, as in the formulas
+        assert list(trace.x) == list(range(10))  # k counts from 0, as in the formulas and the rest of the app
         assert [repr(float(e)) for e in v] == list(trace.customdata[0])  # exact values on hover
-    assert fig.layout.xaxis5.title.text == X_TITLE and "1-based" in X_TITLE
+    assert fig.layout.xaxis5.title.text == X_TITLE and "from 0" in X_TITLE
     assert "LogSoftMax, sample 4" in fig.layout.title.text
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from viz.geometry import MAX_PLOT_HEIGHT, MAX_WIDTH, MIN_STRIP
-from viz.grid import Tile, grid
+from viz.grid import GAP_X, Tile, grid, matrix_item
 
 
 def one(array, title="x", axes=("sample", "feature"), marks=(), strip=False):
@@ -131,3 +131,13 @@ def test_a_large_tile_hovers_seven_digits_and_a_small_one_the_exact_value():
     huge = big.copy()
     huge[0, 0] = 1e300                                       # beyond float32: kept exact, not inf
     assert np.asarray(one(huge).data[1].customdata).dtype == np.float64
+
+
+def test_a_conv_kernel_s_tensors_are_small_enough_for_two_a_row():
+    """The CSV CNN's Adam update of Conv2d(1 -> 8) drew six (8, 1, 3, 3) tensors one a row, values printed:
+    a 4,200-px page. A 4-D tensor's cells are at most KERNEL_CELL, its values on hover."""
+    W = np.random.default_rng(0).standard_normal((8, 1, 3, 3))
+    item = matrix_item(Tile("W", "W before", W, ("o", "c·p·q")))
+    assert item.width * 2 + GAP_X <= 740 and not item.parts[0][-1]
+    figure = grid([(Tile(f"W{i}", "W before", W, ("o", "c·p·q")), False) for i in range(6)])
+    assert figure.layout.height <= 3 * item.height + 2 * 10

@@ -14,7 +14,7 @@ from lab.budget import LIMIT
 from viz.coupling_view import (COUPLED_FEATURES, batch_coupling_figure, block_norms, block_norms_figure,
                                coupling_jacobian)
 from viz.gradcheck_view import check_gradcheck, gradcheck_bytes, gradcheck_table
-from viz.jacobian_view import (as_recorded, check_sample_view, jacobian_figure, layer_sample_jacobians,
+from viz.jacobian_view import (FIGURE_PX, as_recorded, check_sample_view, jacobian_figure, layer_sample_jacobians,
                                recorded_model, sample_jacobians, sample_view_bytes, sample_vjp_check, vjp_check)
 
 N = 6
@@ -220,7 +220,35 @@ def test_jacobian_figure():
     np.testing.assert_array_equal(fig.data[0].z, J)
     assert fig.layout.xaxis.title.text == "input i (column)"
     assert fig.layout.yaxis.title.text == "output j (row)"
-    assert fig.layout.title.text.replace("<br>", " ").startswith("Linear(4 -> 3): backprop (3, 4)")
+    assert fig.layout.annotations[0].text.replace("<br>", " ").startswith("Linear(4 -> 3): backprop (3, 4)")
+
+
+def plot_box(fig):
+    """(plot width, plot height, title lines) of a figure of fixed size in px."""
+    m = fig.layout.margin
+    return fig.layout.width - m.l - m.r, fig.layout.height - m.t - m.b, fig.layout.annotations[0].text.split("<br>")
+
+
+@pytest.mark.parametrize("n, title", [(2, "layer 1, sample 0: backprop"), (10, "layer 5, sample 3: finite diff."),
+                                      (10, "5 · LogSoftMax: backprop − finite differences")])
+def test_small_jacobians_are_square_with_readable_cells_and_a_title_above_the_plot(n, title):
+    """The 2 x 2 and 10 x 10 Jacobians were strips with rows 9 px tall, titles wrapped onto the axis."""
+    J = np.random.default_rng(n).standard_normal((n, n)) * (1e-10 if "−" in title else 1)
+    fig = jacobian_figure(J, title)
+    width, height, lines = plot_box(fig)
+    assert width <= FIGURE_PX and width / n == pytest.approx(height / n, rel=0.05) and height / n >= 18
+    assert all(len(line) * 8 <= fig.layout.width - 10 for line in lines)  # each title line fits the width
+    assert fig.layout.margin.t >= 14 + 19 * len(lines)                     # and the margin holds them all
+    bar = fig.data[0].colorbar  # ±max and 0 (and ±max/2 on a tall bar), far enough apart to read
+    assert len(bar.tickvals) in (3, 5) and height / (len(bar.tickvals) - 1) >= 20
+    assert bar.tickvals[-1] == pytest.approx(np.abs(J).max()) and bar.ticktext[1 if len(bar.tickvals) == 3 else 2] == "0"
+    assert (fig.data[0].texttemplate is not None) == (n == 2)  # the 2 x 2 prints its values in its cells
+
+
+def test_a_tall_jacobian_keeps_its_figure_within_the_page():
+    fig = jacobian_figure(np.ones((256, 64)), "sample 0: backprop")
+    width, height, _ = plot_box(fig)
+    assert fig.layout.width == FIGURE_PX and height <= 420
 
 
 def test_vjp_check_table():
