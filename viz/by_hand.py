@@ -12,7 +12,7 @@ import numpy as np
 
 from viz.by_hand_layers import BACKWARD, FORWARD, IMAGE_LAYERS
 from viz.derivation import num
-from viz.latex_sums import biggest, equation, p, sub, terms
+from viz.latex_sums import ALIGNED_BREAK, biggest, equation, p, sub, terms
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def loss_worked(trace, at):
         target = np.asarray(trace.target, dtype=np.float64).reshape(predictions.shape)
         diff = (predictions - target).ravel()
         latex = equation("L", r"\frac{1}{N} \sum_{n,k} (\hat y_{n,k} - y_{n,k})^2",
-                         rf"\frac{{1}}{{{n}}} ({terms(diff, lambda v: f'{p(v)}^2')})", trace.loss)
+                         rf"\frac{{1}}{{{n}}} ({terms(diff, lambda v: f'{p(v)}^2', lambda v: v * v, newline=ALIGNED_BREAK)})", trace.loss)
         computed = float(np.dot(diff, diff) / n)
         m, k = at("loss_grad", trace.loss_grad)
         grad = (r"\frac{\partial L}{\partial \hat y_{" + f"{m},{k}" + r"}} = \frac{2}{N} (\hat y - y) = "
@@ -57,11 +57,11 @@ def loss_worked(trace, at):
         return []
     picked = predictions[np.arange(n), labels]
     if name == "NLLCriterion":
-        parts, computed = terms(picked), -float(np.sum(picked)) / n
+        parts, computed = terms(picked, newline=ALIGNED_BREAK), -float(np.sum(picked)) / n
         general = r"-\frac{1}{N} \sum_n \hat y_{n, y_n}"
     else:
         clipped = np.clip(picked, 1e-15, 1 - 1e-15)
-        parts, computed = terms(clipped, lambda v: rf"\log {num(v)}"), -float(np.sum(np.log(clipped))) / n
+        parts, computed = terms(clipped, lambda v: rf"\log {num(v)}", np.log, newline=ALIGNED_BREAK), -float(np.sum(np.log(clipped))) / n
         general = r"-\frac{1}{N} \sum_n \log \hat y_{n, y_n}"
     latex = equation("L", general, rf"-\frac{{1}}{{{n}}} ({parts})", trace.loss)
     m, k = at("loss_grad", trace.loss_grad)

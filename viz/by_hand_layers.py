@@ -12,7 +12,7 @@ from engine.conv import Conv2d
 from engine.pool import MaxPool2d
 from viz.by_hand_images import conv2d_backward, conv2d_forward, maxpool2d_backward, maxpool2d_forward
 from viz.derivation import num
-from viz.latex_sums import dL, equation, lines, p, product, sub, terms
+from viz.latex_sums import ALIGNED_BREAK, GATHERED_BREAK, dL, equation, lines, p, product, sub, terms
 
 
 # --- forward: one output entry ---
@@ -21,7 +21,7 @@ def linear_forward(layer, x, y, params, at):
     n, j = at("output", y)
     W, b = params["W"], params["b"]
     latex = equation(sub("y", n, j), rf"\sum_i {sub('x', n, 'i')} {sub('W', 'i', j)} + {sub('b', j)}",
-                     terms(zip(x[n], W[:, j]), product) + f" + {p(b[j])}", y[n, j])
+                     terms(zip(x[n], W[:, j]), product, newline=ALIGNED_BREAK) + f" + {p(b[j])}", y[n, j])
     return latex, float(np.dot(x[n], W[:, j]) + b[j]), (n, j)
 
 
@@ -68,15 +68,15 @@ def softplus_forward(layer, x, y, params, at):
     return latex, float(np.logaddexp(0.0, v)), (n, j)
 
 
-def exp_sum(row):
+def exp_sum(row, newline=None):
     """"e^{a} + e^{b} + ..." of one row."""
-    return terms(row, lambda v: f"e^{{{num(v)}}}")
+    return terms(row, lambda v: f"e^{{{num(v)}}}", np.exp, newline)
 
 
 def logsoftmax_forward(layer, x, y, params, at):
     n, k = at("output", y)
     latex = equation(sub("y", n, k), rf"{sub('x', n, k)} - \log \sum_j e^{{{sub('x', n, 'j')}}}",
-                     rf"{num(x[n, k])} - \log({exp_sum(x[n])})", y[n, k])
+                     rf"{num(x[n, k])} - \log({exp_sum(x[n], ALIGNED_BREAK)})", y[n, k])
     return latex, float(x[n, k] - np.log(np.sum(np.exp(x[n])))), (n, k)
 
 
@@ -100,7 +100,7 @@ def batchnorm_forward(layer, x, y, params, at):
     variance = float(np.mean((column - mean) ** 2))
     stats = lines(
         rf"\mu_{{{j}}} = \frac{{1}}{{N}} \sum_n {sub('x', 'n', j)} = \frac{{1}}{{{len(x)}}} "
-        rf"({terms(column)}) = {num(mean)}",
+        rf"({terms(column, newline=GATHERED_BREAK)}) = {num(mean)}",
         rf"\sigma^2_{{{j}}} = \frac{{1}}{{N}} \sum_n ({sub('x', 'n', j)} - \mu_{{{j}}})^2 = {num(variance)}")
     general = rf"\frac{{{sub('x', n, j)} - \mu_{{{j}}}}}{{\sqrt{{\sigma^2_{{{j}}} + \varepsilon}}}}"
     latex = equation(sub("y", n, j), general,
@@ -156,17 +156,17 @@ def linear_backward(layer, x, y, g, dx, params, at):
     W, grads = params["W"], params["grads"]
     n, i = at("grad_input", dx)
     worked = [("∂L/∂x", equation(dL("x", n, i), rf"\sum_j {sub('g', n, 'j')} {sub('W', i, 'j')}",
-                                  terms(zip(g[n], W[i]), product), dx[n, i]),
+                                  terms(zip(g[n], W[i]), product, newline=ALIGNED_BREAK), dx[n, i]),
                float(np.dot(g[n], W[i])), dx[n, i], "grad_input", (n, i))]
     dW = grads["W"]
     i, j = at("grad:W", dW)
     worked.append(("∂L/∂W", equation(dL("W", i, j), rf"\sum_n {sub('x', 'n', i)} {sub('g', 'n', j)}",
-                                     terms(zip(x[:, i], g[:, j]), product), dW[i, j]),
+                                     terms(zip(x[:, i], g[:, j]), product, newline=ALIGNED_BREAK), dW[i, j]),
                    float(np.dot(x[:, i], g[:, j])), dW[i, j], "grad:W", (i, j)))
     db = grads["b"]
     (j,) = at("grad:b", db)
     worked.append(("∂L/∂b", equation(dL("b", j), rf"\sum_n {sub('g', 'n', j)}",
-                                     terms(g[:, j]), db[j]),
+                                     terms(g[:, j], newline=ALIGNED_BREAK), db[j]),
                    float(np.sum(g[:, j])), db[j], "grad:b", (j,)))
     return worked
 
@@ -181,10 +181,10 @@ def scaling_backward(layer, x, y, g, dx, params, at):
         grad = grads[name]
         _, j = at(f"grad:{name}", grad)
         if weight is None:
-            general, computed, shown = rf"\sum_n {sub('g', 'n', j)}", g[:, j].sum(), terms(g[:, j])
+            general, computed, shown = rf"\sum_n {sub('g', 'n', j)}", g[:, j].sum(), terms(g[:, j], newline=ALIGNED_BREAK)
         else:
             general = rf"\sum_n {sub('g', 'n', j)} {sub('x', 'n', j)}"
-            computed, shown = np.dot(g[:, j], x[:, j]), terms(zip(g[:, j], x[:, j]), product)
+            computed, shown = np.dot(g[:, j], x[:, j]), terms(zip(g[:, j], x[:, j]), product, newline=ALIGNED_BREAK)
         worked.append((f"∂L/∂{'γ' if name == 'gamma' else 'β'}",
                        equation(dL(symbol, j), general, shown, grad[0, j]),
                        float(computed), grad[0, j], f"grad:{name}", (0, j)))
@@ -195,7 +195,7 @@ def logsoftmax_backward(layer, x, y, g, dx, params, at):
     n, k = at("grad_input", dx)
     a, total = float(np.exp(y[n, k])), float(np.sum(g[n]))
     latex = lines(rf"a_{{{n},{k}}} = e^{{{sub('y', n, k)}}} = e^{{{num(y[n, k])}}} = {num(a)}, \quad "
-                  rf"\sum_j {sub('g', n, 'j')} = {terms(g[n])} = {num(total)}",
+                  rf"\sum_j {sub('g', n, 'j')} = {terms(g[n], newline=GATHERED_BREAK)} = {num(total)}",
                   equation(dL("x", n, k), rf"{sub('g', n, k)} - a_{{{n},{k}}} \sum_j {sub('g', n, 'j')}",
                            rf"{num(g[n, k])} - {num(a)} \cdot {p(total)}", dx[n, k]))
     return [("∂L/∂x", latex, float(g[n, k]) - a * total, dx[n, k], "grad_input", (n, k))]
@@ -204,7 +204,7 @@ def logsoftmax_backward(layer, x, y, g, dx, params, at):
 def softmax_backward(layer, x, y, g, dx, params, at):
     n, k = at("grad_input", dx)
     dot = float(np.dot(g[n], y[n]))
-    products = terms(zip(g[n], y[n]), product)
+    products = terms(zip(g[n], y[n]), product, newline=GATHERED_BREAK)
     latex = lines(rf"\sum_j {sub('g', n, 'j')} {sub('y', n, 'j')} = {products} = {num(dot)}",
                   equation(dL("x", n, k), rf"{sub('y', n, k)} ({sub('g', n, k)} - \sum_j {sub('g', n, 'j')} "
                            rf"{sub('y', n, 'j')})", rf"{num(y[n, k])} \cdot ({num(g[n, k])} - {p(dot)})",
@@ -223,8 +223,8 @@ def batchnorm_backward(layer, x, y, g, dx, params, at):
     column, x_hat, size = g[:, j], y[:, j], len(g)
     total, dot = float(column.sum()), float(np.dot(column, x_hat))
     inv_std = 1 / np.sqrt(float(np.mean((x[:, j] - x[:, j].mean()) ** 2)) + layer.EPS)
-    products = terms(zip(column, x_hat), product)
-    sums = lines(rf"\sum_m {sub('g', 'm', j)} = {terms(column)} = {num(total)}",
+    products = terms(zip(column, x_hat), product, newline=GATHERED_BREAK)
+    sums = lines(rf"\sum_m {sub('g', 'm', j)} = {terms(column, newline=GATHERED_BREAK)} = {num(total)}",
                  rf"\sum_m {sub('g', 'm', j)} \hat x_{{m,{j}}} = {products} = {num(dot)}",
                  rf"\hat x_{{{n},{j}}} = {sub('y', n, j)} = {num(x_hat[n])}, \quad "
                  rf"\frac{{1}}{{\sqrt{{\sigma^2_{{{j}}} + \varepsilon}}}} = {num(inv_std)}")

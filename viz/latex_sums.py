@@ -3,7 +3,10 @@ import numpy as np
 
 from viz.derivation import num
 
-MAX_TERMS = 4   # longer sums show their first MAX_TERMS - 1 terms, an ellipsis and the last one
+MAX_TERMS = 16   # a sum of at most this many terms is written whole; a longer one by its nonzero terms if
+GROUPS = 8       # at most MAX_TERMS are nonzero, else as the partial sums of GROUPS runs of consecutive terms
+LINE_CHARS = 80  # a written sum breaks its line after about this many characters of LaTeX
+ALIGNED_BREAK, GATHERED_BREAK = r" \\ &\quad ", r" \\ \quad "  # a new line in an aligned or a gathered block
 
 
 def biggest(array):
@@ -19,12 +22,46 @@ def p(value):
     return f"({text})" if float(value) < 0 else text
 
 
-def terms(values, write=None):
-    """"a + b + c + \\cdots + z": each value written by `write` (default: p), only those shown."""
+def value_of(term):
+    """The number a term stands for: a pair (a, b) is the product a·b."""
+    return float(term[0]) * float(term[1]) if isinstance(term, tuple) else float(term)
+
+
+def joined(parts, newline=None):
+    """Parts joined by " + ", a line broken (`newline`) before about LINE_CHARS characters, if given."""
+    text, line = "", 0
+    for k, part in enumerate(parts):
+        if k and newline and line + len(part) > LINE_CHARS:
+            text, line = text + newline + "+ ", 0
+        elif k:
+            text += " + "
+        text, line = text + part, line + len(part) + 3
+    return text
+
+
+def partial_sums(values, value):
+    """Each run of consecutive terms (at most GROUPS runs) as its sum, the run's term numbers under it."""
+    size = -(-len(values) // GROUPS)
+    return [rf"\underset{{{start}..{min(start + size, len(values)) - 1}}}"
+            rf"{{{p(sum(value(v) for v in values[start:start + size]))}}}" for start in range(0, len(values), size)]
+
+
+def terms(values, write=None, value=value_of, newline=None):
+    """"a + b + c + ...": every term written by `write` (default: p) when there are at most MAX_TERMS; of a
+    longer sum its nonzero terms, or if there are still too many the partial sums of runs of terms (numbered
+    from 0 in the sum's order). `value` gives a term's number; `newline` breaks long lines (ALIGNED_BREAK in
+    an equation's row, GATHERED_BREAK in lines())."""
     values, write = list(values), write or p
-    if len(values) > MAX_TERMS:
-        return " + ".join([write(v) for v in values[:MAX_TERMS - 1]] + [r"\cdots", write(values[-1])])
-    return " + ".join(write(v) for v in values)
+    if len(values) <= MAX_TERMS:
+        return joined([write(v) for v in values], newline)
+    nonzero = [v for v in values if value(v) != 0]
+    if not nonzero:
+        return rf"0 \quad \text{{(all {len(values)} terms are 0)}}"
+    if len(nonzero) <= MAX_TERMS:
+        return joined([write(v) for v in nonzero], newline) + (
+            rf" \quad \text{{(the {len(nonzero)} nonzero terms of {len(values)})}}")
+    return joined(partial_sums(values, value), newline) + (
+        rf" \quad \text{{(the sums of {len(values)} terms, {-(-len(values) // GROUPS)} at a time)}}")
 
 
 def product(pair):
