@@ -186,12 +186,11 @@ if worked and not ask.hidden():
                         if item.tensor in results else None
                     st.button("Check", key=f"by_hand_check_{k}", on_click=fading.on_check,
                               args=(chosen.key, k, item, swapped))
-                st.caption(f"Right within ±{fading.question_of(item).tol:.2g}.")
+                st.caption(fading.tolerance_text(item))
                 continue
             if checked is not None:
-                (st.success if checked["right"] else st.error)(
-                    "Right." if checked["right"] else f"Not quite: you typed {checked['answer']!r}; it is "
-                    f"{float(item.engine)!r}." + (f" Yours is {checked['why']}." if checked["why"] else ""))
+                right, text = fading.verdict(checked, item)
+                (st.success if right else st.error)(text)
             st.latex(item.latex)
 
 if not presenting:

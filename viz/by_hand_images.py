@@ -7,7 +7,7 @@ Indices outside the image read the zero padding.
 import numpy as np
 
 from viz.derivation import num
-from viz.latex_sums import ALIGNED_BREAK, MAX_TERMS, dL, equation, p, product, sub, terms
+from viz.latex_sums import ALIGNED_BREAK, MAX_TERMS, dL, equation, p, product, sub, sum_error, terms
 
 
 def plus(symbol, k):
@@ -33,7 +33,8 @@ def conv2d_forward(layer, x, y, params, at):
     general = (rf"{sub('b', o)} + \sum_{{c,p,q}} {sub('W', o, 'c', 'p', 'q')}\, "
                rf"{sub('x', n, 'c', plus('p', i - r), plus('q', j - r))}")
     latex = equation(sub("y", n, o, i, j), general, f"{p(b[o])} + " + terms(pairs, product, newline=ALIGNED_BREAK), y[n, o, i, j])
-    return latex, float(b[o] + np.dot(W[o].ravel(), window.ravel())), (n, o, i, j)
+    return (latex, float(b[o] + np.dot(W[o].ravel(), window.ravel())), (n, o, i, j),
+            sum_error(b[o]) + sum_error(W[o], window))
 
 
 def conv2d_backward(layer, x, y, g, dx, params, at):
@@ -45,7 +46,8 @@ def conv2d_backward(layer, x, y, g, dx, params, at):
     pairs = list(zip(around.ravel(), W[:, c].ravel()))
     worked = [("∂L/∂x", equation(dL("x", n, c, i, j), rf"\sum_{{o,p,q}} {sub('g', n, 'o', minus(i + r, 'p'), minus(j + r, 'q'))}"
                                   rf"\, {sub('W', 'o', c, 'p', 'q')}", terms(pairs, product, newline=ALIGNED_BREAK), dx[n, c, i, j]),
-               float(np.dot(around.ravel(), W[:, c].ravel())), dx[n, c, i, j], "grad_input", (n, c, i, j))]
+               float(np.dot(around.ravel(), W[:, c].ravel())), dx[n, c, i, j], "grad_input", (n, c, i, j),
+               sum_error(around, W[:, c]))]
     dW = grads["W"]
     o, c, q1, q2 = at("grad:W", dW)
     h, w = x.shape[2:]
@@ -53,11 +55,12 @@ def conv2d_backward(layer, x, y, g, dx, params, at):
     pairs = list(zip(inputs.ravel(), g[:, o].ravel()))
     worked.append(("∂L/∂W", equation(dL("W", o, c, q1, q2), rf"\sum_{{n,i,j}} {sub('x', 'n', c, plus('i', q1 - r), plus('j', q2 - r))}"
                                      rf"\, {sub('g', 'n', o, 'i', 'j')}", terms(pairs, product, newline=ALIGNED_BREAK), dW[o, c, q1, q2]),
-                   float(np.dot(inputs.ravel(), g[:, o].ravel())), dW[o, c, q1, q2], "grad:W", (o, c, q1, q2)))
+                   float(np.dot(inputs.ravel(), g[:, o].ravel())), dW[o, c, q1, q2], "grad:W", (o, c, q1, q2),
+                   sum_error(inputs, g[:, o])))
     db = grads["b"]
     (o,) = at("grad:b", db)
     worked.append(("∂L/∂b", equation(dL("b", o), rf"\sum_{{n,i,j}} {sub('g', 'n', o, 'i', 'j')}", terms(g[:, o].ravel(), newline=ALIGNED_BREAK),
-                                     db[o]), float(np.sum(g[:, o])), db[o], "grad:b", (o,)))
+                                     db[o]), float(np.sum(g[:, o])), db[o], "grad:b", (o,), sum_error(g[:, o])))
     return worked
 
 

@@ -6,6 +6,9 @@ from viz.derivation import num
 MAX_TERMS = 16   # a sum of at most this many terms is written whole; a longer one by its nonzero terms if
 GROUPS = 8       # at most MAX_TERMS are nonzero, else as the partial sums of GROUPS runs of consecutive terms
 LINE_CHARS = 80  # a written sum breaks its line after about this many characters of LaTeX
+PRINTED_DIGITS = 3  # a heatmap prints its numbers with 3 significant digits ("%{z:.3g}")
+RELATIVE = 0.012    # each such number is off by up to 0.5%, a product of two by about 1%: the error bound
+                    # of a value worked out from them, over its magnitude, where no finer bound is worked out
 ALIGNED_BREAK, GATHERED_BREAK = r" \\ &\quad ", r" \\ \quad "  # a new line in an aligned or a gathered block
 
 
@@ -14,6 +17,25 @@ def biggest(array):
     a = np.abs(np.asarray(array, dtype=np.float64))
     a[~np.isfinite(a)] = -1.0
     return tuple(int(i) for i in np.unravel_index(int(np.argmax(a)), a.shape))
+
+
+def printed_error(a):
+    """|a - a as printed with PRINTED_DIGITS significant digits|, elementwise (0 where a is exactly zero)."""
+    a = np.asarray(a, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        scale = 10.0 ** (np.floor(np.log10(np.where(a == 0, 1.0, np.abs(a)))) - (PRINTED_DIGITS - 1))
+        return np.nan_to_num(np.abs(a - np.round(a / scale) * scale))
+
+
+def sum_error(a, b=None):
+    """How far sum(a) (or sum(a * b)) worked out from the numbers as printed can be from the exact one."""
+    a = np.ravel(np.asarray(a, dtype=np.float64))
+    da = printed_error(a)
+    if b is None:
+        return float(np.sum(da))
+    b = np.ravel(np.asarray(b, dtype=np.float64))
+    db = printed_error(b)
+    return float(np.sum(np.abs(a) * db + np.abs(b) * da + da * db))
 
 
 def p(value):

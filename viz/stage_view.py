@@ -94,7 +94,7 @@ def stage_summary(trace, stage):
             dropped = int(np.count_nonzero((record.output == 0) & (record.input != 0)))
             text += f"; {dropped} of {record.input.size} units zeroed"
     elif stage.kind == "loss":
-        text = (f"L = {trace.loss:.6g} ({trace.criterion}, batch of {len(trace.predictions)}); "
+        text = (f"L = {trace.loss:.4g} ({trace.criterion}, batch of {len(trace.predictions)}); "
                 f"∂L/∂ŷ: {magnitude(trace.loss_grad)}")
     elif stage.kind == "backward":
         record = trace.backward_record(stage.index)

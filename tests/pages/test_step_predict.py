@@ -4,6 +4,7 @@ from lab.predict import question
 import pytest
 
 from tests.pages.apptest import open_page, tile_names
+from viz.by_hand import errors
 from viz.stage_view import is_revealing, stage_tensors
 from engine.sequential import layers_of
 
@@ -14,7 +15,8 @@ def heading(at):
 
 def asked(at):
     lab = at.session_state.lab
-    return question(lab.trace, lab.current, fingerprint(lab.trace))
+    return question(lab.trace, lab.current, fingerprint(lab.trace), errors(lab.trace, lab.current,
+                                                                             layers_of(lab.model)))
 
 
 def answer(at, value):
@@ -114,3 +116,17 @@ def test_every_stage_hides_only_its_results_on_the_default_and_a_deeper_network(
         answer(at, asked(at).answer)
         assert tile_names(at) == inputs | results
     assert kinds == {"forward", "loss", "backward", "update"}
+
+
+def test_predict_first_gives_the_batch_size_hint_and_reads_its_numbers_as_people_do():
+    at = open_page(None)
+    at.toggle(key="step_predict").set_value(True).run()
+    while asked(at).widget != "number" or asked(at).kind == "new_value":
+        at.button(key="predict_skip").click().run()
+        at.button(key="step_next").click().run()
+    q = asked(at)
+    n = len(at.session_state.lab.trace.forward[0].input)
+    answer(at, n * q.answer)
+    text = at.error[0].value
+    assert f"N = {n} times the right value" in text, text
+    assert f"**{q.answer:.4g}**".replace("-", "−") in text and repr(q.answer) not in text  # 4 digits, not 17

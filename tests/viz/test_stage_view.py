@@ -205,7 +205,7 @@ def test_handout_labels_formulas_and_values():
     strips = [a.text.replace("<br>", " ").replace("\xa0", " ") for a in update[4].figure.layout.annotations]
     assert strips[0].startswith("b before (2,) · ±") and len(strips) == 6
     loss = stage_panels(trace, Stage("loss"), layers)
-    assert f"L = {trace.loss:.6g}" in loss[0].caption and r"-\frac{y}{8}" in loss[0].latex
+    assert f"L = {trace.loss:.4g}" in loss[0].caption and r"-\frac{y}{8}" in loss[0].latex
 
 
 def test_first_update_velocity_is_learning_rate_times_gradient():
