@@ -6,7 +6,7 @@ import streamlit as st
 from engine.sequential import layers_of
 from lab.exercise import check_code
 from lab.mine import explain
-from ui import channel_maps, fading, focus, mine as yours, predict as ask, present
+from ui import channel_maps, entry_picker, fading, focus, mine as yours, predict as ask, present
 from ui.actions import act, error_for, lab, plain_name, plural, sync
 from ui.cache import per_iteration
 from ui.stage_panels import draw as draw_panels
@@ -158,15 +158,12 @@ if worked and not ask.hidden():
         results = {t.id: t for t in tensors if t.result}
         primary = results[chosen.primary]
         row, col = entry(primary, chosen.roles)
-        rows, cols = as_matrix(primary.array).shape
         for key, value in (("pick_tensor", primary.id), ("pick_row", row), ("pick_col", col)):
             sync(key, value)
         with st.container(horizontal=True, vertical_alignment="bottom"):
             st.selectbox("Entry of", list(results), key="pick_tensor", format_func=lambda i: results[i].title,
                          on_change=focus.on_pick_tensor, width=260)
-            st.number_input(f"row (0 to {rows - 1})", key="pick_row", step=1, on_change=focus.on_pick, width=150)
-            st.number_input(f"column (0 to {cols - 1})", key="pick_col", step=1, on_change=focus.on_pick,
-                            width=150)
+            entry_picker.draw_indices(primary, row, col)  # row and column, or n, c, i, j as the formula names them
         error_for("pick")
         st.segmented_control("How much is worked out", fade.LEVELS, key=fading.LEVEL, default=fade.LEVELS[0])
         if fading.level() == fade.LEVELS[0]:

@@ -157,3 +157,21 @@ def test_a_28_by_28_convolutions_jacobian_is_refused_with_where_to_see_one_whole
     (warning,) = [w.value for w in at.warning if w.value.startswith("Not computed")]
     assert "layer 0 (Conv2d(1 -> 8, 3x3)): the Jacobian of one sample (6272 × 784, three ways)" in warning
     assert "its input is 1 map of 28 × 28 (784 numbers); on the small CNN on digits (8 × 8 images" in warning
+
+
+def test_the_by_hand_picker_of_a_conv2d_names_the_indices_as_its_formula_does():
+    at = on_cnn(None)
+    lab = at.session_state.lab
+    lab.jump([str(s) for s in lab.trace.stages].index("backward 0"))
+    at.run()
+    labels = [n.label for n in at.number_input if n.key and n.key.startswith("pick_axis_")]
+    assert [label.split(" ")[0] for label in labels] == ["n", "c", "i", "j"]  # x[n, c, i, j], not row/column
+    assert labels[1] == "c (0 to 0)" and labels[2] == "i (0 to 7)"
+    at.number_input(key="pick_axis_2").set_value(5).run()
+    at.number_input(key="pick_axis_3").set_value(6).run()
+    assert not at.exception
+    latex = " ".join(item.value for item in at.latex)
+    assert r"\partial x_{" in latex and ",0,5,6}" in latex  # ∂L/∂x[n, 0, 5, 6] worked out
+    at.selectbox(key="pick_tensor").set_value("grad:W").run()
+    labels = [n.label.split(" ")[0] for n in at.number_input if n.key and n.key.startswith("pick_axis_")]
+    assert labels == ["o", "c", "p", "q"]
