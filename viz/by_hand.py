@@ -189,6 +189,14 @@ def errors(trace, stage, layers):
     """error(tensor id, index) -> Worked.error of that entry (how far a value worked out from the numbers as
     printed can be), or None where no by-hand working covers it: the tolerance of a Predict-first answer."""
     def error(tensor_id, index):
-        chosen = lambda tid, array: tuple(index) if tid == tensor_id else largest(tid, array)  # noqa: E731
+        def chosen(tid, array):
+            if tid != tensor_id:
+                return largest(tid, array)
+            if np.ndim(array) == len(index):
+                return tuple(index)
+            # elementwise on maps: worked out on the rows (N, C*H*W)
+            record = trace.forward[stage.index]
+            shape = np.shape(record.output if tensor_id == "output" else record.input)
+            return index[0], int(np.ravel_multi_index(tuple(index[1:]), shape[1:]))
         return next((w.error for w in by_hand(trace, stage, layers, chosen) if w.tensor == tensor_id), None)
     return error

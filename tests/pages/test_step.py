@@ -77,7 +77,7 @@ def test_walking_the_default_iteration_shows_every_stage_and_its_tensors():
         "5/6 · Backward · layer 0 · Linear(2 -> 2)", "6/6 · Update · layer 0 · Linear(2 -> 2)"]
     assert seen[0][1] == [(8, 2), (2, 2), (1, 2), (8, 2)]          # x, W, b, y
     assert (8, 2) in seen[4][1] and (2, 2) in seen[4][1]            # grads of x and W
-    assert seen[5][1].count((2, 2)) == 5                            # W: before, grad, v, step, after
+    assert seen[5][1].count((2, 2)) == 6                            # W: before, grad, v_prev, v, step, after
     latex = " ".join(element.value for element in at.latex)
     assert "0.9" in latex and "0.01" in latex                       # the actual momentum and lr
     assert at.button(key="step_next").disabled
@@ -104,7 +104,7 @@ def test_loss_stage_shows_predictions_beside_targets_and_the_gradient():
     titles = tile_titles(at)
     assert [title.split(" (")[0] for title in titles] == ["predictions ŷ", "targets y", "∂L/∂ŷ"]
     assert "(one-hot of labels) (8, 2)" in titles[1]
-    assert any(f"L = {lab.trace.loss:.6g} (NLLCriterion, batch of 8)" in c.value for c in at.caption)
+    assert any(f"L = {lab.trace.loss:.4g} (NLLCriterion, batch of 8)" in c.value for c in at.caption)
 
 
 def test_new_iteration_takes_the_next_batch_after_the_update():

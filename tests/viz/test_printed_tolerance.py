@@ -8,7 +8,7 @@ import pytest
 from engine import Dropout, Flatten
 from engine.sequential import layers_of
 from engine.trace import Stage
-from lab.predict import Question, is_right, question, tolerance, within
+from lab.predict import Question, is_right, question, questions, tolerance, within
 from tests.uploaded import preset_lab
 from viz.by_hand import by_hand, errors
 
@@ -96,3 +96,11 @@ def test_an_update_worked_out_from_the_printed_cells_is_right(preset):
                          tol=tolerance(item.engine, item.error, item.step))
             assert is_right(q, float(answer)), (stage, item.what, answer, item.engine, q.tol)
             assert item.tensor.startswith("velocity") or not is_right(q, float(u.before[item.index]))
+
+
+def test_every_question_of_a_cnn_gets_its_tolerance():
+    lab = preset_lab("cnn_digits")
+    trace, layers = lab.trace, layers_of(lab.model)
+    for stage in trace.stages:
+        for q in questions(trace, stage, errors(trace, stage, layers)):
+            assert q.widget != "number" or q.tol > 0, (stage, q.text)
