@@ -99,7 +99,7 @@ if trace.first_nonfinite is not None and trace.first_nonfinite != stage:
 
 layers = layers_of(L.model)
 tensors = focus.tensors()
-chosen = focus.current() or default_focus(tensors)
+chosen = ask.asked_focus(tensors) or focus.current() or default_focus(tensors)
 # Made once per recorded iteration, stage and chosen entry, not on every rerun.
 worked = per_iteration("_step_by_hand", (str(stage), chosen.key), keep=len(trace.stages) + 4,
                        compute=lambda: by_hand(trace, stage, layers, chooser(tensors, focus.current())))

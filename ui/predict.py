@@ -10,6 +10,7 @@ from lab.exercise import fingerprint
 from engine.sequential import layers_of
 from lab.predict import hint, is_right, question, shown
 from viz.by_hand import errors
+from viz.entries import focus_at
 from ui import focus
 from ui.actions import lab
 from ui.cache import iteration_store
@@ -43,6 +44,16 @@ def answer_of(stage=None):
 def hidden():
     """True when the shown stage's results are to stay hidden: Predict first on, a question, no answer yet."""
     return on() and current_question() is not None and answer_of() is None
+
+
+def asked_focus(tensors):
+    """While the shown stage's question waits for its answer: the asked entry as the focus (the heatmaps
+    outline the rows, columns or entries it is computed from), else None."""
+    if not hidden():
+        return None
+    about = current_question().about
+    results = {t.id for t in tensors if t.result}
+    return focus_at(tensors, *about) if about is not None and about[0] in results else None
 
 
 def prepare_widget():

@@ -158,10 +158,18 @@ def operand_tensor(trace, stage, layer, tensor_id):
         return Tensor(tensor_id, title, value(), (None, "unit"), ("row", "feature"))
 
 
+OPERAND_ORDER = ("input", "output", "softmax", "mask", "mean", "variance", "moving_mean", "moving_variance")
+
+
+def drawing_order(tensor_id):
+    """x first, then what the forward made of it, then the parameters (as the forward draws them)."""
+    return OPERAND_ORDER.index(tensor_id) if tensor_id in OPERAND_ORDER else len(OPERAND_ORDER)
+
+
 def operand_tensors(trace, stage, layer, declared, skip=()):
-    """The Tensors of every operand `declared` ({result: operand ids}) reads, in order, except `skip`."""
+    """The Tensors of every operand `declared` ({result: operand ids}) reads, except `skip`, x first."""
     ids = dict.fromkeys(i for reads in declared.values() for i in reads if i not in skip)
-    return [operand_tensor(trace, stage, layer, i) for i in ids]
+    return [operand_tensor(trace, stage, layer, i) for i in sorted(ids, key=drawing_order)]
 
 
 def forward_tensors(trace, stage, layer):
