@@ -43,8 +43,10 @@ def tolerance(value, error=0.0, step=None):
     return max(ATOL, RTOL * abs(value), SAFETY * float(error or 0.0))
 
 
-def within(tol):
-    return f"(to within ±{tol:.2g}, so the numbers as printed in the cells are enough)"
+def within(tol, printed=True):
+    """"(to within ±tol ...)": with printed, that the numbers as the cells print them are enough."""
+    return f"(to within ±{tol:.2g}, so the numbers as printed in the cells are enough)" if printed else \
+        f"(to within ±{tol:.2g})"
 
 
 def shown(value, tol=0.0):
@@ -121,7 +123,7 @@ def forward_questions(trace, stage, error=None):
         found.append(Question("kept", s, f"How many of the {y.shape[1]} units of row 0 does Dropout keep "
                               "(leave nonzero)?", "number", float(kept), about=("output", 0, 0), tol=0.5))
     if kind == "SoftMax" and y.ndim == 2:
-        found.append(Question("row_sum", s, f"What does each row of SoftMax's output sum to? {within(1e-6)}",
+        found.append(Question("row_sum", s, f"What does each row of SoftMax's output sum to? {within(1e-6, False)}",
                               "number", float(np.sum(y[0])), about=("output", 0, 0), tol=1e-6))
     return found
 
@@ -138,7 +140,8 @@ def backward_questions(trace, stage, error=None):
                                     (f"grad:{name}", 0, 0)))
         found.append(value_question(s, f"∂L/∂{name}", grad, f"grad:{name}", error))
     if kind == "LogSoftMax" and np.ndim(gi) == 2:
-        found.append(Question("row_sum", s, f"What does each row of LogSoftMax's grad_input sum to? {within(1e-6)}",
+        found.append(Question("row_sum", s, "What does each row of LogSoftMax's grad_input sum to? "
+                              f"{within(1e-6, False)}",
                               "number", float(np.sum(gi[0])), about=("grad_input", 0, 0), tol=1e-6))
     return found
 

@@ -86,3 +86,16 @@ def test_each_by_hand_formula_reads_only_declared_operands(walked):
             reads = set(by_id[item.tensor].reads)
             on_your_own = faded(item.latex, LEVELS[2])
             assert symbols_read(on_your_own) <= reads, (name, stage, item.what, on_your_own)
+
+
+def test_with_the_results_hidden_only_the_asked_entrys_operands_are_outlined():
+    from viz.entries import focus_at, marks
+
+    lab = preset_lab("handout")
+    trace, layers, stage = lab.trace, layers_of(lab.model), lab.trace.stages[4]  # backward of the Linear
+    tensors = stage_tensors(trace, stage, layers)
+    focus = focus_at(tensors, "grad:W", 1, 1)
+    panels = stage_panels(trace, stage, layers, focus, hide_results=True)
+    drawn = [a for p in panels if p.figure for a in p.figure.layout.shapes]
+    assert set(marks(tensors, focus)) == {"grad:W", "input", "grad_output"}  # x[:, 1] and g[:, 1], not W
+    assert len(drawn) == 2  # the two column bands
