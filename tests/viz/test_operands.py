@@ -9,6 +9,7 @@ from engine.sequential import layers_of
 from lab.predict import questions
 from lab.presets import PRESETS
 from tests.uploaded import preset_lab
+from tests.viz.test_stage_view import CASES
 from viz.by_hand import by_hand
 from viz.fade import LEVELS, faded
 from viz.stage_view import is_revealing, stage_panels, stage_tensors
@@ -30,17 +31,25 @@ def labs():
             yield f"{name} (evaluate)", lab
 
 
+def networks():
+    """(name, trace, layers) of every preset, and of networks with the layers no preset has (Scaling,
+    LeakyReLU, SoftPlus)."""
+    for name, lab in labs():
+        yield name, lab.trace, layers_of(lab.model)
+    for name in ("deep", "deep evaluate", "mse"):
+        yield (name, *CASES[name]())
+
+
 @pytest.fixture(scope="module")
 def walked():
-    """[(preset, stage, layers, tensors, drawn ids with the results hidden, trace)] of every stage."""
+    """[(network, stage, layers, tensors, drawn ids with the results hidden, trace)] of every stage."""
     out = []
-    for name, lab in labs():
-        layers = layers_of(lab.model)
-        for stage in lab.trace.stages:
-            tensors = stage_tensors(lab.trace, stage, layers)
-            panels = stage_panels(lab.trace, stage, layers, hide_results=True)
+    for name, trace, layers in networks():
+        for stage in trace.stages:
+            tensors = stage_tensors(trace, stage, layers)
+            panels = stage_panels(trace, stage, layers, hide_results=True)
             drawn = {t for panel in panels for t in panel.tensors}
-            out.append((name, stage, layers, tensors, drawn, lab.trace))
+            out.append((name, stage, layers, tensors, drawn, trace))
     return out
 
 
@@ -55,7 +64,8 @@ def test_every_result_declares_what_it_reads_and_the_page_draws_it(walked):
         if stage.index is not None:
             kinds.add((stage.kind, type(layers[stage.index]).__name__))
     assert {("backward", k) for k in ("Linear", "Conv2d", "MaxPool2d", "BatchNormalization", "Dropout", "ReLU",
-                                      "ELU", "SoftMax", "LogSoftMax", "Flatten")} <= kinds
+                                      "ELU", "SoftMax", "LogSoftMax", "Flatten", "Scaling", "LeakyReLU",
+                                      "SoftPlus")} <= kinds
     assert ("update", "Conv2d") in kinds  # Adam's, on the CSV CNN
 
 
