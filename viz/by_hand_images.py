@@ -29,7 +29,7 @@ def conv2d_forward(layer, x, y, params, at):
     W, b, k = params["W"], params["b"], layer.kernel_size
     r = k // 2
     window = padded(x, r)[n, :, i:i + k, j:j + k]                  # x[n, c, i+p-r, j+q-r] for every (c, p, q)
-    pairs = list(zip(W[o].ravel(), window.ravel()))
+    pairs = np.column_stack([W[o].ravel(), window.ravel()])
     general = (rf"{sub('b', o)} + \sum_{{c,p,q}} {sub('W', o, 'c', 'p', 'q')}\, "
                rf"{sub('x', n, 'c', plus('p', i - r), plus('q', j - r))}")
     latex = equation(sub("y", n, o, i, j), general, f"{p(b[o])} + " + terms(pairs, product, newline=ALIGNED_BREAK), y[n, o, i, j])
@@ -43,7 +43,7 @@ def conv2d_backward(layer, x, y, g, dx, params, at):
     n, c, i, j = at("grad_input", dx)
     # g[n, o, i-p+r, j-q+r] for every (o, p, q): the window of g around (i, j), flipped
     around = padded(g, r)[n, :, i:i + k, j:j + k][:, ::-1, ::-1]
-    pairs = list(zip(around.ravel(), W[:, c].ravel()))
+    pairs = np.column_stack([around.ravel(), W[:, c].ravel()])
     worked = [("∂L/∂x", equation(dL("x", n, c, i, j), rf"\sum_{{o,p,q}} {sub('g', n, 'o', minus(i + r, 'p'), minus(j + r, 'q'))}"
                                   rf"\, {sub('W', 'o', c, 'p', 'q')}", terms(pairs, product, newline=ALIGNED_BREAK), dx[n, c, i, j]),
                float(np.dot(around.ravel(), W[:, c].ravel())), dx[n, c, i, j], "grad_input", (n, c, i, j),
@@ -52,7 +52,7 @@ def conv2d_backward(layer, x, y, g, dx, params, at):
     o, c, q1, q2 = at("grad:W", dW)
     h, w = x.shape[2:]
     inputs = padded(x, r)[:, c, q1:q1 + h, q2:q2 + w]                # x[n, c, i+p-r, j+q-r] for every (n, i, j)
-    pairs = list(zip(inputs.ravel(), g[:, o].ravel()))
+    pairs = np.column_stack([inputs.ravel(), g[:, o].ravel()])
     worked.append(("∂L/∂W", equation(dL("W", o, c, q1, q2), rf"\sum_{{n,i,j}} {sub('x', 'n', c, plus('i', q1 - r), plus('j', q2 - r))}"
                                      rf"\, {sub('g', 'n', o, 'i', 'j')}", terms(pairs, product, newline=ALIGNED_BREAK), dW[o, c, q1, q2]),
                    float(np.dot(inputs.ravel(), g[:, o].ravel())), dW[o, c, q1, q2], "grad:W", (o, c, q1, q2),

@@ -44,9 +44,9 @@ def p(value):
     return f"({text})" if float(value) < 0 else text
 
 
-def value_of(term):
-    """The number a term stands for: a pair (a, b) is the product a·b."""
-    return float(term[0]) * float(term[1]) if isinstance(term, tuple) else float(term)
+def value_of(terms):
+    """The numbers terms stand for, as an array: (n,) numbers as they are, (n, 2) pairs as their products."""
+    return terms[:, 0] * terms[:, 1] if terms.ndim == 2 else terms
 
 
 def joined(parts, newline=None):
@@ -61,28 +61,32 @@ def joined(parts, newline=None):
     return text
 
 
-def partial_sums(values, value):
+def partial_sums(numbers):
     """Each run of consecutive terms (at most GROUPS runs) as its sum, the run's term numbers under it."""
-    size = -(-len(values) // GROUPS)
-    return [rf"\underset{{{start}..{min(start + size, len(values)) - 1}}}"
-            rf"{{{p(sum(value(v) for v in values[start:start + size]))}}}" for start in range(0, len(values), size)]
+    size = -(-len(numbers) // GROUPS)
+    starts = range(0, len(numbers), size)
+    return [rf"\underset{{{start}..{min(start + size, len(numbers)) - 1}}}{{{p(total)}}}"
+            for start, total in zip(starts, np.add.reduceat(numbers, list(starts)))]
 
 
 def terms(values, write=None, value=value_of, newline=None):
     """"a + b + c + ...": every term written by `write` (default: p) when there are at most MAX_TERMS; of a
     longer sum its nonzero terms, or if there are still too many the partial sums of runs of terms (numbered
-    from 0 in the sum's order). `value` gives a term's number; `newline` breaks long lines (ALIGNED_BREAK in
-    an equation's row, GATHERED_BREAK in lines())."""
-    values, write = list(values), write or p
+    from 0 in the sum's order). values: numbers, or pairs (a, b) (an (n, 2) array is fastest); value(array of
+    the values) gives the terms' numbers; newline breaks long lines (ALIGNED_BREAK in an equation's row,
+    GATHERED_BREAK in lines())."""
+    values, write = np.asarray(values if isinstance(values, np.ndarray) else list(values), dtype=np.float64), write or p
     if len(values) <= MAX_TERMS:
         return joined([write(v) for v in values], newline)
-    nonzero = [v for v in values if value(v) != 0]
-    if not nonzero:
+    with np.errstate(all="ignore"):
+        numbers = value(values)
+    nonzero = values[numbers != 0]
+    if not len(nonzero):
         return rf"0 \quad \text{{(all {len(values)} terms are 0)}}"
     if len(nonzero) <= MAX_TERMS:
         return joined([write(v) for v in nonzero], newline) + (
             rf" \quad \text{{(the {len(nonzero)} nonzero terms of {len(values)})}}")
-    return joined(partial_sums(values, value), newline) + (
+    return joined(partial_sums(numbers), newline) + (
         rf" \quad \text{{(the sums of {len(values)} terms, {-(-len(values) // GROUPS)} at a time)}}")
 
 
