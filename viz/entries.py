@@ -212,9 +212,9 @@ def loss_tensors(trace, targets, x_label):
                    result=True, reads=loss_operands()["loss_grad"])]
 
 
-def kept(previous, like):
-    """A moving average kept from the last step: zeros before the first."""
-    return np.zeros_like(like, dtype=np.float64) if previous is None else previous
+def first_step(u):
+    """True at an optimizer's first step: no velocity (or m and v) kept from a last one, i.e. all 0."""
+    return (u.previous_velocity if u.m is None else u.previous_m) is None
 
 
 def update_tensors(trace, stage):
@@ -224,16 +224,16 @@ def update_tensors(trace, stage):
     for u in trace.update_records(stage.index):
         s, roles, axes = symbol(u.param), (f"{u.param}:row", f"{u.param}:col"), param_axes(u.param, u.before)
         roles = (None, roles[1]) if np.ndim(u.before) < 2 or u.param in ("gamma", "beta") else roles
-        first = " (0: the first step)" if (u.previous_velocity if u.m is None else u.previous_m) is None else ""
+        first = first_step(u)
         if u.m is not None:
-            held = (("m_prev", f"m of {s} from the last step{first}", kept(u.previous_m, u.before)),
-                    ("v_prev", f"v of {s} from the last step{first}", kept(u.previous_v, u.before)))
+            held = (("m_prev", f"m of {s} from the last step", u.previous_m),
+                    ("v_prev", f"v of {s} from the last step", u.previous_v))
             moving = (("m", f"m of {s} (1st moment)", u.m), ("v", f"v of {s} (2nd moment)", u.v))
         else:
-            held = (("velocity_prev", f"velocity v_{s} from the last step{first}",
-                     kept(u.previous_velocity, u.before)),)
+            held = (("velocity_prev", f"velocity v_{s} from the last step", u.previous_velocity),)
             moving = (("velocity", f"velocity v_{s}", u.velocity),)
-        declared = update_operands(u.param, u.m is not None)
+        held = () if first else held  # the first step's are 0: the caption says so (viz.stage_view)
+        declared = update_operands(u.param, u.m is not None, first)
         tensors += [Tensor(f"{what}:{u.param}", title, array, roles, axes, result=what in ("velocity", "m", "v", "after"),
                            reads=declared.get(f"{what}:{u.param}", ()))
                     for what, title, array in (("before", f"{s} before", u.before), ("grad", f"∂L/∂{s}", u.grad),

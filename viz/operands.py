@@ -36,12 +36,12 @@ def loss_operands():
     return {"loss_grad": ("predictions", "targets")}
 
 
-def update_operands(param, adam=False):
-    """{result id: operand ids} of one parameter's update (SGD with momentum, or Adam)."""
+def update_operands(param, adam=False, first=False):
+    """{result id: operand ids} of one parameter's update (SGD with momentum, or Adam); at the first step
+    the moving averages kept from the last step are 0 (the page says so instead of drawing zeros)."""
+    held = () if first else ((f"m_prev:{param}", f"v_prev:{param}") if adam else (f"velocity_prev:{param}",))
+    start = (f"before:{param}", f"grad:{param}", *held)
     if adam:
-        start = (f"before:{param}", f"grad:{param}", f"m_prev:{param}", f"v_prev:{param}")
-        return {f"m:{param}": (f"m_prev:{param}", f"grad:{param}"), f"v:{param}": (f"v_prev:{param}", f"grad:{param}"),
+        return {f"m:{param}": (*held[:1], f"grad:{param}"), f"v:{param}": (*held[1:], f"grad:{param}"),
                 f"step:{param}": start, f"after:{param}": start}
-    start = (f"before:{param}", f"grad:{param}", f"velocity_prev:{param}")
-    return {f"velocity:{param}": (f"velocity_prev:{param}", f"grad:{param}"), f"step:{param}": start,
-            f"after:{param}": start}
+    return {f"velocity:{param}": (*held, f"grad:{param}"), f"step:{param}": start, f"after:{param}": start}

@@ -200,6 +200,8 @@ def update_panels(trace, stage, tensors, focus, hide_results=False, scale=1.0):
     for u in trace.update_records(stage.index):
         symbol = PARAM_SYMBOLS.get(u.param, u.param)
         moved = "" if hide_results else f"; {u.param} moved by {magnitude(u.step)}"
+        moved = ("; this is the first step, so what was kept from the last one is 0" if entries.first_step(u)
+                 else "") + moved
         if getattr(trace, "optimizer", "SGD") == "Adam":
             panels.append(Panel(title=f"{symbol}: Adam", key=f"{stage}-formula:{u.param}",
                                 latex=adam_formula(u.param, trace.config, u.before.shape),

@@ -3,6 +3,7 @@ Predict first and the faded levels hide them: each question and each by-hand ent
 import re
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from engine.sequential import layers_of
@@ -109,3 +110,14 @@ def test_with_the_results_hidden_only_the_asked_entrys_operands_are_outlined():
     drawn = [a for p in panels if p.figure for a in p.figure.layout.shapes]
     assert set(marks(tensors, focus)) == {"grad:W", "input", "grad_output"}  # x[:, 1] and g[:, 1], not W
     assert len(drawn) == 2  # the two column bands
+
+
+def test_an_update_after_the_first_draws_what_the_last_step_kept():
+    lab = preset_lab("handout")
+    lab.new_iteration()
+    stage = lab.trace.stages[-1]
+    tensors = {t.id: t for t in stage_tensors(lab.trace, stage, layers_of(lab.model))}
+    assert tensors["velocity:W"].reads == ("velocity_prev:W", "grad:W")
+    np.testing.assert_array_equal(tensors["velocity_prev:W"].array, lab.trace.update_records(0)[0].previous_velocity)
+    drawn = {t for p in stage_panels(lab.trace, stage, layers_of(lab.model), hide_results=True) for t in p.tensors}
+    assert {"velocity_prev:W", "velocity_prev:b"} <= drawn

@@ -116,10 +116,10 @@ def expected_tensors(trace, stage, layers):
         return out
     out = {}
     for u in trace.update_records(i):
-        previous = np.zeros_like(u.before) if u.previous_velocity is None else u.previous_velocity
         out.update({f"{what}:{u.param}": (getattr(u, what), *PARAM_AXES[u.param])
                     for what in ("before", "grad", "velocity", "step", "after")})
-        out[f"velocity_prev:{u.param}"] = (previous, *PARAM_AXES[u.param])
+        if u.previous_velocity is not None:  # the first step's is 0, as the caption says
+            out[f"velocity_prev:{u.param}"] = (u.previous_velocity, *PARAM_AXES[u.param])
     return out
 
 
@@ -200,10 +200,10 @@ def test_handout_labels_formulas_and_values():
     assert [p.latex is not None for p in update] == [False, True, False, True, False]
     assert r"0.9\, v_{W} + 0.01\," in update[1].latex and r"(2 \times 2)" in update[1].latex
     assert r"0.9\, v_{b} + 0.01\," in update[3].latex and "(2)" in update[3].latex
-    assert update[4].tensors == ("before:b", "grad:b", "velocity_prev:b", "velocity:b", "step:b",
-                                 "after:b")  # one figure of strips
+    assert update[4].tensors == ("before:b", "grad:b", "velocity:b", "step:b", "after:b")  # one figure of strips
+    assert "this is the first step, so what was kept from the last one is 0" in update[1].caption
     strips = [a.text.replace("<br>", " ").replace("\xa0", " ") for a in update[4].figure.layout.annotations]
-    assert strips[0].startswith("b before (2,) · ±") and len(strips) == 6
+    assert strips[0].startswith("b before (2,) · ±") and len(strips) == 5
     loss = stage_panels(trace, Stage("loss"), layers)
     assert f"L = {trace.loss:.4g}" in loss[0].caption and r"-\frac{y}{8}" in loss[0].latex
 
