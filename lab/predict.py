@@ -13,6 +13,8 @@ import numpy as np
 from engine.grade.iteration import parse_layer
 
 RTOL, ATOL = 0.01, 1e-6   # a typed value is right within 1% of it (or 1e-6 near 0)
+SAFETY = 1.25             # and within 1.25 times how far the value worked out from the numbers as the cells
+                          # print them can be (viz.latex_sums.sum_error)
 STEP_RTOL = 0.05          # a weight's new value: within 5% of its step, or typing the old value would do
 MAX_CHOICES = 16          # units offered in a "which are zero" question
 
@@ -29,14 +31,30 @@ class Question:
     options: tuple = ()
     about: tuple = None
     tol: float = None  # a number's absolute tolerance, stated in the text
+    swapped: float = None  # the value of the asked entry with its two indices swapped (for the hint)
+    log: bool = False      # a log-probability is asked (LogSoftMax's output): e^answer is the probability
 
 
-def tolerance(value):
-    return max(ATOL, RTOL * abs(value))
+def tolerance(value, error=0.0, step=None):
+    """A typed value's tolerance: 1% of it (a weight after its step: 5% of the step), or more where the printed
+    numbers it is computed from allow more."""
+    if step is not None:
+        return max(1e-12, STEP_RTOL * abs(step), SAFETY * float(error or 0.0))
+    return max(ATOL, RTOL * abs(value), SAFETY * float(error or 0.0))
 
 
-def within(tol):
-    return f"(to within ±{tol:.2g})"
+def within(tol, printed=True):
+    """"(to within ±tol ...)": with printed, that the numbers as the cells print them are enough."""
+    return f"(to within ±{tol:.2g}, so the numbers as printed in the cells are enough)" if printed else \
+        f"(to within ±{tol:.2g})"
+
+
+def shown(value, tol=0.0):
+    """A number as people read it: 4 significant digits, and 0 for what is zero to the tolerance."""
+    value = float(value)
+    if abs(value) <= tol or value == 0:
+        return "0"
+    return f"{value:.4g}".replace("-", "−")
 
 
 def largest(array):
@@ -60,12 +78,24 @@ def shape_question(stage, what, shape, wrong, about):
                     about)
 
 
-def value_question(stage, what, array, tensor_id, kind="value"):
+def swapped_entry(array, index):
+    """The value of the entry with its two indices swapped, when that is another entry of the array."""
+    array = np.asarray(array)
+    if array.ndim != 2 or len(index) != 2 or index[0] == index[1]:
+        return None
+    row, col = index[1], index[0]
+    return float(array[row, col]) if row < array.shape[0] and col < array.shape[1] else None
+
+
+def value_question(stage, what, array, tensor_id, error=None, log=False):
+    """What is what[index]? of the largest entry; error(tensor id, index): how far a value worked out from the
+    printed numbers can be from it (None: 1% of it)."""
     index = largest(array)
     value = float(np.asarray(array)[index])
     where = f"[{', '.join(map(str, index))}]"
-    return Question(kind, stage, f"What is **{what}{where}**? {within(tolerance(value))}", "number", value,
-                    about=(tensor_id, *cell(array, index)), tol=tolerance(value))
+    tol = tolerance(value, error(tensor_id, index) if error else 0.0)
+    return Question("value", stage, f"What is **{what}{where}**? {within(tol)}", "number", value,
+                    about=(tensor_id, *cell(array, index)), tol=tol, swapped=swapped_entry(array, index), log=log)
 
 
 def sign_question(stage, what, array, tensor_id):
@@ -76,14 +106,14 @@ def sign_question(stage, what, array, tensor_id):
                     "radio", sign, ("positive", "negative", "zero"), (tensor_id, *cell(array, index)))
 
 
-def forward_questions(trace, stage):
+def forward_questions(trace, stage, error=None):
     record = trace.forward[stage.index]
     kind, args = parse_layer(record.name)
     x, y, s = record.input, record.output, str(stage)
     found = [shape_question(s, f"layer {stage.index}'s output y ({record.name})", y.shape,
                             [x.shape, y.shape[::-1], (y.shape[-1],), (1,) + y.shape[1:]], ("output", 0, 0))]
     if y.size:  # on maps too: a Conv2d's y[n, o, i, j] is the by-hand sum over (c, p, q)
-        found.append(value_question(s, "y", y, "output"))
+        found.append(value_question(s, "y", y, "output", error, log=kind == "LogSoftMax"))
     if kind == "ReLU" and y.ndim == 2 and 0 < y.shape[1] <= MAX_CHOICES:
         zero = tuple(int(j) for j in np.flatnonzero(y[0] == 0))
         found.append(Question("zeros", s, "Which units of sample 0 does ReLU set to **zero**? (choose all)",
@@ -93,12 +123,12 @@ def forward_questions(trace, stage):
         found.append(Question("kept", s, f"How many of the {y.shape[1]} units of row 0 does Dropout keep "
                               "(leave nonzero)?", "number", float(kept), about=("output", 0, 0), tol=0.5))
     if kind == "SoftMax" and y.ndim == 2:
-        found.append(Question("row_sum", s, f"What does each row of SoftMax's output sum to? {within(1e-6)}",
+        found.append(Question("row_sum", s, f"What does each row of SoftMax's output sum to? {within(1e-6, False)}",
                               "number", float(np.sum(y[0])), about=("output", 0, 0), tol=1e-6))
     return found
 
 
-def backward_questions(trace, stage):
+def backward_questions(trace, stage, error=None):
     record = trace.backward_record(stage.index)
     kind, _ = parse_layer(record.name)
     s, gi = str(stage), record.grad_input
@@ -108,14 +138,15 @@ def backward_questions(trace, stage):
                                     [np.shape(grad)[::-1], (len(trace.forward[0].input),) + np.shape(grad),
                                      (1,) + np.shape(grad)],
                                     (f"grad:{name}", 0, 0)))
-        found.append(value_question(s, f"∂L/∂{name}", grad, f"grad:{name}"))
+        found.append(value_question(s, f"∂L/∂{name}", grad, f"grad:{name}", error))
     if kind == "LogSoftMax" and np.ndim(gi) == 2:
-        found.append(Question("row_sum", s, f"What does each row of LogSoftMax's grad_input sum to? {within(1e-6)}",
+        found.append(Question("row_sum", s, "What does each row of LogSoftMax's grad_input sum to? "
+                              f"{within(1e-6, False)}",
                               "number", float(np.sum(gi[0])), about=("grad_input", 0, 0), tol=1e-6))
     return found
 
 
-def update_questions(trace, stage):
+def update_questions(trace, stage, error=None):
     found = []
     for update in trace.update_records(stage.index):
         index = largest(update.step) if np.size(update.step) else ()
@@ -125,33 +156,35 @@ def update_questions(trace, stage):
         where = f"{update.param}[{', '.join(map(str, index))}]"
         direction = "up" if after > before else "down" if after < before else "stays"
         about = (f"after:{update.param}", *cell(update.after, index))
-        found.append(Question("direction", str(stage), f"Does **{where}** (now {before:.6g}) move up, down, or "
+        found.append(Question("direction", str(stage), f"Does **{where}** (now {shown(before)}) move up, down, or "
                               "stay?", "radio", direction, ("up", "down", "stays"), about))
-        tol = max(1e-12, STEP_RTOL * abs(after - before))
-        found.append(Question("new_value", str(stage), f"What is **{where}** after the step (now {before!r})? "
-                              f"{within(tol)}", "number", after, about=about, tol=tol))
+        tol = tolerance(after, step=after - before)
+        found.append(Question("new_value", str(stage), f"What is **{where}** after the step (now {before:.10g})? "
+                              f"(to within ±{tol:.2g})", "number", after, about=about, tol=tol))
     return found
 
 
-def loss_questions(trace, stage):
+def loss_questions(trace, stage, error=None):
     loss = float(trace.loss)
-    found = [Question("loss", str(stage), f"What is the loss L ({trace.criterion})? {within(tolerance(loss))}",
-                      "number", loss, tol=tolerance(loss))]
+    tol = tolerance(loss, error("loss", ()) if error else 0.0)
+    found = [Question("loss", str(stage), f"What is the loss L ({trace.criterion})? {within(tol)}",
+                      "number", loss, tol=tol)]
     if np.size(trace.loss_grad):
         found.append(sign_question(str(stage), "∂L/∂ŷ", trace.loss_grad, "loss_grad"))
     return found
 
 
-def questions(trace, stage):
-    """Every question the stage can ask, about the trace's own numbers."""
+def questions(trace, stage, error=None):
+    """Every question the stage can ask, about the trace's own numbers; error(tensor id, index): how far a
+    value worked out from the printed numbers can be from an entry (the tolerance follows), None: 1% of it."""
     with np.errstate(all="ignore"):
         return {"forward": forward_questions, "backward": backward_questions, "update": update_questions,
-                "loss": loss_questions}[stage.kind](trace, stage)
+                "loss": loss_questions}[stage.kind](trace, stage, error)
 
 
-def question(trace, stage, seed=""):
+def question(trace, stage, seed="", error=None):
     """The stage's one question: chosen among its kinds by seed (the iteration's fingerprint) and the stage."""
-    found = questions(trace, stage)
+    found = questions(trace, stage, error)
     if not found:
         return None
     pick = int(hashlib.sha256(f"{seed}|{stage}".encode()).hexdigest(), 16) % len(found)
@@ -171,10 +204,15 @@ def is_right(question, answer):
 
 def hint(question, answer, swapped=None, n=None):
     """One line on what went wrong, where it can be told, else None: the sign; the entry with its indices
-    swapped (swapped: that entry's value); off by the batch size n; a factor 2."""
+    swapped (swapped: that entry's value, else the question's); off by the batch size n; a factor 2; the
+    probability where its log is asked."""
     if question.widget != "number" or answer is None or not np.isfinite(answer):
         return None
     expected = float(question.answer)
+    swapped = question.swapped if swapped is None else swapped
+    if question.log and abs(answer - np.exp(expected)) <= max(question.tol, RTOL * np.exp(expected)) \
+            and abs(answer - expected) > question.tol:
+        return f"the probability e^y = {shown(np.exp(expected))}: the log-probability y = log p is asked"
     if expected and abs(answer + expected) <= question.tol:
         return "the right magnitude with the wrong sign"
     if swapped is not None and abs(swapped - expected) > question.tol and abs(answer - swapped) <= question.tol:

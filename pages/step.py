@@ -6,7 +6,7 @@ import streamlit as st
 from engine.sequential import layers_of
 from lab.exercise import check_code
 from lab.mine import explain
-from ui import channel_maps, fading, focus, mine as yours, predict as ask, present
+from ui import channel_maps, entry_picker, fading, focus, mine as yours, predict as ask, present
 from ui.actions import act, error_for, lab, plain_name, plural, sync
 from ui.cache import per_iteration
 from ui.stage_panels import draw as draw_panels
@@ -99,7 +99,7 @@ if trace.first_nonfinite is not None and trace.first_nonfinite != stage:
 
 layers = layers_of(L.model)
 tensors = focus.tensors()
-chosen = focus.current() or default_focus(tensors)
+chosen = ask.asked_focus(tensors) or focus.current() or default_focus(tensors)
 # Made once per recorded iteration, stage and chosen entry, not on every rerun.
 worked = per_iteration("_step_by_hand", (str(stage), chosen.key), keep=len(trace.stages) + 4,
                        compute=lambda: by_hand(trace, stage, layers, chooser(tensors, focus.current())))
@@ -158,15 +158,12 @@ if worked and not ask.hidden():
         results = {t.id: t for t in tensors if t.result}
         primary = results[chosen.primary]
         row, col = entry(primary, chosen.roles)
-        rows, cols = as_matrix(primary.array).shape
         for key, value in (("pick_tensor", primary.id), ("pick_row", row), ("pick_col", col)):
             sync(key, value)
         with st.container(horizontal=True, vertical_alignment="bottom"):
             st.selectbox("Entry of", list(results), key="pick_tensor", format_func=lambda i: results[i].title,
                          on_change=focus.on_pick_tensor, width=260)
-            st.number_input(f"row (0 to {rows - 1})", key="pick_row", step=1, on_change=focus.on_pick, width=150)
-            st.number_input(f"column (0 to {cols - 1})", key="pick_col", step=1, on_change=focus.on_pick,
-                            width=150)
+            entry_picker.draw_indices(primary, row, col)  # row and column, or n, c, i, j as the formula names them
         error_for("pick")
         st.segmented_control("How much is worked out", fade.LEVELS, key=fading.LEVEL, default=fade.LEVELS[0])
         if fading.level() == fade.LEVELS[0]:
@@ -186,12 +183,11 @@ if worked and not ask.hidden():
                         if item.tensor in results else None
                     st.button("Check", key=f"by_hand_check_{k}", on_click=fading.on_check,
                               args=(chosen.key, k, item, swapped))
-                st.caption(f"Right within ±{fading.question_of(item).tol:.2g}.")
+                st.caption(fading.tolerance_text(item))
                 continue
             if checked is not None:
-                (st.success if checked["right"] else st.error)(
-                    "Right." if checked["right"] else f"Not quite: you typed {checked['answer']!r}; it is "
-                    f"{float(item.engine)!r}." + (f" Yours is {checked['why']}." if checked["why"] else ""))
+                right, text = fading.verdict(checked, item)
+                (st.success if right else st.error)(text)
             st.latex(item.latex)
 
 if not presenting:

@@ -3,10 +3,9 @@
 The learner's answers are kept per recorded iteration, stage, entry and item; a checked answer is marked,
 with one line on what went wrong where it can be told, and then the worked version is shown.
 """
-import numpy as np
 import streamlit as st
 
-from lab.predict import Question, hint, is_right, tolerance
+from lab.predict import Question, hint, is_right, shown, swapped_entry, tolerance
 from ui.actions import lab
 from ui.cache import iteration_store
 from viz.fade import LEVELS
@@ -23,8 +22,26 @@ def item_key(focus_key, k):
 
 
 def question_of(worked):
-    engine = float(worked.engine)
-    return Question("by_hand", str(lab().current), worked.what, "number", engine, tol=tolerance(engine))
+    """The typed value's Question: right within what the printed numbers it is computed from allow."""
+    engine, trace, stage = float(worked.engine), lab().trace, lab().current
+    log = worked.tensor == "output" and stage.kind == "forward" and trace.forward[stage.index].name == "LogSoftMax"
+    return Question("by_hand", str(stage), worked.what, "number", engine, tol=tolerance(engine, worked.error, worked.step),
+                    log=log)
+
+
+def tolerance_text(worked):
+    """The caption under a value to type: its tolerance, and that the printed numbers are enough."""
+    return (f"Right within ±{question_of(worked).tol:.2g}: the numbers as written here or printed in the cells "
+            "are enough.")
+
+
+def verdict(checked, worked):
+    """(right, the line that marks a checked value), numbers with 4 significant digits."""
+    if checked["right"]:
+        return True, "Right."
+    return False, (f"Not quite: you typed {shown(checked['answer'])}; it is "
+                   f"{shown(worked.engine, question_of(worked).tol)}."
+                   + (f" Yours is {checked['why']}." if checked["why"] else ""))
 
 
 def answer_key(k):
@@ -52,10 +69,4 @@ def hides_results(focus_key, worked):
     return level() != LEVELS[0] and any(result(focus_key, k) is None for k in range(len(worked or ())))
 
 
-def swapped_value(tensor, index):
-    """The value of the entry with its two indices swapped, when that is another entry of the tensor."""
-    array = np.asarray(tensor)
-    if array.ndim != 2 or len(index) != 2 or index[0] == index[1]:
-        return None
-    row, col = index[1], index[0]
-    return float(array[row, col]) if row < array.shape[0] and col < array.shape[1] else None
+swapped_value = swapped_entry  # the page's name for it

@@ -7,7 +7,10 @@ answered stage revealed; a new iteration or network asks afresh. The one answer 
 import streamlit as st
 
 from lab.exercise import fingerprint
-from lab.predict import hint, is_right, question
+from engine.sequential import layers_of
+from lab.predict import hint, is_right, question, shown
+from viz.by_hand import errors
+from viz.entries import focus_at
 from ui import focus
 from ui.actions import lab
 from ui.cache import iteration_store
@@ -29,7 +32,7 @@ def current_question():
     trace, stage = lab().trace, lab().current
     views = _store()["views"]
     if str(stage) not in views:
-        views[str(stage)] = question(trace, stage, fingerprint(trace))
+        views[str(stage)] = question(trace, stage, fingerprint(trace), errors(trace, stage, layers_of(lab().model)))
     return views[str(stage)]
 
 
@@ -41,6 +44,16 @@ def answer_of(stage=None):
 def hidden():
     """True when the shown stage's results are to stay hidden: Predict first on, a question, no answer yet."""
     return on() and current_question() is not None and answer_of() is None
+
+
+def asked_focus(tensors):
+    """While the shown stage's question waits for its answer: the asked entry as the focus (the heatmaps
+    outline the rows, columns or entries it is computed from), else None."""
+    if not hidden():
+        return None
+    about = current_question().about
+    results = {t.id for t in tensors if t.result}
+    return focus_at(tensors, *about) if about is not None and about[0] in results else None
 
 
 def prepare_widget():
@@ -73,14 +86,15 @@ def on_skip():
 def verdict():
     """(right or None, markdown) of the shown stage's answer."""
     q, given = current_question(), answer_of()
-    expected = q.answer if not isinstance(q.answer, tuple) else (", ".join(map(str, q.answer)) or "none")
+    expected = (", ".join(map(str, q.answer)) or "none") if isinstance(q.answer, tuple) else \
+        shown(q.answer, q.tol) if q.widget == "number" else q.answer
     if given["right"] is None:
         return None, f"Skipped. The answer: **{expected}**."
     if given["right"]:
         return True, f"Right: **{expected}**."
-    why = hint(q, given["answer"])
-    return False, f"Not quite: you said {given['answer']!r}; the answer is **{expected}**." + (
-        f" Yours is {why}." if why else "")
+    said = shown(given["answer"]) if q.widget == "number" else repr(given["answer"])
+    why = hint(q, given["answer"], n=len(lab().trace.forward[0].input))
+    return False, f"Not quite: you said {said}; the answer is **{expected}**." + (f" Yours is {why}." if why else "")
 
 
 def score():

@@ -7,7 +7,17 @@ Indices outside the image read the zero padding.
 import numpy as np
 
 from viz.derivation import num
-from viz.latex_sums import MAX_TERMS, dL, equation, p, product, sub, terms
+from viz.latex_sums import ALIGNED_BREAK, MAX_TERMS, dL, equation, p, product, sub, sum_error, terms
+
+
+def plus(symbol, k):
+    """symbol + k written simply: "p", "p+2", "p-1"."""
+    return symbol if k == 0 else f"{symbol}+{k}" if k > 0 else f"{symbol}-{-k}"
+
+
+def minus(k, symbol):
+    """k - symbol written simply: "3-p", "-p"."""
+    return f"{k}-{symbol}" if k else f"-{symbol}"
 
 
 def padded(a, r):
@@ -19,11 +29,12 @@ def conv2d_forward(layer, x, y, params, at):
     W, b, k = params["W"], params["b"], layer.kernel_size
     r = k // 2
     window = padded(x, r)[n, :, i:i + k, j:j + k]                  # x[n, c, i+p-r, j+q-r] for every (c, p, q)
-    pairs = list(zip(W[o].ravel(), window.ravel()))
+    pairs = np.column_stack([W[o].ravel(), window.ravel()])
     general = (rf"{sub('b', o)} + \sum_{{c,p,q}} {sub('W', o, 'c', 'p', 'q')}\, "
-               rf"{sub('x', n, 'c', f'{i}+p-{r}', f'{j}+q-{r}')}")
-    latex = equation(sub("y", n, o, i, j), general, f"{p(b[o])} + " + terms(pairs, product), y[n, o, i, j])
-    return latex, float(b[o] + np.dot(W[o].ravel(), window.ravel())), (n, o, i, j)
+               rf"{sub('x', n, 'c', plus('p', i - r), plus('q', j - r))}")
+    latex = equation(sub("y", n, o, i, j), general, f"{p(b[o])} + " + terms(pairs, product, newline=ALIGNED_BREAK), y[n, o, i, j])
+    return (latex, float(b[o] + np.dot(W[o].ravel(), window.ravel())), (n, o, i, j),
+            sum_error(b[o]) + sum_error(W[o], window))
 
 
 def conv2d_backward(layer, x, y, g, dx, params, at):
@@ -32,22 +43,24 @@ def conv2d_backward(layer, x, y, g, dx, params, at):
     n, c, i, j = at("grad_input", dx)
     # g[n, o, i-p+r, j-q+r] for every (o, p, q): the window of g around (i, j), flipped
     around = padded(g, r)[n, :, i:i + k, j:j + k][:, ::-1, ::-1]
-    pairs = list(zip(around.ravel(), W[:, c].ravel()))
-    worked = [("∂L/∂x", equation(dL("x", n, c, i, j), rf"\sum_{{o,p,q}} {sub('g', n, 'o', f'{i}-p+{r}', f'{j}-q+{r}')}"
-                                  rf"\, {sub('W', 'o', c, 'p', 'q')}", terms(pairs, product), dx[n, c, i, j]),
-               float(np.dot(around.ravel(), W[:, c].ravel())), dx[n, c, i, j], "grad_input", (n, c, i, j))]
+    pairs = np.column_stack([around.ravel(), W[:, c].ravel()])
+    worked = [("∂L/∂x", equation(dL("x", n, c, i, j), rf"\sum_{{o,p,q}} {sub('g', n, 'o', minus(i + r, 'p'), minus(j + r, 'q'))}"
+                                  rf"\, {sub('W', 'o', c, 'p', 'q')}", terms(pairs, product, newline=ALIGNED_BREAK), dx[n, c, i, j]),
+               float(np.dot(around.ravel(), W[:, c].ravel())), dx[n, c, i, j], "grad_input", (n, c, i, j),
+               sum_error(around, W[:, c]))]
     dW = grads["W"]
     o, c, q1, q2 = at("grad:W", dW)
     h, w = x.shape[2:]
     inputs = padded(x, r)[:, c, q1:q1 + h, q2:q2 + w]                # x[n, c, i+p-r, j+q-r] for every (n, i, j)
-    pairs = list(zip(inputs.ravel(), g[:, o].ravel()))
-    worked.append(("∂L/∂W", equation(dL("W", o, c, q1, q2), rf"\sum_{{n,i,j}} {sub('x', 'n', c, f'i+{q1}-{r}', f'j+{q2}-{r}')}"
-                                     rf"\, {sub('g', 'n', o, 'i', 'j')}", terms(pairs, product), dW[o, c, q1, q2]),
-                   float(np.dot(inputs.ravel(), g[:, o].ravel())), dW[o, c, q1, q2], "grad:W", (o, c, q1, q2)))
+    pairs = np.column_stack([inputs.ravel(), g[:, o].ravel()])
+    worked.append(("∂L/∂W", equation(dL("W", o, c, q1, q2), rf"\sum_{{n,i,j}} {sub('x', 'n', c, plus('i', q1 - r), plus('j', q2 - r))}"
+                                     rf"\, {sub('g', 'n', o, 'i', 'j')}", terms(pairs, product, newline=ALIGNED_BREAK), dW[o, c, q1, q2]),
+                   float(np.dot(inputs.ravel(), g[:, o].ravel())), dW[o, c, q1, q2], "grad:W", (o, c, q1, q2),
+                   sum_error(inputs, g[:, o])))
     db = grads["b"]
     (o,) = at("grad:b", db)
-    worked.append(("∂L/∂b", equation(dL("b", o), rf"\sum_{{n,i,j}} {sub('g', 'n', o, 'i', 'j')}", terms(g[:, o].ravel()),
-                                     db[o]), float(np.sum(g[:, o])), db[o], "grad:b", (o,)))
+    worked.append(("∂L/∂b", equation(dL("b", o), rf"\sum_{{n,i,j}} {sub('g', 'n', o, 'i', 'j')}", terms(g[:, o].ravel(), newline=ALIGNED_BREAK),
+                                     db[o]), float(np.sum(g[:, o])), db[o], "grad:b", (o,), sum_error(g[:, o])))
     return worked
 
 
@@ -63,7 +76,7 @@ def maxpool2d_forward(layer, x, y, params, at):
     n, c, i, j = at("output", y)
     k = layer.kernel_size
     window = x[n, c, k * i:k * i + k, k * j:k * j + k].ravel()
-    general = rf"\max_{{p,q}} {sub('x', n, c, f'{k * i}+p', f'{k * j}+q')}"
+    general = rf"\max_{{p,q}} {sub('x', n, c, plus('p', k * i), plus('q', k * j))}"
     return equation(sub("y", n, c, i, j), general, maximum(window), y[n, c, i, j]), float(window.max()), (n, c, i, j)
 
 

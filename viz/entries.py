@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine import BatchNormalization, Linear, LogSoftMax, SoftMax
+from engine.grade.iteration import parse_layer
+from viz.operands import backward_operands, forward_operands, loss_operands, update_operands
 from viz.heatmap import as_matrix
 
 PARAM_AXES = {"W": ("input feature", "output unit"), "b": ("row", "output unit"),
@@ -21,14 +23,15 @@ PARAM_SYMBOLS = {"gamma": "γ", "beta": "β"}
 @dataclass(frozen=True)
 class Tensor:
     """One tensor of a stage: id ("output", "param:W", "grad:W", "velocity:b", ...), its title, the array,
-    the role of each axis of its matrix view (None: an axis of length 1), axis labels, and whether the
-    stage computes it (a result)."""
+    the role of each axis of its matrix view (None: an axis of length 1), axis labels, whether the
+    stage computes it (a result), and what a result is computed from."""
     id: str
     title: str
     array: np.ndarray = field(repr=False)
     roles: tuple
     axes: tuple
     result: bool = False
+    reads: tuple = ()  # a result's operands: the ids of the tensors its formula reads (viz.operands)
 
 
 @dataclass(frozen=True)
@@ -109,34 +112,94 @@ def feature_label(array, word):
     return word + (" (flattened row-major)" if np.ndim(array) > 2 else "")
 
 
+def training_of(layer):
+    return getattr(layer, "training", True)
+
+
+def kind_of(trace, stage, layer):
+    """The layer's class name (from the record where the model has no such layer)."""
+    return type(layer).__name__ if layer is not None else parse_layer(trace.forward[stage.index].name)[0]
+
+
+def dropout_mask(trace, index):
+    """M (0 or 1) of a training Dropout: kept where y or the gradient passed through it."""
+    forward, backward = trace.forward[index], trace.backward_record(index)
+    return ((forward.output != 0) | (backward.grad_input != 0)).astype(np.float64)
+
+
+def operand_tensor(trace, stage, layer, tensor_id):
+    """The Tensor of one operand of a forward or backward stage (viz.operands), as the forward recorded it."""
+    record, index = trace.forward[stage.index], stage.index
+    x, y = record.input, record.output
+    x_roles, y_roles, g_roles, _ = layer_roles(layer, training_of(layer))
+    if stage.kind == "backward":
+        y_roles = g_roles  # y and grad_output share their shape: one role per axis
+    unit_axes = ("sample", feature_label(y, "unit"))
+    if tensor_id == "input":
+        return Tensor("input", "input x" + (" (forward)" if stage.kind == "backward" else ""), x, x_roles,
+                      ("sample", feature_label(x, "feature")))
+    if tensor_id == "output":
+        return Tensor("output", "output y (forward)", y, y_roles, unit_axes)
+    if tensor_id == "softmax":
+        with np.errstate(over="ignore"):
+            return Tensor("softmax", "a = softmax(x) = e^y", np.exp(y), y_roles, unit_axes)
+    if tensor_id == "mask":
+        return Tensor("mask", "mask M (1 kept, 0 dropped)", dropout_mask(trace, index), y_roles, unit_axes)
+    if tensor_id.startswith("param:"):
+        u = next(u for u in trace.update_records(index) if u.param == tensor_id[len("param:"):])
+        return Tensor(tensor_id, f"{symbol(u.param)} (before update)", u.before, param_roles(layer, u.param),
+                      param_axes(u.param, u.before))
+    with np.errstate(invalid="ignore"):
+        stats = {"mean": ("batch mean μ_B", lambda: x.mean(axis=0)),
+                 "variance": ("batch variance σ²_B", lambda: x.var(axis=0)),
+                 "moving_mean": ("moving mean m", lambda: np.asarray(layer.moving_mean)),
+                 "moving_variance": ("moving variance v", lambda: np.asarray(layer.moving_variance))}
+        title, value = stats[tensor_id]
+        return Tensor(tensor_id, title, value(), (None, "unit"), ("row", "feature"))
+
+
+OPERAND_ORDER = ("input", "output", "softmax", "mask", "mean", "variance", "moving_mean", "moving_variance")
+
+
+def drawing_order(tensor_id):
+    """x first, then what the forward made of it, then the parameters (as the forward draws them)."""
+    return OPERAND_ORDER.index(tensor_id) if tensor_id in OPERAND_ORDER else len(OPERAND_ORDER)
+
+
+def operand_tensors(trace, stage, layer, declared, skip=()):
+    """The Tensors of every operand `declared` ({result: operand ids}) reads, except `skip`, x first."""
+    ids = dict.fromkeys(i for reads in declared.values() for i in reads if i not in skip)
+    return [operand_tensor(trace, stage, layer, i) for i in sorted(ids, key=drawing_order)]
+
+
 def forward_tensors(trace, stage, layer):
-    """x, the parameters before the update, y (the result); BatchNorm's batch statistics in training."""
+    """Every operand of the forward (x, the parameters before the update, BatchNorm's statistics, Dropout's
+    mask), then y (the result)."""
     record = trace.forward[stage.index]
-    x_roles, y_roles, _, _ = layer_roles(layer, getattr(layer, "training", True))
-    tensors = [Tensor("input", "input x", record.input, x_roles, ("sample", feature_label(record.input, "feature")))]
-    tensors += [Tensor(f"param:{u.param}", f"{symbol(u.param)} (before update)", u.before,
-                       param_roles(layer, u.param), param_axes(u.param, u.before))
-                for u in trace.update_records(stage.index)]
-    tensors.append(Tensor("output", "output y", record.output, y_roles,
-                          ("sample", feature_label(record.output, "unit")), result=True))
-    if isinstance(layer, BatchNormalization) and layer.training and record.input.ndim == 2:
-        with np.errstate(invalid="ignore"):
-            mean, variance = record.input.mean(axis=0), record.input.var(axis=0)
-        tensors += [Tensor("mean", "batch mean μ_B", mean, (None, "unit"), ("row", "feature")),
-                    Tensor("variance", "batch variance σ²_B", variance, (None, "unit"), ("row", "feature"))]
-    return tensors
+    declared = forward_operands(kind_of(trace, stage, layer), training_of(layer))
+    if record.input.ndim != 2:  # statistics of a feature vector only
+        declared = {"output": tuple(i for i in declared["output"] if "mean" not in i and "variance" not in i)}
+    y_roles = layer_roles(layer, training_of(layer))[1]
+    return operand_tensors(trace, stage, layer, declared) + [Tensor(
+        "output", "output y", record.output, y_roles, ("sample", feature_label(record.output, "unit")),
+        result=True, reads=declared["output"])]
 
 
 def backward_tensors(trace, stage, layer):
-    """grad_output, grad_input and each parameter gradient (the results)."""
+    """grad_output and every other operand of the backward (viz.operands), then grad_input and each
+    parameter gradient (the results)."""
     record = trace.backward_record(stage.index)
-    _, _, g_roles, dx_roles = layer_roles(layer, getattr(layer, "training", True))
+    declared = backward_operands(kind_of(trace, stage, layer), training_of(layer))
+    _, _, g_roles, dx_roles = layer_roles(layer, training_of(layer))
     tensors = [Tensor("grad_output", "∂L/∂y (grad_output)", record.grad_output, g_roles,
-                      ("sample", feature_label(record.grad_output, "unit"))),
-               Tensor("grad_input", "∂L/∂x (grad_input)", record.grad_input, dx_roles,
-                      ("sample", feature_label(record.grad_input, "feature")), result=True)]
+                      ("sample", feature_label(record.grad_output, "unit")))]
+    tensors += operand_tensors(trace, stage, layer, declared, skip=("grad_output",))
+    tensors.append(Tensor("grad_input", "∂L/∂x (grad_input)", record.grad_input, dx_roles,
+                          ("sample", feature_label(record.grad_input, "feature")), result=True,
+                          reads=declared["grad_input"]))
     tensors += [Tensor(f"grad:{name}", f"∂L/∂{symbol(name)}", grad, param_roles(layer, name),
-                       param_axes(name, grad), result=True) for name, grad in record.grad_params.items()]
+                       param_axes(name, grad), result=True, reads=declared.get(f"grad:{name}", ()))
+                for name, grad in record.grad_params.items()]
     return tensors
 
 
@@ -146,20 +209,35 @@ def loss_tensors(trace, targets, x_label):
     return [Tensor("predictions", "predictions ŷ", trace.predictions, roles, ("sample", x_label)),
             Tensor("targets", targets[1], targets[0], roles, ("sample", x_label)),
             Tensor("loss_grad", "∂L/∂ŷ (criterion grad_input)", trace.loss_grad, roles, ("sample", x_label),
-                   result=True)]
+                   result=True, reads=loss_operands()["loss_grad"])]
+
+
+def first_step(u):
+    """True at an optimizer's first step: no velocity (or m and v) kept from a last one, i.e. all 0."""
+    return (u.previous_velocity if u.m is None else u.previous_m) is None
 
 
 def update_tensors(trace, stage):
-    """Per parameter: before, gradient, velocity, step (results: velocity and after)."""
+    """Per parameter: before, gradient, what the last step kept (velocity, or Adam's m and v), then the
+    results (velocity or m and v, step, after)."""
     tensors = []
     for u in trace.update_records(stage.index):
         s, roles, axes = symbol(u.param), (f"{u.param}:row", f"{u.param}:col"), param_axes(u.param, u.before)
         roles = (None, roles[1]) if np.ndim(u.before) < 2 or u.param in ("gamma", "beta") else roles
-        moving = ((("m", f"m of {s} (1st moment)", u.m), ("v", f"v of {s} (2nd moment)", u.v)) if u.m is not None
-                  else (("velocity", f"velocity v_{s}", u.velocity),))
-        tensors += [Tensor(f"{what}:{u.param}", title, array, roles, axes, result=what in ("velocity", "m", "v", "after"))
+        first = first_step(u)
+        if u.m is not None:
+            held = (("m_prev", f"m of {s} from the last step", u.previous_m),
+                    ("v_prev", f"v of {s} from the last step", u.previous_v))
+            moving = (("m", f"m of {s} (1st moment)", u.m), ("v", f"v of {s} (2nd moment)", u.v))
+        else:
+            held = (("velocity_prev", f"velocity v_{s} from the last step", u.previous_velocity),)
+            moving = (("velocity", f"velocity v_{s}", u.velocity),)
+        held = () if first else held  # the first step's are 0: the caption says so (viz.stage_view)
+        declared = update_operands(u.param, u.m is not None, first)
+        tensors += [Tensor(f"{what}:{u.param}", title, array, roles, axes, result=what in ("velocity", "m", "v", "after"),
+                           reads=declared.get(f"{what}:{u.param}", ()))
                     for what, title, array in (("before", f"{s} before", u.before), ("grad", f"∂L/∂{s}", u.grad),
-                                               *moving, ("step", "step = before − after", u.step),
+                                               *held, *moving, ("step", "step = before − after", u.step),
                                                ("after", f"{s} after", u.after))]
     return tensors
 
@@ -191,13 +269,14 @@ def default_focus(tensors):
 
 
 def marks(tensors, focus):
-    """{tensor id: [(kind, row, col)]}: the focused entry ("cell"), and in every tensor that is not a
-    result the rows, columns or cells it is computed from; the clicked cell outlined too."""
+    """{tensor id: [(kind, row, col)]}: the focused entry ("cell"), and in every operand its result reads
+    the rows, columns or cells it is computed from; the clicked cell outlined too."""
     out = {}
+    reads = next((t.reads for t in tensors if t.id == focus.primary), ())
     for t in tensors:
         if t.id == focus.primary:
             out[t.id] = [("cell", *entry(t, focus.roles))]
-        elif not t.result:
+        elif not t.result and (not reads or t.id in reads):
             fixed = [None if role is None else focus.roles.get(role) for role in t.roles]
             fixed = [0 if role is None else i for role, i in zip(t.roles, fixed)]
             known = [i is not None for i in fixed]

@@ -94,7 +94,7 @@ def stage_summary(trace, stage):
             dropped = int(np.count_nonzero((record.output == 0) & (record.input != 0)))
             text += f"; {dropped} of {record.input.size} units zeroed"
     elif stage.kind == "loss":
-        text = (f"L = {trace.loss:.6g} ({trace.criterion}, batch of {len(trace.predictions)}); "
+        text = (f"L = {trace.loss:.4g} ({trace.criterion}, batch of {len(trace.predictions)}); "
                 f"∂L/∂ŷ: {magnitude(trace.loss_grad)}")
     elif stage.kind == "backward":
         record = trace.backward_record(stage.index)
@@ -125,12 +125,13 @@ def target_matrix(target, pred_shape, criterion=""):
     return one_hot(labels.astype(np.int64), k), "targets y (one-hot of labels)"
 
 
-def tensor_panels(tensors, stage, focus, row, scale=1.0):
+def tensor_panels(tensors, stage, focus, row, scale=1.0, every=None):
     """A stage's tensors as one figure (viz.grid): each matrix at its own size, consecutive vectors of one
-    length stacked as strips; the focused entry and what it is made of outlined."""
+    length stacked as strips; the focused entry and what it is made of outlined (`every`: all the stage's
+    tensors, the hidden results too, whose operands say what that is)."""
     if not tensors:
         return []
-    marks = entries.marks(tensors, focus) if focus is not None else {}
+    marks = entries.marks(every or tensors, focus) if focus is not None else {}
     tiles = [(Tile(t.id, t.title, t.array, t.axes, tuple(marks.get(t.id, ()))),
               t.roles[0] is None and is_vector(t.array) and np.size(t.array) > 1) for t in tensors]
     return [Panel(title=tensors[0].title, figure=grid(tiles, scale), row=row, key=row,
@@ -190,7 +191,7 @@ def stage_panels(trace, stage, layers=(), focus=None, hide_results=False, scale=
             latex = backward_formula(layer, record.input.shape, record.output.shape) if layer is not None else None
         shown = [t for t in tensors if not is_revealing(t)] if hide_results else tensors
         return [heading(trace, stage, latex, waiting(tensors) if hide_results else None)] + tensor_panels(
-            shown, stage, focus, f"{stage}-tensors", scale)
+            shown, stage, focus, f"{stage}-tensors", scale, tensors)
 
 
 def update_panels(trace, stage, tensors, focus, hide_results=False, scale=1.0):
@@ -199,6 +200,8 @@ def update_panels(trace, stage, tensors, focus, hide_results=False, scale=1.0):
     for u in trace.update_records(stage.index):
         symbol = PARAM_SYMBOLS.get(u.param, u.param)
         moved = "" if hide_results else f"; {u.param} moved by {magnitude(u.step)}"
+        moved = ("; this is the first step, so what was kept from the last one is 0" if entries.first_step(u)
+                 else "") + moved
         if getattr(trace, "optimizer", "SGD") == "Adam":
             panels.append(Panel(title=f"{symbol}: Adam", key=f"{stage}-formula:{u.param}",
                                 latex=adam_formula(u.param, trace.config, u.before.shape),
@@ -212,5 +215,5 @@ def update_panels(trace, stage, tensors, focus, hide_results=False, scale=1.0):
         mine = [t for t in tensors if t.id.endswith(f":{u.param}")]
         own = focus if focus.primary.endswith(f":{u.param}") else entries.default_focus(mine)
         shown = [t for t in mine if not is_revealing(t)] if hide_results else mine
-        panels += tensor_panels(shown, stage, own, f"{stage}-{u.param}", scale)
+        panels += tensor_panels(shown, stage, own, f"{stage}-{u.param}", scale, mine)
     return panels

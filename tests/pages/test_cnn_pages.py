@@ -174,3 +174,21 @@ def test_a_layer_of_more_than_16_channels_draws_a_page_of_them_with_a_picker_for
     assert [a["text"].split(" ·")[0] for a in y["layout"]["annotations"]] == [f"c={c}" for c in range(4, 20)]
     assert "channels 4 to 19 of 20" in y["layout"]["title"]["text"]  # a full page: the last 16
     assert W["layout"]["yaxis"]["ticktext"] == [str(o) for o in range(4, 20)]
+
+
+def test_the_by_hand_picker_of_a_conv2d_names_the_indices_as_its_formula_does():
+    at = on_cnn(None)
+    lab = at.session_state.lab
+    lab.jump([str(s) for s in lab.trace.stages].index("backward 0"))
+    at.run()
+    labels = [n.label for n in at.number_input if n.key and n.key.startswith("pick_axis_")]
+    assert [label.split(" ")[0] for label in labels] == ["n", "c", "i", "j"]  # x[n, c, i, j], not row/column
+    assert labels[1] == "c (0 to 0)" and labels[2] == "i (0 to 7)"
+    at.number_input(key="pick_axis_2").set_value(5).run()
+    at.number_input(key="pick_axis_3").set_value(6).run()
+    assert not at.exception
+    latex = " ".join(item.value for item in at.latex)
+    assert r"\partial x_{" in latex and ",0,5,6}" in latex  # ∂L/∂x[n, 0, 5, 6] worked out
+    at.selectbox(key="pick_tensor").set_value("grad:W").run()
+    labels = [n.label.split(" ")[0] for n in at.number_input if n.key and n.key.startswith("pick_axis_")]
+    assert labels == ["o", "c", "p", "q"]

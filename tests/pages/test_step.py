@@ -104,7 +104,7 @@ def test_loss_stage_shows_predictions_beside_targets_and_the_gradient():
     titles = tile_titles(at)
     assert [title.split(" (")[0] for title in titles] == ["predictions ŷ", "targets y", "∂L/∂ŷ"]
     assert "(one-hot of labels) (8, 2)" in titles[1]
-    assert any(f"L = {lab.trace.loss:.6g} (NLLCriterion, batch of 8)" in c.value for c in at.caption)
+    assert any(f"L = {lab.trace.loss:.4g} (NLLCriterion, batch of 8)" in c.value for c in at.caption)
 
 
 def test_new_iteration_takes_the_next_batch_after_the_update():

@@ -93,3 +93,28 @@ def test_on_the_digits_mlp_every_stage_fades_and_a_right_value_brings_the_workin
             at.button(key=f"by_hand_check_{k}").click().run()
             assert not at.exception and item.latex in latex_shown(at)
         assert before < tile_names(at)  # the result heatmaps came back with the last checked item
+
+
+def test_a_checked_value_is_read_as_people_do_and_the_tolerance_says_the_cells_are_enough():
+    at = open_page(None)
+    at.button_group(key="by_hand_level").set_value("Last step blank").run()
+    (item,) = worked_items(at)
+    assert any("printed in the cells are enough" in c.value for c in at.caption)
+    wrong = float(item.engine) * 3.123456789
+    at.number_input(key="by_hand_answer_0").set_value(wrong).run()
+    at.button(key="by_hand_check_0").click().run()
+    text = at.error[0].value
+    assert f"you typed {wrong:.4g}".replace("-", "−") in text and f"it is {item.engine:.4g}".replace("-", "−") in text
+    assert repr(float(item.engine)) not in text and repr(wrong) not in text
+
+
+def test_numbers_are_shown_with_4_digits_and_zero_to_the_tolerance_as_0():
+    from lab.predict import shown
+    assert shown(1.3877787807814457e-17, 1e-6) == "0" and shown(-0.0040721970) == "−0.004072"
+    assert shown(123456.7) == "1.235e+05" and shown(0.5) == "0.5"
+
+
+def test_a_probability_given_for_a_log_probability_gets_its_hint():
+    q = Question("value", "forward 1", "y", "number", np.log(0.3), tol=tolerance(np.log(0.3)), log=True)
+    assert hint(q, 0.3).startswith("the probability e^y = 0.3")
+    assert hint(q, np.log(0.3)) is None

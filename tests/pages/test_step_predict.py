@@ -4,6 +4,7 @@ from lab.predict import question
 import pytest
 
 from tests.pages.apptest import open_page, tile_names
+from viz.by_hand import errors
 from viz.stage_view import is_revealing, stage_tensors
 from engine.sequential import layers_of
 
@@ -14,7 +15,8 @@ def heading(at):
 
 def asked(at):
     lab = at.session_state.lab
-    return question(lab.trace, lab.current, fingerprint(lab.trace))
+    return question(lab.trace, lab.current, fingerprint(lab.trace), errors(lab.trace, lab.current,
+                                                                             layers_of(lab.model)))
 
 
 def answer(at, value):
@@ -114,3 +116,36 @@ def test_every_stage_hides_only_its_results_on_the_default_and_a_deeper_network(
         answer(at, asked(at).answer)
         assert tile_names(at) == inputs | results
     assert kinds == {"forward", "loss", "backward", "update"}
+
+
+def test_predict_first_gives_the_batch_size_hint_and_reads_its_numbers_as_people_do():
+    at = open_page(None)
+    at.toggle(key="step_predict").set_value(True).run()
+    while asked(at).widget != "number" or asked(at).kind == "new_value":
+        at.button(key="predict_skip").click().run()
+        at.button(key="step_next").click().run()
+    q = asked(at)
+    n = len(at.session_state.lab.trace.forward[0].input)
+    answer(at, n * q.answer)
+    text = at.error[0].value
+    assert f"N = {n} times the right value" in text, text
+    assert f"**{q.answer:.4g}**".replace("-", "−") in text and repr(q.answer) not in text  # 4 digits, not 17
+
+
+def test_while_a_question_waits_the_heatmaps_outline_what_the_asked_entry_is_computed_from():
+    import json
+
+    from viz.entries import focus_at
+    from viz.stage_view import stage_panels
+
+    at = open_page(None)
+    at.toggle(key="step_predict").set_value(True).run()
+    lab = at.session_state.lab
+    while not (asked(at).about and asked(at).about[0].startswith("grad:")):
+        at.button(key="step_next").click().run()
+    q, layers = asked(at), layers_of(lab.model)
+    tensors = stage_tensors(lab.trace, lab.current, layers)
+    expected = stage_panels(lab.trace, lab.current, layers, focus_at(tensors, *q.about), hide_results=True)
+    shapes = [json.loads(c.proto.spec)["layout"].get("shapes") for c in at.get("plotly_chart")
+              if (c.key or "").endswith("-tensors")]
+    assert shapes == [json.loads(p.figure.to_json())["layout"].get("shapes") for p in expected if p.figure]

@@ -1,4 +1,6 @@
 """viz.by_hand: the written arithmetic of one entry per tensor equals what the engine computed."""
+import re
+
 import numpy as np
 import pytest
 
@@ -8,7 +10,8 @@ from engine.data import load, one_hot
 from engine.sequential import layers_of
 from engine.trace import Stage, trace_iteration
 from viz.by_hand import by_hand, labels_of
-from viz.latex_sums import MAX_TERMS, biggest, terms
+from viz.fade import LEVELS, faded
+from viz.latex_sums import ALIGNED_BREAK, GROUPS, LINE_CHARS, MAX_TERMS, biggest, product, terms
 from viz.derivation import num
 
 
@@ -54,7 +57,7 @@ def test_every_worked_entry_equals_the_engines_value(make):
         assert shown >= len(trace.stages)
 
 
-def test_the_largest_entry_is_the_one_worked_and_sums_are_shortened():
+def test_the_largest_entry_is_the_one_worked_and_every_term_of_a_short_sum_is_written():
     model, criterion, x, y = every_kind()
     trace = traces(model, criterion, x, y, steps=1)[0]
     forward = by_hand(trace, Stage("forward", 0), layers_of(model))[0]
@@ -65,13 +68,27 @@ def test_the_largest_entry_is_the_one_worked_and_sums_are_shortened():
     assert f"y_{{{n},{j}}}" in forward.latex
     backward = {w.what: w for w in by_hand(trace, Stage("backward", 0), layers_of(model))}
     assert set(backward) == {"∂L/∂x", "∂L/∂W", "∂L/∂b"}
-    assert r"\cdots" in backward["∂L/∂W"].latex  # 9 samples: the sum is shortened
-    assert terms("abcde", str) == r"a + b + c + \cdots + e" and MAX_TERMS == 4
-    assert terms("abcd", str) == "a + b + c + d"
+    i, j = backward["∂L/∂W"].index
+    blank = faded(backward["∂L/∂W"].latex, LEVELS[1])  # 9 samples: Last step blank shows all 9 products
+    x0, g0 = trace.forward[0].input, trace.backward_record(0).grad_output
+    assert r"\cdots" not in blank and len(x0) == 9
+    assert all(product((a, b)) in blank for a, b in zip(x0[:, i], g0[:, j]))
+    assert MAX_TERMS == 16 and terms(np.arange(16.0), str).count("+") == 15
+
+
+def test_a_long_sum_shows_its_nonzero_terms_or_the_partial_sums_to_add():
+    assert terms(np.r_[np.zeros(70), 1.5, -2.0]) == r"1.5 + (-2) \quad \text{(the 2 nonzero terms of 72)}"
+    assert terms(np.zeros(72)) == r"0 \quad \text{(all 72 terms are 0)}"
+    values = np.arange(784) * 0.01
     written = []
-    terms(range(784), lambda v: written.append(v) or str(v))
-    assert written == [0, 1, 2, 783]  # a long sum writes only the terms it shows
+    long = terms(values, lambda v: written.append(v) or str(v))
+    assert written == []  # only the partial sums are written
+    sums = [float(s) for s in re.findall(r"\\underset\{[0-9.]+\}\{([-0-9.()]+)\}", long)]
+    assert len(sums) == GROUPS and sum(sums) == pytest.approx(values.sum(), rel=1e-3)
+    assert r"\underset{0..97}" in long and r"\underset{686..783}" in long
     assert terms([-1.5, 2.0]) == "(-1.5) + 2"  # numbers by default, negative ones in parentheses
+    lines_of = terms(np.arange(1, 17) * 1.2345, newline=ALIGNED_BREAK).split(ALIGNED_BREAK)
+    assert len(lines_of) > 1 and all(len(line) <= LINE_CHARS + 10 for line in lines_of)
 
 
 def test_update_uses_the_previous_velocity_and_the_first_step_starts_at_zero():

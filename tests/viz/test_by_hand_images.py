@@ -1,4 +1,6 @@
 """Conv2d and MaxPool2d worked out by hand: every entry's written sum equals the engine's value (float64)."""
+import re
+
 import numpy as np
 import pytest
 
@@ -80,3 +82,19 @@ def test_an_adam_update_is_worked_out_and_drawn_with_m_and_v():
     formula = next(panel for panel in stage_panels(trace, update) if panel.title == "W: Adam")
     assert r"t = 2" in formula.latex and r"\beta_1" in formula.latex
     assert optimizer_text(trace) == "Adam lr 0.01, β1 0.9, β2 0.999, ε 1e-08, step t = 2"
+
+
+def test_indices_are_written_simplified_and_long_sums_by_their_nonzero_terms():
+    layers, trace = cnn_trace(0, channels=2, kernel=3)
+    seen = []
+    for stage in [s for s in trace.stages if s.index == 0 and s.kind != "update"]:
+        for item in every_entry(trace, stage, layers, np.random.default_rng(5), picks=20):
+            general = item.latex.split("&=")[1]
+            assert not re.search(r"[+-]0\b|\+-|-\+|\d[+-]\d", general), general  # no "i+1-1", "p+0", "2-1"
+            seen.append(general)
+    assert any("x_{n,0,i,j}" in g or "x_{n,1,i,j}" in g for g in seen)  # W[o, c, 1, 1] reads x[n, c, i, j]
+    # ∂L/∂x of the first Conv2d: g is zero where ReLU or MaxPool2d stopped it, so only nonzero terms are shown
+    dx = by_hand(trace, [s for s in trace.stages if str(s) == "backward 0"][0], layers)[0]
+    shown = dx.latex.split(r" \\ &= ")[1]
+    assert r"\cdots" not in shown and (r"\text{(all" in shown or "nonzero terms of 36" in shown
+                                       or shown.count("+") == 35), shown

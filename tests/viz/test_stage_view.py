@@ -82,6 +82,11 @@ def expected_tensors(trace, stage, layers):
         if isinstance(layers[i], BatchNormalization) and layers[i].training:
             out["mean"] = (record.input.mean(axis=0), "row", "feature")
             out["variance"] = (record.input.var(axis=0), "row", "feature")
+        elif isinstance(layers[i], BatchNormalization):
+            out["moving_mean"] = (layers[i].moving_mean, "row", "feature")
+            out["moving_variance"] = (layers[i].moving_variance, "row", "feature")
+        if isinstance(layers[i], Dropout) and layers[i].training:
+            out["mask"] = (mask(trace, i), "sample", "unit")
         return out
     if stage.kind == "loss":
         x_label = "output" if "MSE" in trace.criterion else "class"
@@ -90,13 +95,37 @@ def expected_tensors(trace, stage, layers):
                             x_label),
                 "loss_grad": (trace.loss_grad, "sample", x_label)}
     if stage.kind == "backward":
-        record = trace.backward_record(i)
+        record, forward, layer = trace.backward_record(i), trace.forward[i], layers[i]
         out = {"grad_output": (record.grad_output, "sample", label(record.grad_output, "unit")),
                "grad_input": (record.grad_input, "sample", label(record.grad_input, "feature"))}
         out.update({f"grad:{name}": (grad, *PARAM_AXES[name]) for name, grad in record.grad_params.items()})
+        # what each backward reads besides grad_output: the forward's x, y, parameters, statistics or mask
+        x, y = (forward.input, "sample", label(forward.input, "feature")), (forward.output, "sample", "unit")
+        training = getattr(layer, "training", True)
+        reads = {Linear: ["input"], Scaling: ["input"], SoftMax: ["output"], LogSoftMax: ["output", "softmax"],
+                 Flatten: [], BatchNormalization: ["output", "variance"] if training else ["moving_variance"],
+                 Dropout: ["mask"] if training else []}.get(type(layer), ["input"])
+        arrays = {"input": lambda: x, "output": lambda: y,
+                  "softmax": lambda: (np.exp(forward.output), "sample", "unit"),
+                  "variance": lambda: (forward.input.var(axis=0), "row", "feature"),
+                  "moving_variance": lambda: (layer.moving_variance, "row", "feature"),
+                  "mask": lambda: (mask(trace, i), "sample", "unit")}
+        out.update({name: arrays[name]() for name in reads})
+        out.update({f"param:{u.param}": (u.before, *PARAM_AXES[u.param]) for u in trace.update_records(i)
+                    if u.param in ("W", "gamma")})
         return out
-    return {f"{what}:{u.param}": (getattr(u, what), *PARAM_AXES[u.param])
-            for u in trace.update_records(i) for what in ("before", "grad", "velocity", "step", "after")}
+    out = {}
+    for u in trace.update_records(i):
+        out.update({f"{what}:{u.param}": (getattr(u, what), *PARAM_AXES[u.param])
+                    for what in ("before", "grad", "velocity", "step", "after")})
+        if u.previous_velocity is not None:  # the first step's is 0, as the caption says
+            out[f"velocity_prev:{u.param}"] = (u.previous_velocity, *PARAM_AXES[u.param])
+    return out
+
+
+def mask(trace, i):
+    """Dropout's mask M: 1 where the unit passed its value or its gradient through."""
+    return ((trace.forward[i].output != 0) | (trace.backward_record(i).grad_input != 0)).astype(float)
 
 
 def drawn(panels, tensor_id):
@@ -172,10 +201,11 @@ def test_handout_labels_formulas_and_values():
     assert r"0.9\, v_{W} + 0.01\," in update[1].latex and r"(2 \times 2)" in update[1].latex
     assert r"0.9\, v_{b} + 0.01\," in update[3].latex and "(2)" in update[3].latex
     assert update[4].tensors == ("before:b", "grad:b", "velocity:b", "step:b", "after:b")  # one figure of strips
+    assert "this is the first step, so what was kept from the last one is 0" in update[1].caption
     strips = [a.text.replace("<br>", " ").replace("\xa0", " ") for a in update[4].figure.layout.annotations]
     assert strips[0].startswith("b before (2,) · ±") and len(strips) == 5
     loss = stage_panels(trace, Stage("loss"), layers)
-    assert f"L = {trace.loss:.6g}" in loss[0].caption and r"-\frac{y}{8}" in loss[0].latex
+    assert f"L = {trace.loss:.4g}" in loss[0].caption and r"-\frac{y}{8}" in loss[0].latex
 
 
 def test_first_update_velocity_is_learning_rate_times_gradient():

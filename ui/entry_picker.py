@@ -1,0 +1,50 @@
+"""The by-hand entry's indices as its formula names them: row and column of a matrix, x[n, c, i, j] of an image
+batch, W[o, c, p, q] of a Conv2d's kernels (not a flattened row and column)."""
+import numpy as np
+import streamlit as st
+
+from ui import focus
+from ui.actions import lab, sync
+from viz.heatmap import as_matrix
+
+AXES = "pick_axis_"  # widget keys pick_axis_0, pick_axis_1, ...
+
+
+def axis_names(tensor_id, ndim, layer_name=""):
+    """The index names the by-hand formula uses for a result with ndim axes (4: images and kernels)."""
+    if ndim != 4:
+        return None
+    if tensor_id == "grad:W":
+        return ("o", "c", "p", "q")
+    if tensor_id == "output" and layer_name.startswith("Conv2d"):
+        return ("n", "o", "i", "j")
+    return ("n", "c", "i", "j")
+
+
+def index_of(shape, row, col):
+    """The index in the array's own shape of entry (row, col) of its matrix view."""
+    return (row, *(int(i) for i in np.unravel_index(col, shape[1:])))
+
+
+def on_axes(tensor_id, shape):
+    """Picker callback: the entry at the typed indices (each widget keeps to its axis's range)."""
+    index = [int(st.session_state[f"{AXES}{k}"]) for k in range(len(shape))]
+    focus.choose(tensor_id, index[0], int(np.ravel_multi_index(index[1:], shape[1:])))
+
+
+def draw_indices(primary, row, col):
+    """Number inputs for the entry of `primary` (an entries.Tensor) worked out by hand: row and column, or
+    one per named axis of an image batch or a kernel tensor."""
+    shape = np.shape(primary.array)
+    stage = lab().current
+    layer_name = lab().trace.forward[stage.index].name if stage.index is not None else ""
+    names = axis_names(primary.id, len(shape), layer_name)
+    if names is None:
+        rows, cols = as_matrix(primary.array).shape
+        st.number_input(f"row (0 to {rows - 1})", key="pick_row", step=1, on_change=focus.on_pick, width=150)
+        st.number_input(f"column (0 to {cols - 1})", key="pick_col", step=1, on_change=focus.on_pick, width=150)
+        return
+    for k, (name, size, value) in enumerate(zip(names, shape, index_of(shape, row, col))):
+        sync(f"{AXES}{k}", int(value))
+        st.number_input(f"{name} (0 to {size - 1})", key=f"{AXES}{k}", step=1, min_value=0, max_value=size - 1,
+                        on_change=on_axes, args=(primary.id, shape), width=110)
