@@ -386,6 +386,107 @@ def report(n_sessions, memory, rounds, port, exceptions, args, load):
     return ok
 
 
+# --- a round where one learner trains for a long time while others train briefly ---
+
+LONG_EPOCHS, LONG_BATCH = 500, 1  # blobs: 384,000 iterations, more than an hour alone (capped at budget.RUN_S)
+SHORT_WAIT_GOAL_S = 10.0          # a short run must start within this, whatever the long one trains
+BAR = re.compile(rb"epoch \d+ / \d+, iteration \d+ / \d+")  # a progress bar's text in a websocket frame
+STARTED = """() => {
+  const bar = document.querySelector('[data-testid="stProgress"]');
+  return (!!bar && bar.innerText.includes('iteration')) || !!document.querySelector('[data-testid="stAlertContentSuccess"]');
+}"""
+
+
+async def long_run_round(playwright, url, n_short, arrival):
+    """One learner trains 500 epochs at batch 1; n_short others arrive over `arrival` s and each trains 1
+    epoch. Returns the long run's bar once they had finished, its message after Stop, and (served, shown,
+    done) of one short run alone before and of each short run: seconds from its click until the server sent
+    its first iteration, until its bar showed it (or it had finished), and until it had finished."""
+    browser = await playwright.chromium.launch(executable_path=shutil.which("chromium"), headless=True,
+                                               args=FLAGS)
+
+    async def learner(on_frame=None):
+        page = await (await browser.new_context(viewport=VIEWPORT)).new_page()
+        page.set_default_timeout(TIMEOUT_S * 1000)
+        if on_frame is not None:
+            page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
+        await page.goto(url)
+        await page.wait_for_function(IDLE, polling=50)
+        await page.get_by_test_id("stTopNavLinkContainer").get_by_role("link", name="Train").click()
+        await page.get_by_role("button", name="Compare ReLU, LeakyReLU, ELU, SoftPlus").wait_for()
+        await page.wait_for_function(IDLE, polling=50)
+        return page
+
+    async def set_number(page, label, value, until):
+        """Type value into the field and commit it, again until `until` (a locator) shows (a busy machine
+        may drop a keystroke typed while the page was still starting)."""
+        box = page.get_by_role("spinbutton", name=label)
+        for _ in range(5):
+            await box.fill(str(value))
+            await box.press("Enter")
+            try:
+                await until.wait_for(timeout=30_000)
+                break
+            except Exception:  # noqa: BLE001 - not committed: type it again
+                continue
+        await page.wait_for_function(IDLE, polling=50)
+
+    async def short(index, delay):
+        await asyncio.sleep(delay)
+        served = []
+
+        def progress(frame):  # the server sent the bar's iteration count (its own wait, without drawing)
+            if isinstance(frame, bytes) and len(frame) < 4096 and BAR.search(frame):
+                served.append(time.perf_counter())
+
+        page = await learner(progress)
+        await set_number(page, "Epochs", 1, page.get_by_role("button", name="Train 1 epoch", exact=True))
+        start = time.perf_counter()
+        await page.get_by_role("button", name="Train 1 epoch", exact=True).click()
+        await page.wait_for_function(STARTED, polling=20)
+        shown = time.perf_counter() - start
+        await page.get_by_test_id("stAlertContentSuccess").wait_for()
+        done = time.perf_counter() - start
+        first = [at - start for at in served if at >= start]
+        return (first[0] if first else float("nan")), shown, done
+
+    try:
+        alone = await short(-1, 0)  # the same short run with no other run: the machine's own pace
+        long_page = await learner()
+        await set_number(long_page, "Batch size", LONG_BATCH,
+                         long_page.locator(".st-key-network_summary").filter(has_text=re.compile(rf"batch {LONG_BATCH}(?!\d)")))
+        await set_number(long_page, "Epochs", LONG_EPOCHS,
+                         long_page.get_by_role("button", name=f"Train {LONG_EPOCHS} epochs", exact=True))
+        await long_page.get_by_role("button", name=f"Train {LONG_EPOCHS} epochs", exact=True).click()
+        await long_page.wait_for_function(STARTED, polling=20)
+        shorts = await asyncio.gather(*(short(i, i * arrival / n_short) for i in range(n_short)))
+        still = await long_page.get_by_test_id("stProgress").inner_text()  # the long run goes on
+        await long_page.locator(".st-key-train_stop").get_by_role("button", name="Stop").click()
+        await long_page.get_by_test_id("stAlertContentInfo").filter(has_text="Stopped in epoch").wait_for()
+        stopped = await long_page.get_by_test_id("stAlertContentInfo").filter(has_text="Stopped in epoch").inner_text()
+        return still, stopped, alone, shorts
+    finally:
+        await browser.close()
+
+
+def report_long_run(still, stopped, alone, shorts, n_short, arrival):
+    """Print the long-run round; True when every short run started within SHORT_WAIT_GOAL_S."""
+    print(f"\nlong-run round: one learner trains {LONG_EPOCHS} epochs at batch {LONG_BATCH} on blobs "
+          f"({LONG_EPOCHS * 768:,} iterations); {n_short} others arrive over {arrival:g} s and train 1 epoch each")
+    print(f"{'short run':<12}{'served':>8}{'shown':>8}{'done':>8}   (s from its click: until the server sent its "
+          "first iteration; until the bar showed it; until it had finished)")
+    for index, (served, shown, done) in [("alone", alone)] + list(enumerate(shorts)):
+        print(f"{index:<12}{served:>8.2f}{shown:>8.2f}{done:>8.2f}")
+    waits = [shown for _, shown, _ in shorts]  # the learner's own wait: what the browser showed
+    print(f"the long run while the short ones had finished: {still.strip().splitlines()[0]}")
+    print(f"the long run after Stop: {stopped.strip()}")
+    ok = max(waits) < SHORT_WAIT_GOAL_S
+    print(f"short runs' wait: median {statistics.median(waits):.2f} s, worst {max(waits):.2f} s "
+          f"(< {SHORT_WAIT_GOAL_S:g} s: {'PASS' if ok else 'FAIL'}); median {statistics.median(waits) / alone[1]:.1f}x "
+          f"the wait of the same run alone ({alone[1]:.2f} s)")
+    return ok
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sessions", type=int, default=30, help="concurrent browser sessions (default 30)")
@@ -394,6 +495,10 @@ def main():
     parser.add_argument("--arrival", type=float, default=30.0, help="sessions arrive over this many s (default 30)")
     parser.add_argument("--after-close", type=float, default=60.0,
                         help="memory is read this many s after a round's sessions closed (default 60)")
+    parser.add_argument("--long-run", type=int, default=5, metavar="N",
+                        help="then a round where one learner trains for an hour while N others train 1 epoch "
+                             "each (default 5; 0: no such round)")
+    parser.add_argument("--long-run-only", action="store_true", help="only the long-run round")
     args = parser.parse_args()
     if args.sessions < 1 or args.rounds < 1:
         parser.error("--sessions and --rounds must be at least 1")
@@ -409,11 +514,28 @@ def main():
     os.nice(19)
     try:
         time.sleep(2)  # idle: the server has started and settled
-        memory, rounds = asyncio.run(bench(args.sessions, server.url, server.pid, args))
+        if not args.long_run_only:
+            memory, rounds = asyncio.run(bench(args.sessions, server.url, server.pid, args))
+        n_short = args.long_run or 5
+        long_run = asyncio.run(with_playwright(long_run_round, server.url, n_short, args.arrival)) \
+            if args.long_run or args.long_run_only else None
     finally:
         app_server.stop(server)
-    ok = report(args.sessions, memory, rounds, server.port, uncaught_exceptions(server.log_path), args, load)
+    exceptions = uncaught_exceptions(server.log_path)
+    ok = args.long_run_only or report(args.sessions, memory, rounds, server.port, exceptions, args, load)
+    if long_run is not None:
+        ok &= report_long_run(*long_run, n_short, args.arrival)
+        if args.long_run_only:
+            print(f"uncaught app exceptions in the server log: {len(exceptions)} {'FAIL' if exceptions else 'PASS'}")
+            ok &= not exceptions
     sys.exit(0 if ok else 1)
+
+
+async def with_playwright(round_, *args):
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        return await round_(playwright, *args)
 
 
 if __name__ == "__main__":
