@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from engine.training import Progress
 
 from .budget import RUN_S
-from .training_worker import SLICE_S, STOPPED, WATCH_S, Outcome, TrainJob, run, run_jobs, serve  # noqa: F401
+from .training_worker import SLICE_S, WATCH_S, Outcome, TrainJob, run, run_jobs, serve  # noqa: F401 - also from here
 
 IDLE_S = 20.0    # the worker process exits after this long without a job
 POLL_S = 0.05    # how often a learner's thread looks at its job
