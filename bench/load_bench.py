@@ -22,8 +22,9 @@ round every session must show its own state (its stage, the handout's network, i
 trained epochs for the trainers).
 Then (--long-run N, default 5; 0: none) a round where one learner trains 500 epochs at batch 1 (an hour
 alone, capped) while N others arrive over --arrival s and train 1 epoch each, after one such short run
-alone: each short run's wait (from its click until its bar showed its first iteration; goal under 10 s)
-and the long run's state, stopped at the end with Stop.
+alone: each short run's wait from its click until the server had sent its bar's first iteration (goal under
+10 s; the browsers at nice 19 draw it later) and until the bar showed it, and the long run's state, stopped at
+the end with Stop.
 Prints per round a table per action (count, median, p95, worst), the memory, the goals, and
 pass/fail lines; exits 1 when a session is wrong, an exception reached a page or the server log,
 or the browser console logged an error. Needs requirements-dev.txt and `apt-get install chromium`.
@@ -491,12 +492,12 @@ def report_long_run(still, stopped, alone, shorts, n_short, arrival):
     print(f"the long run while the short ones had finished: {still.strip().splitlines()[0]}")
     print(f"the long run at the end: {' '.join(stopped.split())}")
     served = [first for first, _, _ in shorts]
+    print(f"short runs' wait as shown (Chromium at nice 19): median {statistics.median(waits):.2f} s, worst "
+          f"{max(waits):.2f} s; {statistics.median(waits) / alone[1]:.1f}x the same run alone ({alone[1]:.2f} s)")
+    ok = max(served) < SHORT_WAIT_GOAL_S  # the server's part: in a class the browsers run on the learners' machines
     print(f"short runs' wait on the server (served): median {statistics.median(served):.2f} s, worst "
-          f"{max(served):.2f} s; {statistics.median(served) / alone[0]:.1f}x the same run alone ({alone[0]:.2f} s)")
-    ok = max(waits) < SHORT_WAIT_GOAL_S
-    print(f"short runs' wait as shown: median {statistics.median(waits):.2f} s, worst {max(waits):.2f} s "
-          f"(< {SHORT_WAIT_GOAL_S:g} s: {'PASS' if ok else 'FAIL'}); {statistics.median(waits) / alone[1]:.1f}x "
-          f"the same run alone ({alone[1]:.2f} s)")
+          f"{max(served):.2f} s (< {SHORT_WAIT_GOAL_S:g} s: {'PASS' if ok else 'FAIL'}); "
+          f"{statistics.median(served) / alone[0]:.1f}x the same run alone ({alone[0]:.2f} s)")
     return ok
 
 
