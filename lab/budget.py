@@ -1,4 +1,4 @@
-"""budget: an upper bound on the memory one learner's Lab holds, and the limit per learner.
+"""budget: an upper bound on the memory one learner's Lab holds, the limit per learner, and the cap per training run.
 
 A Lab keeps, per parameter, about twelve arrays of its size (the model and the iteration's
 starting model with their gradients, two momentum buffers, the trace's copies of the
@@ -12,6 +12,10 @@ classes (rows x classes). Adam holds two buffers, m and v, where SGD holds one v
 more copies per parameter. An uploaded CSV is sized up from its header and row count before it
 is parsed. tests/lab/test_budget.py checks that this
 bound holds for real Labs.
+
+A training run gets at most RUN_S seconds of the training process's compute (lab.training_worker stops
+it there and the learner keeps what it trained): on a 2-core class server the runs share one process
+in turn, and no run may hold its share for hours.
 """
 from .fitting import one_hot_targets
 from .network import feature_sizes, summary_rows
@@ -24,6 +28,7 @@ ACTIVATION_COPIES = 4
 COLUMN_COPIES = 1
 FLOAT = 8               # bytes of a float64
 OVERHEAD = 2**20        # the Python objects around the arrays: records, layers, the Lab itself
+RUN_S = 5 * 60          # seconds of compute per training run (its own time in the training process)
 
 
 def network_bytes(config, inputs):

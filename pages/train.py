@@ -6,7 +6,8 @@ import streamlit as st
 from lab import network
 from lab.layers import check_value
 from lab.training_runs import COMPARED
-from lab.trainer import trainer
+from lab.trainer import KEEP_S, trainer
+from lab.training_worker import CAP, STOPPED
 from ui.actions import act, error_for, lab, plain_name, plural, sync
 from ui.cache import per_iteration
 from ui.unfinished import require_trace
@@ -17,12 +18,14 @@ from viz.training import (comparison_figure, comparison_table, history_figures, 
                           live_loss_figure)
 
 L = lab()
+L.settle(KEEP_S + 5)  # a run interrupted by the click that started this rerun is first kept (lab.trainer)
 require_trace("Train")  # an unfinished network cannot be trained: say why, point to Build
 EDITS = {"train_batch_size": network.BATCH_SIZE, "train_learning_rate": network.LEARNING_RATE,
          "train_momentum": network.MOMENTUM, "train_beta1": network.BETA1}  # widget key -> the field it edits
 SETTINGS = {key: arg for key, arg in EDITS.items()  # shown: SGD's momentum, or Adam's beta1 in its place
             if key != ("train_beta1" if L.config.optimizer == "SGD" else "train_momentum")}
-LIVE_REDRAWS = 50  # the progress bar moves about this many times per run (lab.trainer.REPORTS reports)
+LIVE_REDRAWS = 50  # the progress bar moves about this many times per run (lab.training_worker.REPORTS reports)
+LIVE_BAR_S = 0.5  # ... and at least this often, so a long run's iteration count moves
 LIVE_CHART_S = 0.5  # the live loss chart is redrawn at most this often: a figure costs the server far more
 st.title("Train")
 st.caption(f"Run the handout's loop (zero grads, forward, loss, backward, {L.config.optimizer} update) over many "
@@ -85,62 +88,93 @@ epochs = int(st.session_state.train_epochs)
 
 # --- training, in the server's training process, drawn live here so the progress bar and the curve move ---
 
-def waiting(bar):
-    """The bar while the run waits for the training process (other learners' runs first)."""
-    def show(ahead):
+class LiveBar:
+    """The progress bar of a run in the training process: its place in line, its progress, who shares it.
+
+    Each redraw is also where a click (Stop, or anywhere) interrupts this rerun: the run then stops at
+    its next iteration and keeps what it trained (lab.trainer). tick and waiting come at least every
+    lab.trainer.WAITING_S, whatever the run reports.
+    """
+
+    def __init__(self, bar, text, kept):
+        self.bar, self.done, self.text, self.kept = bar, 0.0, text, kept  # kept(): after the Lab kept a Stop's run
+        self.shown = 0.0
+
+    def due(self, progress):
+        """True every ~1/LIVE_REDRAWS of a run, at its end, and LIVE_BAR_S after the last redraw."""
+        every = max(1, progress.n_iterations // LIVE_REDRAWS)
+        return (progress.iteration % every == 0 or progress.iteration == progress.n_iterations
+                or time.monotonic() - self.shown >= LIVE_BAR_S)
+
+    def show(self, done, text):
+        self.done, self.text, self.shown = min(1.0, done), text, time.monotonic()
+        self.bar.progress(self.done, text=text)
+
+    def waiting(self, ahead):
         if ahead:
-            bar.progress(0.0, text=f"waiting for the training process: {plural(ahead, 'run')} of other learners "
-                                   "before yours")
+            self.bar.progress(0.0, text=f"waiting for a turn in the training process: {plural(ahead, 'run')} of "
+                                        "other learners take theirs first (a fraction of a second each)")
         elif ahead == 0:
-            bar.progress(0.0, text="starting the training process…")
-    return show
+            self.bar.progress(0.0, text="starting the training process…")
 
+    def tick(self, sharing):
+        others = f" · taking turns with {plural(sharing - 1, 'run')} of other learners" if sharing > 1 else ""
+        self.bar.progress(self.done, text=self.text + others)
 
-def in_worker(bar):
-    """A runner for L.train / L.compare: the server's one training process (lab.trainer), one run at a time."""
-    return lambda jobs, callback: trainer().run(jobs, callback, waiting=waiting(bar))
-
-
-def redraw(progress):
-    """True every ~1/LIVE_REDRAWS of a run, and at its end."""
-    every = max(1, progress.n_iterations // LIVE_REDRAWS)
-    return progress.iteration % every == 0 or progress.iteration == progress.n_iterations
+    def runner(self, jobs, callback, keep):
+        """A runner for L.train / L.compare: the server's one training process (lab.trainer)."""
+        def keeping(outcomes):  # the run was stopped: this rerun ends here, and the Lab keeps the run
+            keep(outcomes)
+            self.kept()
+        return trainer().run(jobs, callback, waiting=self.waiting, tick=self.tick, keep=keeping)
 
 
 def train_live(bar, chart):
     """lab.train with the bar moved every ~1/LIVE_REDRAWS of the run and the batch-loss curve every LIVE_CHART_S."""
     losses, drawn = [], [0.0]
+    before = conv_kernels(L.model)  # a few small copies: the kernels to compare with after the run
+
+    def kept():
+        st.session_state["_train_settings"] = settings_line(epochs)
+        if L.history.stopped_reason != "non-finite loss":  # that run kept no model: nothing to compare
+            st.session_state["_train_kernels_before"] = {"history": L.history, "kernels": before}
 
     def callback(progress):
         losses.append(progress.loss)
-        if redraw(progress):
-            bar.progress(progress.iteration / progress.n_iterations,
-                         text=f"epoch {progress.epoch} / {progress.epochs}, "
-                              f"iteration {progress.iteration} / {progress.n_iterations}")
+        if live.due(progress):
+            live.show(progress.iteration / progress.n_iterations,
+                      f"epoch {progress.epoch} / {progress.epochs}, iteration {progress.iteration} / "
+                      f"{progress.n_iterations}")
             if time.monotonic() - drawn[0] >= LIVE_CHART_S:
                 chart.plotly_chart(live_loss_figure(losses, progress.n_iterations),
                                    key=f"train_live_{progress.iteration}")
                 drawn[0] = time.monotonic()
 
-    before = conv_kernels(L.model)  # a few small copies: the kernels to compare with after the run
-    history = act("train_start", L.train, epochs, callback, runner=in_worker(bar))
-    if history is not None:
-        st.session_state["_train_settings"] = settings_line(epochs)
-        if history.stopped_reason != "non-finite loss":  # a stopped run kept the model: nothing to compare
-            st.session_state["_train_kernels_before"] = {"history": history, "kernels": before}
+    live = LiveBar(bar.progress(0.0, text="starting…"), "starting…", kept)
+    if act("train_start", L.train, epochs, callback, runner=live.runner) is not None:
+        kept()
 
 
 def compare_live(bar):
     """lab.compare with one bar over the four runs."""
+    def kept():
+        st.session_state["_compare_settings"] = settings_line(epochs)
+
     def callback(progress, name):
         run = COMPARED.index(name) if name in COMPARED else 0
-        done = (run + progress.iteration / progress.n_iterations) / len(COMPARED)
-        if redraw(progress):
-            bar.progress(min(1.0, done), text=f"{name} (run {run + 1} / {len(COMPARED)}): epoch "
-                                              f"{progress.epoch} / {progress.epochs}")
+        if live.due(progress):
+            live.show((run + progress.iteration / progress.n_iterations) / len(COMPARED),
+                      f"{name} (run {run + 1} / {len(COMPARED)}): epoch {progress.epoch} / {progress.epochs}")
 
-    if act("train_compare", L.compare, epochs, callback, runner=in_worker(bar)) is not None:
-        st.session_state["_compare_settings"] = settings_line(epochs)
+    live = LiveBar(bar.progress(0.0, text="starting the comparison…"), "starting the comparison…", kept)
+    if act("train_compare", L.compare, epochs, callback, runner=live.runner) is not None:
+        kept()
+
+
+def cap_text():
+    """The cap of a run's compute, as the learner reads it: "5 minutes", "30 s"."""
+    cap = trainer().cap_s
+    return plural(int(cap // 60), "minute") if cap >= 60 and cap % 60 == 0 else f"{cap:g} s"
 
 
 start_col, compare_col = st.columns(2)
@@ -151,12 +185,21 @@ with compare_col:
     compare = st.button("Compare ReLU, LeakyReLU, ELU, SoftPlus", key="train_compare",
                         help="the handout's exercise: the same stack with each activation, fresh weights "
                              "from the same seed, the same batches; your model is not changed")
+st.caption(f"A run gets at most {cap_text()} of the training process's time; a longer one stops there and keeps "
+           "what it trained (train again to go on). The process is shared: the runs of all learners take "
+           "turns in it, a fraction of a second each, so yours starts at once and may take longer than alone. "
+           "*Stop* ends a run at its next iteration and keeps it too.")
+stop = st.empty()
 bar = st.empty()
 chart = st.empty()
+if start or compare:
+    stop.button("Stop", key="train_stop", icon="⏹️", help="stop the run at its next iteration; what it trained is "
+                                                          "kept, and the Step page continues from it")
 if start:
-    train_live(bar.progress(0.0, text="starting…"), chart)
+    train_live(bar, chart)
 if compare:
-    compare_live(bar.progress(0.0, text="starting the comparison…"))
+    compare_live(bar)
+stop.empty()
 with start_col:
     error_for("train_start")
 with compare_col:
@@ -179,8 +222,17 @@ if history is not None:
         numbers += [f"test loss {history.val_loss[-1]:.4g}"] if history.val_loss else []
         numbers += [f"train accuracy {history.train_accuracy[-1]:.3f}"] if history.train_accuracy else []
         numbers += [f"test accuracy {history.val_accuracy[-1]:.3f}"] if history.val_accuracy else []
-        st.success(f"Trained {plural(history.epochs_run, 'epoch')} ({L.trained_epochs} in total on this page): "
-                   f"{', '.join(numbers)}. The Step page continues from these weights.", icon="✅")
+        trained = (f"Trained {plural(history.epochs_run, 'epoch')} ({L.trained_epochs} in total on this page): "
+                   f"{', '.join(numbers)}. The Step page continues from these weights.")
+        where = f"in epoch {history.stopped_epoch}, at iteration {history.stopped_iteration or 0:,}"
+        if history.stopped_reason == CAP:
+            st.warning(f"This run reached the cap of {cap_text()} of training per run and stopped {where}, keeping "
+                       f"what it trained (the last epoch partly). {trained} Train again to go on, or try fewer "
+                       "epochs, a larger batch or fewer units.", icon="⏱️")
+        elif history.stopped_reason == STOPPED:
+            st.info(f"Stopped {where}, keeping what it trained (the last epoch partly). {trained}", icon="⏹️")
+        else:
+            st.success(trained, icon="✅")
     if st.session_state.get("_train_settings"):
         st.caption(f"Last run: {st.session_state['_train_settings']}.")
     chart.plotly_chart(live_loss_figure(history.iteration_loss), key="train_iteration_loss")

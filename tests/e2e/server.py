@@ -132,6 +132,22 @@ def process_tree(pid):
     return pids
 
 
+def spawned(pid):
+    """The ids of pid's children that multiprocessing spawned (its training worker, not its resource tracker)."""
+    children = {int(child) for task in Path(f"/proc/{pid}/task").glob("*")
+                for child in (task / "children").read_text().split()}
+    return [child for child in children if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
+
+
+def gone(pid):
+    """True once the process has exited: no /proc entry, or only a zombie's (it may vanish between the two looks)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return "zombie" in status.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
 def rss_bytes(pid):
     """Resident memory (VmRSS) of pid and its descendants, in bytes; 0 for a process that is gone."""
     total = 0

@@ -122,6 +122,41 @@ def test_results_persist_and_a_second_run_continues():
     assert "(2 in total on this page)" in messages(at.success)
 
 
+# --- the cap per run and Stop ---
+
+def test_the_cap_per_run_is_told_before_a_run_and_no_stop_button_waits_idle():
+    at = open_page()
+    caption = " ".join(element.value for element in at.caption)
+    assert "A run gets at most 5 minutes of the training process's time" in caption
+    assert "keeps what it trained" in caption and "*Stop* ends a run at its next iteration" in caption
+    assert not any(button.key == "train_stop" for button in at.button)  # only while a run runs
+
+
+def test_a_run_at_its_cap_stops_keeps_what_it_trained_and_says_so(monkeypatch):
+    from lab import trainer as trainer_module
+
+    capped = trainer_module.Trainer(idle_s=60, cap_s=0.5)
+    monkeypatch.setattr(trainer_module, "_TRAINER", capped)
+    try:
+        at = open_page()
+        lab = at.session_state.lab
+        before = weights(lab.model)
+        at.number_input(key="train_batch_size").set_value(1).run()
+        click(at, "train_start", epochs=500)  # 384,000 iterations: minutes without the cap
+    finally:
+        capped.close()
+    history = lab.history
+    assert history.stopped_reason == "time cap" and history.stopped_iteration < 500 * 768
+    assert lab.trained_epochs == history.epochs_run >= 1 and not np.array_equal(weights(lab.model)[0], before[0])
+    (warning,) = [as_shown(element.value) for element in at.warning]
+    assert warning.startswith(f"This run reached the cap of 0.5 s of training per run and stopped in epoch "
+                              f"{history.stopped_epoch}, at iteration {history.stopped_iteration:,}, keeping what "
+                              "it trained")
+    assert f"Trained {history.epochs_run} epoch" in warning and "Train again to go on" in warning
+    assert not at.success and "A run gets at most 0.5 s" in " ".join(element.value for element in at.caption)
+    assert not any(button.key == "train_stop" for button in at.button)  # gone once the run ended
+
+
 # --- settings ---
 
 def test_settings_edit_the_config_and_keep_the_weights():
