@@ -6,6 +6,7 @@ import streamlit as st
 from lab.links import BUG, PARAM, STAGE, read_token
 from lab.network import optimizer_summary
 from lab.session import Lab, load_dataset
+from lab.trainer import KEEP_S
 from ui.actions import REQUESTED, act, error_for, plain_name, return_to_requested
 from ui.address import address_token, keep_in_address
 from ui import present, runlog
@@ -37,6 +38,7 @@ if "lab" not in st.session_state:
         st.session_state[REQUESTED] = "bug_hunt"
 
 lab = st.session_state.lab
+lab.settle(KEEP_S + 5)  # a training run interrupted by this click (another page, Stop) is kept first
 PAGES = [
     st.Page("pages/step.py", title="Step through", icon=":material/footprint:", default=True),
     st.Page("pages/build.py", title="Build", icon=":material/construction:"),

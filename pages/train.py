@@ -6,7 +6,7 @@ import streamlit as st
 from lab import network
 from lab.layers import check_value
 from lab.training_runs import COMPARED
-from lab.trainer import KEEP_S, trainer
+from lab.trainer import trainer
 from lab.training_worker import CAP, STOPPED
 from ui.actions import act, error_for, lab, plain_name, plural, sync
 from ui.cache import per_iteration
@@ -18,7 +18,6 @@ from viz.training import (comparison_figure, comparison_table, history_figures, 
                           live_loss_figure)
 
 L = lab()
-L.settle(KEEP_S + 5)  # a run interrupted by the click that started this rerun is first kept (lab.trainer)
 require_trace("Train")  # an unfinished network cannot be trained: say why, point to Build
 EDITS = {"train_batch_size": network.BATCH_SIZE, "train_learning_rate": network.LEARNING_RATE,
          "train_momentum": network.MOMENTUM, "train_beta1": network.BETA1}  # widget key -> the field it edits
