@@ -109,6 +109,9 @@ def seal(argv, workdir, limits=Seal(), env=None):
         reader.start()
     try:
         process.wait(timeout=limits.timeout)
+        left = carrying(token)
+        if left:
+            found.error = f"left {len(left)} process(es) running after it ended: killed"
     except subprocess.TimeoutExpired:
         found.error = f"did not finish in {limits.timeout:g} s (the whole submission's time limit)"
     finally:
