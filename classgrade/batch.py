@@ -70,6 +70,10 @@ def grade_class(folder, out, jobs=2, limits=Seal(), rubric=None, handout=None, t
     out.mkdir(parents=True, exist_ok=True)
     files = submissions(folder)
     started, graded_list = time.monotonic(), []
+    from .copies import similarity
+
+    copies = ThreadPoolExecutor(max_workers=1)  # while the submissions run, in their own processes
+    pairs = copies.submit(similarity, files, out, handout, threshold)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(grade_submission, student, path, limits): student for student, path in files.items()}
         for future in as_completed(futures):
@@ -82,10 +86,8 @@ def grade_class(folder, out, jobs=2, limits=Seal(), rubric=None, handout=None, t
     table = gradebook(graded_list, rubric)
     table.to_csv(out / "gradebook.csv", index=False)
     (out / "junit.xml").write_text(junit(graded_list), encoding="utf-8")
-    from .copies import similarity
-
-    pairs = similarity(files, out, handout, threshold)
-    summary(graded_list, table, pairs, time.monotonic() - started, out, log)
+    summary(graded_list, table, pairs.result(), time.monotonic() - started, out, log)
+    copies.shutdown()
     return graded_list
 
 
