@@ -15,6 +15,9 @@ from .sandbox import Seal, seal
 
 ROOT = str(Path(__file__).resolve().parents[1])  # the folder holding backprop_lens, put on the command's path
 SUFFIXES = (".py", ".ipynb")
+# one BLAS thread per submission: --jobs runs them side by side, and a many-core machine's OpenBLAS would reserve
+# buffers per core within the memory limit
+ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
 DIED = ("finishes within the time limit",)  # a module whose run was stopped: its status is error, not fail
 
 
@@ -118,7 +121,7 @@ def grade_submission(student, path, limits=Seal()):
         return Graded(student, error="the folder holds no single .py or .ipynb file")
     with tempfile.TemporaryDirectory(prefix="classgrade-") as work:
         shutil.copy(path, Path(work) / path.name)
-        run = seal(grader_command(path.name, limits.timeout), work, limits)
+        run = seal(grader_command(path.name, limits.timeout), work, limits, env=ONE_THREAD)
     graded = Graded(student, elapsed=run.elapsed, sandbox=run.sandbox, missing=run.missing)
     if run.error:
         graded.error = run.error
