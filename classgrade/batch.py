@@ -28,7 +28,7 @@ def parser(prog):
     found.add_argument("--handout", help="the handout's code (a file or folder), not counted as copied")
     found.add_argument("--threshold", type=float, default=0.5, help="similarity above which a pair is listed (0.5)")
     found.add_argument("--lang", default="en", choices=("en", "ru"),
-                       help="the reports' language (en; ru is accepted, and the reports stay in English until translated)")
+                       help="the reports' language (en; ru is accepted: the reports stay in English until translated)")
     return found
 
 

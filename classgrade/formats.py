@@ -44,7 +44,8 @@ def junit_suite(graded):
                              time="0")
         if result.status == "fail":
             failures += 1
-            ET.SubElement(case, "failure", message=(result.detail or result.check)[:500], type="fail").text = line(result)
+            failure = ET.SubElement(case, "failure", message=(result.detail or result.check)[:500], type="fail")
+            failure.text = line(result)
         elif result.status == "missing":
             skipped += 1
             ET.SubElement(case, "skipped", message=result.detail or "missing")

@@ -109,7 +109,7 @@ def seal(argv, workdir, limits=Seal(), env=None):
         reader.start()
     try:
         process.wait(timeout=limits.timeout)
-        left = carrying(token)
+        left = carrying(token) if sandbox == "none" else []  # under bwrap, its PID namespace is gone with it
         if left:
             found.error = f"left {len(left)} process(es) running after it ended: killed"
     except subprocess.TimeoutExpired:
@@ -120,8 +120,9 @@ def seal(argv, workdir, limits=Seal(), env=None):
         for reader in readers:
             reader.join(timeout=5)
     found.elapsed = time.monotonic() - started
-    found.returncode, found.stdout, found.stderr = process.returncode, bytes(outputs["stdout"]), bytes(outputs["stderr"])
-    if flooded and found.error is None:
+    found.returncode = process.returncode
+    found.stdout, found.stderr = bytes(outputs["stdout"]), bytes(outputs["stderr"])
+    if flooded:  # the reason it was killed (a time limit reached after the cap is not)
         found.error = f"printed more than {limits.output / 2 ** 20:g} MB on its {flooded[0]}"
     return found
 
