@@ -9,18 +9,24 @@ IGNORE = shutil.ignore_patterns(".git", "artifacts", "__pycache__", "*.egg-info"
                                 ".hypothesis")
 
 
-def test_pip_install_gives_an_importable_engine_and_a_backprop_lens_script(tmp_path):
-    source = tmp_path / "clone"
+def installed(tmp_path, name="clone"):
+    """A venv in tmp_path/venv with a copy of the project (tmp_path/name) pip-installed in it."""
+    source = tmp_path / name
     shutil.copytree(ROOT, source, ignore=IGNORE)
     env_dir = tmp_path / "venv"
     # the system's packages stand in for the dependencies (no download); the project itself is installed
     venv.create(env_dir, system_site_packages=True, with_pip=False)  # the system's pip
-    python, script = env_dir / "bin" / "python", env_dir / "bin" / "backprop-lens"
     # built in isolation: pip fetches pyproject.toml's build requirements (setuptools, and wheel where that
     # setuptools needs it for bdist_wheel) from the package index, whatever the base interpreter happens to hold
-    built = subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-deps", str(source)],
+    built = subprocess.run([env_dir / "bin" / "python", "-m", "pip", "install", "--quiet", "--no-deps", str(source)],
                            capture_output=True, text=True, cwd=tmp_path)
     assert built.returncode == 0, built.stderr
+    return env_dir
+
+
+def test_pip_install_gives_an_importable_engine_and_a_backprop_lens_script(tmp_path):
+    env_dir = installed(tmp_path)
+    python, script = env_dir / "bin" / "python", env_dir / "bin" / "backprop-lens"
     elsewhere = tmp_path / "notebook_dir"
     elsewhere.mkdir()
     where = subprocess.run([python, "-c", "import engine, engine.grade; print(engine.__file__)"], check=True,

@@ -10,7 +10,9 @@ import sysconfig
 from pathlib import Path
 
 USAGE = """usage: backprop-lens [streamlit run options]   run the app (e.g. --server.port 8502)
-       backprop-lens grade PATH [--json]          grade your framework (.py or .ipynb; --help for more)"""
+       backprop-lens grade PATH [--json]          grade your framework (.py or .ipynb; --help for more)
+       backprop-lens grade PATH --format gradescope|junit   one student's result in a course's format
+       backprop-lens grade-class SUBMISSIONS --out OUT      grade a class's submissions, each sealed off"""
 
 
 def app_dir():
@@ -29,7 +31,15 @@ def main(argv=None):
     if argv[:1] == ["grade"]:
         from backprop_lens import main as grade  # backprop-lens's own engine, whatever `engine` is here
 
+        if any(item.split("=", 1)[0] in ("--format", "--rubric") for item in argv):
+            from classgrade.single import main as single
+
+            return single(argv, grade)
         return grade(argv, prog="backprop-lens")
+    if argv[:1] == ["grade-class"]:
+        from classgrade.batch import main as grade_class
+
+        return grade_class(argv[1:])
     root = app_dir()
     # Streamlit reads .streamlit/config.toml from the working directory: run from the app's own
     return subprocess.call([sys.executable, "-m", "streamlit", "run", str(root / "app.py"), *argv], cwd=root)
