@@ -1,5 +1,11 @@
 """The Step page's focus: which entry of the shown stage is worked out by hand, chosen by a click on any cell
-of any heatmap (st.plotly_chart's point selection) or by the picker; kept per stage of the recorded iteration."""
+of any heatmap (st.plotly_chart's point selection) or by the picker; kept per stage of the recorded iteration.
+
+A busy browser may send a widget's value from a stage, an iteration or a network it no longer shows (a double
+click on Next sends the picker as the last stage drew it). The picker's keys name the stage and the iteration
+(picker_key), so such a value belongs to a widget no longer drawn, which Streamlit ignores; and every callback
+here checks what it is given against the shown stage and keeps the focus when it does not fit.
+"""
 import streamlit as st
 
 from engine.sequential import layers_of
@@ -9,7 +15,9 @@ from viz import entries
 from viz.heatmap import as_matrix, entry_of_cell
 from viz.stage_view import stage_tensors
 
-STORE = "_step_focus"   # {"trace": ..., "views": {stage: Focus}, "opened": stage whose focus a learner chose}
+STORE = "_step_focus"   # {"trace": ..., "views": {stage: Focus}, "opened": stage whose focus a learner chose,
+                        #  "serial": this recorded iteration's number in the session}
+SERIAL = "_step_serial"  # session key: how many recorded iterations the Step page has shown
 
 
 def tensors():
@@ -17,39 +25,80 @@ def tensors():
     return stage_tensors(L.trace, L.current, layers_of(L.model))
 
 
+def _store():
+    store = iteration_store(STORE, opened=None)
+    if "serial" not in store:
+        store["serial"] = st.session_state[SERIAL] = st.session_state.get(SERIAL, 0) + 1
+    return store
+
+
+def picker_key(name):
+    """The key of picker widget `name` ("pick_tensor", "pick_row", "pick_col") at the shown stage of the
+    shown iteration, e.g. "pick_row_3_5": a value sent for another stage or iteration names another key."""
+    return f"{name}_{_store()['serial']}_{lab().stage}"
+
+
 def current():
     """The Focus of the shown stage: the learner's choice, or the largest entry of its main result."""
-    return iteration_store(STORE, opened=None)["views"].get(str(lab().current))
+    return _store()["views"].get(str(lab().current))
 
 
 def chosen():
     """True when the learner chose the shown stage's entry (a click or the picker): open its working."""
-    return iteration_store(STORE, opened=None)["opened"] == str(lab().current)
+    return _store()["opened"] == str(lab().current)
 
 
 def choose(tensor_id, row, col):
     """Focus on entry (row, col) of tensor `tensor_id`'s matrix view at the shown stage."""
-    store = iteration_store(STORE, opened=None)
+    store = _store()
     store["views"][str(lab().current)] = entries.focus_at(tensors(), tensor_id, row, col)
     store["opened"] = str(lab().current)
 
 
+def shown_tensor(tensor_id, result=False):
+    """The shown stage's tensor `tensor_id` (with result: only a result), or None when it has none."""
+    return next((t for t in tensors() if t.id == tensor_id and (t.result or not result)), None)
+
+
+def fits(tensor, row, col):
+    """True when (row, col) is an entry of tensor's matrix view."""
+    rows, cols = as_matrix(tensor.array).shape
+    return 0 <= row < rows and 0 <= col < cols
+
+
+def number(value):
+    """value as an int, or None when it is none (a widget of another kind may have sent it)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 def on_cell(key, metas):
-    """Chart callback: the clicked cell's tensor (the cell trace's meta) and position -> the focus."""
+    """Chart callback: the clicked cell's tensor (the cell trace's meta) and position -> the focus. A click
+    on a chart of a stage no longer shown, or outside the shown tensor, keeps the focus."""
     selection = (st.session_state.get(key) or {}).get("selection") or {}
     for point in selection.get("points") or []:
-        tensor_id = metas.get(point.get("curve_number"))
-        if tensor_id is not None and "x" in point and "y" in point:
-            tensor = next(t for t in tensors() if t.id == tensor_id)
-            choose(tensor_id, *entry_of_cell(tensor.array, point["y"], point["x"]))
+        tensor = shown_tensor(metas.get(point.get("curve_number")))
+        row, col = number(point.get("y")), number(point.get("x"))
+        if tensor is not None and row is not None and col is not None and fits(tensor, row, col):
+            choose(tensor.id, *entry_of_cell(tensor.array, row, col))
             return
+
+
+def picked():
+    """(tensor, row, column) the picker of the shown stage holds; tensor None when it names none of its results."""
+    state = st.session_state
+    return (shown_tensor(state.get(picker_key("pick_tensor")), result=True),
+            number(state.get(picker_key("pick_row"))), number(state.get(picker_key("pick_col"))))
 
 
 def on_pick():
     """Picker callback: the result chosen in the selectbox, at the row and column typed."""
-    tensor = next(t for t in tensors() if t.id == st.session_state.pick_tensor)
+    tensor, row, col = picked()
+    if tensor is None or row is None or col is None:
+        return  # a value for a stage no longer shown: the focus stays
     rows, cols = as_matrix(tensor.array).shape
-    row, col = int(st.session_state.pick_row), int(st.session_state.pick_col)
     if not (0 <= row < rows and 0 <= col < cols):
         st.session_state.setdefault("_errors", {})["pick"] = (
             f"{tensor.title} has rows 0 to {rows - 1} and columns 0 to {cols - 1}; got ({row}, {col}), "
@@ -61,8 +110,9 @@ def on_pick():
 
 def on_pick_tensor():
     """Picker callback: another result chosen: its entry of largest magnitude."""
-    tensor = next(t for t in tensors() if t.id == st.session_state.pick_tensor)
-    choose(tensor.id, *entries.entry(tensor, {}))
+    tensor = picked()[0]
+    if tensor is not None:
+        choose(tensor.id, *entries.entry(tensor, {}))
 
 
 def cell_metas(figure):

@@ -15,7 +15,11 @@ CSS = """<style>
 html { font-size: 22px; }  /* Streamlit sizes its text, formulas and widgets in rem: all of it grows */
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
 .stMainBlockContainer { padding-top: 3.5rem; max-width: 100%; }
+.st-key-step_controls { scroll-margin-top: 3.5rem; }  /* scrolled to at each step, below the top bar */
 </style>"""
+
+
+SCROLL = "document.querySelector('.st-key-step_controls')?.scrollIntoView({block: 'start'});"
 
 
 def on():
@@ -43,4 +47,14 @@ def start():
 
 
 def stop():
+    """Button callback: the usual page again (the top bar, the sidebar and the type change: the whole app)."""
     st.query_params.pop(PRESENT, None)
+    st.rerun()
+
+
+def to_top(stage):
+    """Scroll the page to the top of the stage area when stage `stage` is drawn (a Next from the bottom of
+    the last stage would otherwise land at the bottom of this one). The stage number makes the element new at
+    each stage, so its script runs once per step."""
+    st.html(f'<span data-stage="{int(stage)}"></span><script>{SCROLL}</script>', unsafe_allow_javascript=True,
+            width="content")

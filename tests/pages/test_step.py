@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from lab.presets import PRESETS
-from tests.pages.apptest import errors, figures, open_page
+from tests.pages.apptest import errors, figures, open_page, picker
 
 
 def heading(at):
@@ -207,10 +207,10 @@ def worked_latex(at):
 def test_the_picker_chooses_the_entry_worked_out_and_the_heatmaps_outline_what_it_uses():
     at = open_page(None)
     lab = at.session_state.lab
-    assert at.selectbox(key="pick_tensor").value == "output"
+    assert picker(at, "pick_tensor").value == "output"
     y = lab.trace.forward[0].output
-    at.number_input(key="pick_row").set_value(5).run()
-    at.number_input(key="pick_col").set_value(0).run()
+    picker(at, "pick_row").set_value(5).run()
+    picker(at, "pick_col").set_value(0).run()
     assert not at.exception and not errors(at)
     assert r"y_{5,0}" in worked_latex(at)
     from viz.derivation import num
@@ -220,23 +220,23 @@ def test_the_picker_chooses_the_entry_worked_out_and_the_heatmaps_outline_what_i
     assert {(s["y0"], s["y1"]) for s in shapes["input x"]} == {(4.5, 5.5)}          # row 5 of x
     assert {(s["x0"], s["x1"]) for s in shapes["W (before update)"]} == {(-0.5, 0.5)}  # column 0 of W
     assert [(s["x0"], s["y0"]) for s in shapes["output y"]] == [(-0.5, 4.5)]        # the entry itself
-    at.number_input(key="pick_row").set_value(99).run()                              # out of range: kept
+    picker(at, "pick_row").set_value(99).run()                              # out of range: kept
     assert any("rows 0 to 7" in e and "kept" in e for e in errors(at)) and r"y_{5,0}" in worked_latex(at)
 
 
 def test_the_picker_follows_the_stage_and_a_chosen_entry_stays_with_its_stage():
     at = open_page(None)
     at.select_slider[0].set_value("backward 0").run()
-    at.selectbox(key="pick_tensor").set_value("grad:W").run()
-    at.number_input(key="pick_row").set_value(0).run()
-    at.number_input(key="pick_col").set_value(1).run()
+    picker(at, "pick_tensor").set_value("grad:W").run()
+    picker(at, "pick_row").set_value(0).run()
+    picker(at, "pick_col").set_value(1).run()
     assert r"W_{0,1}" in worked_latex(at) and r"b_{1}" in worked_latex(at)
     at.button(key="step_prev").click().run()
-    assert at.selectbox(key="pick_tensor").value == "grad_input"
+    assert picker(at, "pick_tensor").value == "grad_input"
     at.button(key="step_next").click().run()
-    assert at.selectbox(key="pick_tensor").value == "grad:W" and r"W_{0,1}" in worked_latex(at)
+    assert picker(at, "pick_tensor").value == "grad:W" and r"W_{0,1}" in worked_latex(at)
     at.button(key="step_new_iteration").click().run()   # a new iteration: the largest entries again
-    assert at.selectbox(key="pick_tensor").value == "output"
+    assert picker(at, "pick_tensor").value == "output"
 
 
 def test_the_first_open_hint_goes_once_the_learner_steps():
