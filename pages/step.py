@@ -60,12 +60,12 @@ def controls(labels):
                    "weights this update made. *Training mode* off: Dropout and BatchNormalization in evaluate mode.")
     for key in ("step_new_iteration", "step_training", "step_jump"):
         error_for(key)
-    # One key per shown stage: the slider is drawn afresh at each stage, so a click that reaches the server
-    # before the browser drew the last stage cannot drag it back; the keys are few and hold no trace.
+    # One key per shown stage: the slider is drawn afresh at each stage, and its callback does nothing for a
+    # slider drawn at another one (ui/step_jump.py); the keys are few and hold no trace.
     jump_key = f"step_jump_{L.stage}"
     if not presenting:  # one stage fills the screen: the strip below is the map
         st.select_slider("Jump to a stage", options=labels, value=labels[L.stage], key=jump_key,
-                         on_change=on_jump, args=(jump_key,), label_visibility="collapsed")
+                         on_change=on_jump, args=(jump_key, focus.stamp()), label_visibility="collapsed")
 
 
 @st.fragment
@@ -179,16 +179,17 @@ def draw_by_hand(tensors, chosen, worked):
         primary = results[chosen.primary]
         row, col = entry(primary, chosen.roles)
         rows, cols = as_matrix(primary.array).shape
-        keys = {name: focus.picker_key(name) for name in ("pick_tensor", "pick_row", "pick_col")}
+        drawn = focus.stamp()  # the callbacks do nothing for a picker drawn at another stage (ui/focus.py)
+        keys = {name: focus.picker_key(name, drawn) for name in ("pick_tensor", "pick_row", "pick_col")}
         for name, value in (("pick_tensor", primary.id), ("pick_row", row), ("pick_col", col)):
             sync(keys[name], value)
         with st.container(horizontal=True, vertical_alignment="bottom"):
             st.selectbox("Entry of", list(results), key=keys["pick_tensor"], format_func=lambda i: results[i].title,
-                         on_change=focus.on_pick_tensor, width=260)
+                         on_change=focus.on_pick_tensor, args=(drawn,), width=260)
             st.number_input(f"row (0 to {rows - 1})", key=keys["pick_row"], step=1, on_change=focus.on_pick,
-                            width=150)
+                            args=(drawn,), width=150)
             st.number_input(f"column (0 to {cols - 1})", key=keys["pick_col"], step=1, on_change=focus.on_pick,
-                            width=150)
+                            args=(drawn,), width=150)
         error_for("pick")
         st.segmented_control("How much is worked out", fade.LEVELS, key=fading.LEVEL, default=fade.LEVELS[0])
         if fading.level() == fade.LEVELS[0]:

@@ -2,9 +2,10 @@
 of any heatmap (st.plotly_chart's point selection) or by the picker; kept per stage of the recorded iteration.
 
 A busy browser may send a widget's value from a stage, an iteration or a network it no longer shows (a double
-click on Next sends the picker as the last stage drew it). The picker's keys name the stage and the iteration
-(picker_key), so such a value belongs to a widget no longer drawn, which Streamlit ignores; and every callback
-here checks what it is given against the shown stage and keeps the focus when it does not fit.
+click on Next sends the picker as the last stage drew it). Streamlit then calls that widget's callback with the
+arguments of the run that drew it, even when the widget is no longer drawn. So the picker's keys name the stage
+and the iteration (`stamp`), each callback is given the stamp it was drawn with and does nothing for another one,
+and what it is given is checked against the shown stage: the focus stays when it does not fit.
 """
 import streamlit as st
 
@@ -32,10 +33,15 @@ def _store():
     return store
 
 
-def picker_key(name):
-    """The key of picker widget `name` ("pick_tensor", "pick_row", "pick_col") at the shown stage of the
-    shown iteration, e.g. "pick_row_3_5": a value sent for another stage or iteration names another key."""
-    return f"{name}_{_store()['serial']}_{lab().stage}"
+def stamp():
+    """The shown iteration and stage, e.g. "3_5": given to the callbacks of what is drawn for them."""
+    return f"{_store()['serial']}_{lab().stage}"
+
+
+def picker_key(name, drawn=None):
+    """The key of picker widget `name` ("pick_tensor", "pick_row", "pick_col") drawn at stamp `drawn` (the
+    shown stage of the shown iteration by default), e.g. "pick_row_3_5"."""
+    return f"{name}_{drawn or stamp()}"
 
 
 def current():
@@ -74,9 +80,11 @@ def number(value):
         return None
 
 
-def on_cell(key, metas):
+def on_cell(key, metas, drawn=None):
     """Chart callback: the clicked cell's tensor (the cell trace's meta) and position -> the focus. A click
-    on a chart of a stage no longer shown, or outside the shown tensor, keeps the focus."""
+    on a chart drawn for a stage no longer shown (`drawn`: its stamp), or outside the tensor, keeps the focus."""
+    if drawn is not None and drawn != stamp():
+        return
     selection = (st.session_state.get(key) or {}).get("selection") or {}
     for point in selection.get("points") or []:
         tensor = shown_tensor(metas.get(point.get("curve_number")))
@@ -86,16 +94,19 @@ def on_cell(key, metas):
             return
 
 
-def picked():
-    """(tensor, row, column) the picker of the shown stage holds; tensor None when it names none of its results."""
+def picked(drawn):
+    """(tensor, row, column) the picker drawn at stamp `drawn` holds: all None when it was drawn for a stage
+    no longer shown; tensor None when it names none of the shown stage's results."""
+    if drawn != stamp():
+        return None, None, None
     state = st.session_state
-    return (shown_tensor(state.get(picker_key("pick_tensor")), result=True),
-            number(state.get(picker_key("pick_row"))), number(state.get(picker_key("pick_col"))))
+    return (shown_tensor(state.get(picker_key("pick_tensor", drawn)), result=True),
+            number(state.get(picker_key("pick_row", drawn))), number(state.get(picker_key("pick_col", drawn))))
 
 
-def on_pick():
+def on_pick(drawn):
     """Picker callback: the result chosen in the selectbox, at the row and column typed."""
-    tensor, row, col = picked()
+    tensor, row, col = picked(drawn)
     if tensor is None or row is None or col is None:
         return  # a value for a stage no longer shown: the focus stays
     rows, cols = as_matrix(tensor.array).shape
@@ -108,9 +119,9 @@ def on_pick():
     choose(tensor.id, row, col)
 
 
-def on_pick_tensor():
+def on_pick_tensor(drawn):
     """Picker callback: another result chosen: its entry of largest magnitude."""
-    tensor = picked()[0]
+    tensor = picked(drawn)[0]
     if tensor is not None:
         choose(tensor.id, *entries.entry(tensor, {}))
 

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import streamlit as st
 
+from ui import focus
 from ui.actions import act, lab
 
 MOVED = "_step_moved"  # session key: the learner has moved once (the first-open hint has done its job)
@@ -28,8 +29,13 @@ def on_reset():
     lab().jump(0)
 
 
-def on_jump(key):
-    """Slider callback: jump to the stage named by widget `key`'s value ("forward 0", "loss", ...)."""
+def on_jump(key, drawn):
+    """Slider callback: jump to the stage named by widget `key`'s value ("forward 0", "loss", ...). Streamlit
+    calls it with the arguments of the run that drew the slider, also for a slider of a stage no longer shown
+    that a busy browser still sends (a double click on Next): `drawn` (ui.focus.stamp) tells, and then
+    nothing happens."""
+    if drawn != focus.stamp():
+        return
     st.session_state[MOVED] = True
     act("step_jump", lab().jump_to, st.session_state[key])
 

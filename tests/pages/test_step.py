@@ -274,3 +274,94 @@ def test_two_dimensional_data_shows_no_images_and_a_small_batch_a_plain_predicti
     assert not at.dataframe and len(at.table) == 1          # 8 samples: a plain table, not a data grid
     frame = at.table[0].value
     assert list(frame["true class"]) == list(at.session_state.lab.trace.target) and len(frame) == 8
+
+
+def as_drawn(at):
+    """The page's element tree with every widget's value as it is now, as a browser keeps the page it drew
+    while the server moves on (AppTest otherwise reads a widget's value from the session, by its key)."""
+    from streamlit.testing.v1.element_tree import Widget
+
+    tree = at._tree
+    for node in tree:
+        if isinstance(node, Widget) and node.type not in ("button", "download_button"):
+            node.set_value(node.value)
+    return tree
+
+
+def old_button(old, key):
+    (button,) = [b for b in old.get("button") if b.key == key]
+    return button
+
+
+def stale_click(at, old, key):
+    """Click button `key` as a busy browser does that has not drawn the last rerun yet: with the widget
+    values of the page as it was before (the old element tree), e.g. a second click on Next."""
+    old_button(old, key).click()
+    old.run()
+
+
+@pytest.mark.parametrize("preset", [None, "digits"])
+def test_a_double_click_sends_the_last_stages_picker_and_keeps_the_page(preset):
+    """Issue 23, 1: the second click of a double click carries the picker of the stage before (tensor ids,
+    rows and columns it no longer has): no exception, the stage moves twice, the new stage keeps its focus."""
+    at = open_page(None, preset)
+    lab = at.session_state.lab
+    last = len(lab.trace.stages) - 1
+    for start in range(last):
+        lab.jump(start)
+        old = as_drawn(at.run())
+        at.button(key="step_next").click().run()
+        stale_click(at, old, "step_next")                                       # Next, Next
+        assert not at.exception, (start, at.exception)
+        assert lab.stage == min(start + 2, last)
+        assert at.session_state["_step_focus"]["opened"] is None, (start, "a stale pick chose the entry")
+        twice, old = lab.stage, as_drawn(at)
+        at.button(key="step_prev").click().run()
+        stale_click(at, old, "step_prev")                                       # Prev, Prev
+        assert not at.exception and lab.stage == max(twice - 2, 0), start
+        old = as_drawn(at)
+        at.button(key="step_next").click().run()
+        old_button(old, "step_next").set_value(False)  # the same tree's node: clicked once only
+        (slider,) = old.get("select_slider")
+        slider.set_value(slider.options[-1]).run()                              # Next, then the slider it drew
+        assert not at.exception and lab.stage == max(twice - 2, 0) + 1, start   # a slider no longer shown
+        assert at.session_state["_step_focus"]["opened"] is None, start
+
+
+CALLBACKS = """
+import streamlit as st
+from lab.session import Lab
+from ui import focus
+
+st.session_state.setdefault("lab", Lab())
+for key, points in (("chart-of-another-stage", [{"curve_number": 0, "x": 1, "y": 0}]),
+                    ("chart-outside", [{"curve_number": 0, "x": 1, "y": 99}, {"curve_number": 0, "x": "a", "y": 0}])):
+    st.session_state[key] = {"selection": {"points": points}}
+focus.on_cell("chart-of-another-stage", {0: "grad:W"})  # forward 0 has no grad:W
+focus.on_cell("chart-outside", {0: "output"})           # y has 8 rows, not 100; "a" is no column
+drawn = focus.stamp()
+for tensor, row, col in (("grad:W", 0, 0), ("input", 0, 0), (None, 0, 0), ("output", None, 0), ("output", 0, "")):
+    for name, value in (("pick_tensor", tensor), ("pick_row", row), ("pick_col", col)):
+        st.session_state[focus.picker_key(name)] = value
+    if tensor != "output":  # the shown stage's y is a result: choosing it is a choice
+        focus.on_pick_tensor(drawn)
+    focus.on_pick(drawn)
+st.session_state["chart-of-this-stage"] = {"selection": {"points": [{"curve_number": 0, "x": 1, "y": 2}]}}
+focus.on_cell("chart-of-this-stage", {0: "output"}, "0_4")  # drawn at another stage (4) of another iteration
+for name, value in (("pick_tensor", "output"), ("pick_row", 2), ("pick_col", 1)):
+    st.session_state[focus.picker_key(name, "0_4")] = value
+    st.session_state[focus.picker_key(name)] = value
+focus.on_pick_tensor("0_4")                                  # the picker drawn there: the values are not for here
+focus.on_pick("0_4")
+st.session_state["focus"] = focus.current()
+"""
+
+
+def test_focus_callbacks_keep_the_focus_for_what_the_shown_stage_does_not_have():
+    """Issue 23, 1: a heatmap click or a pick naming a tensor, row or column the shown stage does not have
+    (sent for a stage no longer shown), or no result at all, keeps the focus, with no exception."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_string(CALLBACKS).run()
+    assert not at.exception, at.exception
+    assert at.session_state["focus"] is None and at.session_state.lab.stage == 0
