@@ -155,9 +155,10 @@ def draw_tensors(trace, stage, labels, mine):
 def draw_data(trace, stage):
     """The learner's data as data: the batch's images (digits, an uploaded CSV), each sample's prediction."""
     if stage == trace.stages[0] and L.data.image_shape is not None:
-        st.plotly_chart(per_iteration("_step_images", None, lambda: batch_images_figure(
+        st.plotly_chart(per_iteration("_step_images", present.scale(), lambda: batch_images_figure(
             trace.forward[0].input, L.data.image_shape, class_labels(trace.target, L.data.n_classes),
-            title="This batch's inputs as images (the label above each):")), key="step-batch-images", width="content")
+            title="This batch's inputs as images (the label above each):", scale=present.scale())),
+            key="step-batch-images", width="content")
     if stage.kind == "loss":
         table = per_iteration("_step_predictions", None,
                               lambda: prediction_table(trace.predictions, trace.target, trace.criterion))

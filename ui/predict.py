@@ -8,7 +8,7 @@ import streamlit as st
 
 from lab.exercise import fingerprint
 from lab.predict import hint, is_right, question
-from ui import focus
+from ui import focus, present
 from ui.actions import lab
 from ui.cache import iteration_store
 
@@ -27,10 +27,10 @@ def _store():
 def current_question():
     """The shown stage's Question (None where the stage has none)."""
     trace, stage = lab().trace, lab().current
-    views = _store()["views"]
-    if str(stage) not in views:
-        views[str(stage)] = question(trace, stage, fingerprint(trace))
-    return views[str(stage)]
+    views, key = _store()["views"], (str(stage), present.on())  # presenter mode asks what a class can read
+    if key not in views:
+        views[key] = question(trace, stage, fingerprint(trace), present.readable if present.on() else None)
+    return views[key]
 
 
 def answer_of(stage=None):

@@ -365,3 +365,10 @@ def test_focus_callbacks_keep_the_focus_for_what_the_shown_stage_does_not_have()
     at = AppTest.from_string(CALLBACKS).run()
     assert not at.exception, at.exception
     assert at.session_state["focus"] is None and at.session_state.lab.stage == 0
+
+
+def test_the_first_open_hint_goes_once_predict_first_is_on():
+    """Issue 19, 16: the hint says to press Next; with Predict first on, the stage asks first, so it goes."""
+    at = open_page(None)
+    at.toggle(key="step_predict").set_value(True).run()
+    assert not any("Press **Next ▶**" in i.value for i in at.info) and not at.exception
