@@ -11,6 +11,7 @@ from lab.mine import explain
 from ui import channel_maps, fading, focus, mine as yours, predict as ask, present, runlog
 from ui.actions import error_for, lab, plain_name, plural, sync
 from ui.cache import per_iteration
+from ui.prefetch import prefetch
 from ui.stage_panels import draw as draw_panels
 from ui.step_jump import MOVED, on_jump, on_mode, on_new_iteration, on_reset, on_step  # see ui/step_jump.py
 from ui.unfinished import require_trace
@@ -20,7 +21,7 @@ from viz.data_view import batch_images_figure, class_labels, prediction_styler, 
 from viz.entries import as_matrix, chooser, default_focus, entry
 from viz.mine_view import comparison_figure, finding_text
 from viz.stage_strip import short_label, stage_strip
-from viz.stage_view import optimizer_text, stage_label, stage_panels
+from viz.stage_view import optimizer_text, stage_label, stage_panels, stage_tensors
 
 SMALL_TABLE = 16  # a larger batch's prediction table shows the samples with the lowest p(true)
 
@@ -117,6 +118,12 @@ def draw_tensors(trace, stage, labels, mine):
     panels = per_iteration("_step_panels", (str(stage), chosen.key, hide, present.scale()), keep=8,
                            compute=lambda: stage_panels(trace, stage, layers, chosen, hide, present.scale()))
     draw_panels(panels, "step", clickable=True)
+    if not ask.on() and fading.level() == fade.LEVELS[0] and L.stage + 1 < len(trace.stages):
+        ahead = trace.stages[L.stage + 1]  # what Next shows: made now, in a thread (ui/prefetch.py)
+        focus_ahead = focus.at(ahead) or default_focus(stage_tensors(trace, ahead, layers))
+        scale = present.scale()  # read here: the thread has no page to read it from
+        prefetch("_step_panels", (str(ahead), focus_ahead.key, False, scale),
+                 lambda: stage_panels(trace, ahead, layers, focus_ahead, False, scale))
     if stage.index is not None:  # a 4-D tensor's channels for one sample (Conv2d, MaxPool2d, ...)
         channel_maps.show(trace, stage, layers[stage.index], hide, present.scale())
     asked = ask.current_question() if ask.on() else None

@@ -45,8 +45,13 @@ def picker_key(name, drawn=None):
 
 
 def current():
-    """The Focus of the shown stage: the learner's choice, or the largest entry of its main result."""
-    return _store()["views"].get(str(lab().current))
+    """The Focus the learner chose at the shown stage, or None (then: the largest entry of its main result)."""
+    return at(lab().current)
+
+
+def at(stage):
+    """The Focus the learner chose at `stage` of the shown iteration, or None."""
+    return _store()["views"].get(str(stage))
 
 
 def chosen():
