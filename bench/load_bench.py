@@ -586,6 +586,97 @@ def report_long_run(still, stopped, alone, shorts, n_short, arrival):
     return ok
 
 
+
+# --- the double-click round (issue 23, 1) ---
+
+BURSTS = ("Next", "Next", "Prev", "Next, slider")  # each a double click, or a click and a key with no gap
+BURST_ROUNDS = 3  # the bursts above, this many times per learner, then Reset and a double Next (stage 2 or 3)
+
+
+class DoubleClicker:
+    """A learner who double-clicks: Next twice with no gap, Prev twice, Next then the stage slider's Home key,
+    on the default network or the digits MLP; counts the exception boxes it sees after each burst."""
+
+    def __init__(self, index, context, url):
+        self.index, self.context, self.url = index, context, url
+        self.boxes, self.page = [], None
+
+    async def settle(self):
+        for _ in range(2):  # a double click may start a second rerun after the first one's end
+            await asyncio.sleep(0.3)
+            await self.page.wait_for_function(IDLE, polling=50, timeout=TIMEOUT_S * 1000)
+
+    async def burst(self, name):
+        page = self.page
+        if name == "Next, slider":
+            await page.locator(".st-key-step_next button").click(force=True)  # force: even when disabled
+            await page.get_by_role("slider").press("Home")  # the slider of the stage the browser still shows
+        else:
+            await page.locator(f".st-key-step_{name.lower()} button").dblclick(force=True)
+        await self.settle()
+        boxes = page.get_by_test_id("stException")
+        if await boxes.count():
+            text = (await boxes.first.inner_text()).strip().splitlines()
+            self.boxes.append(f"{name}: {text[0] if text else 'exception'}")
+
+    async def run(self):
+        self.page = await self.context.new_page()
+        self.page.set_default_timeout(TIMEOUT_S * 1000)
+        await self.page.goto(self.url)
+        await self.settle()
+        for _ in range(BURST_ROUNDS):
+            for name in BURSTS:
+                await self.burst(name)
+        await self.page.locator(".st-key-step_reset button").click()
+        await self.settle()
+        await self.burst("Next")
+        return await self.page.locator("h3").filter(has_text=" · ").first.inner_text()
+
+
+async def double_clicks(url, n_sessions):
+    """n_sessions learners at once (half on the default network, half on the digits MLP by a link), each
+    double-clicking through BURSTS; returns (error boxes [(session, text)], headings at the end)."""
+    from playwright.async_api import async_playwright
+
+    from lab.links import link
+    from lab.presets import PRESETS
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=shutil.which("chromium"), headless=True,
+                                                   args=FLAGS)
+        learners = [DoubleClicker(i, await browser.new_context(viewport=VIEWPORT),
+                                  url if i % 2 == 0 else link(url, PRESETS["digits"].config))
+                    for i in range(n_sessions)]
+        outcomes = await asyncio.gather(*(learner.run() for learner in learners), return_exceptions=True)
+        await browser.close()
+    boxes = [(learner.index, text) for learner in learners for text in learner.boxes]
+    return boxes, outcomes
+
+
+def double_click_round(server, n_sessions):
+    """Run the double-click round on the running server and print it; True when no error box was seen, no
+    exception was logged and every learner ended on stage 2 or 3 (Reset, then a double Next: Streamlit folds a
+    click that arrives before the first one's rerun began into it; a stale slider had dragged it back to 1)."""
+    logged = len(uncaught_exceptions(server.log_path))
+    started = time.perf_counter()
+    boxes, outcomes = asyncio.run(double_clicks(server.url, n_sessions))
+    exceptions = uncaught_exceptions(server.log_path)[logged:]
+    wrong = [(i, outcome) for i, outcome in enumerate(outcomes)
+             if isinstance(outcome, BaseException) or not str(outcome).startswith(("2/", "3/"))]
+    print(f"\ndouble clicks: {n_sessions} learners at once (even: the default network, odd: the digits MLP), each "
+          f"{BURST_ROUNDS} x ({', '.join(BURSTS)}) as double clicks with no gap, then Reset and Next Next; "
+          f"{time.perf_counter() - started:.0f} s")
+    for index, text in boxes:
+        print(f"  session {index}: error box after {text}")
+    for index, outcome in wrong:
+        print(f"  session {index}: ended on {outcome!r}, not stage 2 or 3")
+    print(f"error boxes seen: {len(boxes)} (must be 0) {'PASS' if not boxes else 'FAIL'}; uncaught app exceptions "
+          f"in the server log: {len(exceptions)} {'PASS' if not exceptions else 'FAIL'}; "
+          f"learners on stage 2 or 3 at the "
+          f"end: {n_sessions - len(wrong)}/{n_sessions} {'PASS' if not wrong else 'FAIL'}")
+    return not (boxes or exceptions or wrong)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sessions", type=int, default=30, help="concurrent browser sessions (default 30)")
@@ -600,6 +691,9 @@ def main():
                         help="then a round where one learner trains for an hour while N others train 1 epoch "
                              "each (default 5; 0: no such round)")
     parser.add_argument("--long-run-only", action="store_true", help="only the long-run round")
+    parser.add_argument("--double-clicks", type=int, default=20, metavar="N",
+                        help="learners in the double-click round after the rounds (default 20; 0: none)")
+    parser.add_argument("--only-double-clicks", action="store_true", help="the double-click round alone")
     args = parser.parse_args()
     if args.sessions < 1 or args.rounds < 1:
         parser.error("--sessions and --rounds must be at least 1")
@@ -618,18 +712,22 @@ def main():
         if args.uploads:
             upload_report(args.uploads, asyncio.run(upload_round(args.uploads, server.url, server.pid, args)), args)
             return
+        if args.only_double_clicks:
+            sys.exit(0 if double_click_round(server, max(1, args.double_clicks)) else 1)
+        ok = True
         if not args.long_run_only:
             memory, rounds = asyncio.run(bench(args.sessions, server.url, server.pid, args))
+            ok = report(args.sessions, memory, rounds, server.port, uncaught_exceptions(server.log_path), args, load)
+            ok &= double_click_round(server, args.double_clicks) if args.double_clicks else True
         n_short = args.long_run or 5
         long_run = asyncio.run(with_playwright(long_run_round, server.url, n_short, args.arrival)) \
             if args.long_run or args.long_run_only else None
     finally:
         app_server.stop(server)
-    exceptions = uncaught_exceptions(server.log_path)
-    ok = args.long_run_only or report(args.sessions, memory, rounds, server.port, exceptions, args, load)
     if long_run is not None:
         ok &= report_long_run(*long_run, n_short, args.arrival)
         if args.long_run_only:
+            exceptions = uncaught_exceptions(server.log_path)
             print(f"uncaught app exceptions in the server log: {len(exceptions)} {'FAIL' if exceptions else 'PASS'}")
             ok &= not exceptions
     sys.exit(0 if ok else 1)

@@ -1,16 +1,19 @@
-"""Step through: one training iteration, stage by stage, every tensor beside its formula."""
-from dataclasses import replace
+"""Step through: one training iteration, stage by stage, every tensor beside its formula.
 
+The title, the iteration's caption and the export below stay; the stage area between them is a fragment
+(st.fragment), so a Next, Prev, Reset, slider, cell or picker click reruns and redraws it alone.
+"""
 import streamlit as st
 
 from engine.sequential import layers_of
 from lab.exercise import check_code
 from lab.mine import explain
-from ui import channel_maps, entry_picker, fading, focus, mine as yours, predict as ask, present
-from ui.actions import act, error_for, lab, plain_name, plural, sync
+from ui import channel_maps, entry_picker, fading, focus, mine as yours, predict as ask, present, runlog
+from ui.actions import error_for, lab, plain_name, plural, sync
 from ui.cache import per_iteration
+from ui.prefetch import prefetch
 from ui.stage_panels import draw as draw_panels
-from ui.step_jump import on_jump  # not defined here: see ui/step_jump.py
+from ui.step_jump import MOVED, on_jump, on_mode, on_new_iteration, on_reset, on_step  # see ui/step_jump.py
 from ui.unfinished import require_trace
 from viz import fade
 from viz.by_hand import by_hand
@@ -18,7 +21,7 @@ from viz.data_view import batch_images_figure, class_labels, prediction_styler, 
 from viz.entries import as_matrix, chooser, default_focus, entry
 from viz.mine_view import comparison_figure, finding_text
 from viz.stage_strip import short_label, stage_strip
-from viz.stage_view import optimizer_text, stage_label, stage_panels
+from viz.stage_view import optimizer_text, stage_label, stage_panels, stage_tensors
 
 SMALL_TABLE = 16  # a larger batch's prediction table shows the samples with the lowest p(true)
 
@@ -27,143 +30,169 @@ presenting = present.on()  # &present=1: for a projector (ui/present.py), one st
 if not presenting:
     st.title("Step through one iteration")
 require_trace()  # an unfinished network records no iteration: say why, point to Build
-trace = L.trace
-st.caption(f"{plain_name(L.config.dataset)} · {len(trace.forward[0].input)} samples "
+st.caption(f"{plain_name(L.config.dataset)} · {len(L.trace.forward[0].input)} samples "
            f"(batch size {L.config.batch_size}) · "
-           f"epoch {L.cursor.epoch}, iteration {L.cursor.iteration} · {trace.criterion} · "
-           f"{optimizer_text(trace)}"
+           f"epoch {L.cursor.epoch}, iteration {L.cursor.iteration} · {L.trace.criterion} · "
+           f"{optimizer_text(L.trace)}"
            + (f" · trained {plural(L.trained_epochs, 'epoch')}" if L.trained_epochs else ""))
-if not st.session_state.get("_step_moved") and not presenting:
-    st.info("Press **Next ▶** (or the → key) to follow one training iteration of this network, stage by stage, "
-            "with your own numbers; click any cell of a heatmap to see how it is computed. Build your own "
-            "network on **Build**.", icon="👋")
 
 
-def moved(action, *args):
-    st.session_state["_step_moved"] = True  # the first-open hint has done its job
-    action(*args)
-
-
-def on_mode():
-    act("step_training", L.apply, replace(L.config, training=st.session_state.step_training))
-
-
-labels = [short_label(stage) for stage in trace.stages]
-with st.container(horizontal=True, vertical_alignment="center", key="step_controls"):
-    st.button("◀ Prev", key="step_prev", on_click=moved, args=(L.step, -1), disabled=L.stage == 0,
-              shortcut="Left")
-    st.button("Next ▶", key="step_next", on_click=moved, args=(L.step, 1), type="primary",
-              disabled=L.stage == len(labels) - 1, shortcut="Right")
-    st.button("↺ Reset", key="step_reset", on_click=moved, args=(L.jump, 0))
-    st.button("New iteration", key="step_new_iteration",
-              on_click=lambda: moved(act, "step_new_iteration", L.new_iteration))
+def controls(labels):
+    """The first-open hint, the buttons and toggles, and the jump slider."""
+    if not st.session_state.get(MOVED) and not presenting and not ask.on():
+        st.info("Press **Next ▶** (or the → key) to follow one training iteration of this network, stage by "
+                "stage, with your own numbers; click any cell of a heatmap to see how it is computed. Build your "
+                "own network on **Build**.", icon="👋")
+    with st.container(horizontal=True, vertical_alignment="center", key="step_controls"):
+        st.button("◀ Prev", key="step_prev", on_click=on_step, args=(-1,), disabled=L.stage == 0, shortcut="Left")
+        st.button("Next ▶", key="step_next", on_click=on_step, args=(1,), type="primary",
+                  disabled=L.stage == len(labels) - 1, shortcut="Right")
+        st.button("↺ Reset", key="step_reset", on_click=on_reset)
+        st.button("New iteration", key="step_new_iteration", on_click=on_new_iteration)
+        if not presenting:
+            sync("step_training", L.config.training)
+            st.toggle("Training mode", key="step_training", on_change=on_mode)
+        st.toggle("Predict first", key=ask.TOGGLE, help="Each stage first asks one question about its results, "
+                  "with your numbers, and shows them once you answer")
+        if presenting:
+            st.button("Leave presenter mode", key="present_stop", on_click=present.stop, icon=":material/close:")
     if not presenting:
-        sync("step_training", L.config.training)
-        st.toggle("Training mode", key="step_training", on_change=on_mode)
-    st.toggle("Predict first", key=ask.TOGGLE, help="Each stage first asks one question about its results, "
-              "with your numbers, and shows them once you answer")
+        st.caption("← and → step too. *Reset*: back to the first stage. *New iteration*: the next batch, from the "
+                   "weights this update made. *Training mode* off: Dropout and BatchNormalization in evaluate mode.")
+    for key in ("step_new_iteration", "step_training", "step_jump"):
+        error_for(key)
+    # One key per shown stage: the slider is drawn afresh at each stage, and its callback does nothing for a
+    # slider drawn at another one (ui/step_jump.py); the keys are few and hold no trace.
+    jump_key = f"step_jump_{L.stage}"
+    if not presenting:  # one stage fills the screen: the strip below is the map
+        st.select_slider("Jump to a stage", options=labels, value=labels[L.stage], key=jump_key,
+                         on_change=on_jump, args=(jump_key, focus.stamp()), label_visibility="collapsed")
+
+
+@st.fragment
+def stage_area():
+    """Everything that changes with the shown stage (a rerun of the fragment alone is logged as the page's)."""
+    with runlog.logged_fragment("Step through"):
+        draw_stage()
+
+
+def draw_stage():
+    trace = L.trace
+    labels = [short_label(stage) for stage in trace.stages]
+    controls(labels)
     if presenting:
-        st.button("Leave presenter mode", key="present_stop", on_click=present.stop, icon=":material/close:")
-if not presenting:
-    st.caption("← and → step too. *Reset*: back to the first stage. *New iteration*: the next batch, from the "
-               "weights this update made. *Training mode* off: Dropout and BatchNormalization in evaluate mode.")
-for key in ("step_new_iteration", "step_training", "step_jump"):
-    error_for(key)
+        present.to_top(L.stage)  # each step shows its stage from the top
+    mine = yours.current() if not presenting else None  # the learner's own tensors (mine.npz), if uploaded
+    first_diff = mine.first_difference(trace) if mine else None
+    st.markdown(stage_strip(trace.stages, L.stage, flagged=first_diff))
 
-# One key per shown stage: the slider is drawn afresh at each stage, so a click that reaches the server
-# before the browser drew the last stage cannot drag it back; the keys are few and hold no trace.
-jump_key = f"step_jump_{L.stage}"
-if not presenting:  # one stage fills the screen: the strip below is the map
-    st.select_slider("Jump to a stage", options=labels, value=labels[L.stage], key=jump_key,
-                     on_change=on_jump, args=(jump_key,), label_visibility="collapsed")
-mine = yours.current() if not presenting else None  # the learner's own tensors (mine.npz), if uploaded
-first_diff = mine.first_difference(trace) if mine else None
-st.markdown(stage_strip(trace.stages, L.stage, flagged=first_diff))
+    stage = L.current
+    st.subheader(f"{L.stage + 1}/{len(labels)} · {stage_label(trace, stage)}")
+    finding = per_iteration("_step_finding", (str(stage), id(mine)), keep=4,
+                            compute=lambda: explain(mine, trace, L.model, stage)) if mine else None
+    if mine:
+        yours.focus_worst(mine, finding)
+        if first_diff is None:
+            st.success("Your tensors match the engine's at every stage of this iteration.", icon="✅")
+        elif finding is None:
+            st.info(f"Your tensors match here; they first differ at **{stage_label(trace, first_diff)}** "
+                    "(red in the strip).", icon="🔎")
+        else:
+            st.error(finding_text(finding, stage_label(trace, stage), stage_label(trace, first_diff)), icon="❌")
+    if trace.first_nonfinite is not None and trace.first_nonfinite != stage:
+        st.warning(f"NaN or inf first appears in this iteration at **{stage_label(trace, trace.first_nonfinite)}**.",
+                   icon="⚠️")
+    draw_tensors(trace, stage, labels, mine)
 
-stage = L.current
-st.subheader(f"{L.stage + 1}/{len(labels)} · {stage_label(trace, stage)}")
-finding = per_iteration("_step_finding", (str(stage), id(mine)), keep=4,
-                        compute=lambda: explain(mine, trace, L.model, stage)) if mine else None
-if mine:
-    yours.focus_worst(mine, finding)
-    if first_diff is None:
-        st.success("Your tensors match the engine's at every stage of this iteration.", icon="✅")
-    elif finding is None:
-        st.info(f"Your tensors match here; they first differ at **{stage_label(trace, first_diff)}** "
-                "(red in the strip).", icon="🔎")
-    else:
-        st.error(finding_text(finding, stage_label(trace, stage), stage_label(trace, first_diff)), icon="❌")
-if trace.first_nonfinite is not None and trace.first_nonfinite != stage:
-    st.warning(f"NaN or inf first appears in this iteration at **{stage_label(trace, trace.first_nonfinite)}**.",
-               icon="⚠️")
 
-layers = layers_of(L.model)
-tensors = focus.tensors()
-chosen = ask.asked_focus(tensors) or focus.current() or default_focus(tensors)
-# Made once per recorded iteration, stage and chosen entry, not on every rerun.
-worked = per_iteration("_step_by_hand", (str(stage), chosen.key), keep=len(trace.stages) + 4,
-                       compute=lambda: by_hand(trace, stage, layers, chooser(tensors, focus.current())))
-working = bool(worked) and not ask.hidden() and fading.hides_results(chosen.key, worked)
-hide = ask.hidden() or working  # the formula and the inputs stay; the results wait for the answer
-panels = per_iteration("_step_panels", (str(stage), chosen.key, hide, present.scale()), keep=8,
-                       compute=lambda: stage_panels(trace, stage, layers, chosen, hide, present.scale()))
-draw_panels(panels, "step", clickable=True)
-if stage.index is not None:  # a 4-D tensor's channels for one sample (Conv2d, MaxPool2d, ...)
-    channel_maps.show(trace, stage, layers[stage.index], hide, present.scale())
-asked = ask.current_question() if ask.on() else None
-with st.container():  # under the inputs it is about; once answered, the verdict under the results
-    if asked is not None:
-        ask.draw_question(asked)
-    if ask.on() and L.stage == len(labels) - 1 and not ask.hidden():
-        ask.draw_score(trace.stages, L.jump)
-with st.container():  # always there, so that what follows (the open expander) keeps its place in the page
-    if working:
-        st.caption(f"The results' heatmaps come back once you check your value below (*{fading.level()}*), "
-                   "or choose *Worked*.")
-shown = mine.shown(trace, stage) if mine and not ask.hidden() else []
-if shown:
-    st.markdown("**Your tensors beside the engine's** (from your mine.npz), and the difference; outlined: the "
-                "entry that differs most")
-    worst = {key: mine.worst_entry(key, engine) for key, _, engine in shown if key in mine.differences}
-    st.plotly_chart(comparison_figure(shown, worst), key="step-mine", width="content",
-                    config={"displayModeBar": False})
-    for key, _, _ in shown:
-        if key in mine.notes:
-            st.caption(f"{key}: {mine.notes[key]}.")
-st.caption("Colours: blue negative, white 0, red positive, up to the ± in each title; hover for the exact value. "
-           "Outlined: the entry worked out by hand below, and the rows, columns or entries it is computed from. "
-           "Click any cell to choose another.")
+def draw_tensors(trace, stage, labels, mine):
+    """The stage's formula and tensors, its question, your tensors, its data, the by-hand working."""
+    layers = layers_of(L.model)
+    tensors = focus.tensors()
+    chosen = ask.asked_focus(tensors) or focus.current() or default_focus(tensors)
+    # Made once per recorded iteration, stage and chosen entry, not on every rerun.
+    worked = per_iteration("_step_by_hand", (str(stage), chosen.key), keep=len(trace.stages) + 4,
+                           compute=lambda: by_hand(trace, stage, layers, chooser(tensors, focus.current())))
+    working = bool(worked) and not ask.hidden() and fading.hides_results(chosen.key, worked)
+    hide = ask.hidden() or working  # the formula and the inputs stay; the results wait for the answer
+    panels = per_iteration("_step_panels", (str(stage), chosen.key, hide, present.scale()), keep=8,
+                           compute=lambda: stage_panels(trace, stage, layers, chosen, hide, present.scale()))
+    draw_panels(panels, "step", clickable=True)
+    if not ask.on() and fading.level() == fade.LEVELS[0] and L.stage + 1 < len(trace.stages):
+        ahead = trace.stages[L.stage + 1]  # what Next shows: made now, in a thread (ui/prefetch.py)
+        focus_ahead = focus.at(ahead) or default_focus(stage_tensors(trace, ahead, layers))
+        scale = present.scale()  # read here: the thread has no page to read it from
+        prefetch("_step_panels", (str(ahead), focus_ahead.key, False, scale),
+                 lambda: stage_panels(trace, ahead, layers, focus_ahead, False, scale))
+    if stage.index is not None:  # a 4-D tensor's channels for one sample (Conv2d, MaxPool2d, ...)
+        channel_maps.show(trace, stage, layers[stage.index], hide, present.scale())
+    asked = ask.current_question() if ask.on() else None
+    with st.container():  # under the inputs it is about; once answered, the verdict under the results
+        if asked is not None:
+            ask.draw_question(asked)
+        if ask.on() and L.stage == len(labels) - 1 and not ask.hidden():
+            ask.draw_score(trace.stages, L.jump)
+    with st.container():  # always there, so that what follows (the open expander) keeps its place in the page
+        if working:
+            st.caption(f"The results' heatmaps come back once you check your value below (*{fading.level()}*), "
+                       "or choose *Worked*.")
+    shown = mine.shown(trace, stage) if mine and not ask.hidden() else []
+    if shown:
+        st.markdown("**Your tensors beside the engine's** (from your mine.npz), and the difference; outlined: the "
+                    "entry that differs most")
+        worst = {key: mine.worst_entry(key, engine) for key, _, engine in shown if key in mine.differences}
+        st.plotly_chart(comparison_figure(shown, worst), key="step-mine", width="content",
+                        config={"displayModeBar": False})
+        for key, _, _ in shown:
+            if key in mine.notes:
+                st.caption(f"{key}: {mine.notes[key]}.")
+    st.caption("Colours: blue negative, white 0, red positive, up to the ± in each title; hover for the exact value. "
+               "Outlined: the entry worked out by hand below, and the rows, columns or entries it is computed from. "
+               "Click any cell to choose another.")
+    draw_data(trace, stage)
+    if worked and not ask.hidden():
+        draw_by_hand(tensors, chosen, worked)
+    if stage.kind == "backward" and st.button(
+            f"See layer {stage.index}'s Jacobian: from this backward, in closed form, by finite differences",
+            key="step_to_jacobian", icon=":material/grid_on:"):
+        st.session_state["jacobian_layer"] = stage.index
+        st.switch_page("pages/jacobians.py")
 
-# The learner's data as data: the batch's images (digits, an uploaded CSV), each sample's prediction.
-if stage == trace.stages[0] and L.data.image_shape is not None:
-    st.plotly_chart(per_iteration("_step_images", None, lambda: batch_images_figure(
-        trace.forward[0].input, L.data.image_shape, class_labels(trace.target, L.data.n_classes),
-        title="This batch's inputs as images (the label above each):")), key="step-batch-images", width="content")
-if stage.kind == "loss":
-    table = per_iteration("_step_predictions", None,
-                          lambda: prediction_table(trace.predictions, trace.target, trace.criterion))
-    if table is not None:
-        right = int((table["right"] == "✓").sum())
-        shown = table if len(table) <= SMALL_TABLE else table.sort_values("p(true)" if "p(true)" in table else
-                                                                          "right", kind="stable").head(SMALL_TABLE)
-        st.markdown(f"**Each sample's prediction**: {right} of {len(table)} right. The loss rewards a high "
-                    "p(true); ✗ rows are the samples the network gets wrong."
-                    + (f" The {SMALL_TABLE} samples with the lowest p(true):" if len(shown) < len(table) else ""))
-        st.table(prediction_styler(shown).hide(axis="index"))  # a plain table: a data grid took ~0.4 s to draw
 
-code = per_iteration("_step_check_code", None, lambda: check_code(L.config, L.inputs))
-if worked and not ask.hidden():
+def draw_data(trace, stage):
+    """The learner's data as data: the batch's images (digits, an uploaded CSV), each sample's prediction."""
+    if stage == trace.stages[0] and L.data.image_shape is not None:
+        st.plotly_chart(per_iteration("_step_images", present.scale(), lambda: batch_images_figure(
+            trace.forward[0].input, L.data.image_shape, class_labels(trace.target, L.data.n_classes),
+            title="This batch's inputs as images (the label above each):", scale=present.scale())),
+            key="step-batch-images", width="content")
+    if stage.kind == "loss":
+        table = per_iteration("_step_predictions", None,
+                              lambda: prediction_table(trace.predictions, trace.target, trace.criterion))
+        if table is not None:
+            right = int((table["right"] == "✓").sum())
+            shown = table if len(table) <= SMALL_TABLE else table.sort_values("p(true)" if "p(true)" in table else
+                                                                              "right", kind="stable").head(SMALL_TABLE)
+            st.markdown(f"**Each sample's prediction**: {right} of {len(table)} right. The loss rewards a high "
+                        "p(true); ✗ rows are the samples the network gets wrong."
+                        + (f" The {SMALL_TABLE} samples with the lowest p(true):" if len(shown) < len(table) else ""))
+            st.table(prediction_styler(shown).hide(axis="index"))  # a plain table: a data grid took ~0.4 s to draw
+
+
+def draw_by_hand(tensors, chosen, worked):
+    """The expander that works one entry out by hand: the picker, the level, each item's formula."""
     with st.expander("Work out one entry by hand, with these numbers", icon=":material/calculate:",
                      expanded=focus.chosen()):
         results = {t.id: t for t in tensors if t.result}
         primary = results[chosen.primary]
         row, col = entry(primary, chosen.roles)
-        for key, value in (("pick_tensor", primary.id), ("pick_row", row), ("pick_col", col)):
-            sync(key, value)
+        drawn = focus.stamp()  # the callbacks do nothing for a picker drawn at another stage (ui/focus.py)
+        sync(focus.picker_key("pick_tensor", drawn), primary.id)
         with st.container(horizontal=True, vertical_alignment="bottom"):
-            st.selectbox("Entry of", list(results), key="pick_tensor", format_func=lambda i: results[i].title,
-                         on_change=focus.on_pick_tensor, width=260)
-            entry_picker.draw_indices(primary, row, col)  # row and column, or n, c, i, j as the formula names them
+            st.selectbox("Entry of", list(results), key=focus.picker_key("pick_tensor", drawn),
+                         format_func=lambda i: results[i].title, on_change=focus.on_pick_tensor, args=(drawn,),
+                         width=260)
+            entry_picker.draw_indices(primary, row, col, drawn)  # row and column, or n, c, i, j as the formula names them
         error_for("pick")
         st.segmented_control("How much is worked out", fade.LEVELS, key=fading.LEVEL, default=fade.LEVELS[0])
         if fading.level() == fade.LEVELS[0]:
@@ -190,11 +219,7 @@ if worked and not ask.hidden():
                 (st.success if right else st.error)(text)
             st.latex(item.latex)
 
-if not presenting:
-    yours.draw_check(trace, L.model, code)
 
-if stage.kind == "backward" and st.button(
-        f"See layer {stage.index}'s Jacobian: from this backward, in closed form, by finite differences",
-        key="step_to_jacobian", icon=":material/grid_on:"):
-    st.session_state["jacobian_layer"] = stage.index
-    st.switch_page("pages/jacobians.py")
+stage_area()
+if not presenting:  # the iteration's export and your tensors: the same at every stage
+    yours.draw_check(L.trace, L.model, per_iteration("_step_check_code", None, lambda: check_code(L.config, L.inputs)))

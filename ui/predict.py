@@ -11,7 +11,7 @@ from engine.sequential import layers_of
 from lab.predict import hint, is_right, question, shown
 from viz.by_hand import errors
 from viz.entries import focus_at
-from ui import focus
+from ui import focus, present
 from ui.actions import lab
 from ui.cache import iteration_store
 
@@ -30,10 +30,11 @@ def _store():
 def current_question():
     """The shown stage's Question (None where the stage has none)."""
     trace, stage = lab().trace, lab().current
-    views = _store()["views"]
-    if str(stage) not in views:
-        views[str(stage)] = question(trace, stage, fingerprint(trace), errors(trace, stage, layers_of(lab().model)))
-    return views[str(stage)]
+    views, key = _store()["views"], (str(stage), present.on())  # presenter mode asks what a class can read
+    if key not in views:
+        views[key] = question(trace, stage, fingerprint(trace), errors(trace, stage, layers_of(lab().model)),
+                              present.readable if present.on() else None)
+    return views[key]
 
 
 def answer_of(stage=None):

@@ -43,3 +43,21 @@ def logged_run(page, started=None):
                   "cpu_s": round(time.thread_time() - cpu, 4), "finished": finished, "at": round(time.time(), 3)}
         with _LOCK, open(path, "a", encoding="utf-8") as log:
             log.write(json.dumps(record) + "\n")
+
+
+def fragment_rerun():
+    """True while Streamlit reruns fragments alone (a click inside one), not the whole script."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
+
+
+@contextmanager
+def logged_fragment(page):
+    """Inside a fragment: log a rerun of the fragment alone as one of `page` (a whole run is logged by app.py)."""
+    if fragment_rerun():
+        with logged_run(page):
+            yield
+    else:
+        yield

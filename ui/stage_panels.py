@@ -18,7 +18,7 @@ def draw(panels, prefix, clickable=False):
             continue
         for panel in row:  # one chart per group of tensors: a browser draws it far faster than one per tensor
             key = f"{prefix}-{panel.key}"
-            extra = dict(selection_mode="points", on_select=partial(focus.on_cell, key, focus.cell_metas(panel.figure))
-                         ) if clickable else {}
+            extra = dict(selection_mode="points", on_select=partial(  # a click on a stage no longer shown: nothing
+                focus.on_cell, key, focus.cell_metas(panel.figure), focus.stamp())) if clickable else {}
             st.plotly_chart(panel.figure, key=key, width="content", **extra,
                             config={"displayModeBar": False})  # it covered the titles; drag zooms, double click resets

@@ -54,9 +54,11 @@ def mosaic(images, columns, gap_x, gap_y):
     return z, where
 
 
-def batch_images_figure(x, image_shape, labels=None, max_images=32, title="the batch's inputs as images"):
+def batch_images_figure(x, image_shape, labels=None, max_images=32, title="the batch's inputs as images",
+                        scale=1.0):
     """One go.Figure of the first max_images input rows x (N, H*W) as small grey images (ink dark), in batch
-    order, left to right then down, the label above each; width <= MAX_WIDTH px, height set from the grid."""
+    order, left to right then down, the label above each; width <= MAX_WIDTH px, height set from the grid;
+    scale: the whole figure, its text included, that much larger (presenter mode)."""
     images = as_images(x, image_shape)
     total = len(images)
     if total == 0:
@@ -88,6 +90,17 @@ def batch_images_figure(x, image_shape, labels=None, max_images=32, title="the b
         yaxis=dict(visible=False, range=[z.shape[0] - 0.5, -0.5], fixedrange=True),
         width=int(round(2 * SIDE + (z.shape[1] - gap_x) * pixel)), height=int(round(top + BOTTOM + z.shape[0] * pixel)),
         margin=dict(l=SIDE, r=SIDE, t=top, b=BOTTOM, autoexpand=False), plot_bgcolor="white")
+    return enlarged(fig, scale) if scale != 1.0 else fig
+
+
+def enlarged(fig, scale):
+    """fig `scale` times larger, its margins and text too (the axes' ranges keep every image in its place)."""
+    layout = fig.layout
+    fig.update_layout(width=int(round(layout.width * scale)), height=int(round(layout.height * scale)),
+                      margin={side: getattr(layout.margin, side) * scale for side in "lrtb"},
+                      title_font_size=layout.title.font.size * scale)
+    for annotation in layout.annotations:
+        annotation.font.size = annotation.font.size * scale
     return fig
 
 

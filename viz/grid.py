@@ -262,3 +262,11 @@ def is_vector(array):
     """True for a tensor that can be drawn as one strip: (n,) or (1, n)."""
     a = np.asarray(array)
     return a.ndim == 1 or (a.ndim == 2 and a.shape[0] == 1)
+
+
+def prints_values(array, title="", strip=False):
+    """True when a tile of `array` titled `title` (a strip: one of consecutive vectors) prints its values in its
+    cells, as grid() draws it; a larger tensor is coloured only, its values on hover."""
+    tile = Tile("", title, np.asarray(array), ("", ""))
+    item = strips_item([tile]) if strip else matrix_item(tile)
+    return bool(item.parts[0][5])

@@ -53,3 +53,11 @@ def as_shown(markdown):
 def errors(at):
     """The error messages on the page, as the learner reads them."""
     return [as_shown(element.value) for element in at.error]
+
+
+def picker(at, name):
+    """The Step page's by-hand picker widget `name` ("pick_tensor", "pick_row", "pick_col"): its key names the
+    shown stage and iteration (ui.focus.picker_key), e.g. "pick_row_1_3"."""
+    (widget,) = [w for w in at.get("selectbox" if name == "pick_tensor" else "number_input")
+                 if re.fullmatch(rf"{name}_\d+_\d+", w.key or "")]
+    return widget

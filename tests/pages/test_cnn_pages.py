@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from lab.links import PARAM, config_token
 from lab.presets import PRESETS
-from tests.pages.apptest import APP, errors, figures, open_page, plotly_array
+from tests.pages.apptest import APP, errors, figures, open_page, picker, plotly_array
 from tests.pages.test_jacobians import plain
 from tests.pages.test_step_predict import answer, asked
 from tests.uploaded import digits_csv
@@ -184,11 +184,11 @@ def test_the_by_hand_picker_of_a_conv2d_names_the_indices_as_its_formula_does():
     labels = [n.label for n in at.number_input if n.key and n.key.startswith("pick_axis_")]
     assert [label.split(" ")[0] for label in labels] == ["n", "c", "i", "j"]  # x[n, c, i, j], not row/column
     assert labels[1] == "c (0 to 0)" and labels[2] == "i (0 to 7)"
-    at.number_input(key="pick_axis_2").set_value(5).run()
-    at.number_input(key="pick_axis_3").set_value(6).run()
+    picker(at, "pick_axis_2").set_value(5).run()
+    picker(at, "pick_axis_3").set_value(6).run()
     assert not at.exception
     latex = " ".join(item.value for item in at.latex)
     assert r"\partial x_{" in latex and ",0,5,6}" in latex  # ∂L/∂x[n, 0, 5, 6] worked out
-    at.selectbox(key="pick_tensor").set_value("grad:W").run()
+    picker(at, "pick_tensor").set_value("grad:W").run()
     labels = [n.label.split(" ")[0] for n in at.number_input if n.key and n.key.startswith("pick_axis_")]
     assert labels == ["o", "c", "p", "q"]

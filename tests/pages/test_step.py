@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from lab.presets import PRESETS
-from tests.pages.apptest import errors, figures, open_page
+from tests.pages.apptest import errors, figures, open_page, picker
 
 
 def heading(at):
@@ -207,10 +207,10 @@ def worked_latex(at):
 def test_the_picker_chooses_the_entry_worked_out_and_the_heatmaps_outline_what_it_uses():
     at = open_page(None)
     lab = at.session_state.lab
-    assert at.selectbox(key="pick_tensor").value == "output"
+    assert picker(at, "pick_tensor").value == "output"
     y = lab.trace.forward[0].output
-    at.number_input(key="pick_row").set_value(5).run()
-    at.number_input(key="pick_col").set_value(0).run()
+    picker(at, "pick_row").set_value(5).run()
+    picker(at, "pick_col").set_value(0).run()
     assert not at.exception and not errors(at)
     assert r"y_{5,0}" in worked_latex(at)
     from viz.derivation import num
@@ -220,23 +220,23 @@ def test_the_picker_chooses_the_entry_worked_out_and_the_heatmaps_outline_what_i
     assert {(s["y0"], s["y1"]) for s in shapes["input x"]} == {(4.5, 5.5)}          # row 5 of x
     assert {(s["x0"], s["x1"]) for s in shapes["W (before update)"]} == {(-0.5, 0.5)}  # column 0 of W
     assert [(s["x0"], s["y0"]) for s in shapes["output y"]] == [(-0.5, 4.5)]        # the entry itself
-    at.number_input(key="pick_row").set_value(99).run()                              # out of range: kept
+    picker(at, "pick_row").set_value(99).run()                              # out of range: kept
     assert any("rows 0 to 7" in e and "kept" in e for e in errors(at)) and r"y_{5,0}" in worked_latex(at)
 
 
 def test_the_picker_follows_the_stage_and_a_chosen_entry_stays_with_its_stage():
     at = open_page(None)
     at.select_slider[0].set_value("backward 0").run()
-    at.selectbox(key="pick_tensor").set_value("grad:W").run()
-    at.number_input(key="pick_row").set_value(0).run()
-    at.number_input(key="pick_col").set_value(1).run()
+    picker(at, "pick_tensor").set_value("grad:W").run()
+    picker(at, "pick_row").set_value(0).run()
+    picker(at, "pick_col").set_value(1).run()
     assert r"W_{0,1}" in worked_latex(at) and r"b_{1}" in worked_latex(at)
     at.button(key="step_prev").click().run()
-    assert at.selectbox(key="pick_tensor").value == "grad_input"
+    assert picker(at, "pick_tensor").value == "grad_input"
     at.button(key="step_next").click().run()
-    assert at.selectbox(key="pick_tensor").value == "grad:W" and r"W_{0,1}" in worked_latex(at)
+    assert picker(at, "pick_tensor").value == "grad:W" and r"W_{0,1}" in worked_latex(at)
     at.button(key="step_new_iteration").click().run()   # a new iteration: the largest entries again
-    assert at.selectbox(key="pick_tensor").value == "output"
+    assert picker(at, "pick_tensor").value == "output"
 
 
 def test_the_first_open_hint_goes_once_the_learner_steps():
@@ -274,3 +274,101 @@ def test_two_dimensional_data_shows_no_images_and_a_small_batch_a_plain_predicti
     assert not at.dataframe and len(at.table) == 1          # 8 samples: a plain table, not a data grid
     frame = at.table[0].value
     assert list(frame["true class"]) == list(at.session_state.lab.trace.target) and len(frame) == 8
+
+
+def as_drawn(at):
+    """The page's element tree with every widget's value as it is now, as a browser keeps the page it drew
+    while the server moves on (AppTest otherwise reads a widget's value from the session, by its key)."""
+    from streamlit.testing.v1.element_tree import Widget
+
+    tree = at._tree
+    for node in tree:
+        if isinstance(node, Widget) and node.type not in ("button", "download_button"):
+            node.set_value(node.value)
+    return tree
+
+
+def old_button(old, key):
+    (button,) = [b for b in old.get("button") if b.key == key]
+    return button
+
+
+def stale_click(at, old, key):
+    """Click button `key` as a busy browser does that has not drawn the last rerun yet: with the widget
+    values of the page as it was before (the old element tree), e.g. a second click on Next."""
+    old_button(old, key).click()
+    old.run()
+
+
+@pytest.mark.parametrize("preset", [None, "digits"])
+def test_a_double_click_sends_the_last_stages_picker_and_keeps_the_page(preset):
+    """Issue 23, 1: the second click of a double click carries the picker of the stage before (tensor ids,
+    rows and columns it no longer has): no exception, the stage moves twice, the new stage keeps its focus."""
+    at = open_page(None, preset)
+    lab = at.session_state.lab
+    last = len(lab.trace.stages) - 1
+    for start in range(last):
+        lab.jump(start)
+        old = as_drawn(at.run())
+        at.button(key="step_next").click().run()
+        stale_click(at, old, "step_next")                                       # Next, Next
+        assert not at.exception, (start, at.exception)
+        assert lab.stage == min(start + 2, last)
+        assert at.session_state["_step_focus"]["opened"] is None, (start, "a stale pick chose the entry")
+        twice, old = lab.stage, as_drawn(at)
+        at.button(key="step_prev").click().run()
+        stale_click(at, old, "step_prev")                                       # Prev, Prev
+        assert not at.exception and lab.stage == max(twice - 2, 0), start
+        old = as_drawn(at)
+        at.button(key="step_next").click().run()
+        old_button(old, "step_next").set_value(False)  # the same tree's node: clicked once only
+        (slider,) = old.get("select_slider")
+        slider.set_value(slider.options[-1]).run()                              # Next, then the slider it drew
+        assert not at.exception and lab.stage == max(twice - 2, 0) + 1, start   # a slider no longer shown
+        assert at.session_state["_step_focus"]["opened"] is None, start
+
+
+CALLBACKS = """
+import streamlit as st
+from lab.session import Lab
+from ui import focus
+
+st.session_state.setdefault("lab", Lab())
+for key, points in (("chart-of-another-stage", [{"curve_number": 0, "x": 1, "y": 0}]),
+                    ("chart-outside", [{"curve_number": 0, "x": 1, "y": 99}, {"curve_number": 0, "x": "a", "y": 0}])):
+    st.session_state[key] = {"selection": {"points": points}}
+focus.on_cell("chart-of-another-stage", {0: "grad:W"})  # forward 0 has no grad:W
+focus.on_cell("chart-outside", {0: "output"})           # y has 8 rows, not 100; "a" is no column
+drawn = focus.stamp()
+for tensor, row, col in (("grad:W", 0, 0), ("input", 0, 0), (None, 0, 0), ("output", None, 0), ("output", 0, "")):
+    for name, value in (("pick_tensor", tensor), ("pick_row", row), ("pick_col", col)):
+        st.session_state[focus.picker_key(name)] = value
+    if tensor != "output":  # the shown stage's y is a result: choosing it is a choice
+        focus.on_pick_tensor(drawn)
+    focus.on_pick(drawn)
+st.session_state["chart-of-this-stage"] = {"selection": {"points": [{"curve_number": 0, "x": 1, "y": 2}]}}
+focus.on_cell("chart-of-this-stage", {0: "output"}, "0_4")  # drawn at another stage (4) of another iteration
+for name, value in (("pick_tensor", "output"), ("pick_row", 2), ("pick_col", 1)):
+    st.session_state[focus.picker_key(name, "0_4")] = value
+    st.session_state[focus.picker_key(name)] = value
+focus.on_pick_tensor("0_4")                                  # the picker drawn there: the values are not for here
+focus.on_pick("0_4")
+st.session_state["focus"] = focus.current()
+"""
+
+
+def test_focus_callbacks_keep_the_focus_for_what_the_shown_stage_does_not_have():
+    """Issue 23, 1: a heatmap click or a pick naming a tensor, row or column the shown stage does not have
+    (sent for a stage no longer shown), or no result at all, keeps the focus, with no exception."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_string(CALLBACKS).run()
+    assert not at.exception, at.exception
+    assert at.session_state["focus"] is None and at.session_state.lab.stage == 0
+
+
+def test_the_first_open_hint_goes_once_predict_first_is_on():
+    """Issue 19, 16: the hint says to press Next; with Predict first on, the stage asks first, so it goes."""
+    at = open_page(None)
+    at.toggle(key="step_predict").set_value(True).run()
+    assert not any("Press **Next ▶**" in i.value for i in at.info) and not at.exception

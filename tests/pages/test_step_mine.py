@@ -1,7 +1,7 @@
 """Step page, *Check your own framework*: the learner's mine.npz beside the engine's numbers (AppTest)."""
 from lab.mine import read_mine
 from tests.lab.test_mine import mine_bytes
-from tests.pages.apptest import figures, open_page
+from tests.pages.apptest import figures, open_page, picker
 from ui.mine import STORE
 
 ROW_SUM = ("self.grad_input = grad_output - a * grad_output.sum(axis=1, keepdims=True)",
@@ -45,8 +45,8 @@ def test_a_planted_bug_marks_its_stage_red_and_names_the_mistake_there():
     mine = at.session_state[STORE]
     engine = lab.trace.backward_record(1).grad_input
     row, col = mine.worst_entry("backward.1.grad_input", engine)
-    assert (at.number_input(key="pick_row").value, at.number_input(key="pick_col").value) == (row, col)
-    assert at.selectbox(key="pick_tensor").value == "grad_input"
+    assert (picker(at, "pick_row").value, picker(at, "pick_col").value) == (row, col)
+    assert picker(at, "pick_tensor").value == "grad_input"
 
 
 def test_a_new_iteration_clears_the_uploaded_tensors():

@@ -3,7 +3,7 @@ from lab.exercise import fingerprint
 from lab.predict import question
 import pytest
 
-from tests.pages.apptest import open_page, tile_names
+from tests.pages.apptest import open_page, picker, tile_names
 from viz.by_hand import errors
 from viz.stage_view import is_revealing, stage_tensors
 from engine.sequential import layers_of
@@ -59,8 +59,8 @@ def test_a_stage_hides_its_results_until_the_question_is_answered_and_then_revea
     answer(at, q.answer)
     assert any(s.value.startswith("Right") for s in at.success) and tile_names(at) == everything
     if q.about is not None:  # the by-hand working of the asked entry is open
-        assert at.selectbox(key="pick_tensor").value == q.about[0]
-        assert (at.number_input(key="pick_row").value, at.number_input(key="pick_col").value) == q.about[1:]
+        assert picker(at, "pick_tensor").value == q.about[0]
+        assert (picker(at, "pick_row").value, picker(at, "pick_col").value) == q.about[1:]
 
 
 def test_a_wrong_answer_is_marked_and_an_answered_stage_stays_revealed_after_prev_and_next():
