@@ -98,7 +98,7 @@ def link_hunt(hunt):
 def draw_beside(stage, buggy, correct, layers):
     """The stage of the buggy and of the correct iteration side by side where both fit, one above the other
     where not; the stage's formula, the same in both, once above them."""
-    sides = [stage_panels(trace, stage, layers) for trace in (buggy, correct)]
+    sides = [stage_panels(trace, stage, layers, kernels_below=False) for trace in (buggy, correct)]
     if sides[0][0].latex:
         st.latex(sides[0][0].latex)
     with st.container(horizontal=True, gap="large"):

@@ -18,10 +18,10 @@ from viz.stage_view import Panel
 from viz.tiled import LABEL_PX, balanced, block_index, tiled_figure
 
 MAX_CHANNELS = 16          # maps, and kernel rows and columns, drawn at most: one page of channels
-MAP_PX = 96                # a map is about this wide, whatever its H and W
+MAP_PX = 80                # a map is about this wide, whatever its H and W
 MAP_CELL = (3.0, 18.0)     # px of a map's entry, at least and at most
 MAP_GAP_PX = 10            # between maps side by side
-KERNEL_GRID = (240, 360)   # px: one grid of kernels at most this wide and tall (kernels and gradients side by side)
+KERNEL_GRID = (240, 280)   # px: one grid of kernels at most this wide and tall (kernels and gradients side by side)
 KERNEL_CELL = (3.5, 24.0)  # px of a kernel's entry, at least and at most
 
 

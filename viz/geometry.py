@@ -52,9 +52,9 @@ def wrap(text, width_px, char_px):
     return tuple(textwrap.wrap(text, max(8, int(width_px // char_px)), break_on_hyphens=False)) or ("",)
 
 
-def cell_size(rows, cols, max_cell=MAX_CELL):
-    """The square cell (px) that fits rows x cols into MAX_WIDTH and MAX_PLOT_HEIGHT, at most max_cell."""
-    return min(max_cell, (MAX_WIDTH - LEFT - RIGHT) / cols, MAX_PLOT_HEIGHT / rows)
+def cell_size(rows, cols, max_cell=MAX_CELL, max_width=MAX_WIDTH):
+    """The square cell (px) that fits rows x cols into max_width and MAX_PLOT_HEIGHT, at most max_cell."""
+    return min(max_cell, (max_width - LEFT - RIGHT) / cols, MAX_PLOT_HEIGHT / rows)
 
 
 def row_height(rows, cell):
@@ -67,20 +67,23 @@ def label_width(labels):
     return max((len(label) for label in labels), default=0) * DIGIT_PX + 6
 
 
-def geometry(shape, title, notes=(), labels=None, max_cell=MAX_CELL):
+def geometry(shape, title, notes=(), labels=None, max_cell=MAX_CELL, max_width=MAX_WIDTH, max_height=None):
     """The Geometry of a panel showing a (rows, cols) matrix with this title and notes; cells are widened
-    (not squared) to hold `labels`, the printed values, when the row still fits MAX_WIDTH; max_cell: a
-    smaller cap for the small maps of a channel grid."""
+    (not squared) to hold `labels`, the printed values, when the row still fits max_width; max_cell: a
+    smaller cap for the small maps of a channel grid; max_height: a lower cap of the plot's height, its rows
+    flatter than its cells are wide (a flattened batch of maps, whose channels are drawn apart)."""
     rows, cols = int(shape[0]), int(shape[1])
-    cell = cell_size(rows, cols, max_cell)
+    cell = cell_size(rows, cols, max_cell, max_width)
     plot_height = rows * row_height(rows, cell)
+    if max_height is not None:
+        plot_height = min(plot_height, max(max_height, rows))
     cell_width = cell
     if rows > cols:  # a tall matrix (a batch of few features): columns wide enough to tell apart
-        cell_width = max(cell, min(MIN_COLUMN, (MAX_WIDTH - LEFT - RIGHT) / cols))
-    if labels and row_height(rows, cell) >= 13 and cols * label_width(labels) <= MAX_WIDTH - LEFT - RIGHT:
+        cell_width = max(cell, min(MIN_COLUMN, (max_width - LEFT - RIGHT) / cols))
+    if labels and plot_height / rows >= 13 and cols * label_width(labels) <= max_width - LEFT - RIGHT:
         cell_width = max(cell, label_width(labels))
     natural = LEFT + cols * cell_width + RIGHT
-    width = int(np.ceil(min(MAX_WIDTH, max(natural, MIN_WIDTH))))  # a long title wraps; it does not widen
+    width = int(np.ceil(min(max_width, max(natural, MIN_WIDTH))))  # a long title wraps; it does not widen
     plot_width = width - LEFT - RIGHT
     title_lines = wrap(title, width - 12, TITLE_PX)
     note_lines = tuple(line for note in notes for line in wrap(note, width - 12, NOTE_PX))

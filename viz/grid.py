@@ -26,7 +26,9 @@ EXACT_CELLS = 4096                 # tiles up to this size hover their exact val
 LEVELS = 127                       # colour levels each side of zero (int8)
 GAP_X, GAP_Y = 18, 10              # between items of a row, between rows
 STRIP_GAP = 24                     # between the strips of a strips item: room for the next one's title
-KERNEL_CELL = 24                   # px: a 4-D tensor's cells at most (a Conv2d's W, its update's tensors: two a row)
+KERNEL_CELL = 16                   # px: a 4-D tensor's cells at most (a Conv2d's W, its update's tensors: two a row)
+HALF_WIDTH = (MAX_WIDTH - GAP_X) / 2  # px: a 4-D parameter's item at most, so two go side by side
+FLAT_BATCH_HEIGHT = 96             # px: a flattened batch of maps (N, C, H, W) at most this tall (its maps: below)
 
 
 @dataclass(frozen=True)
@@ -69,9 +71,12 @@ def matrix_item(tile):
     s = shown(tile.array)
     title = tile_title(tile, s)
     kernel = np.ndim(tile.array) == 4  # a Conv2d's W and its update's tensors: small cells, values on hover
+    batch = kernel and tile.axes[0] == "sample"  # a batch of maps, flattened: flat rows, full width
     labels = printed(s) if tile.values and not kernel else None
     g = geometry(s.values.shape, title, s.notes(), labels=labels,
-                 max_cell=min(tile.max_cell, KERNEL_CELL) if kernel else tile.max_cell)
+                 max_cell=min(tile.max_cell, KERNEL_CELL) if kernel else tile.max_cell,
+                 max_width=HALF_WIDTH if kernel and not batch else MAX_WIDTH,
+                 max_height=FLAT_BATCH_HEIGHT if batch else None)
     item = Item([tile], False, g.width, g.height)
     item.parts.append((s, g.title_lines, g.note_lines, g.top, g.plot_height, labels is not None and g.fits(labels)))
     return item
@@ -120,16 +125,29 @@ def items_of(tiles):
 
 
 def pack(items):
-    """[(item, x, y)] in pixels, rows filled left to right up to MAX_WIDTH; the grid's (width, height)."""
-    placed, x, y, row_height, width = [], 0.0, 0.0, 0.0, 0.0
+    """[(item, x, y)] in pixels, rows filled left to right up to MAX_WIDTH; the grid's (width, height). An item
+    that does not fit the current row but fits beside an earlier row as tall as itself joins it rather than
+    standing alone (a Linear's tall W and ∂L/∂W beside the as tall ∂L/∂y, above the wide x and ∂L/∂x)."""
+    rows = []  # [[(item, x)], used width, height]
     for item in items:
-        if x and x + GAP_X + item.width > MAX_WIDTH:
-            x, y, row_height = 0.0, y + row_height + GAP_Y, 0.0
-        x += GAP_X if x else 0.0
-        placed.append((item, x, y))
-        x += item.width
-        width, row_height = max(width, x), max(row_height, item.height)
-    return placed, int(np.ceil(width)), int(np.ceil(y + row_height))
+        target = rows[-1] if rows and rows[-1][1] + GAP_X + item.width <= MAX_WIDTH else None
+        if target is None:
+            target = next((row for row in rows[:-1] if row[1] + GAP_X + item.width <= MAX_WIDTH
+                           and abs(item.height - row[2]) <= 0.05 * row[2]), None)
+        if target is None:
+            target = [[], -GAP_X, 0.0]
+            rows.append(target)
+        x = target[1] + GAP_X
+        target[0].append((item, x))
+        target[1], target[2] = x + item.width, max(target[2], item.height)
+    placed, y = [], 0.0
+    for row, _, height in rows:
+        placed += [(item, x, y) for item, x in row]
+        y += height + GAP_Y
+    order = {id(item): k for k, item in enumerate(items)}  # the traces keep the tensors' order
+    placed.sort(key=lambda p: order[id(p[0])])
+    width = max((x for _, x, _ in rows), default=0.0)
+    return placed, int(np.ceil(width)), int(np.ceil(max(y - GAP_Y, 0.0)))
 
 
 # --- the figure ---

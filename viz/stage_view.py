@@ -170,11 +170,13 @@ def heading(trace, stage, latex, caption=None):
                  key=f"{stage}-heading")
 
 
-def stage_panels(trace, stage, layers=(), focus=None, hide_results=False, scale=1.0):
+def stage_panels(trace, stage, layers=(), focus=None, hide_results=False, scale=1.0, kernels_below=True):
     """The panels of one stage, in drawing order; `layers` = engine.sequential.layers_of(model), for
     formulas; `focus` (entries.Focus): the entry worked out by hand, outlined with what it is made of.
     hide_results: only the formula and the inputs' heatmaps, no summary of the results (Predict first,
-    a faded by-hand entry); scale: every figure enlarged (presenter mode)."""
+    a faded by-hand entry); scale: every figure enlarged (presenter mode); kernels_below: the page draws
+    a Conv2d's kernels W and ∂L/∂W as kernel grids under the stage (viz.channel_view, the Step page), so the
+    grid leaves them out and a caption says where they are (False: the grid draws them, the bug hunt)."""
     layer = layers[stage.index] if stage.index is not None and stage.index < len(layers or ()) else None
     with np.errstate(invalid="ignore", over="ignore"):
         tensors = stage_tensors(trace, stage, layers)
@@ -190,8 +192,21 @@ def stage_panels(trace, stage, layers=(), focus=None, hide_results=False, scale=
             record = trace.forward[stage.index]
             latex = backward_formula(layer, record.input.shape, record.output.shape) if layer is not None else None
         shown = [t for t in tensors if not is_revealing(t)] if hide_results else tensors
+        below = [t for t in shown if kernels_below and t.id in KERNEL_IDS and np.ndim(t.array) == 4]
         return [heading(trace, stage, latex, waiting(tensors) if hide_results else None)] + tensor_panels(
-            shown, stage, focus, f"{stage}-tensors", scale, tensors)
+            [t for t in shown if t.id not in {b.id for b in below}], stage, focus, f"{stage}-tensors", scale, tensors) + (
+            [kernels_note(below, stage)] if below else [])
+
+
+KERNEL_IDS = ("param:W", "grad:W")  # a Conv2d's 4-D kernels and their gradient: drawn by viz.channel_view
+
+
+def kernels_note(tensors, stage):
+    """The caption that stands for a Conv2d's kernels in the grid: they are drawn once, as kernel grids below."""
+    names = " and ".join(f"{t.title} {tuple(np.shape(t.array))}" for t in tensors)
+    return Panel(title="kernels", caption=f"{names}: drawn below as grids of kernels, one row per output channel "
+                 "o and one column per input channel c, under “One sample's channels”.", key=f"{stage}-kernels-note",
+                 tensors=tuple(t.id for t in tensors))
 
 
 def update_panels(trace, stage, tensors, focus, hide_results=False, scale=1.0):
