@@ -35,7 +35,7 @@ def iteration_arrays(trace, model):
     criterion's name, the training mode and the iteration's fingerprint (engine/grade/iteration.py replays it)."""
     arrays = dict(trace.arrays())
     arrays.update(criterion=np.array(trace.criterion), training=np.array(bool(model.training)),
-                  fingerprint=np.array(fingerprint(trace)))  # what `python -m engine.grade --iteration` needs
+                  fingerprint=np.array(fingerprint(trace)))  # what `python -m backprop_lens grade --iteration` needs
     target, predictions = np.asarray(trace.target), trace.predictions
     if target.dtype.kind in "iu" and target.shape == predictions.shape[:1]:
         arrays["target_one_hot"] = one_hot(target, predictions.shape[1]).astype(predictions.dtype)

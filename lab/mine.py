@@ -1,6 +1,6 @@
 """The learner's own tensors for the shown iteration (mine.npz), read as data and set beside the engine's.
 
-`python -m engine.grade homework.py --iteration iteration.npz --save mine.npz` writes them on the
+`python -m backprop_lens grade homework.py --iteration iteration.npz --save mine.npz` writes them on the
 learner's machine; the app only reads the file: allow_pickle=False, every member's name, shape and
 dtype checked against this iteration before any data is read (lab/npz.py), the whole capped, and
 its fingerprint compared with this iteration's. No code of the learner's runs here.
@@ -84,7 +84,7 @@ def made_elsewhere(theirs, ours):
     """The message for a mine.npz of another network or iteration: what to do, in plain words."""
     return (f"{WHAT} was made for another network or another iteration, not the one shown here (its "
             f"fingerprint {theirs or 'is missing'}, this iteration's {ours}): download this iteration's "
-            "iteration.npz again and run `python -m engine.grade homework.py --iteration iteration.npz "
+            "iteration.npz again and run `python -m backprop_lens grade homework.py --iteration iteration.npz "
             "--save mine.npz` with it")
 
 

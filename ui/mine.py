@@ -52,7 +52,7 @@ def draw_check(trace, model, code):
                            icon=":material/download:")
         st.code(code, language="python")
         st.markdown("**Or see your numbers here, beside these.** Grade your framework and replay this "
-                    "iteration with it, on your machine: `python -m engine.grade homework.py --iteration "
+                    "iteration with it, on your machine: `python -m backprop_lens grade homework.py --iteration "
                     "iteration.npz --save mine.npz`. Upload *mine.npz*: every stage then shows your tensors "
                     "beside the engine's, the strip marks the first stage that differs in red, and the entry "
                     "that differs most is worked out by hand. The file is read as numbers only; no code of "

@@ -69,7 +69,7 @@ def test_a_bug_in_sgd_flags_the_update_stage():
 
 ELSEWHERE = (r"your tensors file was made for another network or another iteration, not the one shown here "
              r"\(its fingerprint [0-9a-f]{16}, this iteration's [0-9a-f]{16}\): download this iteration's "
-             r"iteration.npz again and run `python -m engine.grade homework.py --iteration iteration.npz "
+             r"iteration.npz again and run `python -m backprop_lens grade homework.py --iteration iteration.npz "
              r"--save mine.npz` with it$")
 
 

@@ -4,6 +4,7 @@ Streamlit keeps the callback of every widget key ever drawn (its metadata) until
 again; a key or a callback that pins an old run keeps its trace, figures and tables alive.
 """
 import gc
+import threading
 import tracemalloc
 
 from engine.trace import IterationTrace
@@ -13,6 +14,9 @@ MB = 2**20
 
 
 def traces_alive():
+    for thread in threading.enumerate():  # a stage made ahead (ui/prefetch.py) holds its trace until it is made
+        if thread.name == "step-prefetch":
+            thread.join()
     gc.collect()
     return sum(isinstance(o, IterationTrace) for o in gc.get_objects())
 
