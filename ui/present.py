@@ -17,7 +17,7 @@ PAGES = ("Step through", "Jacobians", "Activations")  # the pages the top bar ke
 CSS = """<style>
 html { font-size: 22px; }  /* Streamlit sizes its text, formulas and widgets in rem: all of it grows */
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
-.stMainBlockContainer { padding-top: 3.5rem; max-width: 100%; }
+.stMain .stMainBlockContainer { padding-top: 3.5rem; max-width: 100%; }
 .st-key-step_controls { scroll-margin-top: 4rem; }  /* scrolled to at each step, below the top bar */
 /* The open question stays in view at the bottom of the screen, over the inputs it is about, while the class
    looks at them (a 1280 x 720 projector shows the stage's top only); the page can scroll past it. */
@@ -27,7 +27,8 @@ html { font-size: 22px; }  /* Streamlit sizes its text, formulas and widgets in 
 </style>"""
 
 
-USUAL_CSS = "<style>.stMainBlockContainer { padding-top: 4.5rem; }</style>"  # the top bar is 3.75 rem tall
+# the top bar is 3.75 rem tall; two classes, so that Streamlit's own rule for narrow windows (one class) gives way
+USUAL_CSS = "<style>.stMain .stMainBlockContainer { padding-top: 4.5rem; }</style>"
 SCROLL = "document.querySelector('.st-key-step_controls')?.scrollIntoView({block: 'start'});"
 
 
