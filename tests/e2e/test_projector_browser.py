@@ -33,7 +33,9 @@ def test_a_projected_step_starts_at_the_stage_top_and_keeps_the_question_on_the_
     usual.open()
     presenting(presenter, PRESETS["digits"].config)
     page = presenter.page
-    # The 32 digits of the batch, 1.5 times as large as in the usual page.
+    # The 32 digits of the batch, 1.5 times as large as in the usual page (once Plotly has drawn both).
+    for one in (presenter, usual):
+        one.page.wait_for_selector(".st-key-step-batch-images .main-svg")
     assert page.evaluate(IMAGES_WIDTH) >= 1.45 * usual.page.evaluate(IMAGES_WIDTH)
     presenter.rerun(lambda: page.get_by_text("Predict first", exact=True).click())
     for _ in range(8):  # to backward 4, Linear(128 -> 10), each Next from the bottom of the last stage
