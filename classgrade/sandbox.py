@@ -138,6 +138,9 @@ def kill(process, token):
             os.kill(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+    deadline = time.monotonic() + 5  # kill() returns before the process is gone: wait till none is left
+    while carrying(token) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def carrying(token):
