@@ -6,10 +6,13 @@ from plotly.subplots import make_subplots
 from engine import ELU, LeakyReLU, ReLU, SoftPlus
 from engine.jacobian import float64_copy
 from engine.sequential import layers_of
+from i18n import N_, domain
 from viz.colors import ACTIVATION_COLORS, OTHER_COLOR, activation_color, family
 
+_, ngettext = domain("viz")
+
 VANISH_RATIO = 1e-2   # f'(x) < VANISH_RATIO * max f' counts as a vanishing gradient
-X_LABEL = "pre-activation x"
+X_LABEL = N_("pre-activation x")
 KINDS = (ReLU, LeakyReLU, ELU, SoftPlus)
 LANE_HALF = 0.32      # half the height of a lane's bar (lanes are 1 apart)
 PEAK_GRID = np.linspace(-50.0, 50.0, 2001)   # holds 0: f' of ELU with alpha > 1 peaks at x = 0
@@ -68,7 +71,8 @@ def lane_shapes(fig, lane, name, x, dydx, ratio):
                       name=f"{name}: f′ < {ratio:g}·max f′")
     if not intervals:
         fig.add_annotation(x=(x[0] + x[-1]) / 2, y=lane, xref="x3", yref="y3", showarrow=False,
-                           text=f"f′ ≥ {ratio:g}·max f′ everywhere here", font=dict(size=10, color="#666"))
+                           text=_("f′ ≥ {ratio}·max f′ everywhere here").format(ratio=f"{ratio:g}"),
+                           font=dict(size=10, color="#666"))
     return intervals
 
 
@@ -77,8 +81,9 @@ def activation_curves(x=None, slope=0.03, alpha=1.0, vanish_ratio=VANISH_RATIO):
     with a bar in its colour where f'(x) < vanish_ratio · max f' on this range (the gradient vanishes)."""
     x = default_x() if x is None else np.sort(np.ravel(np.asarray(x, dtype=np.float64)))
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.07, row_heights=[0.42, 0.36, 0.22],
-                        subplot_titles=("f(x): layer.forward", "f′(x): layer.backward with grad_output = 1",
-                                        f"where f′ < {vanish_ratio:g}·max f′: the gradient vanishes"))
+                        subplot_titles=("f(x): layer.forward", _("f′(x): layer.backward with grad_output = 1"),
+                                        _("where f′ < {ratio}·max f′: the gradient vanishes").format(
+                                            ratio=f"{vanish_ratio:g}")))
     layers = activation_layers(slope, alpha)
     for lane, (name, layer) in enumerate(layers.items()):
         y, dydx = curve(layer, x)
@@ -95,13 +100,13 @@ def activation_curves(x=None, slope=0.03, alpha=1.0, vanish_ratio=VANISH_RATIO):
                       row=2, col=1)
         lane_shapes(fig, lane, name, x, dydx, vanish_ratio)
     names = [family(name) for name in layers]
-    fig.update_xaxes(title_text=X_LABEL, row=3, col=1)
+    fig.update_xaxes(title_text=_(X_LABEL), row=3, col=1)
     fig.update_yaxes(title_text="f(x)", row=1, col=1)
     fig.update_yaxes(title_text="f′(x)", row=2, col=1)
     fig.update_yaxes(row=3, col=1, range=[len(names) - 0.5, -0.5], fixedrange=True, showgrid=False,
                      zeroline=False, tickmode="array", tickvals=list(range(len(names))),
                      ticktext=[f'<span style="color:{ACTIVATION_COLORS[n]}">{n}</span>' for n in names])
-    fig.update_layout(title=dict(text="Activations f, their derivatives f′, and where f′ vanishes"),
+    fig.update_layout(title=dict(text=_("Activations f, their derivatives f′, and where f′ vanishes")),
                       height=640, margin=dict(l=80, r=20, t=80, b=50), hovermode="x unified")
     return fig
 
@@ -134,11 +139,14 @@ def preactivation_histogram(values, layer_label, x_range=(-5.0, 5.0), bins=60):
                            hovertemplate="[%{customdata[0]:.3g}, %{customdata[1]:.3g}): %{y}<extra></extra>"))
     notes = [f"{v.size - finite.size} NaN/inf"] if finite.size < v.size else []
     if inside.size < finite.size:
-        notes.append(f"{finite.size - inside.size} of {v.size} outside [{lo:g}, {hi:g}]")
+        notes.append(_("{n} of {total} outside [{lo}, {hi}]").format(n=finite.size - inside.size, total=v.size,
+                                                                      lo=f"{lo:g}", hi=f"{hi:g}"))
     note = f"<br><sup>{'; '.join(notes)}</sup>" if notes else ""
-    fig.update_layout(title=dict(text=f"Pre-activations of {layer_label}: {v.size} values{note}"),
-                      xaxis=dict(title=dict(text=X_LABEL), range=[lo, hi]),
-                      yaxis=dict(title=dict(text="count")), bargap=0, showlegend=False,
+    title = ngettext("Pre-activations of {layer}: {n} value", "Pre-activations of {layer}: {n} values",
+                     v.size).format(layer=layer_label, n=v.size)
+    fig.update_layout(title=dict(text=title + note),
+                      xaxis=dict(title=dict(text=_(X_LABEL)), range=[lo, hi]),
+                      yaxis=dict(title=dict(text=_("count"))), bargap=0, showlegend=False,
                       height=260, margin=dict(l=60, r=20, t=70, b=50))
     return fig
 

@@ -10,9 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from i18n import domain
 from viz.by_hand_layers import BACKWARD, FORWARD, IMAGE_LAYERS
 from viz.derivation import num
 from viz.latex_sums import ALIGNED_BREAK, RELATIVE, biggest, equation, p, sub, sum_error, terms
+
+_, ngettext = domain("viz")
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ def loss_worked(trace, at):
         grad = (r"\frac{\partial L}{\partial \hat y_{" + f"{m},{k}" + r"}} = \frac{2}{N} (\hat y - y) = "
                 rf"\frac{{2}}{{{n}}} ({num(predictions[m, k])} - {p(target[m, k])}) = {num(trace.loss_grad[m, k])}")
         spread = RELATIVE * 2 * float(np.dot(np.abs(diff), np.abs(predictions).ravel() + np.abs(target).ravel())) / n
-        return [("loss", latex, computed, trace.loss, "loss", (), spread),
+        return [(_("loss"), latex, computed, trace.loss, "loss", (), spread),
                 ("∂L/∂ŷ", grad, 2 / n * float(predictions[m, k] - target[m, k]), trace.loss_grad[m, k], "loss_grad",
                  (m, k), 2 / n * sum_error([predictions[m, k], target[m, k]]))]
     labels = labels_of(trace.target, predictions)
@@ -71,9 +74,9 @@ def loss_worked(trace, at):
     m, k = at("loss_grad", trace.loss_grad)
     lhs = r"\frac{\partial L}{\partial \hat y_{" + f"{m},{k}" + r"}}"
     if k != int(labels[m]):
-        grad = (lhs + rf" = 0 \quad (k = {k} \ne y_{{{m}}} = {int(labels[m])}\text{{: only the true class's "
-                r"entry of each row gets a gradient}})")
-        return [("loss", latex, computed, trace.loss, "loss", (), spread),
+        grad = (lhs + rf" = 0 \quad (k = {k} \ne y_{{{m}}} = {int(labels[m])}\text{{"
+                + _(": only the true class's entry of each row gets a gradient") + "})")
+        return [(_("loss"), latex, computed, trace.loss, "loss", (), spread),
                 ("∂L/∂ŷ", grad, 0.0, trace.loss_grad[m, k], "loss_grad", (m, k))]
     if name == "NLLCriterion":
         rule, value = rf"-\frac{{1}}{{N}} = -\frac{{1}}{{{n}}}", -1 / n
@@ -81,8 +84,8 @@ def loss_worked(trace, at):
         value = -1 / float(np.clip(predictions[m, k], 1e-15, 1 - 1e-15)) / n
         rule = rf"-\frac{{1}}{{N \hat y}} = -\frac{{1}}{{{n} \cdot {num(predictions[m, k])}}}"
     grad = (lhs + " = " + rule + f" = {num(trace.loss_grad[m, k])}"
-            + rf"\quad (k = y_{{{m}}} = {k}\text{{; every other entry of the row is 0}})")
-    return [("loss", latex, computed, trace.loss, "loss", (), spread),
+            + rf"\quad (k = y_{{{m}}} = {k}\text{{" + _("; every other entry of the row is 0") + "})")
+    return [(_("loss"), latex, computed, trace.loss, "loss", (), spread),
             ("∂L/∂ŷ", grad, value, trace.loss_grad[m, k], "loss_grad", (m, k))]
 
 
@@ -91,9 +94,14 @@ def loss_worked(trace, at):
 BEFORE_DIGITS = 10  # a step is far smaller than the weight: the weight before it is written to 10 digits
 
 
+def superscripts():
+    """(before, after, prev): the words over a parameter and a moving average, in the current language."""
+    return _("before"), _("after"), _("prev")
+
+
 def exactly(name, before):
     """", with W_{i,j}^before = 0.1234567891": the value a step is taken from, to more digits than its cell."""
-    return rf", \quad {name}^{{\text{{before}}}} = {num(before, BEFORE_DIGITS)}"
+    return rf", \quad {name}^{{\text{{{superscripts()[0]}}}}} = {num(before, BEFORE_DIGITS)}"
 
 
 def adam_worked(trace, u, choose):
@@ -106,18 +114,19 @@ def adam_worked(trace, u, choose):
     g, m, v = float(u.grad[at]), float(u.m[at]), float(u.v[at])
     m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
     name = sub(u.param, *at)
-    first = equation(sub("m", *at), rf"\beta_1 \, {sub('m', *at)}^{{\text{{prev}}}} + (1 - \beta_1) \, {sub('g', *at)}",
+    pre, post, prev = superscripts()
+    first = equation(sub("m", *at), rf"\beta_1 \, {sub('m', *at)}^{{\text{{{prev}}}}} + (1 - \beta_1) \, {sub('g', *at)}",
                      rf"{num(b1)} \cdot {p(m0)} + {num(1 - b1)} \cdot {p(g)}", m)
-    second = equation(sub("v", *at), rf"\beta_2 \, {sub('v', *at)}^{{\text{{prev}}}} + (1 - \beta_2) \, {sub('g', *at)}^2",
+    second = equation(sub("v", *at), rf"\beta_2 \, {sub('v', *at)}^{{\text{{{prev}}}}} + (1 - \beta_2) \, {sub('g', *at)}^2",
                       rf"{num(b2)} \cdot {p(v0)} + {num(1 - b2)} \cdot {p(g)}^2", v)
-    after = equation(rf"{name}^{{\text{{after}}}}", rf"{name}^{{\text{{before}}}} - \eta \, \frac{{m / (1 - \beta_1^t)}}"
+    after = equation(rf"{name}^{{\text{{{post}}}}}", rf"{name}^{{\text{{{pre}}}}} - \eta \, \frac{{m / (1 - \beta_1^t)}}"
                      rf"{{\sqrt{{v / (1 - \beta_2^t)}} + \epsilon}}" + exactly(name, u.before[at]),
                      rf"{num(u.before[at], BEFORE_DIGITS)} - {num(lr)} \cdot \frac{{{num(m_hat)}}}{{\sqrt{{{num(v_hat)}}} + {num(eps)}}}",
                      u.after[at])
     step = lr * m_hat / (np.sqrt(v_hat) + eps)
-    return [(f"m of {u.param}", first, b1 * m0 + (1 - b1) * g, m, f"m:{u.param}", at, b1 * sum_error(m0) + (1 - b1) * sum_error(g)),
-            (f"v of {u.param}", second, b2 * v0 + (1 - b2) * g * g, v, f"v:{u.param}", at, b2 * sum_error(v0) + (1 - b2) * sum_error(g, g)),
-            (f"{u.param} after", after, float(u.before[at]) - step, u.after[at], f"after:{u.param}", at, 2 * RELATIVE * abs(step), step)]
+    return [(_("m of {param}").format(param=u.param), first, b1 * m0 + (1 - b1) * g, m, f"m:{u.param}", at, b1 * sum_error(m0) + (1 - b1) * sum_error(g)),
+            (_("v of {param}").format(param=u.param), second, b2 * v0 + (1 - b2) * g * g, v, f"v:{u.param}", at, b2 * sum_error(v0) + (1 - b2) * sum_error(g, g)),
+            (_("{param} after").format(param=u.param), after, float(u.before[at]) - step, u.after[at], f"after:{u.param}", at, 2 * RELATIVE * abs(step), step)]
 
 
 def update_worked(trace, index, choose):
@@ -130,13 +139,14 @@ def update_worked(trace, index, choose):
         v_prev = 0.0 if u.previous_velocity is None else float(u.previous_velocity[at])
         g, v = float(u.grad[at]), float(u.velocity[at])
         name = sub(u.param, *at)
-        velocity = equation(sub("v", *at), rf"\mu \, {sub('v', *at)}^{{\text{{prev}}}} + \eta \, {sub('g', *at)}",
+        pre, post, prev = superscripts()
+        velocity = equation(sub("v", *at), rf"\mu \, {sub('v', *at)}^{{\text{{{prev}}}}} + \eta \, {sub('g', *at)}",
                             rf"{num(trace.momentum)} \cdot {p(v_prev)} + {num(trace.learning_rate)} \cdot {p(g)}", v)
-        after = equation(rf"{name}^{{\text{{after}}}}", rf"{name}^{{\text{{before}}}} - v" + exactly(name, u.before[at]),
+        after = equation(rf"{name}^{{\text{{{post}}}}}", rf"{name}^{{\text{{{pre}}}}} - v" + exactly(name, u.before[at]),
                          rf"{num(u.before[at], BEFORE_DIGITS)} - {p(v)}", u.after[at])
-        worked.append((f"v of {u.param}", velocity, trace.momentum * v_prev + trace.learning_rate * g, v,
+        worked.append((_("v of {param}").format(param=u.param), velocity, trace.momentum * v_prev + trace.learning_rate * g, v,
                        f"velocity:{u.param}", at, trace.momentum * sum_error(v_prev) + trace.learning_rate * sum_error(g)))
-        worked.append((f"{u.param} after", after, float(u.before[at]) - v, u.after[at], f"after:{u.param}", at, sum_error(v), v))
+        worked.append((_("{param} after").format(param=u.param), after, float(u.before[at]) - v, u.after[at], f"after:{u.param}", at, sum_error(v), v))
     return worked
 
 

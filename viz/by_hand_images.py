@@ -6,8 +6,11 @@ Indices outside the image read the zero padding.
 """
 import numpy as np
 
+from i18n import domain
 from viz.derivation import num
 from viz.latex_sums import ALIGNED_BREAK, MAX_TERMS, dL, equation, p, product, sub, sum_error, terms
+
+_, ngettext = domain("viz")
 
 
 def plus(symbol, k):
@@ -87,8 +90,8 @@ def maxpool2d_backward(layer, x, y, g, dx, params, at):
     window = x[n, c, k * i:k * i + k, k * j:k * j + k].ravel()
     first = int(np.argmax(window))  # the first maximum in row-major order
     wins = first == (a - k * i) * k + (b - k * j)
-    rule = (rf"({a}, {b}) \text{{ is the first maximum of its window }} {maximum(window)}" if wins else
-            rf"({a}, {b}) \text{{ is not the first maximum of its window }} {maximum(window)}")
+    said = _("is the first maximum of its window") if wins else _("is not the first maximum of its window")
+    rule = rf"({a}, {b}) \text{{ {said} }} {maximum(window)}"
     latex = (r"\begin{gathered}" + rule + r" \\ " + equation(
         dL("x", n, c, a, b), dL("y", n, c, i, j) if wins else "0", num(g[n, c, i, j]) if wins else "0",
         dx[n, c, a, b]) + r"\end{gathered}")

@@ -12,10 +12,18 @@ from engine import (ELU, BatchNormalization, Dropout, LeakyReLU, Linear, LogSoft
                     SoftPlus)
 from engine.conv import Conv2d
 from engine.pool import MaxPool2d
+from i18n import domain
 from viz.by_hand_images import conv2d_backward, conv2d_forward, maxpool2d_backward, maxpool2d_forward
 from viz.derivation import num
 from viz.latex_sums import (ALIGNED_BREAK, GATHERED_BREAK, RELATIVE, dL, equation, lines, p, product, sub, sum_error,
                              terms)
+
+_, ngettext = domain("viz")
+
+
+def words(text):
+    """\\text{text}: a remark in words inside the LaTeX."""
+    return r"\text{" + text + "}"
 
 
 # --- forward: one output entry ---
@@ -98,7 +106,9 @@ def batchnorm_forward(layer, x, y, params, at):
         mean, variance = float(layer.moving_mean[j]), float(layer.moving_variance[j])
         latex = equation(sub("y", n, j), rf"\frac{{{sub('x', n, j)} - m_{{{j}}}}}{{\sqrt{{v_{{{j}}} + \varepsilon}}}}",
                          rf"\frac{{{num(x[n, j])} - {p(mean)}}}{{\sqrt{{{num(variance)} + {num(eps)}}}}}", y[n, j])
-        return (lines(r"\text{evaluate mode: the moving mean } m \text{ and variance } v", latex),
+        stats = (words(_("evaluate mode: the moving mean") + " ") + " m " + words(" " + _("and variance") + " ")
+                 + " v")
+        return (lines(stats, latex),
                 (float(x[n, j]) - mean) / np.sqrt(variance + eps), (n, j))
     mean = float(column.mean())
     variance = float(np.mean((column - mean) ** 2))
@@ -117,10 +127,10 @@ def batchnorm_forward(layer, x, y, params, at):
 def dropout_forward(layer, x, y, params, at):
     n, j = at("output", y)
     if not layer.training:
-        return lines(r"\text{evaluate mode: } y = x", equation(sub("y", n, j), sub("x", n, j), num(x[n, j]),
+        return lines(words(_("evaluate mode:") + " ") + " y = x", equation(sub("y", n, j), sub("x", n, j), num(x[n, j]),
                                                                  y[n, j])), float(x[n, j]), (n, j)
     kept = float(y[n, j] != 0)
-    keep = r"\text{kept}" if kept else r"\text{dropped}"
+    keep = words(_("kept") if kept else _("dropped"))
     latex = equation(sub("y", n, j), rf"{sub('x', n, j)} \, \frac{{{sub('M', n, j)}}}{{1 - p}}",
                      rf"{p(x[n, j])} \cdot \frac{{{int(kept)}}}{{1 - {num(layer.p)}}}", y[n, j])
     return latex + rf"\quad ({keep})", float(x[n, j]) * kept / (1 - layer.p), (n, j)
@@ -231,7 +241,7 @@ def batchnorm_backward(layer, x, y, g, dx, params, at):
         variance = float(layer.moving_variance[j])
         latex = equation(dL("x", n, j), rf"\frac{{{sub('g', n, j)}}}{{\sqrt{{v_{{{j}}} + \varepsilon}}}}",
                          rf"\frac{{{num(g[n, j])}}}{{\sqrt{{{num(variance)} + {num(layer.EPS)}}}}}", dx[n, j])
-        return [("∂L/∂x", lines(r"\text{evaluate mode: the moving variance } v", latex),
+        return [("∂L/∂x", lines(words(_("evaluate mode: the moving variance") + " ") + " v", latex),
                  float(g[n, j]) / np.sqrt(variance + layer.EPS), dx[n, j], "grad_input", (n, j))]
     column, x_hat, size = g[:, j], y[:, j], len(g)
     total, dot = float(column.sum()), float(np.dot(column, x_hat))
@@ -256,7 +266,7 @@ def batchnorm_backward(layer, x, y, g, dx, params, at):
 def dropout_backward(layer, x, y, g, dx, params, at):
     n, j = at("grad_input", dx)
     if not layer.training:
-        return [("∂L/∂x", lines(r"\text{evaluate mode: } \partial L / \partial x = g",
+        return [("∂L/∂x", lines(words(_("evaluate mode:") + " ") + r" \partial L / \partial x = g",
                                 equation(dL("x", n, j), sub("g", n, j), num(g[n, j]), dx[n, j])),
                  float(g[n, j]), dx[n, j], "grad_input", (n, j))]
     kept = float(dx[n, j] != 0 or (g[n, j] == 0 and y[n, j] != 0))

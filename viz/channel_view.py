@@ -13,9 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from i18n import domain
 from viz.geometry import MAX_WIDTH
 from viz.stage_view import Panel
 from viz.tiled import LABEL_PX, balanced, block_index, tiled_figure
+
+_, ngettext = domain("viz")
 
 MAX_CHANNELS = 16          # maps, and kernel rows and columns, drawn at most: one page of channels
 MAP_PX = 80                # a map is about this wide, whatever its H and W
@@ -51,7 +54,8 @@ def map_cell(shape):
 
 def some(channels, count):
     """", channels 16 to 31 of 64" when not all are drawn."""
-    return "" if len(channels) == count else f", channels {channels[0]} to {channels[-1]} of {count}"
+    return "" if len(channels) == count else ", " + _("channels {first} to {last} of {count}").format(
+        first=channels[0], last=channels[-1], count=count)
 
 
 def maps_figure(name, array, sample, channels, marks=None, scale=1.0):
@@ -74,12 +78,13 @@ def maps_figure(name, array, sample, channels, marks=None, scale=1.0):
     labels = [""] * (rows * cols)
     for slot, c in zip(slots, channels):
         m = np.abs(array[sample, c]).max()
-        labels[slot] = f"c={c} · {'±' + format(m, '.2g') if m else 'all 0'}"
+        labels[slot] = f"c={c} · " + ("±" + format(m, ".2g") if m else _("all 0"))
     where = [(slot // cols, slot % cols, mark) for slot, c in zip(slots, channels) for mark in marks.get(c, ())]
     return tiled_figure(
         values.reshape(rows, cols, h, w), custom,
-        f"{name}[n={sample}, c=%{{customdata[0]}}]<br>row %{{customdata[1]}}, column %{{customdata[2]}}"
-        "<br>value %{customdata[3]:.4g}", f"{name}[n={sample}] {tuple(array.shape[1:])}{some(channels, array.shape[1])}",
+        f"{name}[n={sample}, c=%{{customdata[0]}}]<br>"
+        + _("row %{customdata[1]}, column %{customdata[2]}<br>value %{customdata[3]:.4g}"),
+        f"{name}[n={sample}] {tuple(array.shape[1:])}{some(channels, array.shape[1])}",
         cell, (gy, gx), labels=[labels[r * cols:(r + 1) * cols] for r in range(rows)], marks=where, scale=scale)
 
 
@@ -100,14 +105,14 @@ def kernels_figure(name, weight, outs, ins, marked=None, scale=1.0):
     custom = np.concatenate([index, values[..., None]], axis=-1)
     o, c = values.shape[:2]
     marks = [(marked - outs.start, j, ("box", (0, k - 1), (0, k - 1))) for j in range(c)] if marked in outs else []
-    drawn = "" if values.shape == weight.shape else (
-        f"<br><sup>output channels {outs[0]} to {outs[-1]} of {weight.shape[0]}, input channels {ins[0]} to "
-        f"{ins[-1]} of {weight.shape[1]}</sup>")
+    drawn = "" if values.shape == weight.shape else "<br><sup>" + _(
+        "output channels {o0} to {o1} of {outs}, input channels {c0} to {c1} of {ins}").format(
+        o0=outs[0], o1=outs[-1], outs=weight.shape[0], c0=ins[0], c1=ins[-1], ins=weight.shape[1]) + "</sup>"
     return tiled_figure(
         values, custom, f"{name}[%{{customdata[0]}}, %{{customdata[1]}}, %{{customdata[2]}}, %{{customdata[3]}}]"
         " = %{customdata[4]:.4g}", f"{name} {tuple(weight.shape)} · ±{np.abs(values).max(initial=0):.3g}{drawn}",
         kernel_cell(o, c, k), (1, 1), shared=name,
-        ticks=(("output channel o", [str(i) for i in outs]), ("input channel c", [str(i) for i in ins])),
+        ticks=((_("output channel o"), [str(i) for i in outs]), (_("input channel c"), [str(i) for i in ins])),
         marks=marks, scale=scale)
 
 
@@ -167,27 +172,27 @@ def channel_panels(trace, stage, layer, sample=0, position=None, hide_results=Fa
     out = []
     if stage.kind == "forward":
         if ins is not None:
-            out.append(maps("x", "input maps", "x", x, ins, {c: [field] for c in ins} if field else {}))
+            out.append(maps("x", _("input maps"), "x", x, ins, {c: [field] for c in ins} if field else {}))
         if conv:
-            out.append(kernels("W", "kernels", "W", weight_before(trace, stage.index),
+            out.append(kernels("W", _("kernels"), "W", weight_before(trace, stage.index),
                                position.channel if field else None))
         if kind == "MaxPool2d":
-            out.append(maps("win", "winners", "winner of x", winners(x, layer.kernel_size), ins))
+            out.append(maps("win", _("winners"), _("winner of x"), winners(x, layer.kernel_size), ins))
         if outs is not None and not hide_results:
-            out.append(maps("y", "output maps", "y", y, outs, cell))
+            out.append(maps("y", _("output maps"), "y", y, outs, cell))
         return out
     back = trace.backward_record(stage.index)
     g, dx = back.grad_output, back.grad_input
     if np.ndim(g) == 4:
-        out.append(maps("g", "grad_output maps", "∂L/∂y", g, outs, {o: [field] for o in outs} if field else {}))
+        out.append(maps("g", _("grad_output maps"), "∂L/∂y", g, outs, {o: [field] for o in outs} if field else {}))
     if kind == "MaxPool2d":
-        out.append(maps("win", "winners", "winner of x", winners(x, layer.kernel_size), ins))
+        out.append(maps("win", _("winners"), _("winner of x"), winners(x, layer.kernel_size), ins))
     if conv:
-        out.append(kernels("W", "kernels", "W", weight_before(trace, stage.index)))
+        out.append(kernels("W", _("kernels"), "W", weight_before(trace, stage.index)))
     if hide_results:
         return out
     if conv:  # beside the kernels
-        out.append(kernels("dW", "kernel gradients", "∂L/∂W", back.grad_params["W"]))
+        out.append(kernels("dW", _("kernel gradients"), "∂L/∂W", back.grad_params["W"]))
     if np.ndim(dx) == 4:
-        out.append(maps("dx", "grad_input maps", "∂L/∂x", dx, ins, cell))
+        out.append(maps("dx", _("grad_input maps"), "∂L/∂x", dx, ins, cell))
     return out

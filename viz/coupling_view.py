@@ -10,9 +10,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.jacobian import float64_copy
+from i18n import domain
 from viz.heatmap import heatmap
 from viz.jacobian_view import backprop_rows
 
+_, ngettext = domain("viz")
 COUPLED_FEATURES = 16  # features per sample in each block: the first ones of a wider layer
 
 
@@ -58,16 +60,17 @@ def add_block_lines(fig, n, n_out, n_in):
 def shown_part(coupling):
     """"first n of N samples" and, when the blocks are cut, "first k of F features"."""
     c = coupling
-    features = f", first {c.k_out} of {c.n_out} features" if c.cut else ""
-    return f"first {c.n} of {c.batch_size} samples{features}"
+    features = ", " + _("first {k} of {n} features").format(k=c.k_out, n=c.n_out) if c.cut else ""
+    return _("first {n} of {total} samples").format(n=c.n, total=c.batch_size) + features
 
 
 def batch_coupling_figure(coupling):
     """Heatmap of dy_s/dx_t for the first n samples of the batch, with lines between sample blocks."""
     c = coupling
-    title = f"{c.layer}: full-batch Jacobian, {shown_part(c)}; block (s, t) = ∂y_s/∂x_t"
-    fig = heatmap(c.J, title, y_label=f"output (s, j) = s·{c.k_out} + j (row)",
-                  x_label=f"input (t, i) = t·{c.k_in} + i (column)")
+    title = _("{layer}: full-batch Jacobian, {shown}; block (s, t) = ∂y_s/∂x_t").format(layer=c.layer,
+                                                                                       shown=shown_part(c))
+    fig = heatmap(c.J, title, y_label=_("output (s, j) = s·{k} + j (row)").format(k=c.k_out),
+                  x_label=_("input (t, i) = t·{k} + i (column)").format(k=c.k_in))
     return add_block_lines(fig, c.n, c.k_out, c.k_in)
 
 
@@ -81,7 +84,8 @@ def block_norms_figure(coupling):
     """Heatmap of the Frobenius norms ||dy_s/dx_t|| of the shown sample blocks; zero off the diagonal = no coupling."""
     c = coupling
     title = f"{c.layer}: ‖∂y_s/∂x_t‖, {shown_part(c)}"
-    fig = heatmap(block_norms(c.J, c.n), title, y_label="output sample s (row)", x_label="input sample t (column)")
+    fig = heatmap(block_norms(c.J, c.n), title, y_label=_("output sample s (row)"),
+                  x_label=_("input sample t (column)"))
     fig.update_traces(texttemplate="%{z:.3g}", selector=dict(type="heatmap"))
     fig.update_xaxes(dtick=1)
     fig.update_yaxes(dtick=1)

@@ -6,6 +6,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from i18n import N_, domain
+
+_, ngettext = domain("viz")
+
 MAX_WIDTH = 740        # px: the figure keeps its size in an 800-pixel window
 MAX_COLUMNS = 8        # images per row of the grid
 MAX_PITCH = 84         # px: an image and its gap, at most
@@ -13,7 +17,8 @@ LABEL_PX = 15          # px above each image for its label
 SIDE, TOP, BOTTOM = 8, 30, 8
 NOTE_PX = 16           # px of the title's note line
 WRONG_ROW = "background-color: #fde0dd"   # a wrong prediction's row in prediction_styler
-PREDICTION_COLUMNS = ["sample", "true class", "predicted class", "p(predicted)", "p(true)", "right"]
+PREDICTION_COLUMNS = [N_("sample"), N_("true class"), N_("predicted class"), "p(predicted)", "p(true)", N_("right")]
+OUTPUT_COLUMNS = (N_("output (predicted)"), N_("output (true)"))  # the p columns' names on raw MSE outputs
 CRITERIA = ("NLLCriterion", "NLLCriterionUnstable", "MSECriterion")
 
 
@@ -54,11 +59,12 @@ def mosaic(images, columns, gap_x, gap_y):
     return z, where
 
 
-def batch_images_figure(x, image_shape, labels=None, max_images=32, title="the batch's inputs as images",
-                        scale=1.0):
+def batch_images_figure(x, image_shape, labels=None, max_images=32, title=None, scale=1.0):
     """One go.Figure of the first max_images input rows x (N, H*W) as small grey images (ink dark), in batch
     order, left to right then down, the label above each; width <= MAX_WIDTH px, height set from the grid;
-    scale: the whole figure, its text included, that much larger (presenter mode)."""
+    scale: the whole figure, its text included, that much larger (presenter mode); title: by default "the
+    batch's inputs as images" in the current language."""
+    title = _("the batch's inputs as images") if title is None else title
     images = as_images(x, image_shape)
     total = len(images)
     if total == 0:
@@ -75,13 +81,14 @@ def batch_images_figure(x, image_shape, labels=None, max_images=32, title="the b
     fig = go.Figure(go.Heatmap(
         z=z, customdata=where, colorscale="Greys", zmin=low, zmax=high if high > low else low + 1,
         showscale=False, hoverongaps=False, xgap=0, ygap=0,
-        hovertemplate="sample %{customdata[0]}, pixel (%{customdata[1]}, %{customdata[2]})<br>"
-                      "value %{z:.4g}<extra></extra>"))
+        hovertemplate=_("sample %{customdata[0]}, pixel (%{customdata[1]}, %{customdata[2]})<br>"
+                        "value %{z:.4g}") + "<extra></extra>"))
     texts = label_texts(labels, n) if labels is not None else []
     fig.layout.annotations = [  # in one assignment: add_annotation per image took ~1.5 ms each
         dict(x=(i % columns) * (w + gap_x) + (w - 1) / 2, y=(i // columns) * (h + gap_y) + gap_y - 0.5,
              text=text, showarrow=False, yanchor="bottom", font=dict(size=11)) for i, text in enumerate(texts)]
-    note = f"<br><sup>the first {n} of the batch's {total} samples</sup>" if n < total else ""
+    note = ("<br><sup>" + _("the first {n} of the batch's {total} samples").format(n=n, total=total) + "</sup>"
+            if n < total else "")
     top = TOP + (NOTE_PX if note else 0)
     fig.update_layout(
         title=dict(text=f"{title} {images.shape[1]}×{images.shape[2]}{note}", font=dict(size=13), x=0,
@@ -166,4 +173,5 @@ def prediction_styler(table, digits=4):
     numbers = [c for c in table.columns if c.startswith(("p(", "output ("))]
     return (table.reset_index(drop=True).style.hide(axis="index")
             .apply(lambda row: [WRONG_ROW if row["right"] == "✗" else ""] * len(row), axis=1)
-            .format({c: f"{{:.{digits}g}}" for c in numbers}))
+            .format({c: f"{{:.{digits}g}}" for c in numbers})
+            .relabel_index([_(c) for c in table.columns], axis="columns"))

@@ -9,6 +9,9 @@ every line fits the page of an 800-pixel window.
 import numpy as np
 
 from engine import LogSoftMax, SoftMax
+from i18n import domain
+
+_, ngettext = domain("viz")
 
 DIGITS = 4       # significant digits shown
 MAX_SHOWN = 5    # longer vectors are shortened
@@ -65,7 +68,9 @@ def note(text):
     return rf"\small\text{{({text})}}"
 
 
-ROWS_AND_COLUMNS = note(r"row $k$ = output, column $s$ = input")
+def rows_and_columns():
+    """The remark under a Jacobian: which index is the row and which the column."""
+    return note(_("row $k$ = output, column $s$ = input"))
 
 
 def check_rows(x_row, g_row):
@@ -98,8 +103,9 @@ def softmax_numbers(x_row, g_row):
 
 def setup_step(n):
     """x with K, and g, of this sample: one vector a line."""
+    output = _("output")
     return lines(rf"x = {row(n['x'])}, \quad K = {n['x'].size}",
-                 rf"g = \frac{{\partial L}}{{\partial \,\text{{output}}}} = {row(n['g'])}")
+                 rf"g = \frac{{\partial L}}{{\partial \,\text{{{output}}}}} = {row(n['g'])}")
 
 
 def log_softmax_derivation(x_row, g_row):
@@ -114,8 +120,8 @@ def log_softmax_derivation(x_row, g_row):
               rf"a = {row(a)}"),
         lines(r"\frac{\partial b_k}{\partial x_s} = \frac{\partial x_k}{\partial x_s} - "
               r"\frac{e^{x_s}}{\sum_j e^{x_j}} = \delta_{ks} - a_s",
-              note(r"$1 - a_k$ on the diagonal, $-a_s$ off it")),
-        lines(r"J = \frac{\partial b}{\partial x} = I - \mathbf{1} a^{\top} =", matrix(n["J"]), ROWS_AND_COLUMNS),
+              note(_("$1 - a_k$ on the diagonal, $-a_s$ off it"))),
+        lines(r"J = \frac{\partial b}{\partial x} = I - \mathbf{1} a^{\top} =", matrix(n["J"]), rows_and_columns()),
         r"\frac{\partial L}{\partial x_s} = \sum_k g_k \frac{\partial b_k}{\partial x_s} = "
         r"g_s (1 - a_s) + \sum_{k \ne s} g_k (-a_s) = g_s - a_s \sum_{k=0}^{K-1} g_k",
         lines(rf"\sum_k g_k = {num(s)}",
@@ -135,7 +141,7 @@ def softmax_derivation(x_row, g_row):
         r"\frac{\partial a_k}{\partial x_s} = \frac{\delta_{ks} e^{x_k} \sum_j e^{x_j} - e^{x_k} e^{x_s}}"
         r"{(\sum_j e^{x_j})^2} = a_k (\delta_{ks} - a_s)",
         lines(r"J = \frac{\partial a}{\partial x} = \operatorname{diag}(a) - a a^{\top} =", matrix(n["J"]),
-              ROWS_AND_COLUMNS),
+              rows_and_columns()),
         r"\frac{\partial L}{\partial x_s} = \sum_k g_k a_k (\delta_{ks} - a_s) = "
         r"a_s g_s - a_s \sum_k g_k a_k = a_s \,(g_s - g \cdot a)",
         lines(rf"g \cdot a = \sum_k g_k a_k = {num(ga)}",
@@ -149,10 +155,12 @@ def softmax_derivation(x_row, g_row):
 
 def jacobian_definition(n_out, n_in, sample, batch_size):
     """J = dy_s/dx_s (n_out, n_in): rows = outputs j, columns = inputs i, with this layer's sizes and sample."""
+    row, output, column, inp = _("row"), _("output"), _("column"), _("input")
+    of_batch, samples = _("of the batch's"), _("samples")
     return lines(rf"J = \frac{{\partial y_s}}{{\partial x_s}} \in \mathbb{{R}}^{{{n_out} \times {n_in}}}, \quad "
                  rf"J_{{ji}} = \frac{{\partial y_{{s,j}}}}{{\partial x_{{s,i}}}}",
-                 rf"(\text{{row }} j = \text{{output}}, \text{{ column }} i = \text{{input}}; \ "
-                 rf"s = {sample} \text{{ of the batch's }} N = {batch_size} \text{{ samples}})")
+                 rf"(\text{{{row} }} j = \text{{{output}}}, \text{{ {column} }} i = \text{{{inp}}}; \ "
+                 rf"s = {sample} \text{{ {of_batch} }} N = {batch_size} \text{{ {samples}}})")
 
 
 def vjp_formula(coupled):
@@ -160,7 +168,7 @@ def vjp_formula(coupled):
     if coupled:
         return lines(r"\frac{\partial L}{\partial x_{s,i}} = \sum_{t=0}^{N-1} \sum_j g_{t,j} "
                      r"\frac{\partial y_{t,j}}{\partial x_{s,i}}",
-                     note(r"every output sample $t$ depends on $x_s$"))
+                     note(_("every output sample $t$ depends on $x_s$")))
     return (r"\frac{\partial L}{\partial x_{s,i}} = \sum_j g_{s,j} J_{ji}, \qquad "
             r"\text{grad\_input}_s = g_s \, J \quad (g = \text{grad\_output})")
 

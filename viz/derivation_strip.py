@@ -7,25 +7,28 @@ holds every entry: x, the output (b, a), g and grad_input of one sample against 
 import numpy as np
 import plotly.graph_objects as go
 
+from i18n import N_, domain
 from viz.derivation import log_softmax_numbers, softmax_numbers
 from viz.heatmap import COLORSCALE
+
+_, ngettext = domain("viz")
 
 STRIP_PX = 34          # height of one strip
 GAP_PX = 22            # between strips: room for the next strip's title
 MAX_PRINTED = 12       # vectors up to this long print their values in the cells
-X_TITLE = "class k (from 0, as in the formulas and everywhere in the app)"
+X_TITLE = N_("class k (from 0, as in the formulas and everywhere in the app)")
 
 
 def derivation_vectors(kind, x_row, g_row):
     """{strip title: vector (K,)} of the derivation of `kind` ("LogSoftMax" or "SoftMax") for one sample."""
     if kind == "LogSoftMax":
         n = log_softmax_numbers(x_row, g_row)
-        return {"x: the layer's input": n["x"], "b = log softmax(x): its output": n["b"],
-                "a = e^b: the probabilities": n["a"], "g = ∂L/∂b: grad_output": n["g"],
+        return {_("x: the layer's input"): n["x"], _("b = log softmax(x): its output"): n["b"],
+                _("a = e^b: the probabilities"): n["a"], "g = ∂L/∂b: grad_output": n["g"],
                 "grad_input = g − a Σₖ gₖ": n["grad_input"]}
     if kind == "SoftMax":
         n = softmax_numbers(x_row, g_row)
-        return {"x: the layer's input": n["x"], "a = softmax(x): its output": n["a"],
+        return {_("x: the layer's input"): n["x"], _("a = softmax(x): its output"): n["a"],
                 "g = ∂L/∂a: grad_output": n["g"], "grad_input = a ⊙ (g − g·a)": n["grad_input"]}
     raise ValueError(f"derivation_vectors: kind must be LogSoftMax or SoftMax, got {kind!r}")
 
@@ -68,13 +71,15 @@ def derivation_strip(kind, x_row, g_row, sample=0):
         layout[f"xaxis{suffix}"] = dict(anchor=f"y{suffix}", matches=None if i == 1 else "x", showgrid=False,
                                         zeroline=False, showticklabels=last, ticks="outside" if last else "",
                                         dtick=1 if size <= 20 else None,
-                                        title=dict(text=X_TITLE, standoff=6) if last else None)
-        notes.append(dict(text=f"{title}   <span style='color:#888'>(colours: ±{top:.3g})</span>", x=0, y=high,
+                                        title=dict(text=_(X_TITLE), standoff=6) if last else None)
+        scale = _("(colours: ±{limit})").format(limit=f"{top:.3g}")
+        notes.append(dict(text=f"{title}   <span style='color:#888'>{scale}</span>", x=0, y=high,
                           xref="paper", yref="paper", xanchor="left", yanchor="bottom", showarrow=False,
                           font=dict(size=12)))
     top_px = 58
     return go.Figure(data=traces, layout=dict(
-        title=dict(text=f"{kind}, sample {sample}: every entry, each strip on its own colour scale",
+        title=dict(text=_("{layer}, sample {sample}: every entry, each strip on its own colour scale").format(
+                       layer=kind, sample=sample),
                    font=dict(size=13), x=0, xanchor="left"),
         annotations=notes, height=top_px + plot + 50, showlegend=False,
         margin=dict(l=20, r=20, t=top_px, b=50), **layout))

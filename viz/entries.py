@@ -12,11 +12,17 @@ import numpy as np
 
 from engine import BatchNormalization, Linear, LogSoftMax, SoftMax
 from engine.grade.iteration import parse_layer
+from i18n import N_, domain
 from viz.operands import backward_operands, forward_operands, loss_operands, update_operands
 from viz.heatmap import as_matrix
 
-PARAM_AXES = {"W": ("input feature", "output unit"), "b": ("row", "output unit"),
+_, ngettext = domain("viz")
+
+# Axis labels stay English here (viz.grid reads "sample"); viz.grid and viz.heatmap show them translated.
+AXES = (N_("sample"), N_("feature"), N_("unit"), N_("row"), N_("column"), N_("class"), N_("output"))
+PARAM_AXES = {"W": (N_("input feature"), N_("output unit")), "b": ("row", N_("output unit")),
               "gamma": ("row", "feature"), "beta": ("row", "feature")}
+FLATTENED = {"feature": N_("feature (flattened row-major)"), "unit": N_("unit (flattened row-major)")}
 PARAM_SYMBOLS = {"gamma": "γ", "beta": "β"}
 
 
@@ -109,7 +115,7 @@ def symbol(name):
 
 def feature_label(array, word):
     """"feature", or "feature (flattened row-major)" for a tensor of more than two axes."""
-    return word + (" (flattened row-major)" if np.ndim(array) > 2 else "")
+    return FLATTENED.get(word, word + " (flattened row-major)") if np.ndim(array) > 2 else word
 
 
 def training_of(layer):
@@ -131,31 +137,31 @@ def operand_tensor(trace, stage, layer, tensor_id):
     """The Tensor of one operand of a forward or backward stage (viz.operands), as the forward recorded it."""
     record, index = trace.forward[stage.index], stage.index
     x, y = record.input, record.output
-    x_roles, y_roles, g_roles, _ = layer_roles(layer, training_of(layer))
+    x_roles, y_roles, g_roles, _dx_roles = layer_roles(layer, training_of(layer))
     if stage.kind == "backward":
         y_roles = g_roles  # y and grad_output share their shape: one role per axis
     unit_axes = ("sample", feature_label(y, "unit"))
     if tensor_id == "input":
-        return Tensor("input", "input x" + (" (forward)" if stage.kind == "backward" else ""), x, x_roles,
+        return Tensor("input", _("input x (forward)") if stage.kind == "backward" else _("input x"), x, x_roles,
                       ("sample", feature_label(x, "feature")))
     if tensor_id == "output":
-        return Tensor("output", "output y (forward)", y, y_roles, unit_axes)
+        return Tensor("output", _("output y (forward)"), y, y_roles, unit_axes)
     if tensor_id == "softmax":
         with np.errstate(over="ignore"):
             return Tensor("softmax", "a = softmax(x) = e^y", np.exp(y), y_roles, unit_axes)
     if tensor_id == "mask":
-        return Tensor("mask", "mask M (1 kept, 0 dropped)", dropout_mask(trace, index), y_roles, unit_axes)
+        return Tensor("mask", _("mask M (1 kept, 0 dropped)"), dropout_mask(trace, index), y_roles, unit_axes)
     if tensor_id.startswith("param:"):
         u = next(u for u in trace.update_records(index) if u.param == tensor_id[len("param:"):])
-        return Tensor(tensor_id, f"{symbol(u.param)} (before update)", u.before, param_roles(layer, u.param),
+        return Tensor(tensor_id, _("{param} (before update)").format(param=symbol(u.param)), u.before, param_roles(layer, u.param),
                       param_axes(u.param, u.before))
     with np.errstate(invalid="ignore"):
-        stats = {"mean": ("batch mean μ_B", lambda: x.mean(axis=0)),
-                 "variance": ("batch variance σ²_B", lambda: x.var(axis=0)),
-                 "moving_mean": ("moving mean m", lambda: np.asarray(layer.moving_mean)),
-                 "moving_variance": ("moving variance v", lambda: np.asarray(layer.moving_variance))}
+        stats = {"mean": (N_("batch mean μ_B"), lambda: x.mean(axis=0)),
+                 "variance": (N_("batch variance σ²_B"), lambda: x.var(axis=0)),
+                 "moving_mean": (N_("moving mean m"), lambda: np.asarray(layer.moving_mean)),
+                 "moving_variance": (N_("moving variance v"), lambda: np.asarray(layer.moving_variance))}
         title, value = stats[tensor_id]
-        return Tensor(tensor_id, title, value(), (None, "unit"), ("row", "feature"))
+        return Tensor(tensor_id, _(title), value(), (None, "unit"), ("row", "feature"))
 
 
 OPERAND_ORDER = ("input", "output", "softmax", "mask", "mean", "variance", "moving_mean", "moving_variance")
@@ -181,7 +187,7 @@ def forward_tensors(trace, stage, layer):
         declared = {"output": tuple(i for i in declared["output"] if "mean" not in i and "variance" not in i)}
     y_roles = layer_roles(layer, training_of(layer))[1]
     return operand_tensors(trace, stage, layer, declared) + [Tensor(
-        "output", "output y", record.output, y_roles, ("sample", feature_label(record.output, "unit")),
+        "output", _("output y"), record.output, y_roles, ("sample", feature_label(record.output, "unit")),
         result=True, reads=declared["output"])]
 
 
@@ -190,7 +196,7 @@ def backward_tensors(trace, stage, layer):
     parameter gradient (the results)."""
     record = trace.backward_record(stage.index)
     declared = backward_operands(kind_of(trace, stage, layer), training_of(layer))
-    _, _, g_roles, dx_roles = layer_roles(layer, training_of(layer))
+    _x_roles, _y_roles, g_roles, dx_roles = layer_roles(layer, training_of(layer))
     tensors = [Tensor("grad_output", "∂L/∂y (grad_output)", record.grad_output, g_roles,
                       ("sample", feature_label(record.grad_output, "unit")))]
     tensors += operand_tensors(trace, stage, layer, declared, skip=("grad_output",))
@@ -206,9 +212,9 @@ def backward_tensors(trace, stage, layer):
 def loss_tensors(trace, targets, x_label):
     """Predictions, the targets as drawn, and the criterion's grad_input (the result)."""
     roles = ("sample", "class")
-    return [Tensor("predictions", "predictions ŷ", trace.predictions, roles, ("sample", x_label)),
+    return [Tensor("predictions", _("predictions ŷ"), trace.predictions, roles, ("sample", x_label)),
             Tensor("targets", targets[1], targets[0], roles, ("sample", x_label)),
-            Tensor("loss_grad", "∂L/∂ŷ (criterion grad_input)", trace.loss_grad, roles, ("sample", x_label),
+            Tensor("loss_grad", _("∂L/∂ŷ (criterion grad_input)"), trace.loss_grad, roles, ("sample", x_label),
                    result=True, reads=loss_operands()["loss_grad"])]
 
 
@@ -226,19 +232,21 @@ def update_tensors(trace, stage):
         roles = (None, roles[1]) if np.ndim(u.before) < 2 or u.param in ("gamma", "beta") else roles
         first = first_step(u)
         if u.m is not None:
-            held = (("m_prev", f"m of {s} from the last step", u.previous_m),
-                    ("v_prev", f"v of {s} from the last step", u.previous_v))
-            moving = (("m", f"m of {s} (1st moment)", u.m), ("v", f"v of {s} (2nd moment)", u.v))
+            held = (("m_prev", _("m of {param} from the last step").format(param=s), u.previous_m),
+                    ("v_prev", _("v of {param} from the last step").format(param=s), u.previous_v))
+            moving = (("m", _("m of {param} (1st moment)").format(param=s), u.m),
+                      ("v", _("v of {param} (2nd moment)").format(param=s), u.v))
         else:
-            held = (("velocity_prev", f"velocity v_{s} from the last step", u.previous_velocity),)
-            moving = (("velocity", f"velocity v_{s}", u.velocity),)
+            held = (("velocity_prev", _("velocity v_{param} from the last step").format(param=s), u.previous_velocity),)
+            moving = (("velocity", _("velocity v_{param}").format(param=s), u.velocity),)
         held = () if first else held  # the first step's are 0: the caption says so (viz.stage_view)
         declared = update_operands(u.param, u.m is not None, first)
         tensors += [Tensor(f"{what}:{u.param}", title, array, roles, axes, result=what in ("velocity", "m", "v", "after"),
                            reads=declared.get(f"{what}:{u.param}", ()))
-                    for what, title, array in (("before", f"{s} before", u.before), ("grad", f"∂L/∂{s}", u.grad),
-                                               *held, *moving, ("step", "step = before − after", u.step),
-                                               ("after", f"{s} after", u.after))]
+                    for what, title, array in (("before", _("{param} before").format(param=s), u.before),
+                                               ("grad", f"∂L/∂{s}", u.grad), *held, *moving,
+                                               ("step", _("step = before − after"), u.step),
+                                               ("after", _("{param} after").format(param=s), u.after))]
     return tensors
 
 

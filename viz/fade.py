@@ -5,8 +5,12 @@ aligned block from viz.latex_sums.equation, or one line of `=`), possibly after 
 what it uses. Level "blank" keeps everything but the final value; level "formula" keeps only the
 last equation's general form, which the learner works out from the input heatmaps.
 """
+from i18n import N_, domain
+
+_, ngettext = domain("viz")
+
 BEGIN, END, STEP = r"\begin{aligned}", r"\end{aligned}", r" \\ &= "
-LEVELS = ("Worked", "Last step blank", "On your own")
+LEVELS = (N_("Worked"), N_("Last step blank"), N_("On your own"))  # the levels' ids: level_name shows them
 BLANK = r"\;\boxed{\;?\;}"
 
 
@@ -27,7 +31,7 @@ def blank_last_step(latex):
         before, rows, after = parts
         return before + BEGIN + STEP.join(rows[:-1] + [BLANK]) + END + after
     main, quad, note = latex.partition(r"\quad")  # a remark after the value stays
-    head, sep, _ = main.rpartition(" = ")
+    head, sep, _value = main.rpartition(" = ")
     return (head + sep + BLANK if sep else main + " = " + BLANK) + quad + note
 
 
@@ -38,6 +42,11 @@ def formula_only(latex):
         return BEGIN + parts[1][0] + STEP + BLANK + END
     pieces = latex.partition(r"\quad")[0].split(" = ")
     return " = ".join(pieces[:2] + [BLANK]) if len(pieces) > 2 else blank_last_step(latex)
+
+
+def level_name(level):
+    """A level of LEVELS as a reader sees it, in the current language (a radio's format_func)."""
+    return _(level)
 
 
 def faded(latex, level):

@@ -11,8 +11,11 @@ import plotly.graph_objects as go
 from engine.conv import Conv2d
 from engine.sequential import layers_of
 from engine.training import predict
+from i18n import domain
 from viz.heatmap import COLORSCALE, symmetric_limit
 from viz.tiled import block_index, tile
+
+_, ngettext = domain("viz")
 
 MAX_CHANNELS = 8        # rows of feature maps at most: the first 8 output channels (cnn_csv's first layer has 8)
 MAP_ROW_PX = 100        # a row of maps is this tall; each map is square, as wide as its image's column allows
@@ -65,6 +68,7 @@ def feature_maps_figure(maps, indices, layer_name):
     height = MARGIN["t"] + MARGIN["b"] + rows * MAP_ROW_PX
     plot = rows * MAP_ROW_PX
     data, layout = [], dict(height=height, margin=MARGIN, showlegend=False, plot_bgcolor="white")
+    name, hover = _("#{image} channel {channel}"), _("image #{image}, channel {channel}<br>row %{{y}}, column %{{x}}")
     for c in range(rows):
         limit = symmetric_limit(maps[:, c])
         top, bottom = 1 - c * MAP_ROW_PX / plot, 1 - ((c + 1) * MAP_ROW_PX - 8) / plot
@@ -73,31 +77,42 @@ def feature_maps_figure(maps, indices, layer_name):
             suffix = "" if n == 1 else str(n)
             data.append(go.Heatmap(
                 z=maps[j, c].astype(np.float32), colorscale=COLORSCALE, zmin=-limit, zmid=0.0, zmax=limit,
-                showscale=False, xaxis=f"x{suffix}", yaxis=f"y{suffix}", name=f"#{i} channel {c}", hoverongaps=False,
-                hovertemplate=f"image #{i}, channel {c}<br>row %{{y}}, column %{{x}}<br>y %{{z:.4g}}<extra></extra>"))
+                showscale=False, xaxis=f"x{suffix}", yaxis=f"y{suffix}", name=name.format(image=i, channel=c),
+                hoverongaps=False,
+                hovertemplate=hover.format(image=i, channel=c) + "<br>y %{z:.4g}<extra></extra>"))
             layout[f"xaxis{suffix}"] = dict(domain=list(x_domain), anchor=f"y{suffix}", showticklabels=False,
                                             ticks="", showgrid=False, zeroline=False, constrain="domain",
                                             title=dict(text=f"#{i}", standoff=2) if c == rows - 1 else None)
             layout[f"yaxis{suffix}"] = dict(domain=[bottom, top], anchor=f"x{suffix}", autorange="reversed",
                                             scaleanchor=f"x{suffix}", constrain="domain", showticklabels=False,
                                             ticks="", showgrid=False, zeroline=False,
-                                            title=dict(text=f"ch {c} · ±{limit:.2g}", font=dict(size=11),
+                                            title=dict(text=_("ch {c} · ±{limit}").format(c=c, limit=f"{limit:.2g}"),
+                                                       font=dict(size=11),
                                                        standoff=2) if j == 0 else None)
-    shown = f"its {channels} output channels" if rows == channels else f"the first {rows} of its {channels} channels"
-    layout["title"] = dict(text=f"{layer_name} on each image above: {shown}, one row each", font=dict(size=14))
+    shown = (ngettext("its {n} output channel", "its {n} output channels", channels).format(n=channels)
+             if rows == channels else _("the first {rows} of its {n} channels").format(rows=rows, n=channels))
+    layout["title"] = dict(text=_("{layer} on each image above: {shown}, one row each").format(layer=layer_name,
+                                                                                             shown=shown),
+                           font=dict(size=14))
     return go.Figure(data=data, layout=layout)
 
 
 def feature_maps_caption(layer):
     """What the feature maps of the first layer (a Conv2d) show and what was left out, for the Train page."""
     rows = min(layer.out_channels, MAX_CHANNELS)
-    left_out = (f" Only the first {MAX_CHANNELS} of its {layer.out_channels} channels are drawn."
+    left_out = (" " + _("Only the first {most} of its {n} channels are drawn.").format(most=MAX_CHANNELS,
+                                                                                     n=layer.out_channels)
                 if layer.out_channels > MAX_CHANNELS else "")
-    return (f"Below each image: the output y of layer 0, {layer!r}, for that image alone (evaluate mode, "
-            f"before the next layer), a column of {rows} maps, one per output channel. "
-            "A map is its kernel slid over the image: red where the image looks like the kernel, blue where "
-            "it looks like its negative; each row has one colour scale, symmetric about 0, its ± range on "
-            f"the left.{left_out}")
+    return ngettext("Below each image: the output y of layer 0, {layer}, for that image alone (evaluate mode, "
+                    "before the next layer), a column of {rows} map, one per output channel. "
+                    "A map is its kernel slid over the image: red where the image looks like the kernel, blue where "
+                    "it looks like its negative; each row has one colour scale, symmetric about 0, its ± range on "
+                    "the left.",
+                    "Below each image: the output y of layer 0, {layer}, for that image alone (evaluate mode, "
+                    "before the next layer), a column of {rows} maps, one per output channel. "
+                    "A map is its kernel slid over the image: red where the image looks like the kernel, blue where "
+                    "it looks like its negative; each row has one colour scale, symmetric about 0, its ± range on "
+                    "the left.", rows).format(layer=repr(layer), rows=rows) + left_out
 
 
 # --- every Conv2d's kernels ---
@@ -126,9 +141,9 @@ def kernels_drawn(shape):
 def kernels_figure(index, layer, before=None):
     """Grid of W (C_out, C_in, k, k): row o, column c is kernel W[o, c] (the first kernels_drawn of them);
     `before` (same shape) drawn on its left; one colour scale ±max|W| over both."""
-    grids = [("now", np.asarray(layer.W, dtype=np.float64))]
+    grids = [(_("now"), np.asarray(layer.W, dtype=np.float64))]
     if before is not None:
-        grids.insert(0, ("before the last training run", np.asarray(before, dtype=np.float64)))
+        grids.insert(0, (_("before the last training run"), np.asarray(before, dtype=np.float64)))
     full = grids[-1][1].shape
     if any(w.shape != full for _, w in grids):
         raise ValueError(f"kernels_figure: the kernels before have shape {grids[0][1].shape}, now {full}")
@@ -160,19 +175,22 @@ def kernels_figure(index, layer, before=None):
         layout[f"xaxis{suffix}"] = dict(
             domain=[x0 / width, (x0 + grid_w) / width], anchor=f"y{suffix}", range=[-0.5, c * (k + 1) - 1.5],
             tickmode="array", tickvals=centres[:c], ticktext=[str(i) for i in range(c)], showgrid=False,
-            zeroline=False, tickfont=dict(size=10), title=dict(text="input channel c", font=dict(size=11)))
+            zeroline=False, tickfont=dict(size=10), title=dict(text=_("input channel c"), font=dict(size=11)))
         layout[f"yaxis{suffix}"] = dict(
             domain=[bottom / height, (bottom + grid_h) / height], anchor=f"x{suffix}",
             range=[o * (k + 1) - 1.5, -0.5], tickmode="array", tickvals=centres[:o],
             ticktext=[str(i) for i in range(o)], showgrid=False, zeroline=False, tickfont=dict(size=10),
             showticklabels=g == 0, ticks="outside" if g == 0 else "",
-            title=dict(text="output channel o" if g == 0 else None, font=dict(size=11)))
+            title=dict(text=_("output channel o") if g == 0 else None, font=dict(size=11)))
         layout["annotations"].append(dict(text=title, x=x0 / width, y=(bottom + grid_h + 6) / height,
                                           xref="paper", yref="paper", xanchor="left", yanchor="bottom",
                                           showarrow=False, font=dict(size=12)))
-    left_out = "" if shape == full else (f"<br><sup>drawn: output channels 0 to {o - 1} of {full[0]}, input "
-                                         f"channels 0 to {c - 1} of {full[1]}</sup>")
-    layout["title"] = dict(text=f"layer {index}, {layer!r}: W {full} · ±{limit:.3g}{left_out}", x=0.01,
+    left_out = "" if shape == full else "<br><sup>" + _(
+        "drawn: output channels 0 to {o} of {outs}, input channels 0 to {c} of {ins}").format(
+        o=o - 1, outs=full[0], c=c - 1, ins=full[1]) + "</sup>"
+    heading = _("layer {index}, {layer}: W {shape} · ±{limit}").format(index=index, layer=repr(layer), shape=full,
+                                                                        limit=f"{limit:.3g}")
+    layout["title"] = dict(text=heading + left_out, x=0.01,
                            xanchor="left", y=1 - 12 / height, yanchor="top", font=dict(size=14))
     return go.Figure(data=data, layout=layout)
 
@@ -187,16 +205,20 @@ def kernel_figures(model, before=None):
 def kernels_caption(trained_epochs, before):
     """What a learner can look for in the kernels; before: whether the ones from before the last run are drawn."""
     if not trained_epochs:
-        shown = ("These are the initial kernels, random (uniform ±1/√(C_in·k·k)): train, and each grid is drawn "
-                 "again beside the kernels from before the run.")
+        shown = _("These are the initial kernels, random (uniform ±1/√(C_in·k·k)): train, and each grid is drawn "
+                  "again beside the kernels from before the run.")
     elif before:
-        shown = (f"Left: the kernels before the last training run; right: now, after {trained_epochs} "
-                 f"epoch{'s' * (trained_epochs != 1)} in total, on one scale (if the left ones look "
-                 "faint, training made the kernels larger). Which kernels changed most, and which barely moved?")
+        shown = ngettext("Left: the kernels before the last training run; right: now, after {epochs} epoch in "
+                         "total, on one scale (if the left ones look faint, training made the kernels larger). "
+                         "Which kernels changed most, and which barely moved?",
+                         "Left: the kernels before the last training run; right: now, after {epochs} epochs in "
+                         "total, on one scale (if the left ones look faint, training made the kernels larger). "
+                         "Which kernels changed most, and which barely moved?", trained_epochs).format(
+            epochs=trained_epochs)
     else:
-        shown = "Only the current kernels: the ones from before training were not kept on this page."
-    return ("Each small map is one kernel W[o, c], row o for output channel o and column c for input channel "
-            "c, all on one colour scale (blue negative, white 0, red positive). A kernel is what its channel "
-            "looks for: a red row above a blue one finds horizontal edges (a column beside a column: vertical "
-            "ones), a red centre in blue a dot or a stroke's width; kernels still noisy after training have "
-            f"learned little. {shown}")
+        shown = _("Only the current kernels: the ones from before training were not kept on this page.")
+    return _("Each small map is one kernel W[o, c], row o for output channel o and column c for input channel "
+             "c, all on one colour scale (blue negative, white 0, red positive). A kernel is what its channel "
+             "looks for: a red row above a blue one finds horizontal edges (a column beside a column: vertical "
+             "ones), a red centre in blue a dot or a stroke's width; kernels still noisy after training have "
+             "learned little.") + " " + shown

@@ -3,13 +3,15 @@ import math
 
 from engine.batchnorm import BatchNormalization
 from engine.criteria import NLLCriterionUnstable
+from i18n import domain
 
 from viz.image_formulas import IMAGE_FORMULAS  # their functions import this module's helpers when called
 
 DY = r"\frac{\partial L}{\partial y}"
 DX = r"\frac{\partial L}{\partial x}"
-ELEMENTWISE = r"\text{elementwise}"
 GAMMA, BETA = r"\gamma", r"\beta"
+
+_, ngettext = domain("viz")
 
 
 # --- small LaTeX pieces ---
@@ -40,6 +42,11 @@ TEXT_ESCAPES = str.maketrans({"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}",
 def escape(text):
     """Text safe inside \\text{...}."""
     return text.translate(TEXT_ESCAPES)
+
+
+def text(words):
+    """\\text{words}: prose inside a formula (words already safe: a translation of ours, not user input)."""
+    return r"\text{" + words + "}"
 
 
 def note(text):
@@ -91,25 +98,25 @@ def logsoftmax_forward(layer, i, o):
 def dropout_forward(layer, i, o):
     p = float(layer.p)
     if not layer.training:
-        return [r"y &= x \quad \text{(evaluate mode: no dropout)} "
+        return [r"y &= x \quad " + text(_("(evaluate mode: no dropout)")) + " "
                 + note(rf"{dims(i)} \to {dims(o)},\ p = {number(p)}")]
     return [rf"y &= x \odot \frac{{M}}{{1 - p}} = x \odot M \cdot {number(1 / (1 - p))} " + maps(i, o),
             rf"M_{{nk}} &\sim \mathrm{{Bernoulli}}(1 - p),\quad p = {number(p)} "
-            + note(r"\text{a fresh mask per batch}")]
+            + note(text(_("a fresh mask per batch")))]
 
 
 def batchnorm_forward(layer, i, o):
     eps, alpha = number(getattr(layer, "EPS", BatchNormalization.EPS)), number(layer.alpha)
     if not layer.training:
         return [rf"y &= \frac{{x - m}}{{\sqrt{{v + \varepsilon}}}},\quad \varepsilon = {eps} " + maps(i, o),
-                r"m, v &= \text{moving mean, moving variance (evaluate mode)} "
+                r"m, v &= " + text(_("moving mean, moving variance (evaluate mode)")) + " "
                 + note(dims(i[-1:]))]
     return [r"\mu_B &= \frac{1}{N} \sum_n x_n,\quad \sigma^2_B = \frac{1}{N} \sum_n (x_n - \mu_B)^2 "
             + note(rf"{dims(i[-1:])},\ N = {i[0]}"),
             rf"y &= \frac{{x - \mu_B}}{{\sqrt{{\sigma^2_B + \varepsilon}}}},\quad \varepsilon = {eps} "
             + maps(i, o),
             rf"m &\leftarrow \alpha\, m + (1 - \alpha)\, \mu_B,\quad v \leftarrow \alpha\, v + (1 - \alpha)\,"
-            rf" \sigma^2_B,\quad \alpha = {alpha} " + note(r"\text{first batch: } m = \mu_B,\ v = \sigma^2_B")]
+            rf" \sigma^2_B,\quad \alpha = {alpha} " + note(text(_("first batch:") + " ") + r" m = \mu_B,\ v = \sigma^2_B")]
 
 
 def scaling_forward(layer, i, o):
@@ -123,7 +130,7 @@ def flatten_forward(layer, i, o):
 
 def elementwise(shape):
     """The grey note beside an elementwise formula: "elementwise, (N × K)"."""
-    return note(ELEMENTWISE + r",\ " + dims(shape))
+    return note(text(_("elementwise")) + r",\ " + dims(shape))
 
 
 def relu_forward(layer, i, o):
@@ -165,7 +172,7 @@ def softmax_backward(layer, i, o):
     return [rf"{d('x_{nk}')} &= y_{{nk}} \Big(g_{{nk}} - \sum_j g_{{nj}}\, y_{{nj}}\Big),\quad g = {DY} "
             + maps(o, i),
             r"\frac{\partial y_n}{\partial x_n} &= \operatorname{diag}(y_n) - y_n\, y_n^{T} "
-            + note(rf"{dims((k, k))} \text{{ per sample}}")]
+            + note(dims((k, k)) + " " + text(" " + _("per sample")))]
 
 
 def logsoftmax_backward(layer, i, o):
@@ -173,15 +180,15 @@ def logsoftmax_backward(layer, i, o):
     return [rf"{d('x_{nk}')} &= g_{{nk}} - a_{{nk}} \sum_j g_{{nj}},\quad a = \operatorname{{softmax}}(x) = e^{{y}},"
             rf"\ g = {DY} " + maps(o, i),
             r"\frac{\partial y_n}{\partial x_n} &= I - \mathbf{1}\, a_n^{T} "
-            + note(rf"{dims((k, k))} \text{{ per sample}}")]
+            + note(dims((k, k)) + " " + text(" " + _("per sample")))]
 
 
 def dropout_backward(layer, i, o):
     if not layer.training:
-        return [rf"{DX} &= {DY} \quad \text{{(evaluate mode)}} " + maps(o, i)]
+        return [rf"{DX} &= {DY} \quad " + text(_("(evaluate mode)")) + " " + maps(o, i)]
     p = float(layer.p)
     return [rf"{DX} &= {DY} \odot \frac{{M}}{{1 - p}} = {DY} \odot M \cdot {number(1 / (1 - p))} "
-            + note(rf"\text{{the forward's mask}},\ {dims(i)}")]
+            + note(text(_("the forward's mask")) + rf",\ {dims(i)}")]
 
 
 def batchnorm_backward(layer, i, o):
@@ -277,14 +284,14 @@ def criterion_rows(criterion, pred_shape):
         eps = number(getattr(criterion, "EPS", NLLCriterionUnstable.EPS))
         clip = r"\operatorname{clip}(\hat{y}, \epsilon, 1 - \epsilon)"
         return [rf"L &= -\frac{{1}}{{N}} \sum_{{n,k}} y_{{nk}} \log {clip}_{{nk}},\quad \epsilon = {eps},\ N = {n} "
-                + note(rf"\hat{{y}} = \text{{probabilities}},\ y = \text{{one-hot}}\ {shape}"),
+                + note(r"\hat{y} = " + text(_("probabilities")) + r",\ y = " + text(_("one-hot")) + rf"\ {shape}"),
                 rf"{d(y_hat)} &= -\frac{{y}}{{N\, {clip}}} = -\frac{{y}}{{{n}\, {clip}}} " + note(shape)]
     if name == "NLLCriterion":
         return [rf"L &= -\frac{{1}}{{N}} \sum_{{n,k}} y_{{nk}}\, \hat{{y}}_{{nk}},\quad N = {n} "
-                + note(rf"\hat{{y}} = \text{{log-probabilities}},\ y = \text{{one-hot}}\ {shape}"),
+                + note(r"\hat{y} = " + text(_("log-probabilities")) + r",\ y = " + text(_("one-hot")) + rf"\ {shape}"),
                 rf"{d(y_hat)} &= -\frac{{y}}{{N}} = -\frac{{y}}{{{n}}} " + note(shape)]
     return [rf"L &= \text{{{escape(name)}}}(\hat{{y}}, y) " + note(shape),
-            rf"{d(y_hat)} &= \text{{its grad\_input}} " + note(shape)]
+            rf"{d(y_hat)} &= " + text(_("its grad\\_input")) + " " + note(shape)]
 
 
 def loss_formula(criterion, pred_shape):

@@ -14,11 +14,20 @@ from engine import Dropout
 from engine.gradcheck import compare
 from engine.jacobian import float64_copy, gradcheck, lookup
 from engine.sequential import layers_of
+from i18n import N_, domain
 from viz.jacobian_view import check_bytes
+
+_, ngettext = domain("viz")
 
 FLOAT = 8             # bytes of a float64
 PARAMETER_COPIES = 5  # parameters and gradients in two float64 copies of the model, and a new gradient
 PASS_COPIES = 16      # (n, features) arrays one forward and backward of the copy holds per layer, at most
+HEADERS = {  # gradcheck_table's columns (the page reads them by these names) -> their header for a reader
+    "layer": N_("layer"), "module": N_("module"), "tensor": N_("tensor"), "name": N_("name"),
+    "jacobian shape": N_("jacobian shape"), "entries checked": N_("entries checked"), "samples": N_("samples"),
+    "max abs error": N_("max abs error"), "max rel error": N_("max rel error"),
+    "worst (row, col)": N_("worst (row, col)"), "pass": N_("pass"),
+}
 
 
 def first_samples_copy(model, n):
@@ -106,16 +115,17 @@ def check_gradcheck(model, trace, limit, n_samples=4, max_entries=256):
     """ValueError naming what to shrink when gradcheck_bytes exceeds limit; else the bytes."""
     outputs = trace.forward[-1].output[0].size
     return check_bytes(gradcheck_bytes(model, trace, n_samples, max_entries), limit,
-                       f"the gradient check ({outputs} outputs per sample, {max_entries} entries per tensor)",
-                       "use fewer units or fewer layers")
+                       _("the gradient check ({outputs} outputs per sample, {entries} entries per tensor)").format(
+                           outputs=outputs, entries=max_entries),
+                       _("use fewer units or fewer layers"))
 
 
 def tensor_layer(model, tensor):
     """("input" | "i.name" | "name") -> (layer index, layer repr, name within the layer)."""
     layers = layers_of(model)
     if tensor == "input":
-        return 0, f"network input → {layers[0]!r}", "input"
-    head, _, rest = tensor.partition(".")
+        return 0, _("network input → {layer}").format(layer=repr(layers[0])), "input"
+    head, _dot, rest = tensor.partition(".")
     i, name = (int(head), rest) if rest else (0, head)
     return i, repr(layers[i]).replace("\n", ", "), name
 
@@ -142,7 +152,13 @@ def gradcheck_table(model, x, n_samples=4, max_entries=256, eps=1e-6, atol=1e-5,
         index, module, name = tensor_layer(model, entry.tensor)
         records.append({"layer": index, "module": module, "tensor": entry.tensor, "name": name,
                         "jacobian shape": f"{entry.shape[0]}×{entry.shape[1]}",
-                        "entries checked": f"{checked} of {total}", "samples": n,
+                        "entries checked": _("{checked} of {total}").format(checked=checked, total=total), "samples": n,
                         "max abs error": entry.max_abs_error, "max rel error": entry.max_rel_error,
                         "worst (row, col)": str(entry.worst), "pass": entry.passed})
     return pd.DataFrame.from_records(records)
+
+
+def column_labels(table):
+    """{column: its header in the current language} of a gradcheck_table, for st.dataframe's column_config
+    (a string there relabels the column; the table keeps its English column names, which the page reads)."""
+    return {column: _(HEADERS[column]) for column in table.columns if column in HEADERS}

@@ -16,8 +16,10 @@ from viz.geometry import (BOTTOM, LEFT, MAX_CELL, MAX_WIDTH, MIN_STRIP, NOTE_LIN
                           TOP_PAD, geometry, label_width, tick_count, wrap)
 from plotly.colors import get_colorscale
 
-from viz.heatmap import COLORSCALE, MARK_LINE, NONFINITE_MARKER, printed, shape_text, shown, tick_step
+from i18n import domain
+from viz.heatmap import COLORSCALE, MARK_LINE, NONFINITE_MARKER, axis_name, printed, shape_text, shown, tick_step
 
+_, ngettext = domain("viz")
 SCALE = get_colorscale(COLORSCALE)  # written out: the figure is not validated, so no name is expanded for it
 INK = "#31333F"                     # titles in the page's text colour (Streamlit's theme greys annotations)
 
@@ -47,7 +49,7 @@ class Tile:
 def colour_range(s):
     """"±0.684" (the colours run from blue -limit through white 0 to red +limit), or "all 0"."""
     finite = s.values[np.isfinite(s.values)]
-    return "all 0" if not finite.size or not np.any(finite) else f"±{s.limit:.3g}"
+    return _("all 0") if not finite.size or not np.any(finite) else f"±{s.limit:.3g}"
 
 
 def tile_title(tile, s):
@@ -167,7 +169,7 @@ def grid(tiles, scale=1.0):
             axis += 1
             suffix = "" if axis == 1 else str(axis)
             last = not item.strips or k == len(item.tiles) - 1
-            y_label, x_label = tile.axes
+            y_label, x_label = axis_name(tile.axes[0]), axis_name(tile.axes[1])
             x_domain = [plot_left / width, (plot_left + plot_width) / width]
             y_domain = [1 - (y0 + top + plot_height) / height, 1 - (y0 + top) / height]
             br, bc = s.blocks
@@ -236,15 +238,17 @@ def traces(s, tile, labelled, refs):
                 texttemplate="%{z:.3g}" if labelled else None, textfont=dict(size=10), **refs)
     rows, cols = np.meshgrid(s.ys, s.xs, indexing="ij")
     dtype = np.uint8 if max(s.matrix.shape) < 256 else np.uint16 if max(s.matrix.shape) < 2**16 else np.int32
-    y_label, x_label = tile.axes
-    block = "" if s.blocks == (1, 1) else f" (largest of its {s.blocks[0]}×{s.blocks[1]} block)"
+    y_label, x_label = axis_name(tile.axes[0]), axis_name(tile.axes[1])
+    block = "" if s.blocks == (1, 1) else " " + _("(largest of its {rows}×{cols} block)").format(
+        rows=s.blocks[0], cols=s.blocks[1])
     finite = s.values[np.isfinite(s.values)]
     exact = s.values.size <= EXACT_CELLS or (finite.size and np.abs(finite).max() > 3e38)
-    value = "%{customdata}" if exact else "≈ %{customdata:.7g} (click: the exact value)"
+    value = "%{customdata}" if exact else "≈ %{customdata:.7g} " + _("(click: the exact value)")
+    value_word = _("value")
     cells = dict(type="scatter", x=cols.ravel().astype(dtype), y=rows.ravel().astype(dtype), mode="markers",
                  customdata=s.values.ravel() if exact else s.values.ravel().astype(np.float32),
                  name=tile.title, meta=tile.id, showlegend=False, marker=dict(opacity=0, size=8, maxdisplayed=1),
-                 hovertemplate=f"{tile.title}<br>{y_label} %{{y}}, {x_label} %{{x}}<br>value {value}{block}"
+                 hovertemplate=f"{tile.title}<br>{y_label} %{{y}}, {x_label} %{{x}}<br>{value_word} {value}{block}"
                                "<extra></extra>", **refs)
     out = [heat, cells]
     bad_rows, bad_cols = np.nonzero(~np.isfinite(s.values))

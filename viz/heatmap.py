@@ -9,7 +9,17 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from i18n import domain
 from viz.geometry import label_width
+
+_, ngettext = domain("viz")
+
+
+def axis_name(label):
+    """An axis label ("sample", "output unit", ...) in the current language ("" stays "": gettext would give
+    the catalogue's header)."""
+    return _(label) if label else label
+
 
 COLORSCALE = "RdBu_r"      # diverging: negative blue, zero white, positive red
 MAX_CELLS = 16_384         # at most 128 x 128 cells drawn: z + hover stay well under 1 MB
@@ -105,11 +115,12 @@ class Shown:
         notes = []
         count = int(np.count_nonzero(~np.isfinite(self.matrix)))
         if count:
-            notes.append(f"⚠ {count} NaN/inf cell{'s' if count != 1 else ''} (×)")
+            notes.append(ngettext("⚠ {count} NaN/inf cell (×)", "⚠ {count} NaN/inf cells (×)", count).format(count=count))
         br, bc = self.blocks
         if (br, bc) != (1, 1):
-            notes.append(f"downsampled for display to {self.values.shape[0]}×{self.values.shape[1]}: each cell "
-                         f"shows the largest-magnitude value of its {br}×{bc} block")
+            notes.append(_("downsampled for display to {rows}×{cols}: each cell shows the largest-magnitude value "
+                           "of its {br}×{bc} block").format(rows=self.values.shape[0], cols=self.values.shape[1],
+                                                             br=br, bc=bc))
         return notes
 
 
@@ -135,6 +146,7 @@ def nonfinite_trace(s, y_label, x_label):
     bad_rows, bad_cols = np.nonzero(~np.isfinite(s.values))
     if not bad_rows.size:
         return None
+    y_label, x_label = axis_name(y_label), axis_name(x_label)
     return go.Scatter(x=s.xs[bad_cols], y=s.ys[bad_rows], mode="markers", marker=NONFINITE_MARKER,
                       name="NaN / inf", text=[repr(float(s.values[r, c])) for r, c in zip(bad_rows, bad_cols)],
                       hovertemplate=f"{y_label} %{{y}}, {x_label} %{{x}}<br>%{{text}}<extra></extra>")
@@ -156,8 +168,9 @@ def heatmap(array, title, y_label="sample", x_label="feature", max_cells=MAX_CEL
     where they fit the cells of a column COLUMN_WIDTH wide."""
     s = shown(array, max_cells)
     height = height or heatmap_height(s.values.shape[0])
+    shown_y, shown_x, value = axis_name(y_label), axis_name(x_label), _("value")
     traces = [heat_trace(s, title, text=hover_text(s.values), labelled=fits_column(s, height),
-                         hovertemplate=f"{y_label} %{{y}}, {x_label} %{{x}}<br>value %{{text}}<extra></extra>",
+                         hovertemplate=f"{shown_y} %{{y}}, {shown_x} %{{x}}<br>{value} %{{text}}<extra></extra>",
                          colorbar=dict(exponentformat="e", thickness=12 if compact else None))]
     crosses = nonfinite_trace(s, y_label, x_label)
     notes = s.notes()
@@ -167,8 +180,8 @@ def heatmap(array, title, y_label="sample", x_label="feature", max_cells=MAX_CEL
         title=dict(text="<br>".join(textwrap.wrap(f"{title} {shape_text(s.original_shape)}", TITLE_CHARS,
                                                 break_on_hyphens=False)) + subtitle,
                    font=dict(size=14) if compact else None),
-        xaxis=dict(title=dict(text=x_label), side="bottom", dtick=tick_step(len(s.xs), s.blocks[1])),
-        yaxis=dict(title=dict(text=y_label), autorange="reversed", dtick=tick_step(len(s.ys), s.blocks[0])),
+        xaxis=dict(title=dict(text=shown_x), side="bottom", dtick=tick_step(len(s.xs), s.blocks[1])),
+        yaxis=dict(title=dict(text=shown_y), autorange="reversed", dtick=tick_step(len(s.ys), s.blocks[0])),
         showlegend=False, height=height,
         margin=dict(l=50 if compact else 60, r=10 if compact else 20, t=52 + 18 * (lines + subtitle.count("<sup>")),
                     b=50)))
@@ -190,7 +203,7 @@ def tick_step(n_shown, block, max_ticks=10):
 
 def shape_text(shape):
     """(8, 2) -> "(8, 2)", (3,) -> "(3,)", () -> "scalar"."""
-    return str(tuple(int(s) for s in shape)) if len(shape) else "scalar"
+    return str(tuple(int(s) for s in shape)) if len(shape) else _("scalar")
 
 
 def heatmap_height(rows):

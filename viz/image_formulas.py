@@ -4,6 +4,9 @@ A convolution's backward is two correlations: the input's gradient correlates th
 with the flipped kernel (a full correlation), the kernel's gradient correlates the input with the
 output's gradient. Indices are written with the zero padding r = k // 2 of a "same" convolution.
 """
+from i18n import domain
+
+_, ngettext = domain("viz")
 
 
 def conv2d_forward(layer, i, o):
@@ -12,7 +15,7 @@ def conv2d_forward(layer, i, o):
     k, r = layer.kernel_size, layer.kernel_size // 2
     return [rf"y_{{n,o,i,j}} &= b_o + \sum_{{c=0}}^{{{layer.in_channels - 1}}} \sum_{{p,q=0}}^{{{k - 1}}} "
             rf"W_{{o,c,p,q}}\, x_{{n,c,\,i+p-{r},\,j+q-{r}}} " + note(rf"{dims(i)} \to {dims(o)}"),
-            rf"&\text{{$x$ is 0 outside the image (padding {r}), stride 1}} "
+            r"&\text{" + _("$x$ is 0 outside the image (padding {r}), stride 1").format(r=r) + "} "
             + note(rf"W: {dims((layer.out_channels, layer.in_channels, k, k))}")]
 
 
@@ -22,10 +25,10 @@ def conv2d_backward(layer, i, o):
     k, r = layer.kernel_size, layer.kernel_size // 2
     g = r"\frac{\partial L}{\partial y_{n,o,\,i-p+%d,\,j-q+%d}}" % (r, r)
     return [rf"{d('x_{n,c,i,j}')} &= \sum_{{o}} \sum_{{p,q=0}}^{{{k - 1}}} {g}\, W_{{o,c,p,q}} "
-            + note(rf"\text{{full correlation with the flipped kernel}}\ {dims(i)}"),
+            + note(r"\text{" + _("full correlation with the flipped kernel") + rf"}}\ {dims(i)}"),
             rf"{d('W_{o,c,p,q}')} &= \sum_{{n}} \sum_{{i,j}} x_{{n,c,\,i+p-{r},\,j+q-{r}}}\, "
-            rf"{d('y_{n,o,i,j}')} " + note(rf"\text{{input correlated with the gradient}}\ "
-                                            rf"{dims((layer.out_channels, layer.in_channels, k, k))}"),
+            rf"{d('y_{n,o,i,j}')} " + note(r"\text{" + _("input correlated with the gradient") + r"}\ "
+                                            + dims((layer.out_channels, layer.in_channels, k, k))),
             rf"{d('b_o')} &= \sum_{{n,i,j}} {d('y_{n,o,i,j}')} " + note(dims((layer.out_channels,)))]
 
 
@@ -34,7 +37,8 @@ def maxpool2d_forward(layer, i, o):
     from viz.formulas import dims, note
     k = layer.kernel_size
     return [rf"y_{{n,c,i,j}} &= \max_{{0 \le p,q < {k}}} x_{{n,c,\,{k}i+p,\,{k}j+q}} "
-            + note(rf"\text{{windows of {k}}}\times{{{k}}},\ \text{{stride {k}}}\quad {dims(i)} \to {dims(o)}")]
+            + note(r"\text{" + _("windows of {k}").format(k=k) + rf"}}\times{{{k}}},\ \text{{"
+                   + _("stride {k}").format(k=k) + rf"}}\quad {dims(i)} \to {dims(o)}")]
 
 
 def maxpool2d_backward(layer, i, o):
@@ -42,8 +46,9 @@ def maxpool2d_backward(layer, i, o):
     from viz.formulas import d, dims, note
     k = layer.kernel_size
     dx, dy = d(r"x_{n,c,\,%di+p,\,%dj+q}" % (k, k)), d("y_{n,c,i,j}")
-    return [rf"{dx} &= \begin{{cases}} {dy} & (p,q) = \text{{the window's maximum}} \\ 0 & \text{{otherwise}} "
-            rf"\end{{cases}} " + note(rf"\text{{a tie: the first in row-major order}}\ {dims(i)}")]
+    winner, otherwise = _("the window's maximum"), _("otherwise")
+    return [rf"{dx} &= \begin{{cases}} {dy} & (p,q) = \text{{{winner}}} \\ 0 & \text{{{otherwise}}} \end{{cases}} "
+            + note(r"\text{" + _("a tie: the first in row-major order") + rf"}}\ {dims(i)}")]
 
 
 IMAGE_FORMULAS = {

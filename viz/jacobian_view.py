@@ -17,11 +17,14 @@ import pandas as pd
 from engine import BatchNormalization, Dropout, Sequential
 from engine.jacobian import analytic_jacobian, float64_copy, lookup
 from engine.sequential import layers_of
+from i18n import N_, domain
 from viz.geometry import label_width, wrap
 from viz.grid import INK
 from viz.heatmap import heatmap, printed, shape_text, shown
 
-ROW_LABEL, COLUMN_LABEL = "output j (row)", "input i (column)"
+_, ngettext = domain("viz")
+
+ROW_LABEL, COLUMN_LABEL = N_("output j (row)"), N_("input i (column)")  # viz.heatmap shows them translated
 FLOAT = 8             # bytes of a float64
 MATRIX_COPIES = 8     # (n_out, n_in) matrices of a sample view: three Jacobians, their differences, the figures'
 PARAMETER_COPIES = 4  # the layer's parameters and gradients in its two float64 copies
@@ -137,11 +140,12 @@ def closed_block(layer, clone, x, s, coupled):
     """(closed-form dy_s/dx_s or None, a note saying where it comes from)."""
     if coupled and isinstance(layer, BatchNormalization):
         return (bn_training_block(x, layer.EPS, s, s),
-                "closed form: the diagonal block diag((1 - 1/N - x̂_s²/N) / sqrt(var_B + EPS))")
+                _("closed form: the diagonal block diag((1 - 1/N - x̂_s²/N) / sqrt(var_B + EPS))"))
     if coupled:
-        return None, "no closed form: BatchNormalization in training mode couples the samples"
+        return None, _("no closed form: BatchNormalization in training mode couples the samples")
     J = analytic_jacobian(clone, x[s:s + 1], sample=s)  # the clone holds the mask its forward used
-    return J, "closed form: engine.jacobian.analytic_jacobian" if J is not None else "no closed form for this module"
+    return J, (_("closed form: engine.jacobian.analytic_jacobian") if J is not None
+               else _("no closed form for this module"))
 
 
 def sample_jacobians(layer, x_batch, sample, eps=1e-6, grad_output=None):
@@ -169,12 +173,16 @@ def sample_jacobians(layer, x_batch, sample, eps=1e-6, grad_output=None):
     coupled = couples_samples(clone)
     closed, note = closed_block(layer, clone, x, s, coupled)
     if fresh:
-        note += "; ⚠ Dropout had no mask for this batch: a fresh mask was sampled"
+        note += "; " + _("⚠ Dropout had no mask for this batch: a fresh mask was sampled")
     ties = tied_windows(layer, x[s])
     if ties:
-        note += (f"; ⚠ {ties} of this sample's pooling windows have a tied maximum (ReLU's zeros, say): max is "
-                 "not differentiable there, so finite differences give 0.5 (half of each side) where backprop "
-                 "sends the whole gradient to the first maximum")
+        note += "; " + ngettext(
+            "⚠ {ties} of this sample's pooling windows has a tied maximum (ReLU's zeros, say): max is "
+            "not differentiable there, so finite differences give 0.5 (half of each side) where backprop "
+            "sends the whole gradient to the first maximum",
+            "⚠ {ties} of this sample's pooling windows have a tied maximum (ReLU's zeros, say): max is "
+            "not differentiable there, so finite differences give 0.5 (half of each side) where backprop "
+            "sends the whole gradient to the first maximum", ties).format(ties=ties)
     return SampleJacobians(layer=repr(layer).replace("\n", ", "), sample=s, batch_size=len(x),
                            backprop=backprop, numerical=numerical, closed=closed,
                            through_batch=through_batch, coupled=coupled, note=note)
@@ -222,14 +230,14 @@ def sample_view_bytes(layer, x_batch, output_shape):
 def megabytes(n_bytes):
     """1.5 MB, 128 MB, 3,072 MB."""
     mb = n_bytes / 2**20
-    return f"{mb:,.0f} MB" if mb >= 10 else f"{mb:.1f} MB"
+    return _("{n} MB").format(n=f"{mb:,.0f}" if mb >= 10 else f"{mb:.1f}")
 
 
 def check_bytes(needed, limit, what, shrink):
     """ValueError when `what` would build more than `limit` bytes; the message says what to shrink."""
     if needed > limit:
-        raise ValueError(f"{what} would take about {megabytes(needed)}; the limit per learner is "
-                         f"{megabytes(limit)}: {shrink}")
+        raise ValueError(_("{what} would take about {needed}; the limit per learner is {limit}: {shrink}").format(
+            what=what, needed=megabytes(needed), limit=megabytes(limit), shrink=shrink))
     return needed
 
 
@@ -237,17 +245,24 @@ def check_sample_view(layer, x_batch, output_shape, limit, name="the layer"):
     """ValueError naming what to shrink when sample_view_bytes exceeds limit; else the bytes."""
     x = np.asarray(x_batch)
     n_in, n_out = x[0].size, int(np.prod(output_shape[1:]))
-    batch = " or a smaller batch (it runs the whole batch for each entry)" if couples_samples(layer) else ""
     if x.ndim == 4:  # channel maps: (C·H·W)² grows with the fourth power of the image's side
-        shrink = (f"its input is {x.shape[1]} map{'s' * (x.shape[1] != 1)} of {x.shape[2]} × {x.shape[3]} "
-                  f"({n_in} numbers); on the small "
-                  f"CNN on digits (8 × 8 images, a preset) every layer's Jacobian is drawn whole, or use fewer "
-                  f"channels or a MaxPool2d before it")
+        shrink = ngettext("its input is {maps} map of {h} × {w} ({n_in} numbers); on the small CNN on digits "
+                          "(8 × 8 images, a preset) every layer's Jacobian is drawn whole, or use fewer channels or "
+                          "a MaxPool2d before it",
+                          "its input is {maps} maps of {h} × {w} ({n_in} numbers); on the small CNN on digits "
+                          "(8 × 8 images, a preset) every layer's Jacobian is drawn whole, or use fewer channels or "
+                          "a MaxPool2d before it", x.shape[1]).format(maps=x.shape[1], h=x.shape[2], w=x.shape[3],
+                                                                       n_in=n_in)
+    elif couples_samples(layer):
+        shrink = _("choose a layer with fewer features, or use fewer units before it (it takes {n_in} features "
+                   "and gives {n_out}) or a smaller batch (it runs the whole batch for each entry)").format(
+            n_in=n_in, n_out=n_out)
     else:
-        shrink = (f"choose a layer with fewer features, or use fewer units before it (it takes {n_in} features "
-                  f"and gives {n_out}){batch}")
-    return check_bytes(sample_view_bytes(layer, x, output_shape), limit,
-                       f"{name}: the Jacobian of one sample ({n_out} × {n_in}, three ways)", shrink)
+        shrink = _("choose a layer with fewer features, or use fewer units before it (it takes {n_in} features "
+                   "and gives {n_out})").format(n_in=n_in, n_out=n_out)
+    what = _("{name}: the Jacobian of one sample ({n_out} × {n_in}, three ways)").format(
+        name=name if name != "the layer" else _("the layer"), n_out=n_out, n_in=n_in)
+    return check_bytes(sample_view_bytes(layer, x, output_shape), limit, what, shrink)
 
 
 def as_recorded(layer, trace, index):
@@ -314,8 +329,8 @@ def vjp_table(product, recorded):
     """(DataFrame per input i of g·J, recorded grad_input and |difference|, max |difference|); both (n,)."""
     with np.errstate(invalid="ignore"):
         error = np.abs(product - recorded)
-    table = pd.DataFrame({"input i": np.arange(recorded.size), "grad_output · J": product,
-                          "recorded grad_input": recorded, "abs error": error})
+    table = pd.DataFrame({_("input i"): np.arange(recorded.size), "grad_output · J": product,
+                          _("recorded grad_input"): recorded, _("abs error"): error})
     return table, float(np.max(error)) if error.size else 0.0
 
 

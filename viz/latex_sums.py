@@ -1,7 +1,10 @@
 """LaTeX pieces of a sum written out with the learner's numbers: terms, products, a three-line equation."""
 import numpy as np
 
+from i18n import domain
 from viz.derivation import num
+
+_, ngettext = domain("viz")
 
 MAX_TERMS = 16   # a sum of at most this many terms is written whole; a longer one by its nonzero terms if
 GROUPS = 8       # at most MAX_TERMS are nonzero, else as the partial sums of GROUPS runs of consecutive terms
@@ -82,12 +85,15 @@ def terms(values, write=None, value=value_of, newline=None):
         numbers = value(values)
     nonzero = values[numbers != 0]
     if not len(nonzero):
-        return rf"0 \quad \text{{(all {len(values)} terms are 0)}}"
+        return r"0 \quad \text{" + ngettext("(the {n} term is 0)", "(all {n} terms are 0)", len(values)).format(
+            n=len(values)) + "}"
     if len(nonzero) <= MAX_TERMS:
-        return joined([write(v) for v in nonzero], newline) + (
-            rf" \quad \text{{(the {len(nonzero)} nonzero terms of {len(values)})}}")
-    return joined(partial_sums(numbers), newline) + (
-        rf" \quad \text{{(the sums of {len(values)} terms, {-(-len(values) // GROUPS)} at a time)}}")
+        return joined([write(v) for v in nonzero], newline) + r" \quad \text{" + ngettext(
+            "(the {n} nonzero term of {total})", "(the {n} nonzero terms of {total})", len(nonzero)).format(
+            n=len(nonzero), total=len(values)) + "}"
+    return joined(partial_sums(numbers), newline) + r" \quad \text{" + ngettext(
+        "(the sums of {n} term, {size} at a time)", "(the sums of {n} terms, {size} at a time)",
+        len(values)).format(n=len(values), size=-(-len(values) // GROUPS)) + "}"
 
 
 def product(pair):

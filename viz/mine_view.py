@@ -1,8 +1,12 @@
 """Your tensors beside the engine's: for each tensor of a stage, yours, the engine's and their difference."""
 import numpy as np
 
+from i18n import N_, domain
 from viz.grid import Tile, grid, is_vector
 from viz.heatmap import as_matrix
+
+_, ngettext = domain("viz")
+mistake_text = domain("mistakes")[0]  # a catalogued mistake's title and sentence live in its own catalogue
 
 TENSOR_IDS = {"output": "output", "grad_input": "grad_input"}  # a mine.npz name's last part -> the Step page's id
 
@@ -11,14 +15,15 @@ def label(key):
     """A reader's name for a mine.npz tensor: 'backward.0.grad.W' -> 'layer 0 ∂L/∂W'."""
     parts = key.split(".")
     if key == "loss":
-        return "loss L"
+        return _("loss L")
     if key == "loss_grad":
         return "∂L/∂ŷ"
     if parts[0] == "forward":
-        return f"layer {parts[1]} output"
+        return _("layer {index} output").format(index=parts[1])
     if parts[0] == "backward":
-        return f"layer {parts[1]} " + ("∂L/∂x" if parts[2] == "grad_input" else f"∂L/∂{parts[3]}")
-    return f"layer {parts[1]} {parts[2]} after the step"
+        return _("layer {index} {gradient}").format(
+            index=parts[1], gradient="∂L/∂x" if parts[2] == "grad_input" else f"∂L/∂{parts[3]}")
+    return _("layer {index} {param} after the step").format(index=parts[1], param=parts[2])
 
 
 def tensor_id(key):
@@ -42,6 +47,9 @@ def matrix_entry(array, index):
     return flat // cols, flat % cols
 
 
+WHOSE = {"yours": N_("yours"), "engine's": N_("engine's"), "yours − engine's": N_("yours − engine's")}
+
+
 def comparison_figure(shown, worst):
     """One figure: per (key, yours, engine's) a row of three heatmaps; worst[key] = the entry outlined."""
     tiles = []
@@ -50,19 +58,21 @@ def comparison_figure(shown, worst):
         marks = (("cell", *matrix_entry(yours, worst[key])),) if key in worst else ()
         strip = is_vector(np.asarray(yours))
         for who, array in (("yours", yours), ("engine's", engine), ("yours − engine's", difference)):
-            tiles.append((Tile(f"mine-{who}-{key}", f"{label(key)}: {who}", np.asarray(array), ("row", "column"),
-                               marks), strip))
+            title = _("{tensor}: {whose}").format(tensor=label(key), whose=_(WHOSE[who]))
+            tiles.append((Tile(f"mine-{who}-{key}", title, np.asarray(array), ("row", "column"), marks),
+                          strip))
     return grid(tiles)
 
 
 def finding_text(finding, stage_name, first_name):
     """Markdown: which of your tensors differs where, by how much, and the catalogued mistake it equals."""
     diff, bug = finding.difference, finding.misconception
-    text = f"**Your {label(finding.key)}** {diff.text}"
+    text = _("**Your {tensor}** {difference}").format(tensor=label(finding.key), difference=diff.text)
     if diff.max_abs:
-        text += f" (max abs error {diff.max_abs:.3g})"
+        text += " " + _("(max abs error {error})").format(error=f"{diff.max_abs:.3g}")
     if stage_name != first_name:
-        text += f". Your tensors first differ at **{first_name}**"
+        text += ". " + _("Your tensors first differ at **{stage}**").format(stage=first_name)
     if bug is not None:
-        return text + f"\n\n**Likely: {bug.title}.** {bug.sentence} Correct: `{bug.formula}`"
+        return text + "\n\n" + _("**Likely: {title}.** {sentence} Correct: `{formula}`").format(
+            title=mistake_text(bug.title), sentence=mistake_text(bug.sentence), formula=bug.formula)
     return text + (f"\n\n{diff.hint}" if diff.hint else "")

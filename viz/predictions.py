@@ -8,7 +8,10 @@ from engine.data import check_labels
 from engine.sequential import layers_of
 from engine.softmax import log_softmax
 from engine.training import predict
+from i18n import domain
 from viz.feature_maps import feature_maps, feature_maps_figure, first_conv
+
+_, ngettext = domain("viz")
 
 CLASS_COLORS = qualitative.Plotly   # class k -> CLASS_COLORS[k % 10], in regions and points alike
 MAX_IMAGES = 10
@@ -72,25 +75,26 @@ def _region_trace(xs, ys, probabilities, predicted, n_classes):
     """Heatmap of P(class 1) for 2 classes, of the predicted class otherwise (float32 / int16: small JSON)."""
     if n_classes == 2:
         return go.Heatmap(x=xs, y=ys, z=probabilities[:, 1].reshape(predicted.shape).astype(np.float32),
-                          colorscale="RdBu_r", zmin=0.0, zmid=0.5, zmax=1.0, opacity=0.6, name="model",
-                          colorbar=dict(title=dict(text="P(class 1)"), len=0.8),
-                          hovertemplate="x₁ %{x:.3g}, x₂ %{y:.3g}<br>P(class 1) %{z:.4f}"
-                                        "<br>(class 1 where > 0.5)<extra></extra>")
+                          colorscale="RdBu_r", zmin=0.0, zmid=0.5, zmax=1.0, opacity=0.6, name=_("model"),
+                          colorbar=dict(title=dict(text=_("P(class 1)")), len=0.8),
+                          hovertemplate="x₁ %{x:.3g}, x₂ %{y:.3g}<br>" + _("P(class 1)") + " %{z:.4f}<br>"
+                                        + _("(class 1 where > 0.5)") + "<extra></extra>")
     return go.Heatmap(x=xs, y=ys, z=predicted.astype(np.int16), colorscale=_discrete_colorscale(n_classes),
-                      zmin=-0.5, zmax=n_classes - 0.5, opacity=0.35, showscale=False, name="model",
-                      hovertemplate="x₁ %{x:.3g}, x₂ %{y:.3g}<br>predicted class %{z}<extra></extra>")
+                      zmin=-0.5, zmax=n_classes - 0.5, opacity=0.35, showscale=False, name=_("model"),
+                      hovertemplate="x₁ %{x:.3g}, x₂ %{y:.3g}<br>" + _("predicted class") + " %{z}<extra></extra>")
 
 
 def _class_points(X, labels, n_classes, two_class):
     """One Scatter per class: the samples with that true label, in the class's colour."""
     traces = []
     for k in range(n_classes):
+        name = _("class {k}").format(k=k)
         points = X[labels == k]
         color = ("#2166ac", "#b2182b")[k] if two_class else _class_color(k)
         traces.append(go.Scatter(
-            x=points[:, 0], y=points[:, 1], mode="markers", name=f"class {k}",
+            x=points[:, 0], y=points[:, 1], mode="markers", name=name,
             marker=dict(color=color, size=5, line=dict(color="black", width=0.6)),
-            hovertemplate=f"class {k}<br>x₁ %{{x:.4g}}, x₂ %{{y:.4g}}<extra></extra>"))
+            hovertemplate=name + "<br>x₁ %{x:.4g}, x₂ %{y:.4g}<extra></extra>"))
     return traces
 
 
@@ -111,8 +115,9 @@ def decision_regions(model, X, y, n_classes, resolution=150):
     fig = go.Figure([_region_trace(xs, ys, probabilities, predicted, n_classes),
                      *_class_points(X, labels, n_classes, n_classes == 2)])
     fig.update_layout(
-        title=dict(text=f"decision regions ({resolution}×{resolution} grid), accuracy on these "
-                        f"{len(X)} points {accuracy:.3f}"),
+        title=dict(text=ngettext("decision regions ({r}×{r} grid), accuracy on this {n} point {accuracy}",
+                                 "decision regions ({r}×{r} grid), accuracy on these {n} points {accuracy}",
+                                 len(X)).format(r=resolution, n=len(X), accuracy=f"{accuracy:.3f}")),
         xaxis=dict(title=dict(text="x₁"), range=[xs[0], xs[-1]], constrain="domain"),
         yaxis=dict(title=dict(text="x₂"), range=[ys[0], ys[-1]], scaleanchor="x", scaleratio=1),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
@@ -132,12 +137,14 @@ def regression_fit(model, X, y, n_curve=300):
     fitted = predict(model, X).reshape(len(X), -1)[:, 0]
     mse = float(np.mean((fitted - y.reshape(len(y), -1)[:, 0]) ** 2))
     fig = go.Figure([
-        go.Scatter(x=X[:, 0], y=y.reshape(len(y), -1)[:, 0], mode="markers", name="data",
+        go.Scatter(x=X[:, 0], y=y.reshape(len(y), -1)[:, 0], mode="markers", name=_("data"),
                    marker=dict(size=4, color="#7f7f7f", opacity=0.6),
-                   hovertemplate="x %{x:.4g}<br>y %{y:.4g}<extra>data</extra>"),
-        go.Scatter(x=xs[:, 0], y=curve, mode="lines", name="model", line=dict(color="#d62728", width=2.5),
-                   hovertemplate="x %{x:.4g}<br>ŷ %{y:.4g}<extra>model</extra>")])
-    fig.update_layout(title=dict(text=f"model vs data: mean (ŷ − y)² = {mse:.4g} on {len(X)} points"),
+                   hovertemplate="x %{x:.4g}<br>y %{y:.4g}<extra>" + _("data") + "</extra>"),
+        go.Scatter(x=xs[:, 0], y=curve, mode="lines", name=_("model"), line=dict(color="#d62728", width=2.5),
+                   hovertemplate="x %{x:.4g}<br>ŷ %{y:.4g}<extra>" + _("model") + "</extra>")])
+    fig.update_layout(title=dict(text=ngettext("model vs data: mean (ŷ − y)² = {mse} on {n} point",
+                                               "model vs data: mean (ŷ − y)² = {mse} on {n} points",
+                                               len(X)).format(mse=f"{mse:.4g}", n=len(X))),
                       xaxis=dict(title=dict(text="x")), yaxis=dict(title=dict(text="y")),
                       height=380, margin=dict(l=60, r=20, t=60, b=50))
     return fig
@@ -160,17 +167,18 @@ def confusion_figure(matrix):
     matrix = np.asarray(matrix)
     k = matrix.shape[0]
     total = int(matrix.sum())
-    accuracy = f", accuracy {np.trace(matrix) / total:.3f}" if total else ""
+    accuracy = ", " + _("accuracy {value}").format(value=f"{np.trace(matrix) / total:.3f}") if total else ""
     classes = np.arange(k)
     fig = go.Figure(go.Heatmap(
         z=matrix, x=classes, y=classes, colorscale="Blues", zmin=0, text=matrix.astype(str).tolist(),
-        texttemplate="%{text}", colorbar=dict(title=dict(text="count")),
-        hovertemplate="true %{y}, predicted %{x}<br>%{z} samples<extra></extra>"))
+        texttemplate="%{text}", colorbar=dict(title=dict(text=_("count"))),
+        hovertemplate=_("true %{y}, predicted %{x}<br>%{z} samples") + "<extra></extra>"))
     fig.update_layout(
-        title=dict(text=f"confusion matrix ({total} samples{accuracy})"),
-        xaxis=dict(title=dict(text="predicted class"), tickmode="array", tickvals=classes, side="bottom",
+        title=dict(text=ngettext("confusion matrix ({n} sample{accuracy})", "confusion matrix ({n} samples{accuracy})",
+                                 total).format(n=total, accuracy=accuracy)),
+        xaxis=dict(title=dict(text=_("predicted class")), tickmode="array", tickvals=classes, side="bottom",
                    constrain="domain"),
-        yaxis=dict(title=dict(text="true class"), tickmode="array", tickvals=classes,
+        yaxis=dict(title=dict(text=_("true class")), tickmode="array", tickvals=classes,
                    autorange="reversed", scaleanchor="x"),
         height=min(600, 160 + 36 * k), margin=dict(l=60, r=20, t=60, b=50))
     return fig
@@ -180,7 +188,7 @@ def confusion_figure(matrix):
 
 def _image_trace(image, zmin, zmax):
     return go.Heatmap(z=image, colorscale="Greys", zmin=zmin, zmax=zmax, showscale=False,
-                      hovertemplate="row %{y}, column %{x}<br>pixel %{z:.3f}<extra></extra>")
+                      hovertemplate=_("row %{y}, column %{x}<br>pixel %{z:.3f}") + "<extra></extra>")
 
 
 def _bar_trace(p, label):
@@ -188,7 +196,7 @@ def _bar_trace(p, label):
     guess = int(np.argmax(p))
     colors = ["#2ca02c" if c == label else "#d62728" if c == guess else "#b0b0b0" for c in range(len(p))]
     return go.Bar(x=np.arange(len(p)), y=p, marker=dict(color=colors),
-                  hovertemplate="class %{x}<br>P %{y:.4f}<extra></extra>")
+                  hovertemplate=_("class %{x}<br>P %{y:.4f}") + "<extra></extra>")
 
 
 def image_samples_figure(X, y, probabilities, image_shape, n=8, indices=None):
@@ -202,8 +210,9 @@ def image_samples_figure(X, y, probabilities, image_shape, n=8, indices=None):
         raise ValueError("image_samples_figure: no images to show")
     images = X[indices].reshape(len(indices), *image_shape)
     m = len(indices)
+    said = _("true {label} · pred {predicted}")
     titles = [f"#{i}" for i in indices] + [
-        f"true {labels[i]} · pred {int(np.argmax(probabilities[i]))}" for i in indices]
+        said.format(label=labels[i], predicted=int(np.argmax(probabilities[i]))) for i in indices]
     fig = make_subplots(rows=2, cols=m, row_heights=[0.55, 0.45], vertical_spacing=0.14,
                         horizontal_spacing=0.02, subplot_titles=titles)
     zmin, zmax = float(np.min(images)), float(np.max(images))
@@ -213,12 +222,13 @@ def image_samples_figure(X, y, probabilities, image_shape, n=8, indices=None):
         fig.update_xaxes(showticklabels=False, showgrid=False, row=1, col=col)
         fig.update_yaxes(autorange="reversed", showticklabels=False, showgrid=False, scaleanchor="x" if col == 1 else f"x{col}", row=1, col=col)
         fig.update_yaxes(range=[0, 1.05], showticklabels=col == 1, row=2, col=col)
-        fig.update_xaxes(title=dict(text="class"), dtick=1 if probabilities.shape[1] <= 10 else None,
+        fig.update_xaxes(title=dict(text=_("class")), dtick=1 if probabilities.shape[1] <= 10 else None,
                          tickfont=dict(size=8), row=2, col=col)
-    fig.update_yaxes(title=dict(text="P(class)"), row=2, col=1)
+    fig.update_yaxes(title=dict(text=_("P(class)")), row=2, col=1)
     fig.update_annotations(font=dict(size=11))
-    fig.update_layout(title=dict(text=f"{m} test images {tuple(image_shape)} and the model's class "
-                                      f"probabilities"), showlegend=False, bargap=0.15,
+    fig.update_layout(title=dict(text=ngettext("{m} test image {shape} and the model's class probabilities",
+                                               "{m} test images {shape} and the model's class probabilities",
+                                               m).format(m=m, shape=tuple(image_shape))), showlegend=False, bargap=0.15,
                       height=360, margin=dict(l=50, r=10, t=80, b=40))
     return fig
 
@@ -257,7 +267,7 @@ def image_views(model, X, y, image_shape, n=8, wrong_first=False):
         first = first_conv(model)
         if first is not None and np.ndim(X) == 4:
             views.append(("feature_maps", feature_maps_figure(feature_maps(first, X[indices]), indices,
-                                                              f"layer 0, {first!r}")))
+                                                              _("layer 0, {layer}").format(layer=repr(first)))))
     return views
 
 

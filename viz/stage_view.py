@@ -5,12 +5,17 @@ import numpy as np
 import plotly.graph_objects as go
 
 from engine.data import one_hot
+from i18n import N_, domain
 from lab.network import settings_summary
 from viz import entries
 from viz.entries import PARAM_SYMBOLS
 from viz.formulas import backward_formula, criterion_formula, criterion_name, forward_formula
 from viz.optimizer_formulas import adam_formula, update_formula
 from viz.grid import Tile, grid, is_vector
+
+_, ngettext = domain("viz")
+KIND_TITLES = {"forward": N_("Forward · layer {index} · {layer}"), "backward": N_("Backward · layer {index} · {layer}"),
+               "update": N_("Update · layer {index} · {layer}")}
 
 
 @dataclass(frozen=True)
@@ -47,14 +52,17 @@ def layer_name(trace, index):
 def stage_label(trace, stage):
     """"Forward · layer 1 · LogSoftMax", "Loss · NLLCriterion", "Update · layer 0 · Linear(2 -> 2)"."""
     if stage.kind == "loss":
-        return f"Loss · {trace.criterion}"
-    return f"{stage.kind.capitalize()} · layer {stage.index} · {layer_name(trace, stage.index)}"
+        return _("Loss · {criterion}").format(criterion=trace.criterion)
+    title = KIND_TITLES.get(stage.kind)
+    if title is None:
+        return f"{stage.kind.capitalize()} · layer {stage.index} · {layer_name(trace, stage.index)}"
+    return _(title).format(index=stage.index, layer=layer_name(trace, stage.index))
 
 
 def optimizer_text(trace):
     """"SGD lr 0.01, momentum 0.9" or "Adam lr 0.001, β1 0.9, β2 0.999, ε 1e-08, step t = 3"."""
     if getattr(trace, "optimizer", "SGD") == "Adam":
-        return f"{settings_summary('Adam', trace.config)}, step t = {trace.config['t']}"
+        return _("{settings}, step t = {t}").format(settings=settings_summary("Adam", trace.config), t=trace.config["t"])
     return settings_summary("SGD", {"learning_rate": trace.learning_rate, "momentum": trace.momentum})
 
 
@@ -67,7 +75,7 @@ def magnitude(array):
     """"max |.| = 0.1234", with the NaN/inf count when there are any."""
     a = np.asarray(array, dtype=np.float64)
     finite = np.isfinite(a)
-    text = f"max |·| = {np.max(np.abs(a[finite])):.4g}" if finite.any() else "no finite value"
+    text = f"max |·| = {np.max(np.abs(a[finite])):.4g}" if finite.any() else _("no finite value")
     bad = a.size - int(np.count_nonzero(finite))
     return text + (f", ⚠ {bad} NaN/inf" if bad else "")
 
@@ -75,36 +83,43 @@ def magnitude(array):
 def value_range(array):
     a = np.asarray(array, dtype=np.float64)
     finite = a[np.isfinite(a)]
-    return f"[{finite.min():.4g}, {finite.max():.4g}]" if finite.size else "no finite value"
+    return f"[{finite.min():.4g}, {finite.max():.4g}]" if finite.size else _("no finite value")
 
 
 def stage_summary(trace, stage):
     """Markdown: what this stage produced (shapes, ranges, loss value, max |grad|, first NaN/inf)."""
     if stage.kind == "forward":
         record = trace.forward[stage.index]
-        text = (f"`{record.name}` maps {tuple(record.input.shape)} → {tuple(record.output.shape)}; "
-                f"output in {value_range(record.output)}, {magnitude(record.output)}")
+        text = _("`{layer}` maps {input} → {output}; output in {range}, {magnitude}").format(
+            layer=record.name, input=tuple(record.input.shape), output=tuple(record.output.shape),
+            range=value_range(record.output), magnitude=magnitude(record.output))
         if record.name == "ReLU" and record.output.ndim == 2:
             zeros = record.output == 0
             dead = int(np.count_nonzero(zeros.all(axis=0)))
-            text += (f"; {np.count_nonzero(zeros)} of {record.output.size} outputs are 0, "
-                     f"{dead} of {record.output.shape[1]} units are 0 for every sample of the batch"
-                     + (" (no gradient reaches their weights)" if dead else ""))
+            text += "; " + ngettext("{zeros} of {n} output is 0", "{zeros} of {n} outputs are 0", record.output.size).format(
+                zeros=np.count_nonzero(zeros), n=record.output.size)
+            text += ", " + ngettext("{dead} of {n} unit is 0 for every sample of the batch",
+                                    "{dead} of {n} units are 0 for every sample of the batch",
+                                    record.output.shape[1]).format(dead=dead, n=record.output.shape[1])
+            text += (" " + _("(no gradient reaches their weights)") if dead else "")
         if record.name.startswith("Dropout"):
             dropped = int(np.count_nonzero((record.output == 0) & (record.input != 0)))
-            text += f"; {dropped} of {record.input.size} units zeroed"
+            text += "; " + ngettext("{dropped} of {n} unit zeroed", "{dropped} of {n} units zeroed",
+                                    record.input.size).format(dropped=dropped, n=record.input.size)
     elif stage.kind == "loss":
-        text = (f"L = {trace.loss:.4g} ({trace.criterion}, batch of {len(trace.predictions)}); "
-                f"∂L/∂ŷ: {magnitude(trace.loss_grad)}")
+        text = _("L = {loss} ({criterion}, batch of {n}); ∂L/∂ŷ: {magnitude}").format(
+            loss=f"{trace.loss:.4g}", criterion=trace.criterion, n=len(trace.predictions),
+            magnitude=magnitude(trace.loss_grad))
     elif stage.kind == "backward":
         record = trace.backward_record(stage.index)
         parts = [f"∂L/∂x: {magnitude(record.grad_input)}"]
         parts += [f"∂L/∂{name}: {magnitude(grad)}" for name, grad in record.grad_params.items()]
         text = "; ".join(parts)
     else:
-        text = "; ".join(f"{u.param} moved by {magnitude(u.step)}" for u in trace.update_records(stage.index))
+        moved = _("{param} moved by {magnitude}")
+        text = "; ".join(moved.format(param=u.param, magnitude=magnitude(u.step)) for u in trace.update_records(stage.index))
     if trace.first_nonfinite == stage:
-        text += "  \n⚠ **The first NaN/inf of this iteration appears at this stage.**"
+        text += "  \n" + _("⚠ **The first NaN/inf of this iteration appears at this stage.**")
     return text
 
 
@@ -116,13 +131,13 @@ def target_matrix(target, pred_shape, criterion=""):
     n, k = pred_shape[0], pred_shape[-1]
     same = target.shape == tuple(pred_shape) and not (k == 1 and target.dtype.kind in "iu")
     if same or criterion_name(criterion) == "MSECriterion" or target.shape not in ((n,), (n, 1)):
-        return target, "targets y"
+        return target, _("targets y")
     with np.errstate(invalid="ignore"):
         labels = target.reshape(n).astype(np.float64)
         fits = bool(np.all((labels >= 0) & (labels < k) & (np.mod(labels, 1) == 0)))
     if not fits:
-        return target, "targets y"
-    return one_hot(labels.astype(np.int64), k), "targets y (one-hot of labels)"
+        return target, _("targets y")
+    return one_hot(labels.astype(np.int64), k), _("targets y (one-hot of labels)")
 
 
 def tensor_panels(tensors, stage, focus, row, scale=1.0, every=None):
@@ -146,7 +161,7 @@ def is_revealing(tensor):
 def waiting(tensors):
     """The caption that stands for a stage's hidden results."""
     names = ", ".join(dict.fromkeys(t.title for t in tensors if is_revealing(t)))
-    return f"Hidden until you answer: {names}. The inputs are drawn as they are."
+    return _("Hidden until you answer: {names}. The inputs are drawn as they are.").format(names=names)
 
 
 def stage_tensors(trace, stage, layers=()):
@@ -155,7 +170,7 @@ def stage_tensors(trace, stage, layers=()):
     if stage.kind == "forward":
         return entries.forward_tensors(trace, stage, layer)
     if stage.kind == "loss":
-        x_label = "class" if "NLL" in criterion_name(trace.criterion) else "output"
+        x_label = N_("class") if "NLL" in criterion_name(trace.criterion) else N_("output")
         return entries.loss_tensors(trace, target_matrix(trace.target, np.shape(trace.predictions), trace.criterion),
                                     x_label)
     if stage.kind == "backward":
@@ -203,9 +218,10 @@ KERNEL_IDS = ("param:W", "grad:W")  # a Conv2d's 4-D kernels and their gradient:
 
 def kernels_note(tensors, stage):
     """The caption that stands for a Conv2d's kernels in the grid: they are drawn once, as kernel grids below."""
-    names = " and ".join(f"{t.title} {tuple(np.shape(t.array))}" for t in tensors)
-    return Panel(title="kernels", caption=f"{names}: drawn below as grids of kernels, one row per output channel "
-                 "o and one column per input channel c, under “One sample's channels”.", key=f"{stage}-kernels-note",
+    names = (" " + _("and") + " ").join(f"{t.title} {tuple(np.shape(t.array))}" for t in tensors)
+    return Panel(title=_("kernels"), caption=_("{names}: drawn below as grids of kernels, one row per output channel "
+                 "o and one column per input channel c, under “One sample's channels”.").format(names=names),
+                 key=f"{stage}-kernels-note",
                  tensors=tuple(t.id for t in tensors))
 
 
@@ -214,19 +230,20 @@ def update_panels(trace, stage, tensors, focus, hide_results=False, scale=1.0):
     panels = [heading(trace, stage, None, waiting(tensors) if hide_results else None)]
     for u in trace.update_records(stage.index):
         symbol = PARAM_SYMBOLS.get(u.param, u.param)
-        moved = "" if hide_results else f"; {u.param} moved by {magnitude(u.step)}"
-        moved = ("; this is the first step, so what was kept from the last one is 0" if entries.first_step(u)
+        moved = "" if hide_results else "; " + _("{param} moved by {magnitude}").format(
+            param=u.param, magnitude=magnitude(u.step))
+        moved = ("; " + _("this is the first step, so what was kept from the last one is 0") if entries.first_step(u)
                  else "") + moved
         if getattr(trace, "optimizer", "SGD") == "Adam":
             panels.append(Panel(title=f"{symbol}: Adam", key=f"{stage}-formula:{u.param}",
                                 latex=adam_formula(u.param, trace.config, u.before.shape),
-                                caption=f"m and v (the moving averages of the gradient and of its square) are "
-                                        f"kept between iterations; the bias correction divides them by "
-                                        f"1 − β^t{moved}"))
+                                caption=_("m and v (the moving averages of the gradient and of its square) are "
+                                          "kept between iterations; the bias correction divides them by "
+                                          "1 − β^t") + moved))
         else:
-            panels.append(Panel(title=f"{symbol}: SGD with momentum", key=f"{stage}-formula:{u.param}",
+            panels.append(Panel(title=_("{param}: SGD with momentum").format(param=symbol), key=f"{stage}-formula:{u.param}",
                                 latex=update_formula(u.param, trace.learning_rate, trace.momentum, u.before.shape),
-                                caption=f"v is the momentum buffer (velocity) kept between iterations{moved}"))
+                                caption=_("v is the momentum buffer (velocity) kept between iterations") + moved))
         mine = [t for t in tensors if t.id.endswith(f":{u.param}")]
         own = focus if focus.primary.endswith(f":{u.param}") else entries.default_focus(mine)
         shown = [t for t in mine if not is_revealing(t)] if hide_results else mine

@@ -3,18 +3,22 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from i18n import N_, domain
 from viz.colors import activation_color
+
+_, ngettext = domain("viz")
 
 MAX_POINTS = 2000          # a curve longer than this is downsampled (min and max of each bucket)
 TRAIN_COLOR, TEST_COLOR = "#1f77b4", "#ff7f0e"
 STOP_COLOR = "#d62728"
-METRICS = {                # History field -> (x axis, y axis, legend suffix)
-    "iteration_loss": ("iteration", "loss", "batch loss"),
-    "train_loss": ("epoch", "loss", "train loss"),
-    "val_loss": ("epoch", "loss", "test loss"),
-    "train_accuracy": ("epoch", "accuracy", "train accuracy"),
-    "val_accuracy": ("epoch", "accuracy", "test accuracy"),
+METRICS = {                # History field -> (x axis, y axis, legend suffix): English, shown through _()
+    "iteration_loss": (N_("iteration"), N_("loss"), N_("batch loss")),
+    "train_loss": (N_("epoch"), "loss", N_("train loss")),
+    "val_loss": ("epoch", "loss", N_("test loss")),
+    "train_accuracy": ("epoch", N_("accuracy"), N_("train accuracy")),
+    "val_accuracy": ("epoch", "accuracy", N_("test accuracy")),
 }
+PER = {"epoch": N_("{what} per epoch"), "iteration": N_("{what} per iteration")}  # a figure's title
 
 
 # --- helpers ---
@@ -51,11 +55,13 @@ def stop_text(history):
     """One line saying where and why training stopped, or None when it ran every epoch."""
     if not history.stopped_reason:
         return None
-    where = f"epoch {history.stopped_epoch}, iteration {history.stopped_iteration}"
+    where = _("epoch {epoch}, iteration {iteration}").format(epoch=history.stopped_epoch,
+                                                             iteration=history.stopped_iteration)
     if history.stopped_reason == "non-finite loss":
-        layer = f"<br>first NaN/inf output: {history.nonfinite_layer}" if history.nonfinite_layer else ""
-        return f"⚠ stopped: non-finite loss at {where}{layer}"
-    return f"stopped ({history.stopped_reason}) at {where}"
+        layer = ("<br>" + _("first NaN/inf output: {layer}").format(layer=history.nonfinite_layer)
+                 if history.nonfinite_layer else "")
+        return _("⚠ stopped: non-finite loss at {where}").format(where=where) + layer
+    return _("stopped ({reason}) at {where}").format(reason=history.stopped_reason, where=where)
 
 
 def mark_stop(fig, history, x):
@@ -89,9 +95,9 @@ def add_nonfinite_markers(fig, raw, y):
         return fig
     level = float(np.nanmax(y)) if np.isfinite(y).any() else 0.0
     fig.add_trace(go.Scatter(
-        x=bad + 1, y=np.full(bad.size, level), mode="markers", name="NaN / inf loss",
+        x=bad + 1, y=np.full(bad.size, level), mode="markers", name=_("NaN / inf loss"),
         marker=dict(symbol="x", size=10, color=STOP_COLOR), text=[repr(float(raw[i])) for i in bad],
-        hovertemplate="iteration %{x}<br>loss %{text}<extra></extra>"))
+        hovertemplate=_("iteration") + " %{x}<br>" + _("loss") + " %{text}<extra></extra>"))
     return fig
 
 
@@ -101,13 +107,14 @@ def live_loss_figure(iteration_losses, n_iterations=None, log_y=False):
     x = np.arange(1, len(y) + 1)
     xs, ys = downsample_curve(x, y)
     fig = go.Figure(go.Scatter(x=xs, y=ys, mode="lines+markers" if len(ys) <= 60 else "lines",
-                               name="batch loss", line=dict(color=TRAIN_COLOR, width=1.5),
+                               name=_("batch loss"), line=dict(color=TRAIN_COLOR, width=1.5),
                                marker=dict(size=4),
-                               hovertemplate="iteration %{x}<br>loss %{y:.6g}<extra></extra>"))
+                               hovertemplate=_("iteration") + " %{x}<br>" + _("loss") + " %{y:.6g}<extra></extra>"))
     add_nonfinite_markers(fig, np.asarray(iteration_losses, dtype=np.float64).reshape(-1), y)
-    done = f" ({len(y)} / {n_iterations})" if n_iterations else f" ({len(y)} iterations)"
-    last = f", last {y[-1]:.4g}" if len(y) and np.isfinite(y[-1]) else ""
-    _layout(fig, f"loss per iteration{done}{last}", "iteration", "loss", log_y)
+    done = (f" ({len(y)} / {n_iterations})" if n_iterations
+            else " " + ngettext("({n} iteration)", "({n} iterations)", len(y)).format(n=len(y)))
+    last = ", " + _("last {value}").format(value=f"{y[-1]:.4g}") if len(y) and np.isfinite(y[-1]) else ""
+    _layout(fig, _("loss per iteration") + done + last, _("iteration"), _("loss"), log_y)
     if n_iterations:
         fig.update_xaxes(range=[1, max(2, int(n_iterations))])
     return fig
@@ -119,17 +126,17 @@ def _epoch_trace(values, name, color, y_label):
     y = finite_or_nan(values)
     return go.Scatter(x=np.arange(1, len(y) + 1), y=y, mode="lines+markers", name=name,
                       line=dict(color=color), marker=dict(size=5),
-                      hovertemplate=f"epoch %{{x}}<br>{y_label} %{{y:.6g}}<extra>{name}</extra>")
+                      hovertemplate=_("epoch") + f" %{{x}}<br>{y_label} %{{y:.6g}}<extra>{name}</extra>")
 
 
 def _epoch_figure(history, train, test, y_label):
     """Train and (when present) test curves of one quantity per epoch, with the stop marked."""
     fig = go.Figure()
     if train:
-        fig.add_trace(_epoch_trace(train, "train", TRAIN_COLOR, y_label))
+        fig.add_trace(_epoch_trace(train, _("train"), TRAIN_COLOR, _(y_label)))
     if test:
-        fig.add_trace(_epoch_trace(test, "test", TEST_COLOR, y_label))
-    _layout(fig, f"{y_label} per epoch", "epoch", y_label)
+        fig.add_trace(_epoch_trace(test, _("test"), TEST_COLOR, _(y_label)))
+    _layout(fig, _(PER["epoch"]).format(what=_(y_label)), _("epoch"), _(y_label))
     if max(len(train), len(test), history.stopped_epoch or 0) <= 20:
         fig.update_xaxes(dtick=1)  # whole epochs only
     return mark_stop(fig, history, history.stopped_epoch)
@@ -155,12 +162,12 @@ def comparison_figure(histories, metric="train_loss", log_y=False):
     for name, history in histories.items():
         y = finite_or_nan(getattr(history, metric))
         x, y = downsample_curve(np.arange(1, len(y) + 1), y)
-        stopped = " ⚠ non-finite loss" if history.stopped_reason == "non-finite loss" else ""
+        stopped = " " + _("⚠ non-finite loss") if history.stopped_reason == "non-finite loss" else ""
         fig.add_trace(go.Scatter(
             x=x, y=y, mode="lines" if x_label == "iteration" else "lines+markers", name=f"{name}{stopped}",
             marker=dict(size=5), line=dict(color=activation_color(name)),
-            hovertemplate=f"{x_label} %{{x}}<br>{y_label} %{{y:.6g}}<extra>{name}</extra>"))
-    _layout(fig, f"{what} per {x_label}", x_label, y_label, log_y, height=360)
+            hovertemplate=f"{_(x_label)} %{{x}}<br>{_(y_label)} %{{y:.6g}}<extra>{name}</extra>"))
+    _layout(fig, _(PER[x_label]).format(what=_(what)), _(x_label), _(y_label), log_y, height=360)
     if y_label == "accuracy":
         fig.update_yaxes(range=[0, 1.02])
     return fig
@@ -171,14 +178,14 @@ def comparison_figure(histories, metric="train_loss", log_y=False):
 def history_table(history):
     """One row per epoch run: epoch, train loss, test loss, train accuracy, test accuracy (empty ones dropped)."""
     n = history.epochs_run
-    columns = {"epoch": np.arange(1, n + 1)}
+    columns = {_("epoch"): np.arange(1, n + 1)}
     for name, values in (("train loss", history.train_loss), ("test loss", history.val_loss),
                          ("train accuracy", history.train_accuracy),
                          ("test accuracy", history.val_accuracy)):
         if values:
             column = np.full(n, np.nan)
             column[:len(values)] = values[:n]
-            columns[name] = column
+            columns[_(name)] = column
     return pd.DataFrame(columns)
 
 
@@ -193,7 +200,11 @@ def comparison_table(histories):
              "train accuracy": _last(history.train_accuracy), "test accuracy": _last(history.val_accuracy),
              "stopped": (stop_text(history) or "").replace("<br>", "; ")}
             for name, history in histories.items()]
-    table = pd.DataFrame(rows, columns=["activation", "epochs", "train loss", "test loss", "train accuracy",
-                                        "test accuracy", "stopped"])
+    table = pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
     blank = table.replace("", np.nan).isna().all()  # a column no run filled (e.g. accuracy for regression)
-    return table.drop(columns=[c for c in table.columns[2:] if len(table) and blank[c]])
+    table = table.drop(columns=[c for c in table.columns[2:] if len(table) and blank[c]])
+    return table.rename(columns={c: _(c) for c in table.columns})
+
+
+COMPARISON_COLUMNS = (N_("activation"), N_("epochs"), "train loss", "test loss", "train accuracy", "test accuracy",
+                      N_("stopped"))
