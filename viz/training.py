@@ -18,6 +18,7 @@ METRICS = {                # History field -> (x axis, y axis, legend suffix): E
     "train_accuracy": ("epoch", N_("accuracy"), N_("train accuracy")),
     "val_accuracy": ("epoch", "accuracy", N_("test accuracy")),
 }
+REASONS = {"callback": N_("callback")}  # History.stopped_reason other than a non-finite loss, for a reader
 PER = {"epoch": N_("{what} per epoch"), "iteration": N_("{what} per iteration")}  # a figure's title
 
 
@@ -61,7 +62,8 @@ def stop_text(history):
         layer = ("<br>" + _("first NaN/inf output: {layer}").format(layer=history.nonfinite_layer)
                  if history.nonfinite_layer else "")
         return _("⚠ stopped: non-finite loss at {where}").format(where=where) + layer
-    return _("stopped ({reason}) at {where}").format(reason=history.stopped_reason, where=where)
+    reason = _(REASONS[history.stopped_reason]) if history.stopped_reason in REASONS else history.stopped_reason
+    return _("stopped ({reason}) at {where}").format(reason=reason, where=where)
 
 
 def mark_stop(fig, history, x):
