@@ -1,8 +1,9 @@
-"""Answer fields for a number, which take a decimal point or a decimal comma: 0.057 and 0,057 alike.
+"""Number fields that take a decimal point or a decimal comma: 0.057 and 0,057 alike.
 
-Streamlit's st.number_input drops a typed comma in the browser ("0,057" becomes 57), so an answer is typed
-into a text field and read here. Text that is no number gets a message beside the field, and the answer
-waits: nothing is checked until the field holds a number.
+Streamlit's st.number_input drops a typed comma in the browser ("0,057" becomes 57, "0,01" becomes 1), so an
+answer is typed into a text field and read here: text that is no number gets a message beside the field, and
+the answer waits, nothing is checked until the field holds a number. Every other number field (the Build and
+Train pages' learning rate, momentum, p...) gets a point where a comma is typed or pasted (decimal_comma).
 """
 import re
 
@@ -14,6 +15,27 @@ from ui.actions import ERRORS
 _, ngettext = domain("ui")
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")  # a decimal point (a comma is made one first)
 MINUS = "\u2212"  # the typographic minus sign, as copied from a formula
+# In every <input type="number"> of the page: a typed comma becomes a point, a pasted "0,057" becomes "0.057"
+# (insertText edits the field as typing does, so Streamlit's widget sees the change). Installed once per page.
+COMMA_TO_POINT = """<script>
+if (!window.backpropLensDecimalComma) {
+  window.backpropLensDecimalComma = true;
+  const numberField = (element) => element instanceof HTMLInputElement && element.type === "number";
+  document.addEventListener("keydown", (event) => {
+    if (numberField(event.target) && event.key === "," && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      event.preventDefault();
+      document.execCommand("insertText", false, ".");
+    }
+  }, true);
+  document.addEventListener("paste", (event) => {
+    const text = (event.clipboardData && event.clipboardData.getData("text")) || "";
+    if (numberField(event.target) && /^\\s*[-+\u2212]?\\d*,\\d*([eE][-+]?\\d+)?\\s*$/.test(text)) {
+      event.preventDefault();
+      document.execCommand("insertText", false, text.trim().replace(",", ".").replace("\u2212", "-"));
+    }
+  }, true);
+}
+</script>"""
 
 
 def parse(text):
@@ -48,6 +70,11 @@ def read(key):
     if key in st.session_state[ERRORS]:
         return False, None
     return True, parse(st.session_state.get(key))
+
+
+def decimal_comma():
+    """Make every st.number_input of the page take a decimal comma (call once per run, where it takes no room)."""
+    st.html(COMMA_TO_POINT, unsafe_allow_javascript=True, width="content")
 
 
 def field(label, key, width):

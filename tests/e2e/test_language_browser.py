@@ -76,3 +76,31 @@ def test_a_by_hand_value_typed_with_a_decimal_comma_is_right_in_english(learner)
     assert "Right." in learner.alerts("Success")
     learner.screenshot("by_hand_decimal_comma")
     learner.check_clean()
+
+
+PASTE = """([field, text]) => {
+  const data = new DataTransfer();
+  data.setData("text", text);
+  field.focus();
+  field.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
+}"""
+
+
+def test_the_build_pages_number_fields_read_a_typed_or_pasted_decimal_comma(learner):
+    """st.number_input alone drops the comma: 0,5 typed became 5 and 0,01 became 1."""
+    page = learner.page
+    learner.go("Build", "Build a network")
+    rate = page.get_by_role("spinbutton", name="Learning rate")
+    rate.click()
+    rate.press("Control+a")
+    page.keyboard.type("0,5")
+    expect(rate).to_have_value("0.5")
+    learner.rerun(lambda: rate.press("Enter"))
+    momentum = page.get_by_role("spinbutton", name="Momentum")
+    momentum.press("Control+a")
+    page.evaluate(PASTE, [momentum.element_handle(), "0,25"])
+    expect(momentum).to_have_value("0.25")
+    learner.rerun(lambda: momentum.press("Enter"))
+    assert "lr 0.5, momentum 0.25" in learner.summary(), learner.summary()
+    learner.screenshot("build_decimal_comma")
+    learner.check_clean()
