@@ -10,7 +10,7 @@ from lab.trainer import KEEP_S
 from ui.actions import REQUESTED, act, error_for, plain_name, return_to_requested
 from ui.address import address_token, keep_in_address
 from i18n import domain
-from ui import language, present, runlog
+from ui import language, number_field, present, runlog
 from ui.sessions import watch
 
 # Pages run in one thread per session. Plotly looks pandas up in sys.modules without importing
@@ -63,6 +63,7 @@ with st.container(key="network_summary", horizontal=True, vertical_alignment="ce
         layers=layers, criterion=config.criterion, optimizer=optimizer_summary(config),
         dataset=plain_name(config.dataset), batch=config.batch_size), width="stretch")
     language.switch()  # on every page
+    number_field.decimal_comma()  # 0,057 typed into any number field reads 0.057 (ui/number_field.py)
 keep_in_address(lab.config)  # a reload opens this network again (the widgets' callbacks have run by now)
 with runlog.logged_run(navigation, RERUN):  # only with BACKPROP_LENS_RUN_LOG set (bench/load_bench.py)
     navigation.run()

@@ -207,11 +207,12 @@ def draw_by_hand(tensors, chosen, worked):
             if fading.level() != fade.LEVELS[0] and checked is None:
                 st.latex(fade.faded(item.latex, fading.level()))
                 with st.container(horizontal=True, vertical_alignment="bottom"):
-                    st.number_input("Your value", key=fading.answer_key(k), value=None, format="%.10g", width=220)
+                    fading.draw_answer(k)  # 0.057 or 0,057 (ui/number_field.py)
                     swapped = fading.swapped_value(results[item.tensor].array, item.index) \
                         if item.tensor in results else None
                     st.button("Check", key=f"by_hand_check_{k}", on_click=fading.on_check,
                               args=(chosen.key, k, item, swapped))
+                fading.answer_error(k)
                 st.caption(fading.tolerance_text(item))
                 continue
             if checked is not None:

@@ -3,6 +3,7 @@ import re
 
 import streamlit as st
 
+from i18n import domain
 from lab.layers import exact
 from lab.quoting import SHORT, short
 
@@ -14,6 +15,7 @@ PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation mark, 
 # escaped: a word joiner (U+2060, invisible) goes there.
 AUTOLINK = re.compile(r"(?i)(?<=http:)(?=//)|(?<=https:)(?=//)|(?<=www)(?=\.)|(?<=@)")
 JOINER = "\u2060"
+_, ngettext = domain("ui")
 
 
 def lab():
@@ -38,7 +40,7 @@ def act(key, action, *args, kept=None, **kwargs):
     try:
         return action(*args, **kwargs)
     except ValueError as error:
-        errors[key] = str(error) + ("" if kept is None else f"; kept {shown(kept)}")
+        errors[key] = str(error) if kept is None else _("{error}; kept {value}").format(error=error, value=shown(kept))
         return None
 
 
@@ -86,5 +88,8 @@ def return_to_requested(pages):
 
 
 def plural(n, word):
-    """1 epoch, 2 epochs."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
+    """n of `word` ("epoch", "run", "minute", "layer") in the session's language: 1 epoch, 2 epochs; 1 эпоха,
+    3 эпохи, 5 эпох. Another word gets the English "s"."""
+    forms = {"epoch": ngettext("{n} epoch", "{n} epochs", n), "run": ngettext("{n} run", "{n} runs", n),
+             "minute": ngettext("{n} minute", "{n} minutes", n), "layer": ngettext("{n} layer", "{n} layers", n)}
+    return forms.get(word, "{n} " + word + ("" if n == 1 else "s")).format(n=n)

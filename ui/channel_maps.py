@@ -2,9 +2,11 @@
 import numpy as np
 import streamlit as st
 
+from i18n import domain
 from ui.cache import per_iteration
 from viz.channel_view import Position, channel_panels, pages, shown_channels
 
+_, ngettext = domain("ui")
 SAMPLE, CHANNEL, ROW, COL = "maps_sample", "rf_channel", "rf_row", "rf_col"
 FIRST_OUT, FIRST_IN = "maps_first_out", "maps_first_in"  # the first channel of the page of channels drawn
 
@@ -23,25 +25,24 @@ def show(trace, stage, layer, hide_results=False, scale=1.0):
         return
     record = trace.forward[stage.index]
     conv = type(layer).__name__ == "Conv2d"
-    st.markdown("**One sample's channels**" + (
-        ": pick an output position to outline its receptive field, the window of every input channel and "
-        "the kernels it is computed from" if conv and stage.kind == "forward" else
-        ": pick an entry of grad_input to outline the window of every grad_output map it is computed from"
-        if conv else ""))
+    st.markdown(_("**One sample's channels**: pick an output position to outline its receptive field, the window "
+                  "of every input channel and the kernels it is computed from") if conv and stage.kind == "forward"
+                else _("**One sample's channels**: pick an entry of grad_input to outline the window of every "
+                       "grad_output map it is computed from") if conv else _("**One sample's channels**"))
     n = len(record.input)
     clamp(SAMPLE, n - 1)
     position = None
     with st.container(horizontal=True, vertical_alignment="bottom"):
-        st.number_input(f"sample (0 to {n - 1})", key=SAMPLE, step=1, width=150)
+        st.number_input(_("sample (0 to {last})").format(last=n - 1), key=SAMPLE, step=1, width=150)
         if conv:
             shape = record.output.shape if stage.kind == "forward" else record.input.shape
             channels, rows, cols = shape[1], shape[2], shape[3]
             for key, high in ((CHANNEL, channels - 1), (ROW, rows - 1), (COL, cols - 1)):
                 clamp(key, high)
-            what = "output channel" if stage.kind == "forward" else "input channel"
-            st.number_input(f"{what} (0 to {channels - 1})", key=CHANNEL, step=1, width=170)
-            st.number_input(f"row (0 to {rows - 1})", key=ROW, step=1, width=140)
-            st.number_input(f"column (0 to {cols - 1})", key=COL, step=1, width=140)
+            what = _("output channel (0 to {last})") if stage.kind == "forward" else _("input channel (0 to {last})")
+            st.number_input(what.format(last=channels - 1), key=CHANNEL, step=1, width=170)
+            st.number_input(_("row (0 to {last})").format(last=rows - 1), key=ROW, step=1, width=140)
+            st.number_input(_("column (0 to {last})").format(last=cols - 1), key=COL, step=1, width=140)
             position = Position(st.session_state[CHANNEL], st.session_state[ROW], st.session_state[COL])
         first = page_pickers(record, conv)
     sample = st.session_state[SAMPLE]
@@ -57,14 +58,16 @@ def show(trace, stage, layer, hide_results=False, scale=1.0):
 def page_pickers(record, conv):
     """(first output channel, first input channel) drawn: a picker for each side with more than MAX_CHANNELS."""
     first = []
-    for key, array, what in ((FIRST_OUT, record.output, "output channels"), (FIRST_IN, record.input,
-                                                                           "input channels" if conv else "channels")):
+    for key, array, what in ((FIRST_OUT, record.output, _("output channels drawn (of {count})")),
+                             (FIRST_IN, record.input, _("input channels drawn (of {count})") if conv
+                              else _("channels drawn (of {count})"))):
         count = np.shape(array)[1] if np.ndim(array) == 4 else 0
         starts = pages(count)
         if len(starts) > 1 and (conv or key == FIRST_IN):
             if st.session_state.get(key) not in starts:
                 st.session_state[key] = 0
-            st.selectbox(f"{what} drawn (of {count})", starts, key=key, width=190,
-                         format_func=lambda s, n=count: f"{shown_channels(n, s)[0]} to {shown_channels(n, s)[-1]}")
+            st.selectbox(what.format(count=count), starts, key=key, width=190,
+                         format_func=lambda s, n=count: _("{first} to {last}").format(
+                             first=shown_channels(n, s)[0], last=shown_channels(n, s)[-1]))
         first.append(st.session_state.get(key, 0) if len(starts) > 1 else 0)
     return tuple(first)

@@ -3,10 +3,12 @@ batch, W[o, c, p, q] of a Conv2d's kernels (not a flattened row and column)."""
 import numpy as np
 import streamlit as st
 
+from i18n import domain
 from ui import focus
 from ui.actions import lab, sync
 from viz.heatmap import as_matrix
 
+_, ngettext = domain("ui")
 AXES = "pick_axis_"  # widget keys pick_axis_0, pick_axis_1, ...
 
 
@@ -51,13 +53,14 @@ def draw_indices(primary, row, col, drawn):
     names = axis_names(primary.id, len(shape), layer_name)
     if names is None:
         rows, cols = as_matrix(primary.array).shape
-        for name, value, size in (("row", row, rows), ("column", col, cols)):
+        for name, label, value, size in (("row", _("row (0 to {last})"), row, rows),
+                                         ("column", _("column (0 to {last})"), col, cols)):
             key = focus.picker_key(f"pick_{name[:3]}", drawn)
             sync(key, value)
-            st.number_input(f"{name} (0 to {size - 1})", key=key, step=1, on_change=focus.on_pick, args=(drawn,),
+            st.number_input(label.format(last=size - 1), key=key, step=1, on_change=focus.on_pick, args=(drawn,),
                             width=150)
         return
     for k, (name, size, value) in enumerate(zip(names, shape, index_of(shape, row, col))):
         sync(axis_key(k, drawn), int(value))
-        st.number_input(f"{name} (0 to {size - 1})", key=axis_key(k, drawn), step=1, min_value=0,
+        st.number_input(_("{axis} (0 to {last})").format(axis=name, last=size - 1), key=axis_key(k, drawn), step=1, min_value=0,
                         max_value=size - 1, on_change=on_axes, args=(primary.id, shape, drawn), width=110)

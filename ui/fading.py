@@ -5,11 +5,14 @@ with one line on what went wrong where it can be told, and then the worked versi
 """
 import streamlit as st
 
+from i18n import domain
 from lab.predict import Question, hint, is_right, shown, swapped_entry, tolerance
-from ui.actions import lab
+from ui import number_field
+from ui.actions import error_for, lab
 from ui.cache import iteration_store
 from viz.fade import LEVELS
 
+_, ngettext = domain("ui")
 LEVEL, STORE = "by_hand_level", "_by_hand_answers"
 
 
@@ -31,26 +34,40 @@ def question_of(worked):
 
 def tolerance_text(worked):
     """The caption under a value to type: its tolerance, and that the printed numbers are enough."""
-    return (f"Right within ±{question_of(worked).tol:.2g}: the numbers as written here or printed in the cells "
-            "are enough.")
+    return _("Right within ±{tol}: the numbers as written here or printed in the cells are enough.").format(
+        tol=f"{question_of(worked).tol:.2g}")
 
 
 def verdict(checked, worked):
     """(right, the line that marks a checked value), numbers with 4 significant digits."""
     if checked["right"]:
-        return True, "Right."
-    return False, (f"Not quite: you typed {shown(checked['answer'])}; it is "
-                   f"{shown(worked.engine, question_of(worked).tol)}."
-                   + (f" Yours is {checked['why']}." if checked["why"] else ""))
+        return True, _("Right.")
+    typed, value = shown(checked["answer"]), shown(worked.engine, question_of(worked).tol)
+    if checked["why"]:
+        return False, _("Not quite: you typed {typed}; it is {value}. Yours is {why}.").format(
+            typed=typed, value=value, why=checked["why"])
+    return False, _("Not quite: you typed {typed}; it is {value}.").format(typed=typed, value=value)
 
 
 def answer_key(k):
     return f"by_hand_answer_{k}"
 
 
+def draw_answer(k):
+    """The field for item k's value (0.057 or 0,057)."""
+    number_field.field(_("Your value"), answer_key(k), width=220)
+
+
+def answer_error(k):
+    """The message beside item k's field while its text is no number."""
+    error_for(answer_key(k))
+
+
 def on_check(focus_key, k, worked, swapped):
     """Check button: mark the typed value for item k of the shown entry."""
-    answer = st.session_state.get(answer_key(k))
+    readable, answer = number_field.read(answer_key(k))
+    if not readable:
+        return  # the field's message says how to type a number; the item stays unchecked
     q = question_of(worked)
     right = is_right(q, answer)
     n = len(lab().trace.forward[0].input)

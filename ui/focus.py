@@ -9,6 +9,7 @@ and what it is given is checked against the shown stage: the focus stays when it
 """
 import streamlit as st
 
+from i18n import domain
 from engine.sequential import layers_of
 from ui.actions import lab
 from ui.cache import iteration_store
@@ -16,6 +17,7 @@ from viz import entries
 from viz.heatmap import as_matrix, entry_of_cell
 from viz.stage_view import stage_tensors
 
+_, ngettext = domain("ui")
 STORE = "_step_focus"   # {"trace": ..., "views": {stage: Focus}, "opened": stage whose focus a learner chose,
                         #  "serial": this recorded iteration's number in the session}
 SERIAL = "_step_serial"  # session key: how many recorded iterations the Step page has shown
@@ -116,9 +118,10 @@ def on_pick(drawn):
         return  # a value for a stage no longer shown: the focus stays
     rows, cols = as_matrix(tensor.array).shape
     if not (0 <= row < rows and 0 <= col < cols):
-        st.session_state.setdefault("_errors", {})["pick"] = (
-            f"{tensor.title} has rows 0 to {rows - 1} and columns 0 to {cols - 1}; got ({row}, {col}), "
-            "so the entry shown was kept")
+        st.session_state.setdefault("_errors", {})["pick"] = _(
+            "{tensor} has rows 0 to {last_row} and columns 0 to {last_column}; got ({row}, {column}), so the entry "
+            "shown was kept").format(tensor=tensor.title, last_row=rows - 1, last_column=cols - 1, row=row,
+                                     column=col)
         return
     st.session_state.get("_errors", {}).pop("pick", None)
     choose(tensor.id, row, col)

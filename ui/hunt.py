@@ -6,13 +6,19 @@ from dataclasses import replace
 
 import streamlit as st
 
-from lab.hunt import LEVELS, bug_code, candidates, named, pick, unrecorded, with_trace
+from i18n import N_, domain
+from lab.hunt import CRITERION, LEVELS, bug_code, candidates, named, pick, unrecorded, with_trace
 from lab.links import BUG, LEVEL as LEVEL_PARAM
 from ui.actions import lab
 from ui.stage_panels import draw as draw_panels
 from viz.stage_strip import short_label
 from viz.stage_view import stage_panels
 
+_, ngettext = domain("ui")
+mistake_text = domain("mistakes")[0]  # a catalogue mistake's title, as the page shows it
+level_text = domain("lab")[0]  # a level's name (lab.hunt.LEVELS)
+PLACES = (N_("the criterion"), N_("the optimizer"))  # lab.hunt's CRITERION and OPTIMIZER, as a learner reads them
+NOT_SURE = N_("(not sure)")  # the first choice of "What is it?"
 STORE, LEVEL, CHOSEN = "_hunt", "hunt_level", "hunt_choose"
 ANSWERS = ("hunt_layer", "hunt_stage", "hunt_bug")  # the verdict's widgets, cleared with every new bug
 
@@ -86,8 +92,14 @@ def on_choose():
         forget_link(choice=False)
 
 
+def where_label(hunt):
+    """Where the bug is, as the learner reads it: "layer 2", "the criterion"."""
+    return _(hunt.where) if isinstance(hunt.where, str) else _("layer {index}").format(index=hunt.where)
+
+
 def choice_label(hunt):
-    return f"{hunt.where_text}: {hunt.misconception.title} ({hunt.level})"
+    return _("{where}: {title} ({level})").format(where=where_label(hunt), title=mistake_text(hunt.misconception.title),
+                                                 level=level_text(hunt.level))
 
 
 def link_hunt(hunt):
@@ -102,8 +114,8 @@ def draw_beside(stage, buggy, correct, layers):
     if sides[0][0].latex:
         st.latex(sides[0][0].latex)
     with st.container(horizontal=True, gap="large"):
-        for name, prefix, (heading, *rest) in zip(("The buggy iteration", "The correct iteration (as on the Step "
-                                                   "page)"), ("hunt", "hunt-correct"), sides):
+        for name, prefix, (heading, *rest) in zip((_("The buggy iteration"), _("The correct iteration (as on the Step "
+                                                                             "page)")), ("hunt", "hunt-correct"), sides):
             with st.container(width="content", key=f"{prefix}-stage"):
                 st.markdown(f"**{name}**")
                 draw_panels([replace(heading, latex=None)] + rest, prefix)
@@ -120,20 +132,27 @@ def answer():
 
 def where_options(trace):
     """The places a bug can hide in this network: every layer, the criterion, the optimizer."""
-    return [f"layer {record.index} ({record.name})" for record in trace.forward] + ["the criterion", "the optimizer"]
+    return [_("layer {index} ({name})").format(index=record.index, name=record.name) for record in trace.forward] \
+        + [_(place) for place in PLACES]
 
 
 def where_option(hunt):
-    return next(o for o in where_options(hunt.trace) if o.startswith(hunt.where_text + " (") or o == hunt.where_text)
+    """hunt's place among where_options (in the session's language)."""
+    options = where_options(hunt.trace)
+    return options[hunt.where] if not isinstance(hunt.where, str) else options[-2 if hunt.where == CRITERION else -1]
 
 
 def verdict(hunt, given):
     """(place and stage both right, the markdown that says what was right)."""
     where, first = where_option(hunt), short_label(hunt.first)
     right_where, right_stage = given["hunt_layer"] == where, given["hunt_stage"] == first
-    text = (f"The bug was in **{where}** (you said {given['hunt_layer'] or 'nothing'}: "
-            f"{'right' if right_where else 'not that'}), first seen at **{first}** (you said "
-            f"{given['hunt_stage'] or 'nothing'}: {'right' if right_stage else 'not that'}).")
-    if given["hunt_bug"] not in (None, "(not sure)"):
-        text += f" What it is: {'right' if given['hunt_bug'] == hunt.misconception.title else 'not that'}."
+    right, wrong, nothing = _("right"), _("not that"), _("nothing")
+    text = _("The bug was in **{where}** (you said {said_where}: {where_verdict}), first seen at **{stage}** (you "
+             "said {said_stage}: {stage_verdict}).").format(
+        where=where, said_where=given["hunt_layer"] or nothing, where_verdict=right if right_where else wrong,
+        stage=first, said_stage=given["hunt_stage"] or nothing, stage_verdict=right if right_stage else wrong)
+    if given["hunt_bug"] not in (None, NOT_SURE, _(NOT_SURE)):
+        title = hunt.misconception.title
+        text += " " + _("What it is: {verdict}.").format(
+            verdict=right if given["hunt_bug"] in (title, mistake_text(title)) else wrong)
     return right_where and right_stage, text

@@ -7,18 +7,21 @@ answered stage revealed; a new iteration or network asks afresh. The one answer 
 import streamlit as st
 
 import i18n
-
+from i18n import N_, domain
 from lab.exercise import fingerprint
 from engine.sequential import layers_of
 from lab.predict import hint, is_right, question, shown
 from viz.by_hand import errors
 from viz.entries import focus_at
-from ui import focus, present
-from ui.actions import lab
+from ui import focus, number_field, present
+from ui.actions import ERRORS, error_for, lab
 from ui.cache import iteration_store
 
+_, ngettext = domain("ui")
 STORE, ANSWER, ASKED = "_predict", "predict_answer", "_predict_asked"
 TOGGLE = "step_predict"
+KINDS = {"shape": N_("shape"), "value": N_("value"), "sign": N_("sign"), "zeros": N_("zeros"), "kept": N_("kept"),
+         "row_sum": N_("row sum"), "direction": N_("direction"), "new_value": N_("new value"), "loss": N_("loss")}
 
 
 def on():
@@ -65,6 +68,7 @@ def prepare_widget():
     stage = str(lab().current)
     if st.session_state.get(ASKED) != stage:
         st.session_state.pop(ANSWER, None)
+        st.session_state.get(ERRORS, {}).pop(ANSWER, None)  # a message about another stage's answer
         st.session_state[ASKED] = stage
 
 
@@ -79,8 +83,9 @@ def _reveal(answer, right):
 
 def on_check():
     q = current_question()
-    answer = st.session_state.get(ANSWER)
-    _reveal(answer, is_right(q, answer))
+    readable, answer = number_field.read(ANSWER) if q.widget == "number" else (True, st.session_state.get(ANSWER))
+    if readable:  # else the field's message says how to type a number, and the question waits
+        _reveal(answer, is_right(q, answer))
 
 
 def on_skip():
@@ -90,15 +95,18 @@ def on_skip():
 def verdict():
     """(right or None, markdown) of the shown stage's answer."""
     q, given = current_question(), answer_of()
-    expected = (", ".join(map(str, q.answer)) or "none") if isinstance(q.answer, tuple) else \
+    expected = (", ".join(map(str, q.answer)) or _("none")) if isinstance(q.answer, tuple) else \
         shown(q.answer, q.tol) if q.widget == "number" else q.answer
     if given["right"] is None:
-        return None, f"Skipped. The answer: **{expected}**."
+        return None, _("Skipped. The answer: **{expected}**.").format(expected=expected)
     if given["right"]:
-        return True, f"Right: **{expected}**."
+        return True, _("Right: **{expected}**.").format(expected=expected)
     said = shown(given["answer"]) if q.widget == "number" else repr(given["answer"])
     why = hint(q, given["answer"], n=len(lab().trace.forward[0].input))
-    return False, f"Not quite: you said {said}; the answer is **{expected}**." + (f" Yours is {why}." if why else "")
+    if why:
+        return False, _("Not quite: you said {said}; the answer is **{expected}**. Yours is {why}.").format(
+            said=said, expected=expected, why=why)
+    return False, _("Not quite: you said {said}; the answer is **{expected}**.").format(said=said, expected=expected)
 
 
 def score():
@@ -114,17 +122,18 @@ def draw_question(asked):
     if hidden():
         prepare_widget()
         with st.container(border=True, key="predict_box"):
-            st.markdown(f"**Predict first.** {asked.text}")
+            st.markdown(_("**Predict first.** {question}").format(question=asked.text))
             with st.container(horizontal=True, vertical_alignment="bottom"):
                 if asked.widget == "number":
-                    st.number_input("Your answer", key=ANSWER, value=None, format="%.10g", width=260)
+                    number_field.field(_("Your answer"), ANSWER, width=260)
                 elif asked.widget == "radio":
-                    st.radio("Your answer", asked.options, index=None, key=ANSWER, horizontal=True, width="content")
+                    st.radio(_("Your answer"), asked.options, index=None, key=ANSWER, horizontal=True, width="content")
                 else:
-                    st.multiselect("Your answer", asked.options, key=ANSWER, width=420)
-                st.button("Check", key="predict_submit", on_click=on_check, type="primary")
-                st.button("Skip", key="predict_skip", on_click=on_skip)
-            st.caption("The stage's results appear once you check or skip; its inputs are drawn above.")
+                    st.multiselect(_("Your answer"), asked.options, key=ANSWER, width=420)
+                st.button(_("Check"), key="predict_submit", on_click=on_check, type="primary")
+                st.button(_("Skip"), key="predict_skip", on_click=on_skip)
+            error_for(ANSWER)
+            st.caption(_("The stage's results appear once you check or skip; its inputs are drawn above."))
         return
     right, text = verdict()
     (st.success if right else st.info if right is None else st.error)(text)
@@ -133,8 +142,10 @@ def draw_question(asked):
 def draw_score(stages, jump):
     """At the last stage: the iteration's score, and a button to each stage answered wrong."""
     right, answered, wrong = score()
-    st.markdown(f"**This iteration's score: {right} of {answered}.**" + (" Worth another look:" if wrong else ""))
+    st.markdown(_("**This iteration's score: {right} of {answered}.** Worth another look:").format(
+        right=right, answered=answered) if wrong else
+        _("**This iteration's score: {right} of {answered}.**").format(right=right, answered=answered))
     with st.container(horizontal=True):
         for n, (name, kind) in enumerate(wrong):
-            st.button(f"{kind.replace('_', ' ')} at {name}", key=f"predict_review_{n}",
+            st.button(_("{kind} at {stage}").format(kind=_(KINDS.get(kind, kind)), stage=name), key=f"predict_review_{n}",
                       on_click=jump, args=([str(s) for s in stages].index(name),))

@@ -1,13 +1,16 @@
 """An unfinished network (lab.trace is None): say why and point to the Build page."""
 import streamlit as st
 
+from i18n import domain
 from ui.actions import lab
+
+_, ngettext = domain("ui")
 
 
 def unfinished_note():
     """An info box with why the learner's network records no iteration yet, and a link to Build."""
-    st.info(f"Your network is not finished yet: {lab().unfinished}", icon="🧱")
-    st.page_link("pages/build.py", label="Finish it on the Build page", icon=":material/construction:")
+    st.info(_("Your network is not finished yet: {why}").format(why=lab().unfinished), icon="🧱")
+    st.page_link("pages/build.py", label=_("Finish it on the Build page"), icon=":material/construction:")
 
 
 def require_trace(title=None):

@@ -20,7 +20,7 @@ def answer(learner, q, value):
     """Give value to the question's widget and press Check."""
     page = learner.page
     if q.widget == "number":
-        box = page.get_by_role("spinbutton", name="Your answer")
+        box = page.get_by_role("textbox", name="Your answer")
         box.fill(repr(float(value)))
         learner.rerun(lambda: box.press("Enter"))
     elif q.widget == "radio":
@@ -76,7 +76,7 @@ def test_a_faded_entry_is_worked_out_on_your_own_then_shown_worked(learner, netw
     shown = " ".join(learner.chart_titles(at_least=1))
     assert "input x" in shown and "output y" not in shown  # the result waits for the value
     expect(page.get_by_text("come back once you check your value")).to_be_visible()
-    box = page.get_by_role("spinbutton", name="Your value")
+    box = page.get_by_role("textbox", name="Your value")
     box.fill(repr(-float(item.engine)))  # a sign slip
     learner.rerun(lambda: box.press("Enter"))
     learner.screenshot("by_hand_on_your_own")

@@ -24,7 +24,7 @@ def test_last_step_blank_hides_the_value_and_a_right_answer_reveals_the_working(
     (item,) = worked_items(at)
     assert blank_last_step(item.latex) in latex_shown(at) and item.latex not in latex_shown(at)
     assert not any("(exactly)" in m.value for m in at.markdown)  # the value is not printed above either
-    at.number_input(key="by_hand_answer_0").set_value(float(item.engine)).run()
+    at.text_input(key="by_hand_answer_0").input(repr(float(item.engine))).run()
     at.button(key="by_hand_check_0").click().run()
     assert not at.exception and at.success and at.success[0].value == "Right."
     assert item.latex in latex_shown(at)
@@ -36,7 +36,7 @@ def test_on_your_own_shows_only_the_formula_and_a_wrong_sign_is_named():
     (item,) = worked_items(at)
     shown = formula_only(item.latex)
     assert shown in latex_shown(at) and "\\cdot" not in shown  # no numbers substituted
-    at.number_input(key="by_hand_answer_0").set_value(-float(item.engine)).run()
+    at.text_input(key="by_hand_answer_0").input(repr(-float(item.engine))).run()
     at.button(key="by_hand_check_0").click().run()
     assert at.error and "the right magnitude with the wrong sign" in at.error[0].value
     assert item.latex in latex_shown(at)
@@ -68,7 +68,7 @@ def test_faded_levels_hide_the_result_heatmaps_until_the_value_is_checked():
     assert "input x" in tile_names(at) and "output y" not in tile_names(at) and "output y" in everything
     assert any("come back once you check" in c.value for c in at.caption)
     (item,) = worked_items(at)
-    at.number_input(key="by_hand_answer_0").set_value(float(item.engine)).run()
+    at.text_input(key="by_hand_answer_0").input(repr(float(item.engine))).run()
     at.button(key="by_hand_check_0").click().run()
     assert tile_names(at) == everything
     at.button(key="step_next").click().run()  # the next stage's entry is not checked yet: its result waits
@@ -88,7 +88,7 @@ def test_on_the_digits_mlp_every_stage_fades_and_a_right_value_brings_the_workin
         assert items, stage
         for k, item in enumerate(items):
             assert faded(item.latex, level) in latex_shown(at) and item.latex not in latex_shown(at)
-            at.number_input(key=f"by_hand_answer_{k}").set_value(float(item.engine)).run()
+            at.text_input(key=f"by_hand_answer_{k}").input(repr(float(item.engine))).run()
             before = tile_names(at)
             at.button(key=f"by_hand_check_{k}").click().run()
             assert not at.exception and item.latex in latex_shown(at)
@@ -101,7 +101,7 @@ def test_a_checked_value_is_read_as_people_do_and_the_tolerance_says_the_cells_a
     (item,) = worked_items(at)
     assert any("printed in the cells are enough" in c.value for c in at.caption)
     wrong = float(item.engine) * 3.123456789
-    at.number_input(key="by_hand_answer_0").set_value(wrong).run()
+    at.text_input(key="by_hand_answer_0").input(repr(wrong)).run()
     at.button(key="by_hand_check_0").click().run()
     text = at.error[0].value
     assert f"you typed {wrong:.4g}".replace("-", "−") in text and f"it is {item.engine:.4g}".replace("-", "−") in text

@@ -23,7 +23,7 @@ def answer(at, value):
     """Put value into the one answer widget, whichever it is, and press Check."""
     q = asked(at)
     if q.widget == "number":
-        at.number_input(key="predict_answer").set_value(value)
+        at.text_input(key="predict_answer").input(repr(float(value)))
     elif q.widget == "radio":
         at.radio(key="predict_answer").set_value(value)
     else:
