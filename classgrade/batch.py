@@ -1,6 +1,5 @@
 """backprop-lens grade-class SUBMISSIONS --out OUT: every submission graded sealed off, jobs at a time, then
 OUT/gradebook.csv, OUT/NAME/report.md and results.json, OUT/junit.xml, OUT/similarity.csv and .html."""
-import argparse
 import json
 import sys
 import time
@@ -9,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.grade.__main__ import chosen_language
+from engine.grade.__main__ import argument_parser, chosen_language
 from i18n import LANGUAGES, current, domain, use
 
 from .formats import gradescope, junit
@@ -21,7 +20,7 @@ _, ngettext = domain("classgrade")
 
 
 def parser(prog):
-    found = argparse.ArgumentParser(prog=prog, description=_(
+    found = argument_parser(prog, _(
         "every submission graded sealed off, jobs at a time, then OUT/gradebook.csv, OUT/NAME/report.md and "
         "results.json, OUT/junit.xml, OUT/similarity.csv and .html."))
     found.add_argument("submissions", help=_("a folder with one entry per student: NAME.py, NAME.ipynb or NAME/"))

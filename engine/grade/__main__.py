@@ -24,8 +24,23 @@ def chosen_language(argv):
     return from_environment()
 
 
+class Formatter(argparse.HelpFormatter):
+    """argparse's help with its "usage: " in the language in use."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        return super().add_usage(usage, actions, groups, _("usage: ") if prefix is None else prefix)
+
+
+def argument_parser(prog, description):
+    """An ArgumentParser whose own words (usage, the titles of the arguments, -h) are in the language in use."""
+    found = argparse.ArgumentParser(prog=prog, description=description, formatter_class=Formatter, add_help=False)
+    found._positionals.title, found._optionals.title = _("positional arguments"), _("options")
+    found.add_argument("-h", "--help", action="help", help=_("show this help message and exit"))
+    return found
+
+
 def parser(prog):
-    found = argparse.ArgumentParser(prog=prog, description=_(
+    found = argument_parser(prog, _(
         "grade a .py file or a notebook in a child process; exit status 0 when every module was graded and none "
         "failed (warnings pass), 1 when a check failed or the run was stopped, 2 when the file cannot be graded. "
         "With --iteration, also replay the app's recorded iteration with your classes and save your tensors "

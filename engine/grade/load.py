@@ -165,7 +165,7 @@ def load(path, skip=(), limit=None, on_cell=None):
                 if on_cell is not None:
                     on_cell(number, label)
                 try:
-                    code = compile(source, f"{path.name} {label}", "exec")
+                    code = compile(source, f"{path.name} {label_text(label)}", "exec")
                 except (SyntaxError, ValueError) as error:
                     notes.append(Result("notebook", label + RUNS, "fail", detail=f"{type(error).__name__}: {error}"))
                     continue
