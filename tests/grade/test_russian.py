@@ -141,3 +141,13 @@ def test_a_notebook_cell_that_raises_is_reported_in_russian_with_its_english_id(
     assert report.failures[0].detail.startswith("выброшено исключение RuntimeError: boom (")
     assert "НЕ ПРОЙДЕНО ноутбук: ячейка 1 (In [3]) выполняется без ошибок" in report.text()
     assert re.search(r"подробности: выброшено исключение RuntimeError: boom \(.*строка 1", report.text())
+
+
+def test_the_command_lines_help_is_in_russian_with_lang_ru(capsys):
+    from engine.grade.__main__ import main
+
+    with pytest.raises(SystemExit):
+        main(["--help", "--lang", "ru"])
+    shown = capsys.readouterr().out
+    assert shown.startswith("использование: python -m engine.grade [-h]") and "позиционные аргументы:" in shown
+    assert "--lang {en,ru}        язык отчёта: en или ru" in shown and "show this help" not in shown
