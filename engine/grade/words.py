@@ -17,6 +17,7 @@ MODULES = {"training": N_("training"), "notebook": N_("notebook")}
 CELL = re.compile(r"cell (\d+)((?: \(In \[\d+\]\))?)")
 IMPORTING = "importing "  # the label of a .py file's import: "importing homework.py"
 RUNS = " runs"  # a notebook cell's check: "cell 5 (In [12]) runs"
+GRAD = re.compile(r"grad (\w+)")  # a parameter's gradient: "grad W", "grad gamma" (layer_trials.grads)
 
 
 def said(text):
@@ -60,4 +61,7 @@ def check_name(check):
     """A check as the report names it: its marked name translated, a notebook cell's "cell 5 runs" too."""
     if check and check.endswith(RUNS) and CELL.fullmatch(check[:-len(RUNS)]):
         return _("{cell} runs").format(cell=label_text(check[:-len(RUNS)]))
+    gradient = GRAD.fullmatch(check or "")
+    if gradient:
+        return _("grad {parameter}").format(parameter=gradient[1])
     return said(check)

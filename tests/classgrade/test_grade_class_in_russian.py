@@ -45,7 +45,7 @@ def batches(tmp_path_factory):
 
 def test_grade_class_lang_ru_writes_the_students_report_in_russian(batches):
     report = (batches[0]["ru"] / "buggy" / "report.md").read_text(encoding="utf-8")
-    assert "НЕ ПРОЙДЕНО Linear: grad b\n" in report and "диагноз: ваши числа совпадают" in report
+    assert "НЕ ПРОЙДЕНО Linear: градиент по b\n" in report and "диагноз: ваши числа совпадают" in report
     assert "\n3 проверки не пройдены, 0 модулей отсутствуют, 115 проверок пройдено\n" in report
     assert report.rstrip().endswith("песочница: none (недоступно: файловая система только для чтения вне рабочей "
                                     "папки; отключение сети; своё пространство PID (каждый порождённый процесс "
@@ -76,8 +76,8 @@ def test_gradescope_results_keep_their_keys_and_ids_with_russian_text(batches):
         assert [test[key] for test in en["tests"]] == [test[key] for test in ru["tests"]], key
     tests = {test["name"]: test for test in ru["tests"]}
     assert tests["Linear"]["status"] == "failed"
-    assert tests["Linear"]["output"].startswith("не пройдено: НЕ ПРОЙДЕНО Linear: grad b\n    подробности: grad b: "
-                                                "отличается в элементе [0]")
+    assert tests["Linear"]["output"].startswith("не пройдено: НЕ ПРОЙДЕНО Linear: градиент по b\n    подробности: "
+                                                "градиент по b: отличается в элементе [0]")
     assert tests["ReLU"]["output"].startswith("пройдено: пройдено ") and "проверок из" in tests["ReLU"]["output"]
     assert "Conv2d (дополнительно)" in tests and "обучение (дополнительно)" in tests
     assert ru["output"].startswith("3 проверки не пройдены, ") and "песочница: none" in ru["output"]
@@ -90,8 +90,8 @@ def test_junit_keeps_its_names_and_ids_with_russian_failure_text(batches):
     assert cases("en") == cases("ru") and ("buggy.Linear", "grad b") in cases("ru")
     root = ET.parse(batches[0]["ru"] / "junit.xml").getroot()
     failure = root.find(".//testcase[@classname='buggy.Linear'][@name='grad b']/failure")
-    assert failure.get("message").startswith("grad b: отличается в элементе [0]")
-    assert failure.text.startswith("НЕ ПРОЙДЕНО Linear: grad b\n    подробности: ")
+    assert failure.get("message").startswith("градиент по b: отличается в элементе [0]")
+    assert failure.text.startswith("НЕ ПРОЙДЕНО Linear: градиент по b\n    подробности: ")
 
 
 def test_a_module_whose_run_died_is_an_error_whatever_the_language_of_its_detail():
@@ -132,4 +132,4 @@ def test_grade_format_gradescope_lang_ru_prints_russian_text_under_english_keys(
     assert found["output"].endswith("песочница: none (недоступно: изоляция (запущено как собственная проверка "
                                     "студента))")
     linear = next(test for test in found["tests"] if test["name"] == "Linear")
-    assert linear["status"] == "failed" and "НЕ ПРОЙДЕНО Linear: grad b" in linear["output"]
+    assert linear["status"] == "failed" and "НЕ ПРОЙДЕНО Linear: градиент по b" in linear["output"]

@@ -14,11 +14,20 @@ from engine.grade import grade
 from engine.grade.report import Report
 from engine.grade.verdict import Result
 from engine.grade.words import check_name, label_text, status_label
+from engine.grade.catalogue import CATALOGUE
 from tests.grade.homeworks import HOMEWORK
+from tests.i18n.prose import english_words
 
 ROOT = Path(__file__).resolve().parents[2]
 BIAS_MEAN = ("self.gradb[...] = grad_output.sum(axis=0)", "self.gradb[...] = grad_output.mean(axis=0)")  # one bug
 SUMMARY = "3 проверки не пройдены, 3 модуля отсутствуют, 96 проверок пройдено"
+
+
+def without_the_mistakes_catalogue(text):
+    """text without the catalogue's titles and sentences in English (the mistakes' catalogue translates them)."""
+    for mistake in CATALOGUE:
+        text = text.replace(mistake.title, "").replace(mistake.sentence, "")
+    return text
 
 
 def buggy_source():
@@ -53,10 +62,10 @@ def test_grade_lang_ru_prints_the_checks_their_diagnosis_and_the_summary_in_russ
     assert done.returncode == 1, done.stderr
     out = done.stdout
     assert out.startswith("соглашение: методы из задания (update_output")
-    assert "НЕ ПРОЙДЕНО Linear: grad b\n" in out
+    assert "НЕ ПРОЙДЕНО Linear: градиент по b\n" in out
     assert "НЕ ПРОЙДЕНО Linear: градиенты перезаписываются, а не накапливаются\n" in out  # a check's name
     assert "испытание: Linear(5, 3), вход (7, 5) float64" in out  # the child process wrote these in Russian
-    assert "подробности: grad b: отличается в элементе [0]: -0.072135619, ожидалось -0.50494933" in out
+    assert "подробности: градиент по b: отличается в элементе [0]: -0.072135619, ожидалось -0.50494933" in out
     assert "диагноз: ваши числа совпадают с тем, что даёт ошибка «" in out and "Верно: dL/db = sum_n g_n" in out
     assert "НЕ ПРОЙДЕНО обучение: сеть из задания обучается так же, как эталонная" in out
     assert "диагноз: ожидаемо, пока не проходит Linear: сначала исправьте его" in out
@@ -64,6 +73,8 @@ def test_grade_lang_ru_prints_the_checks_their_diagnosis_and_the_summary_in_russ
     assert f"\n{SUMMARY}\nпроверено за " in out
     for english in ("FAIL", "failed", "passed", "missing", "diagnosis:", "detail:", "differs at", "expected"):
         assert english not in out, english
+    assert [(line, english_words(line)) for line in without_the_mistakes_catalogue(out).splitlines()
+            if english_words(line)] == []
 
 
 @pytest.mark.parametrize("lang, summary", [("ru_RU.UTF-8", SUMMARY), ("C.UTF-8", "3 failed, 3 missing, 96 passed"),
@@ -86,7 +97,8 @@ def test_json_keeps_its_english_keys_and_ids_with_the_human_text_in_russian(home
     assert [[r[key] for key in ids] for r in en["results"]] == [[r[key] for key in ids] for r in ru["results"]]
     failed = {r["check"]: r for r in ru["results"] if r["status"] == "fail"}
     assert failed["gradients overwritten, not accumulated"]["check_text"] == "градиенты перезаписываются, а не накапливаются"
-    assert failed["grad b"]["detail"].startswith("grad b: отличается в элементе [0]")
+    assert failed["grad b"]["detail"].startswith("градиент по b: отличается в элементе [0]")
+    assert failed["grad b"]["check_text"] == "градиент по b"
     assert failed["grad b"]["diagnosis"].startswith("ваши числа совпадают") and failed["grad b"]["misconception"]
     assert ru["convention"].startswith("методы из задания") and en["convention"].startswith("the handout's methods")
     english = next(r for r in en["results"] if r["check"] == "grad b")
@@ -98,7 +110,7 @@ def test_a_notebooks_grade_with_lang_ru_keeps_russian_in_its_display_and_sets_no
     assert i18n.current() == "en"  # nothing installed globally: the next call speaks English
     assert report.summary() == SUMMARY and SUMMARY in report._repr_html_()
     assert "<th>модуль</th><th>проверка</th><th>статус</th>" in report._repr_html_()
-    assert "НЕ ПРОЙДЕНО Linear: grad b" in repr(report)
+    assert "НЕ ПРОЙДЕНО Linear: градиент по b" in repr(report)
     assert grade(namespace()).summary() == "3 failed, 3 missing, 96 passed"
     with i18n.use("ru"):  # a caller already speaking Russian (the default lang follows it)
         assert grade(namespace()).summary() == SUMMARY
@@ -127,8 +139,9 @@ def test_the_words_of_ids_follow_the_language_and_keep_code_as_it_is():
     with i18n.use("ru"):
         assert check_name("cell 4 (In [3]) runs") == "ячейка 4 (In [3]) выполняется без ошибок"
         assert label_text("importing homework.py") == "импорт homework.py" and label_text("ReLU forward") == "ReLU forward"
-        assert check_name("grad W") == "grad W" and status_label("warn") == "ВНИМАНИЕ"
+        assert check_name("grad W") == "градиент по W" and status_label("warn") == "ВНИМАНИЕ"
     assert check_name("cell 4 (In [3]) runs") == "cell 4 (In [3]) runs" and status_label("warn") == "WARN"
+    assert check_name("grad W") == "grad W"
 
 
 def test_a_notebook_cell_that_raises_is_reported_in_russian_with_its_english_id(tmp_path):
