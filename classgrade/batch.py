@@ -13,7 +13,7 @@ from i18n import LANGUAGES, current, domain, use
 
 from .formats import gradescope, junit
 from .rubric import Rubric
-from .sandbox import Seal, sandbox_of
+from .sandbox import Seal, sandbox_name, sandbox_of
 from .submission import grade_submission, submissions
 
 _, ngettext = domain("classgrade")
@@ -110,7 +110,7 @@ def grade_class(folder, out, jobs=2, limits=Seal(), rubric=None, handout=None, t
 
 def summary(graded_list, table, pairs, seconds, out, log):
     errors = [graded for graded in graded_list if graded.error]
-    sandboxes = sorted({graded.sandbox for graded in graded_list})
+    sandboxes = [sandbox_name(sandbox) for sandbox in sorted({graded.sandbox for graded in graded_list})]
     full = int((table["score"] == table["max_score"]).sum())
     lines = [ngettext("graded {n} submission in {seconds:.1f} s (sandbox: {sandbox})",
                       "graded {n} submissions in {seconds:.1f} s (sandbox: {sandbox})", len(graded_list)).format(

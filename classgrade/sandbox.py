@@ -24,6 +24,7 @@ _, ngettext = domain("classgrade")
 CHUNK = 65536
 KEPT = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")  # nothing else of the teacher's environment reaches the command
 TOKEN = "BACKPROP_LENS_SEALED"
+SHOWN = {"none": N_("none")}  # a sandbox's name in a sentence (bwrap is bwrap in every language)
 BWRAP_ONLY = (N_("a read-only file system outside its working directory"), N_("no network"),
               N_("its own PID namespace (every process it forks is killed with it)"))  # translated where shown
 
@@ -59,6 +60,11 @@ def sandbox_of(wanted):
     if wanted == "bwrap" and not found:
         raise ValueError(_("--sandbox bwrap: bwrap is not installed (Debian: apt-get install bubblewrap)"))
     return "bwrap" if wanted == "bwrap" or (wanted == "auto" and found) else "none"
+
+
+def sandbox_name(sandbox):
+    """"none" in the language in use; "bwrap" as it is."""
+    return _(SHOWN[sandbox]) if sandbox in SHOWN else sandbox
 
 
 def wrapped(argv, workdir, sandbox):

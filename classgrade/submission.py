@@ -13,7 +13,7 @@ from engine.grade.words import check_name, module_name
 from i18n import current, domain
 
 from .rubric import KINDS, kind_of
-from .sandbox import Seal, seal
+from .sandbox import Seal, sandbox_name, seal
 
 ROOT = str(Path(__file__).resolve().parents[1])  # the folder holding backprop_lens, put on the command's path
 SUFFIXES = (".py", ".ipynb")
@@ -90,9 +90,9 @@ class Graded:
     def sandbox_line(self):
         """"sandbox: none (without: ...)", the protections missing in the language in use."""
         if not self.missing:
-            return _("sandbox: {sandbox}").format(sandbox=self.sandbox)
+            return _("sandbox: {sandbox}").format(sandbox=sandbox_name(self.sandbox))
         return _("sandbox: {sandbox} (without: {missing})").format(
-            sandbox=self.sandbox, missing="; ".join(_(item) for item in self.missing))
+            sandbox=sandbox_name(self.sandbox), missing="; ".join(_(item) for item in self.missing))
 
     def text(self):
         """The report as `backprop-lens grade` prints it, or the error; the sandbox named at the end."""

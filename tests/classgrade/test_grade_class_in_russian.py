@@ -17,6 +17,8 @@ from classgrade.submission import Graded
 from engine.grade.report import Report
 from engine.grade.verdict import Result
 from tests.grade.homeworks import HOMEWORK, NEWER
+from tests.grade.test_grader_in_russian import without_the_mistakes_catalogue
+from tests.i18n.prose import english_words
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = HOMEWORK.read_text() + "\n\n" + NEWER.read_text()
@@ -47,14 +49,15 @@ def test_grade_class_lang_ru_writes_the_students_report_in_russian(batches):
     report = (batches[0]["ru"] / "buggy" / "report.md").read_text(encoding="utf-8")
     assert "НЕ ПРОЙДЕНО Linear: градиент по b\n" in report and "диагноз: ваши числа совпадают" in report
     assert "\n3 проверки не пройдены, 0 модулей отсутствуют, 115 проверок пройдено\n" in report
-    assert report.rstrip().endswith("песочница: none (недоступно: файловая система только для чтения вне рабочей "
+    assert [line for line in without_the_mistakes_catalogue(report).splitlines() if english_words(line)] == []
+    assert report.rstrip().endswith("песочница: нет (недоступно: файловая система только для чтения вне рабочей "
                                     "папки; отключение сети; своё пространство PID (каждый порождённый процесс "
                                     "завершается вместе с работой))")
 
 
 def test_grade_class_lang_ru_prints_its_summary_in_russian(batches):
     log = batches[1]["ru"]
-    assert "проверены 2 работы за " in log and "(песочница: none)" in log and "0 работ завершились ошибкой" in log
+    assert "проверены 2 работы за " in log and "(песочница: нет)" in log and "0 работ завершились ошибкой" in log
     assert "баллы: в среднем " in log and "самые долгие: " in log and "записаны " in log
     assert "graded" not in log and "slowest" not in log
 
@@ -80,7 +83,9 @@ def test_gradescope_results_keep_their_keys_and_ids_with_russian_text(batches):
                                                 "градиент по b: отличается в элементе [0]")
     assert tests["ReLU"]["output"].startswith("пройдено: пройдено ") and "проверок из" in tests["ReLU"]["output"]
     assert "Conv2d (дополнительно)" in tests and "обучение (дополнительно)" in tests
-    assert ru["output"].startswith("3 проверки не пройдены, ") and "песочница: none" in ru["output"]
+    shown = without_the_mistakes_catalogue("\n".join([ru["output"]] + [t["name"] + "\n" + t["output"] for t in ru["tests"]]))
+    assert [line for line in shown.splitlines() if english_words(line)] == []
+    assert ru["output"].startswith("3 проверки не пройдены, ") and "песочница: нет (недоступно: " in ru["output"]
 
 
 def test_junit_keeps_its_names_and_ids_with_russian_failure_text(batches):
@@ -113,7 +118,7 @@ def test_the_class_summary_counts_in_russian_plural_forms(tmp_path, n, graded, e
     with i18n.use("ru"):
         summary(students, table, pd.DataFrame(), 2.0, tmp_path, log)
     lines = log.getvalue().splitlines()
-    assert lines[0] == f"{graded} за 2.0 с (песочница: none)"
+    assert lines[0] == f"{graded} за 2.0 с (песочница: нет)"
     assert lines[1] == "баллы: в среднем 0.00 из 16, 0 работ с полным баллом"
     assert lines[2].startswith(f"{errors}: s0")
     assert lines[-2] == "у 0 пар работ общий код выше порога (similarity.csv)"
@@ -129,7 +134,7 @@ def test_grade_format_gradescope_lang_ru_prints_russian_text_under_english_keys(
     found = json.loads(done.stdout)
     assert set(found) == {"score", "output", "tests"}
     assert found["output"].startswith("3 проверки не пройдены, 0 модулей отсутствуют, 115 проверок пройдено\n")
-    assert found["output"].endswith("песочница: none (недоступно: изоляция (запущено как собственная проверка "
+    assert found["output"].endswith("песочница: нет (недоступно: изоляция (запущено как собственная проверка "
                                     "студента))")
     linear = next(test for test in found["tests"] if test["name"] == "Linear")
     assert linear["status"] == "failed" and "НЕ ПРОЙДЕНО Linear: градиент по b" in linear["output"]
