@@ -121,9 +121,8 @@ def diagnose(module, run, trial, check, mine, expected, make_variant):
 
 
 def mistake(misconception):
-    """{title, sentence, formula} of a catalogue entry, its title and sentence in the reader's language."""
-    return {"title": mistake_text(misconception.title), "sentence": mistake_text(misconception.sentence),
-            "formula": misconception.formula}
+    """{title, sentence, formula} of a catalogue entry in the reader's language (the words a formula holds too)."""
+    return {key: mistake_text(getattr(misconception, key)) for key in ("title", "sentence", "formula")}
 
 
 def explain(misconception):
