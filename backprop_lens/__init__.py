@@ -12,6 +12,9 @@ import os
 import sys
 from pathlib import Path
 
+from i18n import domain, from_environment, use
+
+_, ngettext = domain("grade")
 ENGINE = Path(__file__).resolve().parents[1] / "engine"
 ALIAS = "backprop_lens.engine"
 
@@ -52,7 +55,8 @@ def grader():
 
 
 def grade(target, **options):
-    """engine.grade.grade: the Report of a namespace (grade(globals())) or of a .py or .ipynb file."""
+    """engine.grade.grade: the Report of a namespace (grade(globals())) or of a .py or .ipynb file; lang="ru" for
+    a report in Russian (default: the shell's LANG)."""
     if os.environ.get("BACKPROP_LENS_LOADING"):  # a grade(globals()) cell of the notebook being graded
         return None
     return grader().grade(target, **options)
@@ -62,7 +66,9 @@ def main(argv=None, prog="python -m backprop_lens"):
     """`grade PATH [options]`: the grader's command line (exit status 0, 1 or 2, as engine.grade's)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] != ["grade"]:
-        print(f"usage: {prog} grade PATH [--json] [--verbose] [--iteration iteration.npz --save mine.npz]")
+        with use(from_environment()):
+            print(_("usage: {prog} grade PATH [--json] [--verbose] [--lang en|ru] [--iteration iteration.npz "
+                    "--save mine.npz]").format(prog=prog))
         return 0 if argv[:1] in (["-h"], ["--help"]) else 2
     command = importlib.import_module(f"{engine().__name__}.grade.__main__")
     return command.main(argv[1:], prog=f"{prog} grade")

@@ -2,12 +2,19 @@
 too: score, output, tests) and JUnit XML (GitHub Classroom, GitLab, Jenkins: a testsuite per student)."""
 import xml.etree.ElementTree as ET
 
+from engine.grade.words import check_name, module_name, status_label, status_word
+from i18n import N_, domain
+
+_, ngettext = domain("classgrade")
+LABELS = {"detail": N_("detail"), "diagnosis": N_("diagnosis")}
+
 
 def line(result):
-    text = f"{result.status.upper()} {result.module}: {result.check}"
+    """"FAIL Linear: forward" and its detail and diagnosis, in the language in use (its ids: English)."""
+    text = f"{status_label(result.status)} {module_name(result.module)}: {check_name(result.check)}"
     for label in ("detail", "diagnosis"):
         if getattr(result, label):
-            text += f"\n    {label}: {getattr(result, label)}"
+            text += "\n    " + _("{label}: {value}").format(label=_(LABELS[label]), value=getattr(result, label))
     return text
 
 
@@ -20,17 +27,20 @@ def gradescope(graded, rubric):
         status, checks, failing = modules.get(kind, ("error", {}, []))
         module = rubric.module(kind)
         if kind not in modules:
-            output = f"not graded: {graded.error or 'the run stopped before it'}"
+            output = _("not graded: {why}").format(why=graded.error or _("the run stopped before it"))
         elif failing:
             output = "\n".join(line(r) for r in failing)
         else:
-            output = f"all {len(checks)} checks passed"
-        tests.append({"name": kind + ("" if kind in rubric.modules else " (extra)"), "number": str(len(tests) + 1),
+            output = ngettext("all {n} check passed", "all {n} checks passed", len(checks)).format(n=len(checks))
+        name = module_name(kind) if kind in rubric.modules else _("{module} (extra)").format(module=module_name(kind))
+        tests.append({"name": name, "number": str(len(tests) + 1),
                       "score": rubric.score(kind, status, checks), "max_score": module.points,
                       "status": "passed" if status in ("pass", "warn") else "failed",
-                      "output": f"{status}: {output}", "output_format": "text", "visibility": module.visibility})
-    summary = graded.report.summary() if graded.report is not None else "the run did not finish"
-    output = f"{summary}\n" + (f"ERROR: {graded.error}\n" if graded.error else "") + graded.sandbox_line()
+                      "output": f"{status_word(status)}: {output}", "output_format": "text",
+                      "visibility": module.visibility})
+    summary = graded.report.summary() if graded.report is not None else _("the run did not finish")
+    output = f"{summary}\n" + (_("ERROR: {error}").format(error=graded.error) + "\n" if graded.error else "") + \
+        graded.sandbox_line()
     return {"score": sum(test["score"] for test in tests), "output": output, "tests": tests}
 
 
@@ -44,11 +54,12 @@ def junit_suite(graded):
                              time="0")
         if result.status == "fail":
             failures += 1
-            failure = ET.SubElement(case, "failure", message=(result.detail or result.check)[:500], type="fail")
+            failure = ET.SubElement(case, "failure", message=(result.detail or check_name(result.check))[:500],
+                                    type="fail")
             failure.text = line(result)
         elif result.status == "missing":
             skipped += 1
-            ET.SubElement(case, "skipped", message=result.detail or "missing")
+            ET.SubElement(case, "skipped", message=result.detail or status_word("missing"))
         elif result.status == "warn":
             ET.SubElement(case, "system-out").text = line(result)
     if graded.error:

@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 
 from engine.grade.adapter import ALIASES
 from engine.grade.grader import MODULES, NEWER
+from i18n import domain
+
+_, ngettext = domain("classgrade")
 
 HANDOUT = tuple(kind for kind in MODULES if kind not in NEWER)
 KINDS = tuple(MODULES) + ("training",)  # what the gradebook has a column for (the import's notes are not)
@@ -43,7 +46,8 @@ class Rubric:
 
     def __init__(self, modules=None, visibility="visible"):
         if visibility not in VISIBILITIES:
-            raise ValueError(f"rubric: visibility must be one of {', '.join(VISIBILITIES)}, not {visibility!r}")
+            raise ValueError(_("rubric: visibility must be one of {visibilities}, not {visibility!r}").format(
+                visibilities=", ".join(VISIBILITIES), visibility=visibility))
         self.visibility = visibility
         self.modules = modules if modules is not None else {kind: Module(visibility=visibility) for kind in HANDOUT}
 
@@ -64,9 +68,11 @@ class Rubric:
             elif isinstance(value, (int, float)):
                 module = Module(float(value), visibility=visibility)
             else:
-                raise ValueError(f"rubric {path}: modules.{name} must be a number of points or a table")
+                raise ValueError(_("rubric {path}: modules.{name} must be a number of points or a table").format(
+                    path=path, name=name))
             if module.visibility not in VISIBILITIES:
-                raise ValueError(f"rubric {path}: modules.{name}.visibility must be one of {', '.join(VISIBILITIES)}")
+                raise ValueError(_("rubric {path}: modules.{name}.visibility must be one of {visibilities}").format(
+                    path=path, name=name, visibilities=", ".join(VISIBILITIES)))
             modules[kind_of(name)] = module
         return cls(modules, visibility)
 

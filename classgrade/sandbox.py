@@ -18,11 +18,15 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from i18n import N_, domain
+
+_, ngettext = domain("classgrade")
 CHUNK = 65536
 KEPT = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")  # nothing else of the teacher's environment reaches the command
 TOKEN = "BACKPROP_LENS_SEALED"
-BWRAP_ONLY = ("a read-only file system outside its working directory", "no network",
-              "its own PID namespace (every process it forks is killed with it)")
+SHOWN = {"none": N_("none")}  # a sandbox's name in a sentence (bwrap is bwrap in every language)
+BWRAP_ONLY = (N_("a read-only file system outside its working directory"), N_("no network"),
+              N_("its own PID namespace (every process it forks is killed with it)"))  # translated where shown
 
 
 @dataclass(frozen=True)
@@ -51,11 +55,16 @@ def sandbox_of(wanted):
     """"bwrap" or "none" for --sandbox wanted (auto: bwrap where installed); ValueError when bwrap is wanted
     and absent."""
     if wanted not in ("auto", "bwrap", "none"):
-        raise ValueError(f"--sandbox must be auto, bwrap or none, not {wanted!r}")
+        raise ValueError(_("--sandbox must be auto, bwrap or none, not {wanted!r}").format(wanted=wanted))
     found = shutil.which("bwrap") is not None and sys.platform.startswith("linux")
     if wanted == "bwrap" and not found:
-        raise ValueError("--sandbox bwrap: bwrap is not installed (Debian: apt-get install bubblewrap)")
+        raise ValueError(_("--sandbox bwrap: bwrap is not installed (Debian: apt-get install bubblewrap)"))
     return "bwrap" if wanted == "bwrap" or (wanted == "auto" and found) else "none"
+
+
+def sandbox_name(sandbox):
+    """"none" in the language in use; "bwrap" as it is."""
+    return _(SHOWN[sandbox]) if sandbox in SHOWN else sandbox
 
 
 def wrapped(argv, workdir, sandbox):
@@ -111,9 +120,11 @@ def seal(argv, workdir, limits=Seal(), env=None):
         process.wait(timeout=limits.timeout)
         left = carrying(token) if sandbox == "none" else []  # under bwrap, its PID namespace is gone with it
         if left:
-            found.error = f"left {len(left)} process(es) running after it ended: killed"
+            found.error = ngettext("left {n} process running after it ended: killed",
+                                   "left {n} processes running after it ended: killed", len(left)).format(n=len(left))
     except subprocess.TimeoutExpired:
-        found.error = f"did not finish in {limits.timeout:g} s (the whole submission's time limit)"
+        found.error = _("did not finish in {limit:g} s (the whole submission's time limit)").format(
+            limit=limits.timeout)
     finally:
         kill(process, token)
         process.wait()
@@ -123,7 +134,8 @@ def seal(argv, workdir, limits=Seal(), env=None):
     found.returncode = process.returncode
     found.stdout, found.stderr = bytes(outputs["stdout"]), bytes(outputs["stderr"])
     if flooded:  # the reason it was killed (a time limit reached after the cap is not)
-        found.error = f"printed more than {limits.output / 2 ** 20:g} MB on its {flooded[0]}"
+        found.error = _("printed more than {size:g} MB on its {stream}").format(size=limits.output / 2 ** 20,
+                                                                               stream=flooded[0])
     return found
 
 

@@ -6,11 +6,16 @@ import json
 import sys
 from pathlib import Path
 
+from engine.grade.__main__ import chosen_language
+from i18n import N_, domain, use
+
 from .formats import gradescope, junit
 from .rubric import Rubric
 from .submission import Graded, read_report
 
 FORMATS = ("text", "gradescope", "junit")
+_, ngettext = domain("classgrade")
+UNSEALED = N_("not sealed: run as the student's own grader")
 
 
 def split(argv):
@@ -27,10 +32,17 @@ def split(argv):
 
 
 def main(argv, grade, prog="backprop-lens"):
-    """argv: grade PATH [--format F] [--rubric R] [the grader's options]; grade: backprop_lens.main."""
+    """argv: grade PATH [--format F] [--rubric R] [the grader's options, --lang among them]; grade:
+    backprop_lens.main."""
     form, rubric, rest = split(argv)
+    with use(chosen_language(rest)):
+        return formatted(form, rubric, rest, grade, prog)
+
+
+def formatted(form, rubric, rest, grade, prog):
     if form not in FORMATS:
-        print(f"{prog} grade: --format must be one of {', '.join(FORMATS)}, not {form!r}", file=sys.stderr)
+        print(_("{prog} grade: --format must be one of {formats}, not {format!r}").format(
+            prog=prog, formats=", ".join(FORMATS), format=form), file=sys.stderr)
         return 2
     if form == "text":
         return grade(rest, prog=prog)
@@ -38,8 +50,8 @@ def main(argv, grade, prog="backprop-lens"):
     with contextlib.redirect_stdout(printed):
         code = grade([*rest, "--json"], prog=prog)
     path = next((item for item in rest[1:] if not item.startswith("-")), "homework")
-    graded = read_report(Graded(Path(path).stem, missing=["not sealed: run as the student's own grader"]),
-                         printed.getvalue(), lambda: "the grader printed no report")
+    graded = read_report(Graded(Path(path).stem, missing=[UNSEALED]), printed.getvalue(),
+                         lambda: _("the grader printed no report"))
     if form == "gradescope":
         print(json.dumps(gradescope(graded, Rubric.load(rubric) if rubric else Rubric()), indent=1, allow_nan=False))
     else:

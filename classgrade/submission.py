@@ -4,14 +4,16 @@ import json
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from engine.grade.report import Report
 from engine.grade.verdict import Result
+from engine.grade.words import check_name, module_name
+from i18n import current, domain
 
 from .rubric import KINDS, kind_of
-from .sandbox import Seal, seal
+from .sandbox import Seal, sandbox_name, seal
 
 ROOT = str(Path(__file__).resolve().parents[1])  # the folder holding backprop_lens, put on the command's path
 SUFFIXES = (".py", ".ipynb")
@@ -19,6 +21,8 @@ SUFFIXES = (".py", ".ipynb")
 # buffers per core within the memory limit
 ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
 DIED = ("finishes within the time limit",)  # a module whose run was stopped: its status is error, not fail
+RESULT_FIELDS = {f.name for f in fields(Result)}  # of a result in the grader's --json (check_text is for people)
+_, ngettext = domain("classgrade")
 
 
 def submissions(folder):
@@ -72,8 +76,8 @@ class Graded:
         found = [self.report.stopped] if self.report is not None and self.report.stopped else []
         note = self.import_stopped()
         if note is not None:
-            found.append(f"{note.module}: {note.check}: {note.detail}")
-        found += [f"{r.module}: {r.detail}" for kind, (status, _, failing) in self.modules().items()
+            found.append(f"{module_name(note.module)}: {check_name(note.check)}: {note.detail}")
+        found += [f"{module_name(r.module)}: {r.detail}" for kind, (status, _checks, failing) in self.modules().items()
                   if status == "error" for r in failing if r.status == "fail"]
         return "; ".join(found) or None
 
@@ -81,17 +85,21 @@ class Graded:
         if self.report is None:
             return None
         failed = next((r for r in self.report.results if r.status == "fail"), None)
-        return f"{failed.module}: {failed.check}" if failed else None
+        return f"{module_name(failed.module)}: {check_name(failed.check)}" if failed else None
 
     def sandbox_line(self):
-        line = f"sandbox: {self.sandbox}"
-        return line + (f" (without: {'; '.join(self.missing)})" if self.missing else "")
+        """"sandbox: none (without: ...)", the protections missing in the language in use."""
+        if not self.missing:
+            return _("sandbox: {sandbox}").format(sandbox=sandbox_name(self.sandbox))
+        return _("sandbox: {sandbox} (without: {missing})").format(
+            sandbox=sandbox_name(self.sandbox), missing="; ".join(_(item) for item in self.missing))
 
     def text(self):
         """The report as `backprop-lens grade` prints it, or the error; the sandbox named at the end."""
-        body = self.report.text() if self.report is not None else f"ERROR: {self.error}"
+        error = _("ERROR: {error}").format(error=self.error)
+        body = self.report.text() if self.report is not None else error
         if self.report is not None and self.error:
-            body += f"\nERROR: {self.error}"
+            body += f"\n{error}"
         return f"{body}\n{self.sandbox_line()}\n"
 
 
@@ -99,8 +107,7 @@ def status_of(results, stopped=False, cut=False):
     statuses = {r.status for r in results}
     if cut and "missing" in statuses:
         return "error"
-    if stopped or any(r.status == "fail" and (r.check in DIED or (r.detail or "").startswith("the program "))
-                      for r in results):
+    if stopped or any(r.status == "fail" and (r.check in DIED or r.ended == "died") for r in results):
         return "error"
     for status in ("fail", "missing", "warn"):
         if status in statuses:
@@ -108,20 +115,20 @@ def status_of(results, stopped=False, cut=False):
     return "pass"
 
 
-def grader_command(name, timeout):
-    """The student-side grader on name, with its own limits inside the whole submission's."""
+def grader_command(name, timeout, lang="en"):
+    """The student-side grader on name, with its own limits inside the whole submission's, speaking lang."""
     return [sys.executable, "-c", f"import sys; sys.path.insert(0, {ROOT!r}); from backprop_lens import main; "
             "sys.exit(main())", "grade", name, "--json", "--check-time", f"{min(10.0, timeout / 6):g}",
-            "--cell-time", f"{min(30.0, timeout / 3):g}", "--time-limit", f"{timeout * 0.9:g}"]
+            "--cell-time", f"{min(30.0, timeout / 3):g}", "--time-limit", f"{timeout * 0.9:g}", "--lang", lang]
 
 
 def grade_submission(student, path, limits=Seal()):
     """Graded: path copied to a new temporary folder and graded there, sealed off as limits say."""
     if path is None:
-        return Graded(student, error="the folder holds no single .py or .ipynb file")
+        return Graded(student, error=_("the folder holds no single .py or .ipynb file"))
     with tempfile.TemporaryDirectory(prefix="classgrade-") as work:
         shutil.copy(path, Path(work) / path.name)
-        run = seal(grader_command(path.name, limits.timeout), work, limits, env=ONE_THREAD)
+        run = seal(grader_command(path.name, limits.timeout, current()), work, limits, env=ONE_THREAD)
     graded = Graded(student, elapsed=run.elapsed, sandbox=run.sandbox, missing=run.missing)
     if run.error:
         graded.error = run.error
@@ -140,7 +147,8 @@ def read_report(graded, text, otherwise):
     if "cannot_grade" in found:
         graded.error = found["cannot_grade"]
         return graded
-    results = [Result(**{**r, "index": tuple(r["index"]) if r.get("index") else None}) for r in found["results"]]
+    results = [Result(**{key: value for key, value in r.items() if key in RESULT_FIELDS - {"index"}},
+                      index=tuple(r["index"]) if r.get("index") else None) for r in found["results"]]
     graded.report = Report(found["convention"], results, stopped=found["stopped"], not_graded=found["not_graded"])
     graded.error = graded.problems()
     return graded
@@ -148,6 +156,9 @@ def read_report(graded, text, otherwise):
 
 def ended(run):
     """Why a run printed no report."""
-    last = run.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["nothing on stderr"]
-    how = f"was killed by signal {-run.returncode}" if run.returncode < 0 else f"ended with exit code {run.returncode}"
-    return f"the grader {how} without a report: {last[0][:300]}"
+    last = run.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [_("nothing on stderr")]
+    if run.returncode < 0:
+        return _("the grader was killed by signal {signal} without a report: {last}").format(
+            signal=-run.returncode, last=last[0][:300])
+    return _("the grader ended with exit code {code} without a report: {last}").format(
+        code=run.returncode, last=last[0][:300])

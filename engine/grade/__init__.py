@@ -2,7 +2,8 @@
 
     import backprop_lens
     backprop_lens.grade(globals())    # in a notebook: a table, failures first (viz.grade_table: a DataFrame)
-    python -m backprop_lens grade homework.py [--json]     # a file, graded in a child process
+    backprop_lens.grade(globals(), lang="ru")             # the report in Russian (default: the shell's LANG)
+    python -m backprop_lens grade homework.py [--json] [--lang ru]     # a file, graded in a child process
 
 `from engine.grade import grade` and `python -m engine.grade` are the same grader, where no engine.py of
 the learner's takes the name `engine`.

@@ -9,8 +9,11 @@ ClassNLLCriterion, ClassNLLCriterionUnstable and ChannelwiseScaling and may keep
 from dataclasses import dataclass
 
 import numpy as np
+from i18n import domain
 
 from .watch import running
+
+_, ngettext = domain("grade")
 
 SNAKE = {"update_output": "update_output", "update_grad_input": "update_grad_input",
          "update_grad_params": "update_grad_params", "zero_grad_params": "zero_grad_params",
@@ -40,9 +43,10 @@ class Convention:
         return self.names is CAMEL
 
     def describe(self):
-        methods = ("camelCase methods (updateOutput, updateGradInput, accGradParameters, ...)" if self.camel
-                   else "the handout's methods (update_output, update_grad_input, update_grad_params, ...)")
-        return f"{methods}; Linear's W stored as {'(n_out, n_in)' if self.w_transposed else '(n_in, n_out)'}"
+        methods = (_("camelCase methods (updateOutput, updateGradInput, accGradParameters, ...)") if self.camel
+                   else _("the handout's methods (update_output, update_grad_input, update_grad_params, ...)"))
+        return _("{methods}; Linear's W stored as {shape}").format(
+            methods=methods, shape="(n_out, n_in)" if self.w_transposed else "(n_in, n_out)")
 
 
 def find(namespace, name):
@@ -168,8 +172,11 @@ class Wrapped:
         """Copy the engine's parameter values into the learner's live arrays."""
         mine = self.get_parameters()
         if len(mine) != len(arrays):
-            raise ValueError(f"get_parameters() returned {len(mine)} arrays, expected {len(arrays)}")
+            raise ValueError(ngettext("get_parameters() returned {n} array, expected {expected}",
+                                      "get_parameters() returned {n} arrays, expected {expected}", len(mine)).format(
+                n=len(mine), expected=len(arrays)))
         for target, value in zip(mine, arrays):
             if target.shape != value.shape:
-                raise ValueError(f"get_parameters() holds an array of shape {target.shape}, expected {value.shape}")
+                raise ValueError(_("get_parameters() holds an array of shape {shape}, expected {expected}").format(
+                    shape=target.shape, expected=value.shape))
             target[...] = value

@@ -12,6 +12,8 @@ import os
 import sys
 import threading
 
+from i18n import N_, use
+
 from .adapter import learner_name
 from .grader import detect, grade_one
 from .load import CannotGrade, load
@@ -45,7 +47,7 @@ def replay(namespace, job, limit):
 
     errors = []
     try:
-        with running("replaying the iteration", limit):
+        with running(N_("replaying the iteration"), limit):
             mine = save(namespace, job["iteration"], job["save"], errors)
     except TimeUp as up:
         return {"errors": errors + [str(up)], "count": None}
@@ -56,6 +58,11 @@ def replay(namespace, job, limit):
 
 def main():
     job = json.loads(sys.argv[1])
+    with use(job.get("lang", "en")):  # the language of every detail and diagnosis the child writes
+        grade_job(job)
+
+
+def grade_job(job):
     send = channel()
     if job.get("memory"):
         limit_memory(job["memory"])

@@ -2,6 +2,9 @@
 from dataclasses import dataclass
 
 import numpy as np
+from i18n import domain
+
+_, ngettext = domain("grade")
 
 TOLERANCES = {np.dtype(np.float64): (1e-6, 1e-9), np.dtype(np.float32): (1e-5, 1e-6)}  # (rtol, atol)
 
@@ -34,15 +37,16 @@ def difference(mine, expected, dtype=np.float64, n=None):
     rtol, atol = tolerance(dtype)
     expected = np.asarray(expected, dtype=np.float64)
     if mine is None:
-        return Difference("is None (nothing was stored or returned)")
+        return Difference(_("is None (nothing was stored or returned)"))
     got = as_array(mine)
     if got is None:
-        return Difference(f"is a {type(mine).__name__}, not an array of numbers")
+        return Difference(_("is a {type}, not an array of numbers").format(type=type(mine).__name__))
     if got.shape != expected.shape:
         hint = "transposed" if got.shape == expected.shape[::-1] and got.ndim == 2 else None
         if hint is None and got.size == expected.size:
             hint = "the right numbers of entries in another shape"
-        return Difference(f"has shape {got.shape}, expected {expected.shape}", hint=hint_text(hint))
+        return Difference(_("has shape {shape}, expected {expected}").format(shape=got.shape, expected=expected.shape),
+                          hint=hint_text(hint))
     close = np.isclose(got, expected, rtol=rtol, atol=atol) | (np.isnan(got) & np.isnan(expected))
     if close.all():
         return None
@@ -51,7 +55,8 @@ def difference(mine, expected, dtype=np.float64, n=None):
         error = np.abs(got - expected)
         rel = error / np.maximum(np.abs(expected), atol)
     finite = np.isfinite(error)
-    return Difference(f"differs at {list(index)}: {got[index]:.8g}, expected {expected[index]:.8g}",
+    return Difference(_("differs at {index}: {mine:.8g}, expected {expected:.8g}").format(
+                      index=list(index), mine=got[index], expected=expected[index]),
                       index=index, mine=float(got[index]), expected=float(expected[index]),
                       max_abs=float(error[finite].max()) if finite.any() else float("inf"),
                       max_rel=float(rel[finite].max()) if finite.any() else float("inf"),
@@ -84,22 +89,30 @@ def hint_text(kind, n=None):
     if kind is None:
         return None
     if kind == "nan":
-        return ("some entries are NaN or inf: an overflow (exp of a large number), a log of 0 "
-                "or a division by 0")
+        return _("some entries are NaN or inf: an overflow (exp of a large number), a log of 0 "
+                 "or a division by 0")
     if kind == "sign":
-        return "every entry has the sign flipped: a minus sign is missing or extra"
+        return _("every entry has the sign flipped: a minus sign is missing or extra")
     if kind == "transposed":
-        return "it is the transpose of the expected array: check which side of the product each factor is on"
+        return _("it is the transpose of the expected array: check which side of the product each factor is on")
+    if kind == "the right numbers of entries in another shape":
+        return _("the right numbers of entries in another shape")
     if kind.startswith("factor"):
         factor = float(kind.split()[1])
-        names = [("2 times", 2.0), ("half", 0.5), ("minus", -1.0)]
+        names = [(_("every entry is 2 times the expected one: a constant factor is wrong"), 2.0),
+                 (_("every entry is half the expected one: a constant factor is wrong"), 0.5),
+                 (_("every entry is minus the expected one: a constant factor is wrong"), -1.0)]
         if n:
-            names += [(f"N = {n} times", n), (f"1/N = 1/{n} of", 1 / n), (f"-1/N = -1/{n} of", -1 / n)]
-        for name, value in names:
+            names += [(_("every entry is N = {n} times the expected one: a constant factor is wrong"), n),
+                      (_("every entry is 1/N = 1/{n} of the expected one: a constant factor is wrong"), 1 / n),
+                      (_("every entry is -1/N = -1/{n} of the expected one: a constant factor is wrong"), -1 / n)]
+        for sentence, value in names:
             if np.isclose(factor, value, rtol=1e-6):
-                return f"every entry is {name} the expected one: a constant factor is wrong"
-        return f"every entry is {factor:.6g} times the expected one: a constant factor is wrong"
+                return sentence.format(n=n)
+        return _("every entry is {factor:.6g} times the expected one: a constant factor is wrong").format(factor=factor)
     if kind.startswith("rows"):
-        return f"only some rows are wrong ({kind.split(' ', 1)[1]}): something depends on the sample it should not"
+        wrong, rows = kind.split()[1::2]
+        return _("only some rows are wrong ({wrong} of {rows}): something depends on the sample it should not").format(
+            wrong=wrong, rows=rows)
     return kind
 

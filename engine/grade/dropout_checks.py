@@ -6,10 +6,16 @@ checked on 100,000 units, and a correct layer fails the share-of-zeros bound les
 import math
 
 import numpy as np
+from i18n import N_, domain
 
 from .catalogue import entries
-from .verdict import Result, raised
+from .verdict import Result, mistake, raised
 from .watch import LEARNER_ERRORS, raise_if_user_interrupt
+
+_, ngettext = domain("grade")
+SHARE, SCALE = N_("share of zeros is p"), N_("kept units scaled by 1/(1-p)")  # the checks
+MASK, BACKWARD = N_("a mask per element and per batch"), N_("backward uses the forward's mask")
+EVALUATE, CONTRACT = N_("evaluate mode passes the input through"), N_("input and grad_output not written")
 
 SHAPE = (400, 250)
 Z = 5.5  # two-sided normal tail 3.8e-8 per bound; the four bounds together fail a correct layer < 1e-6
@@ -21,7 +27,8 @@ def _entry(key):
 
 def _fail(check, detail, key=None, hint=None):
     bug = _entry(key) if key else None
-    diagnosis = (f"your layer behaves as '{bug.title}'. {bug.sentence} Correct: {bug.formula}" if bug else hint)
+    diagnosis = (_("your layer behaves as '{title}'. {sentence} Correct: {formula}").format(**mistake(bug))
+                 if bug else hint)
     return Result("Dropout", check, "fail", diagnosis=diagnosis, detail=detail, misconception=key)
 
 
@@ -41,21 +48,21 @@ def check_share(make):
         layer = make(p)
         layer.train()
         x = np.random.default_rng(1).uniform(0.5, 1.5, SHAPE)
-        _, n_zero = share(layer, x)
+        _output, n_zero = share(layer, x)
         n = x.size
         if abs(n_zero - n * p) > zeros_bound(n, p):
             key = "p_is_keep" if abs(n_zero - n * (1 - p)) <= zeros_bound(n, p) else None
-            return _fail("share of zeros is p", f"Dropout({p}) zeroed {n_zero / n:.4f} of the units, expected "
-                         f"{p} +- {zeros_bound(n, p) / n:.4f}", key,
-                         "the share of zeroed units is not p: p is the probability to zero a unit")
+            return _fail(SHARE, _("Dropout({p}) zeroed {share:.4f} of the units, expected {p} +- {bound:.4f}").format(
+                p=p, share=n_zero / n, bound=zeros_bound(n, p) / n), key,
+                _("the share of zeroed units is not p: p is the probability to zero a unit"))
     layer = make(0.5)
     layer.p = 0.2  # the course's tests change p between calls
-    _, n_zero = share(layer, np.ones(SHAPE))
+    _output, n_zero = share(layer, np.ones(SHAPE))
     if abs(n_zero - SHAPE[0] * SHAPE[1] * 0.2) > zeros_bound(SHAPE[0] * SHAPE[1], 0.2):
-        return _fail("share of zeros is p", f"after layer.p = 0.2 on a Dropout(0.5) it zeroed "
-                     f"{n_zero / (SHAPE[0] * SHAPE[1]):.4f} of the units", hint="read self.p in update_output, at every forward: "
-                     "the course's tests change p between calls")
-    return Result("Dropout", "share of zeros is p", "pass")
+        return _fail(SHARE, _("after layer.p = 0.2 on a Dropout(0.5) it zeroed {share:.4f} of the units").format(
+            share=n_zero / (SHAPE[0] * SHAPE[1])), hint=_("read self.p in update_output, at every forward: "
+                                                          "the course's tests change p between calls"))
+    return Result("Dropout", SHARE, "pass")
 
 
 def check_scale(make):
@@ -68,10 +75,11 @@ def check_scale(make):
         if not np.allclose(ratio, 1 / (1 - p), rtol=1e-6):
             bad = np.argwhere(kept & ~np.isclose(out, x / (1 - p), rtol=1e-6))[0]
             key = "no_rescale" if np.allclose(ratio, 1.0) else None
-            return _fail("kept units scaled by 1/(1-p)", f"Dropout({p}): output {out[tuple(bad)]:.6g} at "
-                         f"{list(map(int, bad))} for input {x[tuple(bad)]:.6g}, expected input / (1 - p) = "
-                         f"{x[tuple(bad)] / (1 - p):.6g}", key, "a kept unit must be x / (1 - p)")
-    return Result("Dropout", "kept units scaled by 1/(1-p)", "pass")
+            return _fail(SCALE, _("Dropout({p}): output {output:.6g} at {index} for input {input:.6g}, expected "
+                                  "input / (1 - p) = {expected:.6g}").format(
+                p=p, output=out[tuple(bad)], index=list(map(int, bad)), input=x[tuple(bad)],
+                expected=x[tuple(bad)] / (1 - p)), key, _("a kept unit must be x / (1 - p)"))
+    return Result("Dropout", SCALE, "pass")
 
 
 def check_mask(make):
@@ -79,12 +87,11 @@ def check_mask(make):
     first = np.asarray(layer.forward(np.ones(SHAPE))) != 0
     second = np.asarray(layer.forward(np.ones(SHAPE))) != 0
     if (first == first[:1]).all() or (first == first[:, :1]).all():
-        return _fail("a mask per element and per batch", "every row (or every column) has the same mask",
-                     hint="draw the mask with the input's whole shape: np.random.random(input.shape) >= p")
+        return _fail(MASK, _("every row (or every column) has the same mask"),
+                     hint=_("draw the mask with the input's whole shape: np.random.random(input.shape) >= p"))
     if (first == second).all():
-        return _fail("a mask per element and per batch", "two forwards drew the same mask",
-                     hint="draw a fresh mask at every training forward")
-    return Result("Dropout", "a mask per element and per batch", "pass")
+        return _fail(MASK, _("two forwards drew the same mask"), hint=_("draw a fresh mask at every training forward"))
+    return Result("Dropout", MASK, "pass")
 
 
 def check_backward(make):
@@ -97,9 +104,9 @@ def check_backward(make):
     if grad.shape != x.shape or not np.allclose(grad, expected, rtol=1e-6, atol=1e-12):
         key = "new_mask_in_backward" if grad.shape == x.shape and np.isclose(
             np.count_nonzero(grad == 0) / x.size, 0.3, atol=0.01) else None
-        return _fail("backward uses the forward's mask", "grad_input is not g * M / (1 - p) with the forward's "
-                     "mask M", key, "keep the forward's mask (self.mask) and multiply g by it")
-    return Result("Dropout", "backward uses the forward's mask", "pass")
+        return _fail(BACKWARD, _("grad_input is not g * M / (1 - p) with the forward's mask M"), key,
+                     _("keep the forward's mask (self.mask) and multiply g by it"))
+    return Result("Dropout", BACKWARD, "pass")
 
 
 def check_evaluate(make):
@@ -109,13 +116,13 @@ def check_evaluate(make):
     out = np.asarray(layer.forward(x.copy()))
     grad = np.asarray(layer.backward(x.copy(), g.copy()))
     if not (np.array_equal(out, x) and np.array_equal(grad, g)):
-        return _fail("evaluate mode passes the input through", "in evaluate mode the output (or grad_input) "
-                     "differs from the input (or grad_output)", "drops_in_evaluate")
+        return _fail(EVALUATE, _("in evaluate mode the output (or grad_input) differs from the input (or grad_output)"),
+                     "drops_in_evaluate")
     layer.train()
     if np.array_equal(np.asarray(layer.forward(x.copy())), x):
-        return _fail("evaluate mode passes the input through", "after train() the layer drops nothing",
-                     hint="train() must switch dropping back on: read self.training in update_output")
-    return Result("Dropout", "evaluate mode passes the input through", "pass")
+        return _fail(EVALUATE, _("after train() the layer drops nothing"),
+                     hint=_("train() must switch dropping back on: read self.training in update_output"))
+    return Result("Dropout", EVALUATE, "pass")
 
 
 def check_contract(make):
@@ -126,12 +133,14 @@ def check_contract(make):
     layer.forward(given_x)
     layer.backward(given_x, given_g)
     if not (np.array_equal(given_x, x) and np.array_equal(given_g, g)):
-        return _fail("input and grad_output not written", "forward or backward changed its argument in place",
-                     hint="compute into a new array (x * mask), never into input or grad_output")
-    return Result("Dropout", "input and grad_output not written", "pass")
+        return _fail(CONTRACT, _("forward or backward changed its argument in place"),
+                     hint=_("compute into a new array (x * mask), never into input or grad_output"))
+    return Result("Dropout", CONTRACT, "pass")
 
 
 CHECKS = (check_share, check_scale, check_mask, check_backward, check_evaluate, check_contract)
+RAISED = (N_("share"), N_("scale"), N_("mask"), N_("backward"), N_("evaluate"), N_("contract"))  # the checks' names
+# when the learner's layer raised: each function's name without check_ (marked here for the report's words)
 
 
 def grade_dropout(make):

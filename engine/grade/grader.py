@@ -3,17 +3,24 @@ import os
 import sys
 from pathlib import Path
 
+from i18n import N_, current, domain, from_environment, use
+
 from . import adapter, dropout_checks, layer_trials, loss_trials, network_checks
 from .load import LOADING, CannotGrade
 from .report import Report
 from .verdict import Result, grade_trials, raised
 from .watch import LEARNER_ERRORS, TimeUp, raise_if_user_interrupt, running, watching
+from .words import module_name
+
+_, ngettext = domain("grade")
+DEFINED, IN_TIME, RUNS = N_("the module is defined"), N_("finishes within the time limit"), N_("the module runs")
 
 
 def missing(module):
-    later = " (beyond the handout: an older homework may not have it)" if module in NEWER else ""
-    return Result(module, "the module is defined", "missing",
-                  detail=f"no {' or '.join(adapter.ALIASES.get(module, (module,)))} found{later}")
+    names = _(" or ").join(adapter.ALIASES.get(module, (module,)))
+    detail = (_("no {names} found (beyond the handout: an older homework may not have it)") if module in NEWER
+              else _("no {names} found")).format(names=names)
+    return Result(module, DEFINED, "missing", detail=detail)
 
 
 def layer_maker(cls, convention, kind):
@@ -69,8 +76,8 @@ def grade_training(namespace, convention):
     parts = {kind: adapter.find(namespace, kind) for kind in TRAINING}
     absent = [kind for kind, found in parts.items() if found is None]
     if absent:
-        return Result("training", "the handout's network trains as the engine's", "missing",
-                      detail=f"needs {', '.join(absent)}")
+        return Result("training", network_checks.TRAINS, "missing",
+                      detail=_("needs {modules}").format(modules=", ".join(absent)))
 
     def net(start):
         model, first = parts["Sequential"](), parts["Linear"](2, 2)
@@ -93,7 +100,7 @@ def detect(namespace):
         return adapter.detect(namespace)
     except LEARNER_ERRORS as error:
         raise_if_user_interrupt(error)
-        raise CannotGrade(f"looking at your classes {raised(error)}") from None
+        raise CannotGrade(_("looking at your classes {raised}").format(raised=raised(error))) from None
 
 
 def grade_one(namespace, convention, kind, limit=None):
@@ -106,10 +113,10 @@ def grade_one(namespace, convention, kind, limit=None):
                 grade_module(namespace, convention, kind)
         results = [found] if isinstance(found, Result) else found
     except TimeUp as up:
-        results = [Result(kind, "finishes within the time limit", "fail", detail=str(up))]
+        results = [Result(kind, IN_TIME, "fail", detail=str(up))]
     except LEARNER_ERRORS as error:  # e.g. the learner's Sequential() itself raised
         raise_if_user_interrupt(error)
-        results = [Result(kind, "the module runs", "fail", detail=raised(error))]
+        results = [Result(kind, RUNS, "fail", detail=raised(error))]
     name = adapter.learner_name(namespace, kind)
     for result in results:
         result.module = name if result.module == kind else result.module
@@ -126,23 +133,36 @@ def finish(results):
     training = next((r for r in results if r.module == "training" and r.status == "fail"), None)
     parts = {name for kind in TRAINING for name in adapter.ALIASES.get(kind, ()) + (kind,)}
     broken = sorted({r.module for r in results if r.status == "fail"} & parts)
-    if training is not None and broken and training.detail and "did not finish" not in training.detail:
-        verb = "fails" if len(broken) == 1 else "fail"
-        training.diagnosis = f"expected while {', '.join(broken)} {verb}: fix {'it' if len(broken) == 1 else 'those'} first"
+    if training is not None and broken and training.detail and training.check != IN_TIME:
+        training.diagnosis = ngettext("expected while {modules} fails: fix it first",
+                                      "expected while {modules} fail: fix those first", len(broken)).format(
+            modules=", ".join(broken))
     return results
 
 
-def grade(target, modules=None, notes=(), limits=None, iteration=None, save=None):
+def language(lang=None):
+    """The language of a grading: lang; else the one in use (a `with i18n.use("ru")` block); else the shell's."""
+    return lang or (current() if current() != "en" else from_environment())
+
+
+def grade(target, modules=None, notes=(), limits=None, iteration=None, save=None, lang=None):
     """Grade a framework: a namespace (grade(globals()) in a notebook), or the path of a .py or .ipynb file.
 
     A path is loaded and graded in a child process (engine/grade/runner.py): nothing the file does can end or
     hang the grading, and each call of its code has a time limit (limits: runner.Limits). A namespace is graded
     here, with the same time limit where the watchdog can interrupt (pure Python; a C loop is not stopped).
     Returns a Report: a table with failures first in a notebook (viz.grade_table for a DataFrame),
-    report.json() for --json. CannotGrade when the file cannot be loaded."""
-    if os.environ.get(LOADING):  # a grade(globals()) cell of the notebook being graded
-        print("(grade() is skipped while the grader itself loads this notebook)", file=sys.stderr)
-        return None
+    report.json() for --json. CannotGrade when the file cannot be loaded. lang: "en" or "ru" (default:
+    language()), the language of every check name, detail, diagnosis and summary line."""
+    lang = language(lang)
+    with use(lang):
+        if os.environ.get(LOADING):  # a grade(globals()) cell of the notebook being graded
+            print(_("(grade() is skipped while the grader itself loads this notebook)"), file=sys.stderr)
+            return None
+        return _grade(target, modules, notes, limits, iteration, save, lang)
+
+
+def _grade(target, modules, notes, limits, iteration, save, lang):
     from .runner import Limits, grade_file
 
     limits = limits or Limits()
@@ -156,6 +176,6 @@ def grade(target, modules=None, notes=(), limits=None, iteration=None, save=None
                 results += grade_one(namespace, convention, kind, limits.check)
                 graded.append(kind)
         except KeyboardInterrupt:  # the person grading pressed Ctrl-C (the learner's own fails its module)
-            stopped = f"stopped by Ctrl-C during {kind}"
+            stopped = _("stopped by Ctrl-C during {module}").format(module=module_name(kind))
     return Report(convention.describe(), finish(results), stopped=stopped,
-                  not_graded=[kind for kind in kinds if kind not in graded])
+                  not_graded=[kind for kind in kinds if kind not in graded], lang=lang)

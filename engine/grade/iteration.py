@@ -10,6 +10,7 @@ what the app's Step page shows beside its own numbers. It runs on the learner's 
 import re
 
 import numpy as np
+from i18n import domain
 
 from . import adapter
 from .catalogue import entries
@@ -17,13 +18,14 @@ from .compare import difference
 from .layer_trials import PARAM_NAMES
 
 NAME = re.compile(r"^(\w+)(?:\((.*)\))?$")
+_, ngettext = domain("grade")
 
 
 def parse_layer(name):
     """(kind, constructor args) from a layer's name: 'Linear(2 -> 3)' -> ('Linear', (2, 3))."""
     match = NAME.match(str(name).strip())
     if match is None:
-        raise ValueError(f"cannot read the layer name {name!r}")
+        raise ValueError(_("cannot read the layer name {name!r}").format(name=name))
     kind, inside = match.group(1), match.group(2)
     if not inside:
         return kind, ()
@@ -61,7 +63,8 @@ def replay(namespace, arrays, errors=None):
         try:
             mine.update(replay_layer(cls, convention, kind, args, i, params, arrays, training))
         except Exception as error:  # noqa: BLE001 - the learner's code: report it, replay the rest
-            errors.append(f"layer {i} ({name}): {type(error).__name__}: {error}")
+            errors.append(_("layer {i} ({name}): {error}: {message}").format(i=i, name=name,
+                                                                             error=type(error).__name__, message=error))
     criterion = adapter.find(namespace, str(arrays["criterion"])) if "criterion" in arrays else None
     if criterion is not None:
         try:

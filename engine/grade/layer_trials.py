@@ -8,6 +8,7 @@ compares check by check; a failing check is run on each catalogued variant for i
 from dataclasses import dataclass, field
 
 import numpy as np
+from i18n import N_, domain
 
 from .. import activations, batchnorm, conv, flatten, linear, pool, scaling, softmax
 
@@ -17,6 +18,8 @@ ENGINE = {"Linear": linear.Linear, "SoftMax": softmax.SoftMax, "LogSoftMax": sof
           "ELU": activations.ELU, "SoftPlus": activations.SoftPlus, "Conv2d": conv.Conv2d,
           "MaxPool2d": pool.MaxPool2d}
 PARAM_NAMES = {"Linear": ("W", "b"), "Scaling": ("gamma", "beta"), "Conv2d": ("W", "b")}
+
+_, ngettext = domain("grade")
 
 
 @dataclass
@@ -34,7 +37,8 @@ class Trial:
     @property
     def label(self):
         args = ", ".join(map(repr, self.args))
-        return f"{self.kind}({args}), input {self.shape} {np.dtype(self.dtype).name}"
+        return _("{layer}, input {shape} {dtype}").format(layer=f"{self.kind}({args})", shape=self.shape,
+                                                           dtype=np.dtype(self.dtype).name)
 
     @property
     def n(self):
@@ -90,7 +94,9 @@ def grads(layer, trial):
     names = PARAM_NAMES.get(trial.kind, ())
     found = [np.array(g, dtype=np.float64) for g in layer.get_grad_params()]
     if len(found) != len(names):
-        return {f"grad {name}": f"get_grad_params() returned {len(found)} arrays" for name in names}
+        said = ngettext("get_grad_params() returned {n} array", "get_grad_params() returned {n} arrays",
+                        len(found)).format(n=len(found))
+        return {f"grad {name}": said for name in names}
     return {f"grad {name}": g for name, g in zip(names, found)}
 
 
@@ -98,11 +104,11 @@ def numbers(make, trial, result):
     """forward, grad_input and each parameter gradient on a fresh batch (copies: no bug leaks into another)."""
     layer = build(make, trial)
     x, g = trial.batch()
-    result["forward"] = np.array(layer.forward(x.copy()), dtype=np.float64)
+    result[N_("forward")] = np.array(layer.forward(x.copy()), dtype=np.float64)
     x1 = x.copy()
     layer.forward(x1)
     result["grad_input"] = np.array(layer.backward(x1, g.copy()), dtype=np.float64)
-    result["stored output and grad_input"] = np.array([
+    result[N_("stored output and grad_input")] = np.array([
         np.array_equal(np.asarray(layer.output, dtype=np.float64), result["forward"]),
         np.array_equal(np.asarray(layer.grad_input, dtype=np.float64), result["grad_input"])], dtype=float)
     result.update(grads(layer, trial))
@@ -115,26 +121,26 @@ def contract(make, trial, result):
     x_given, g_given = x.copy(), g.copy()
     layer.forward(x_given)
     layer.backward(x_given, g_given)
-    result.update({"input not written": x_given, "grad_output not written": g_given})
+    result.update({N_("input not written"): x_given, N_("grad_output not written"): g_given})
     if trial.kind in PARAM_NAMES:
         x1, g1 = x.copy(), g.copy()
         layer.forward(x1)
         layer.backward(x1, g1)
         layer.update_grad_params(x1, g1)  # twice: the course's tests call it again before reading
-        result["gradients overwritten, not accumulated"] = np.concatenate(
+        result[N_("gradients overwritten, not accumulated")] = np.concatenate(
             [np.ravel(v) for v in grads(layer, trial).values() if not isinstance(v, str)] or [np.zeros(0)])
         layer.zero_grad_params()
-        result["zero_grad_params zeroes"] = np.concatenate(
+        result[N_("zero_grad_params zeroes")] = np.concatenate(
             [np.ravel(np.asarray(a, dtype=np.float64)) for a in layer.get_grad_params()] or [np.zeros(0)])
         for array in layer.get_parameters():
             array -= 0.25  # the optimizer's step, in place
-        result["get_parameters returns the live arrays"] = np.array(layer.forward(x.copy()), dtype=np.float64)
+        result[N_("get_parameters returns the live arrays")] = np.array(layer.forward(x.copy()), dtype=np.float64)
 
 
 def stable_forward(make, trial, result):
     """Inputs of +-1000: a finite forward, the stable formula's values, no NumPy warning."""
-    x, _ = trial.batch()
-    result["stable forward"] = np.array(build(make, trial).forward(x.copy()), dtype=np.float64)
+    x, _g = trial.batch()
+    result[N_("stable forward")] = np.array(build(make, trial).forward(x.copy()), dtype=np.float64)
 
 
 def stable_backward(make, trial, result):
@@ -142,7 +148,7 @@ def stable_backward(make, trial, result):
     layer = build(make, trial)
     x, g = trial.batch()
     layer.forward(x)
-    result["stable grad_input"] = np.array(layer.backward(x, g), dtype=np.float64)
+    result[N_("stable grad_input")] = np.array(layer.backward(x, g), dtype=np.float64)
 
 
 def evaluate_mode(make, trial, result):
@@ -152,13 +158,13 @@ def evaluate_mode(make, trial, result):
     layer.train()
     for shift in (0.0, 0.5):
         layer.forward(x.copy() + shift)
-    result["moving statistics"] = np.concatenate([np.ravel(np.asarray(layer.moving_mean, dtype=np.float64)),
+    result[N_("moving statistics")] = np.concatenate([np.ravel(np.asarray(layer.moving_mean, dtype=np.float64)),
                              np.ravel(np.asarray(layer.moving_variance, dtype=np.float64))])
     layer.evaluate()
     x1 = x.copy() * 2
-    result["evaluate-mode forward"] = np.array(layer.forward(x1), dtype=np.float64)
-    result["evaluate-mode grad_input"] = np.array(layer.backward(x1, g.copy()), dtype=np.float64)
-    result["moving statistics kept in evaluate mode"] = np.concatenate(
+    result[N_("evaluate-mode forward")] = np.array(layer.forward(x1), dtype=np.float64)
+    result[N_("evaluate-mode grad_input")] = np.array(layer.backward(x1, g.copy()), dtype=np.float64)
+    result[N_("moving statistics kept in evaluate mode")] = np.concatenate(
         [np.ravel(np.asarray(layer.moving_mean, dtype=np.float64)),
          np.ravel(np.asarray(layer.moving_variance, dtype=np.float64))])
 

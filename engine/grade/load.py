@@ -14,9 +14,15 @@ import types
 from contextlib import contextmanager
 from pathlib import Path
 
+from i18n import N_, domain
+
 from .display_stubs import DisplayStubs, stub
 from .verdict import Result, raised
 from .watch import LEARNER_ERRORS, TimeUp, raise_if_user_interrupt, running
+from .words import IMPORTING, RUNS, label_text
+
+_, ngettext = domain("grade")
+IMPORTED = N_("the import finishes")  # the check of a .py file's import, when it did not simply finish
 
 LOADING = "BACKPROP_LENS_LOADING"  # set while a file is loaded: a grade(globals()) cell in it does nothing then
 
@@ -35,15 +41,15 @@ def read_notebook(path):
     try:
         text = Path(path).read_bytes().decode("utf-8")
     except UnicodeDecodeError as error:
-        raise CannotGrade(f"it is not UTF-8 text (byte 0x{error.object[error.start]:02x} at position "
-                          f"{error.start}); save it again from Jupyter") from None
+        raise CannotGrade(_("it is not UTF-8 text (byte 0x{byte:02x} at position {position}); save it again "
+                            "from Jupyter").format(byte=error.object[error.start], position=error.start)) from None
     try:
         notebook = json.loads(text)
     except json.JSONDecodeError as error:
-        raise CannotGrade(f"it is not a complete notebook ({error.msg} at line {error.lineno}, column "
-                          f"{error.colno}); was it saved to the end?") from None
+        raise CannotGrade(_("it is not a complete notebook ({error} at line {line}, column {column}); was it saved "
+                            "to the end?").format(error=error.msg, line=error.lineno, column=error.colno)) from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
-        raise CannotGrade("it is not a Jupyter notebook (no list of cells)")
+        raise CannotGrade(_("it is not a Jupyter notebook (no list of cells)"))
     return notebook
 
 
@@ -67,13 +73,14 @@ def notebook_cells(path):
 def cell_note(label, error):
     """The Result of a cell that raised: a failure, or a warning when only the environment is to blame."""
     if isinstance(error, EOFError):
-        return Result("notebook", f"{label} runs", "warn", detail=f"{raised(error)}: it asks for input(), which "
-                      "nobody answers while grading")
+        return Result("notebook", label + RUNS, "warn", detail=_("{raised}: it asks for input(), which nobody "
+                                                               "answers while grading").format(raised=raised(error)))
     if isinstance(error, ImportError) and "'engine' is not a package" in str(error):
-        return Result("notebook", f"{label} runs", "warn", detail=f"{raised(error)}: your own engine.py takes the "
-                      "name of backprop-lens's package; grade with `import backprop_lens; "
-                      "backprop_lens.grade(globals())` or `python -m backprop_lens grade PATH` instead")
-    return Result("notebook", f"{label} runs", "fail", detail=raised(error))
+        return Result("notebook", label + RUNS, "warn", detail=_(
+            "{raised}: your own engine.py takes the name of backprop-lens's package; grade with `import "
+            "backprop_lens; backprop_lens.grade(globals())` or `python -m backprop_lens grade PATH` instead").format(
+            raised=raised(error)))
+    return Result("notebook", label + RUNS, "fail", detail=raised(error))
 
 
 def run_cell(code, namespace, label, limit, stubs):
@@ -88,8 +95,9 @@ def run_cell(code, namespace, label, limit, stubs):
                     raise
                 return run_cell(code, namespace, label, limit, stubs) or stand_in_note(label, stubs, before)
     except TimeUp as up:
-        return Result("notebook", f"{label} runs", "warn", detail=f"{label} was stopped after {up.limit:g} s: the "
-                      "grader needs your classes, not a training run (what the cell defined before is kept)")
+        return Result("notebook", label + RUNS, "warn", detail=_(
+            "{label} was stopped after {limit:g} s: the grader needs your classes, not a training run (what the "
+            "cell defined before is kept)").format(label=label_text(label), limit=up.limit))
     except LEARNER_ERRORS as error:
         raise_if_user_interrupt(error)
         return cell_note(label, error)
@@ -98,8 +106,9 @@ def run_cell(code, namespace, label, limit, stubs):
 
 def stand_in_note(label, stubs, before):
     missing = [name for name in stubs.used if name not in before]
-    return Result("notebook", f"{label} runs", "warn", detail=f"{', '.join(missing)} cannot be imported here: "
-                  "the cell ran again with its plots and displays left out")
+    return Result("notebook", label + RUNS, "warn", detail=_(
+        "{libraries} cannot be imported here: the cell ran again with its plots and displays left out").format(
+        libraries=", ".join(missing)))
 
 
 def is_ours(folder):
@@ -133,7 +142,7 @@ def python_code(path):
     try:
         return compile(importlib.util.decode_source(path.read_bytes()), str(path), "exec")
     except (SyntaxError, UnicodeDecodeError, ValueError) as error:
-        raise CannotGrade(f"{type(error).__name__}: {error}") from None
+        raise CannotGrade(f"{type(error).__name__}: {error}") from None  # Python's own words
 
 
 def load(path, skip=(), limit=None, on_cell=None):
@@ -142,7 +151,7 @@ def load(path, skip=(), limit=None, on_cell=None):
     label) before each cell). CannotGrade when the file cannot be read or a .py file's import raised."""
     path = Path(path)
     if not path.is_file():
-        raise CannotGrade(f"no such file: {path}")
+        raise CannotGrade(_("no such file: {path}").format(path=path))
     module = types.ModuleType("homework")
     module.__dict__.update(__file__=str(path), __builtins__=builtins, display=stub("display"),
                            get_ipython=stub("get_ipython"))
@@ -156,17 +165,17 @@ def load(path, skip=(), limit=None, on_cell=None):
                 if on_cell is not None:
                     on_cell(number, label)
                 try:
-                    code = compile(source, f"{path.name} {label}", "exec")
+                    code = compile(source, f"{path.name} {label_text(label)}", "exec")
                 except (SyntaxError, ValueError) as error:
-                    notes.append(Result("notebook", f"{label} runs", "fail", detail=f"{type(error).__name__}: {error}"))
+                    notes.append(Result("notebook", label + RUNS, "fail", detail=f"{type(error).__name__}: {error}"))
                     continue
                 notes += [note for note in [run_cell(code, namespace, label, limit, stubs)] if note is not None]
             return namespace, notes
         if on_cell is not None:
-            on_cell(0, f"importing {path.name}")
-        note = run_cell(python_code(path), namespace, f"importing {path.name}", limit, stubs)
+            on_cell(0, IMPORTING + path.name)
+        note = run_cell(python_code(path), namespace, IMPORTING + path.name, limit, stubs)
     if note is not None and note.status == "fail":
-        raise CannotGrade(f"importing it {note.detail}")
+        raise CannotGrade(_("importing it {raised}").format(raised=note.detail))
     if note is not None:
-        note.module, note.check = path.name, "the import finishes"
+        note.module, note.check = path.name, IMPORTED
     return namespace, [note] if note is not None else []

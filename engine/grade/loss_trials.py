@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 
 import numpy as np
+from i18n import N_, domain
 
 from .. import criteria
 from ..adam import adam_optimizer
@@ -10,6 +11,8 @@ from ..softmax import log_softmax
 
 ENGINE = {"MSECriterion": criteria.MSECriterion, "NLLCriterionUnstable": criteria.NLLCriterionUnstable,
           "NLLCriterion": criteria.NLLCriterion, "SGD": sgd_momentum, "Adam": adam_optimizer}
+
+_, ngettext = domain("grade")
 
 
 @dataclass
@@ -23,8 +26,10 @@ class LossTrial:
 
     @property
     def label(self):
-        what = "probabilities 0 and 1" if self.extreme else f"input {self.shape} {np.dtype(self.dtype).name}"
-        return f"{self.kind}, {what}"
+        if self.extreme:
+            return _("{criterion}, probabilities 0 and 1").format(criterion=self.kind)
+        return _("{layer}, input {shape} {dtype}").format(layer=self.kind, shape=self.shape,
+                                                           dtype=np.dtype(self.dtype).name)
 
     @property
     def n(self):
@@ -51,13 +56,13 @@ def criterion_run(make, trial, result):
     """The loss, its gradient, and that neither input nor target was written into."""
     criterion = make()
     x, target = trial.batch()
-    prefix = "stable " if trial.extreme else ""
-    result[f"{prefix}loss"] = np.array(float(criterion.forward(x.copy(), target.copy())))
+    loss, grad_input = (N_("stable loss"), N_("stable grad_input")) if trial.extreme else (N_("loss"), "grad_input")
+    result[loss] = np.array(float(criterion.forward(x.copy(), target.copy())))
     given_x, given_t = x.copy(), target.copy()
-    result[f"{prefix}grad_input"] = np.array(criterion.backward(given_x, given_t), dtype=np.float64)
+    result[grad_input] = np.array(criterion.backward(given_x, given_t), dtype=np.float64)
     if not trial.extreme:
         criterion.forward(given_x, given_t)
-        result["input and target not written"] = np.concatenate([given_x.ravel(), given_t.ravel()])
+        result[N_("input and target not written")] = np.concatenate([given_x.ravel(), given_t.ravel()])
 
 
 def criterion_trials(kind):
@@ -86,9 +91,9 @@ def four_steps(step, config, seed, result, names):
 def sgd_run(step, trial, result):
     """Four steps of sgd_momentum with the handout's config and state."""
     state = four_steps(step, {"learning_rate": 0.1, "momentum": 0.9}, 3000 + trial.seed, result,
-                       ("the first step", "later steps (momentum)"))
+                       (N_("the first step"), N_("later steps (momentum)")))
     velocities = state.get("accumulated_grads")
-    result["one velocity per variable in state['accumulated_grads']"] = np.array(
+    result[N_("one velocity per variable in state['accumulated_grads']")] = np.array(
         [len(velocities) if hasattr(velocities, "__len__") else -1], dtype=float)
 
 
@@ -99,9 +104,10 @@ def sgd_trials():
 def adam_run(step, trial, result):
     """Four steps of adam_optimizer, as sgd_run's; then its step count and moments."""
     config = {"learning_rate": 0.01, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
-    state = four_steps(step, config, 4000 + trial.seed, result, ("the first step (bias-corrected)", "later steps"))
-    result["state['t'] counts the steps"] = np.array([float(state.get("t", -1))])
-    result["one m and one v per variable in state['m'], state['v']"] = np.array(
+    names = (N_("the first step (bias-corrected)"), N_("later steps"))
+    state = four_steps(step, config, 4000 + trial.seed, result, names)
+    result[N_("state['t'] counts the steps")] = np.array([float(state.get("t", -1))])
+    result[N_("one m and one v per variable in state['m'], state['v']")] = np.array(
         [len(state[key]) if hasattr(state.get(key), "__len__") else -1 for key in ("m", "v")], dtype=float)
 
 

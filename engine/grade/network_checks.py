@@ -1,5 +1,6 @@
 """The learner's Sequential with the engine's layers, and the learner's whole framework training a network."""
 import numpy as np
+from i18n import N_, domain
 
 from .. import activations, criteria, linear, softmax
 from ..batches import batch_generator
@@ -8,8 +9,11 @@ from ..optim import sgd_momentum
 from ..sequential import Sequential
 from .catalogue import entries
 from .compare import difference
-from .verdict import Result, raised
+from .verdict import Result, mistake, raised
 from .watch import LEARNER_ERRORS, raise_if_user_interrupt
+
+_, ngettext = domain("grade")
+TRAINS = N_("the handout's network trains as the engine's")  # the check of module "training"
 
 CAMEL_ALIASES = {"updateOutput": "update_output", "updateGradInput": "update_grad_input",
                  "accGradParameters": "update_grad_params", "zeroGradParameters": "zero_grad_params",
@@ -45,11 +49,17 @@ def engine_layers(seed=0):
     return [linear.Linear(5, 4, rng=rng), activations.ReLU(), linear.Linear(4, 3, rng=rng), softmax.LogSoftMax()]
 
 
+OWN_INPUTS = N_("each layer's backward gets its own forward input")  # the checks of Sequential
+ORDER = N_("backward runs last to first")
+MODES = N_("train/evaluate reach every child")
+STRUCTURE = N_("get_parameters has one list per layer")
+
+
 def _fail(check, detail, hint, key=None):
     """A failing Result; with key, diagnosed as that catalogue entry (its sentence and formula)."""
     bug = next((m for m in entries("Sequential") if m.key == key), None)
     if bug is not None:
-        hint = f"your network behaves as '{bug.title}'. {bug.sentence} Correct: {bug.formula}"
+        hint = _("your network behaves as '{title}'. {sentence} Correct: {formula}").format(**mistake(bug))
     return Result("Sequential", check, "fail", diagnosis=hint, detail=detail, misconception=key)
 
 
@@ -76,7 +86,8 @@ def grade_sequential(make, convention):
 
     def forward():
         diff = difference(net.forward(x.copy()), reference.forward(x))
-        return diff and _fail("forward", f"output {diff.text}", "forward must feed each layer's output to the next")
+        return diff and _fail("forward", _("output {difference}").format(difference=diff.text),
+                              _("forward must feed each layer's output to the next"))
 
     def backward():
         expected = reference.backward(x, g)
@@ -90,57 +101,58 @@ def grade_sequential(make, convention):
             cause = order() or own_inputs()  # what the spies saw says why
             detail = (f"grad_input {diff.text}" if not isinstance(diff, BaseException) else
                       raised(diff))
-            return _fail("backward", detail, cause.diagnosis if cause else "backward must run g through every layer",
+            return _fail("backward", detail, cause.diagnosis if cause else _("backward must run g through every layer"),
                          cause.misconception if cause else None)
         for i, (spy, layer) in enumerate(zip(spies, reference.modules)):
-            for (name, _, grad), (_, _, expected) in zip(spy.layer.named_parameters(), layer.named_parameters()):
+            pairs = zip(spy.layer.named_parameters(), layer.named_parameters())
+            for (name, _value, grad), (_name, _theirs, expected) in pairs:
                 diff = difference(grad, expected)
                 if diff:
-                    return _fail("backward", f"layer {i} grad{name} {diff.text}", "backward must reach every layer")
+                    return _fail("backward", _("layer {i} grad{name} {difference}").format(
+                        i=i, name=name, difference=diff.text), _("backward must reach every layer"))
 
     def own_inputs():
         for spy in log:  # the layers this backward reached
             i = spies.index(spy)
             if difference(spy.backward_inputs[-1], spy.forward_inputs[-1]):
-                return _fail("each layer's backward gets its own forward input",
-                             f"layer {i}'s backward got an input other than its forward's",
-                             "keep each layer's input from forward and pass it to that layer's backward "
-                             "(the network's input belongs only to layer 0)", "network_input")
+                return _fail(OWN_INPUTS, _("layer {i}'s backward got an input other than its forward's").format(i=i),
+                             _("keep each layer's input from forward and pass it to that layer's backward "
+                               "(the network's input belongs only to layer 0)"), "network_input")
 
     def order():
         if log != spies[::-1][:len(log)]:
             got = [spies.index(s) for s in log]
-            return _fail("backward runs last to first", f"backward called the layers in the order {got}",
-                         "go through the layers in reverse: for i in reversed(range(len(self.modules)))",
+            return _fail(ORDER, _("backward called the layers in the order {order}").format(order=got),
+                         _("go through the layers in reverse: for i in reversed(range(len(self.modules)))"),
                          "forward_order")
 
     def modes():
         net.evaluate()
         if any(spy.layer.training for spy in spies):
-            return _fail("train/evaluate reach every child", "after evaluate() a child is still training",
-                         "evaluate() and train() must call the same method of every child", "modes_not_passed")
+            return _fail(MODES, _("after evaluate() a child is still training"),
+                         _("evaluate() and train() must call the same method of every child"), "modes_not_passed")
         net.train()
         if not all(spy.layer.training for spy in spies):
-            return _fail("train/evaluate reach every child", "after train() a child is not training",
-                         "evaluate() and train() must call the same method of every child")
+            return _fail(MODES, _("after train() a child is not training"),
+                         _("evaluate() and train() must call the same method of every child"))
 
     def structure():
         params = getattr(net, names["get_parameters"])()
         expected = [layer.get_parameters() for layer in (spy.layer for spy in spies)]
         if len(params) != len(expected) or any(len(p) != len(e) or any(a is not b for a, b in zip(p, e))
                                                for p, e in zip(params, expected)):
-            return _fail("get_parameters has one list per layer", f"got {len(params)} entries for "
-                         f"{len(expected)} layers, or arrays that are not the layers' own",
-                         "return [module.get_parameters() for module in self.modules], a list of lists")
+            detail = ngettext("got {n} entries for {layers} layer, or arrays that are not the layers' own",
+                              "got {n} entries for {layers} layers, or arrays that are not the layers' own",
+                              len(expected)).format(n=len(params), layers=len(expected))
+            return _fail(STRUCTURE, detail,
+                         _("return [module.get_parameters() for module in self.modules], a list of lists"))
         getattr(net, names["zero_grad_params"])()
         if any(np.any(a) for spy in spies for a in spy.layer.get_grad_params()):
-            return _fail("get_parameters has one list per layer", "zero_grad_params() left a child's gradients",
-                         "zero_grad_params() must reach every child")
+            return _fail(STRUCTURE, _("zero_grad_params() left a child's gradients"),
+                         _("zero_grad_params() must reach every child"))
 
-    for name, test in (("forward", forward), ("backward", backward),
-                       ("each layer's backward gets its own forward input", own_inputs),
-                       ("backward runs last to first", order), ("train/evaluate reach every child", modes),
-                       ("get_parameters has one list per layer", structure)):
+    for name, test in (("forward", forward), (N_("backward"), backward), (OWN_INPUTS, own_inputs),
+                       (ORDER, order), (MODES, modes), (STRUCTURE, structure)):
         check(name, test)
     return results
 
@@ -174,13 +186,13 @@ def grade_training(namespace_make, convention):
         mine = train_curve(namespace_make["net"], namespace_make["criterion"], namespace_make["step"])
     except LEARNER_ERRORS as error:
         raise_if_user_interrupt(error)
-        return Result("training", "the handout's network trains as the engine's", "fail",
-                      detail=raised(error))
+        return Result("training", TRAINS, "fail", detail=raised(error))
     diff = difference(mine, expected)
     if diff is None:
-        return Result("training", "the handout's network trains as the engine's", "pass")
-    return Result("training", "the handout's network trains as the engine's", "fail",
-                  detail=f"loss per iteration {diff.text}", index=diff.index, mine=diff.mine, expected=diff.expected,
+        return Result("training", TRAINS, "pass")
+    return Result("training", TRAINS, "fail", detail=_("loss per iteration {difference}").format(difference=diff.text),
+                  index=diff.index, mine=diff.mine, expected=diff.expected,
                   max_abs_error=diff.max_abs, max_rel_error=diff.max_rel,
-                  diagnosis="the modules pass one by one but not together: look at what the training loop "
-                            "shares (get_parameters returning copies, gradients not zeroed, state kept per variable)")
+                  diagnosis=_("the modules pass one by one but not together: look at what the training loop "
+                              "shares (get_parameters returning copies, gradients not zeroed, state kept per "
+                              "variable)"))

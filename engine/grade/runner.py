@@ -19,10 +19,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .grader import finish
+from i18n import N_, current, domain
+
+from .grader import IN_TIME, RUNS, finish
 from .load import CannotGrade
 from .report import Report
 from .verdict import Result
+from .words import RUNS as CELL_RUNS
+from .words import label_text
+
+_, ngettext = domain("grade")
 
 ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding this engine package, first on the child's path
 BOOT = "import sys; sys.path[0] = {root!r}; from engine.grade.child import main; main()"
@@ -103,11 +109,13 @@ class Child:
                 if self.take(message):
                     return None
             if now > deadline:
-                return "late", f"the grading run's time limit of {limits.run:g} s was reached during {self.where()}"
+                return "late", _("the grading run's time limit of {limit:g} s was reached during {where}").format(
+                    limit=limits.run, where=label_text(self.where()))
             silent, limit = now - (self.heard or started), self.limit or limits.check
             if (self.heard is None and silent > STARTUP) or (  # the watchdog's heartbeat, or its silence, says
                     self.heard is not None and self.elapsed + silent > limit + limits.grace):  # how long it has run
-                return "stuck", f"{self.label or self.where()} did not finish in {limit:g} s"
+                return "stuck", _("{label} did not finish in {limit:g} s").format(
+                    label=label_text(self.label or self.where()), limit=limit)
 
     def drain(self):
         """Stop the child and note every message it had written (up to the end of its channel)."""
@@ -124,13 +132,16 @@ class Child:
 
     def where(self):
         kind, what = self.step
-        return self.label or (what if kind == "module" else "the start")
+        return self.label or (what if kind == "module" else N_("the start"))
 
     def death(self):
         code = self.process.wait()
-        how = (f"was killed by {signal.Signals(-code).name}" if code < 0 and -code in signal.Signals._value2member_map_
-               else f"ended with exit code {code}")
-        return f"the program {how} during {self.where()}: os._exit, a crash or the memory limit"
+        where = label_text(self.where())
+        if code < 0 and -code in signal.Signals._value2member_map_:
+            how = _("the program was killed by {signal} during {where}: os._exit, a crash or the memory limit")
+            return how.format(signal=signal.Signals(-code).name, where=where)
+        return _("the program ended with exit code {code} during {where}: os._exit, a crash or the memory "
+                 "limit").format(code=code, where=where)
 
     def stop(self):
         if self.process.poll() is None:
@@ -156,9 +167,10 @@ def grade_file(path, plan, limits=None, iteration=None, save=None, stderr=None):
     CannotGrade when the file cannot be read, or its import fails, ends the program or never finishes."""
     path, limits = Path(path), limits or Limits()
     if not path.is_file():
-        raise CannotGrade(f"no such file: {path}")
+        raise CannotGrade(_("no such file: {path}").format(path=path))
     job = {"path": str(path.resolve()), "modules": list(plan), "skip": [], "memory": limits.memory,
-           "limits": {"check": limits.check, "cell": limits.cell}, "iteration": iteration, "save": save}
+           "limits": {"check": limits.check, "cell": limits.cell}, "iteration": iteration, "save": save,
+           "lang": current()}
     notes, results, convention, replayed, stopped = {}, {}, None, None, None
     deadline = time.monotonic() + limits.run
     while True:
@@ -167,7 +179,7 @@ def grade_file(path, plan, limits=None, iteration=None, save=None, stderr=None):
             ending = child.follow(deadline, limits)
         except KeyboardInterrupt:  # the person grading pressed Ctrl-C: what the child already said counts
             child.drain()
-            ending = ("interrupted", f"stopped by Ctrl-C during {child.where()}")
+            ending = ("interrupted", _("stopped by Ctrl-C during {where}").format(where=label_text(child.where())))
         finally:
             child.stop()
         notes.update(child.notes)
@@ -183,21 +195,21 @@ def grade_file(path, plan, limits=None, iteration=None, save=None, stderr=None):
             stopped = text
             break
         if step == "cell" and path.suffix == ".ipynb":
-            check = f"{child.label} runs"
+            check = f"{child.label}{CELL_RUNS}"
             notes[check] = Result("notebook", check, "warn" if how == "stuck" else "fail",
-                                  detail=f"{text}; the cells after it ran without it")
+                                  detail=_("{why}; the cells after it ran without it").format(why=text))
             job["skip"].append(what)
         elif step == "module" and what == "replay":
             replayed, job["iteration"] = {"errors": [text], "count": None}, None
         elif step == "module" and what in plan:
-            check = "finishes within the time limit" if how == "stuck" else "the module runs"
-            results[what] = [Result(child.name, check, "fail", detail=text)]
+            check = IN_TIME if how == "stuck" else RUNS
+            results[what] = [Result(child.name, check, "fail", detail=text, ended=how)]
         else:
-            raise CannotGrade(f"importing it: {text}" if step == "cell" else text)
+            raise CannotGrade(_("importing it: {why}").format(why=text) if step == "cell" else text)
         job["modules"] = [module for module in plan if module not in results]
     graded = sorted(notes.values(), key=lambda r: cell_number(r.check)) + [
         r for module in plan if module in results for r in results[module]]
-    report = Report(convention or "not detected", finish(graded), stopped=stopped,
+    report = Report(convention or _("not detected"), finish(graded), stopped=stopped,
                     not_graded=[module for module in plan if module not in results])
     report.replayed = replayed
     return report

@@ -5,10 +5,15 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from i18n import N_, domain
 
 from .catalogue import entries
 from .compare import difference
 from .watch import LEARNER_ERRORS, raise_if_user_interrupt
+from .words import check_name
+
+_, ngettext = domain("grade")
+mistake_text = domain("mistakes")[0]  # a catalogue entry's title and sentence live in the mistakes' catalogue
 
 
 @dataclass
@@ -26,6 +31,7 @@ class Result:
     max_abs_error: float = None
     max_rel_error: float = None
     misconception: str = None  # the catalogue entry's key when the diagnosis is exact
+    ended: str = None  # "died" or "stuck" when the grader had to end the module's run (runner.py), else None
 
     def as_dict(self):
         return {key: (list(value) if isinstance(value, tuple) else value) for key, value in vars(self).items()}
@@ -33,7 +39,7 @@ class Result:
 
 def raised(error):
     """What the learner's code raised, and where: 'raised ValueError: ... (hw.py, line 12, in update_output)'."""
-    return f"raised {type(error).__name__}: {error}{learner_line(error)}"
+    return _("raised {error}: {message}").format(error=type(error).__name__, message=error) + learner_line(error)
 
 
 def learner_line(error):
@@ -42,7 +48,9 @@ def learner_line(error):
     if not frames:
         return ""
     frame = frames[-1]
-    return f" ({frame.filename.rsplit('/', 1)[-1]}, line {frame.lineno}, in {frame.name})"
+    where = _("{file}, line {line}, in {function}").format(file=frame.filename.rsplit("/", 1)[-1],
+                                                          line=frame.lineno, function=frame.name)
+    return f" ({where})"
 
 
 PHASES = {"forward": "forward", "update_output": "forward", "updateOutput": "forward",
@@ -112,9 +120,13 @@ def diagnose(module, run, trial, check, mine, expected, make_variant):
     return best
 
 
+def mistake(misconception):
+    """{title, sentence, formula} of a catalogue entry in the reader's language (the words a formula holds too)."""
+    return {key: mistake_text(getattr(misconception, key)) for key in ("title", "sentence", "formula")}
+
+
 def explain(misconception):
-    return (f"your numbers equal what '{misconception.title}' gives. {misconception.sentence} "
-            f"Correct: {misconception.formula}")
+    return _("your numbers equal what '{title}' gives. {sentence} Correct: {formula}").format(**mistake(misconception))
 
 
 def grade_trials(module, runs, make_learner, make_reference, make_variant=lambda cls: cls):
@@ -141,32 +153,33 @@ def grade_trials(module, runs, make_learner, make_reference, make_variant=lambda
             if bug is not None:
                 result.diagnosis, result.misconception = explain(bug), bug.key
             elif check in CONTRACT and check in mine.values and result.status == "fail":
-                result.diagnosis = CONTRACT[check]
+                result.diagnosis = _(CONTRACT[check])
             failed[check] = result
     return [failed.get(check) or Result(module, check, "pass") for check in order]
 
 
 CONTRACT = {  # what a failing contract check means, when no catalogued mistake reproduces it
-    "input not written": "a method wrote into its input (x[...] = ..., x -= ..., np.maximum(x, 0, out=x)): "
-                         "the layer before still holds that array; compute into a new one",
-    "grad_output not written": "update_grad_input wrote into grad_output (grad_output -= ...): the layer after "
-                               "still holds that array; compute grad_input as a new array",
-    "input and target not written": "the criterion wrote into its input or target: compute into a new array",
-    "gradients overwritten, not accumulated": "update_grad_params adds to the gradients (gradW += ...): the "
-                                              "course calls it more than once; assign with gradW[...] = ...",
-    "zero_grad_params zeroes": "zero_grad_params must fill every gradient array with 0 (gradW.fill(0))",
-    "get_parameters returns the live arrays": "get_parameters must return the layer's own arrays, not copies, "
-                                              "so that the optimizer's in-place step changes the layer",
-    "stored output and grad_input": "store the results in self.output and self.grad_input as well as returning them",
-    "one velocity per variable in state['accumulated_grads']": "keep one velocity per variable, "
-                                                               "state['accumulated_grads'][k] for the k-th",
-    "state['t'] counts the steps": "add 1 to state['t'] once per call of adam_optimizer, before the loop",
-    "one m and one v per variable in state['m'], state['v']": "keep one m and one v per variable: "
-                                                               "state['m'][k] and state['v'][k] for the k-th",
+    "input not written": N_("a method wrote into its input (x[...] = ..., x -= ..., np.maximum(x, 0, out=x)): "
+                            "the layer before still holds that array; compute into a new one"),
+    "grad_output not written": N_("update_grad_input wrote into grad_output (grad_output -= ...): the layer after "
+                                  "still holds that array; compute grad_input as a new array"),
+    "input and target not written": N_("the criterion wrote into its input or target: compute into a new array"),
+    "gradients overwritten, not accumulated": N_("update_grad_params adds to the gradients (gradW += ...): the "
+                                                 "course calls it more than once; assign with gradW[...] = ..."),
+    "zero_grad_params zeroes": N_("zero_grad_params must fill every gradient array with 0 (gradW.fill(0))"),
+    "get_parameters returns the live arrays": N_("get_parameters must return the layer's own arrays, not copies, "
+                                                 "so that the optimizer's in-place step changes the layer"),
+    "stored output and grad_input": N_("store the results in self.output and self.grad_input as well as returning "
+                                       "them"),
+    "one velocity per variable in state['accumulated_grads']": N_("keep one velocity per variable, "
+                                                                  "state['accumulated_grads'][k] for the k-th"),
+    "state['t'] counts the steps": N_("add 1 to state['t'] once per call of adam_optimizer, before the loop"),
+    "one m and one v per variable in state['m'], state['v']": N_("keep one m and one v per variable: "
+                                                                  "state['m'][k] and state['v'][k] for the k-th"),
 }
 
-WARNED = ("the numbers are right, but NumPy warned while computing them: an exp overflowed, a log got 0 or "
-          "something was divided by 0; a form that never overflows keeps other inputs safe too")
+WARNED = N_("the numbers are right, but NumPy warned while computing them: an exp overflowed, a log got 0 or "
+            "something was divided by 0; a form that never overflows keeps other inputs safe too")
 
 
 def judge(module, check, found, expected, trial, noise):
@@ -176,10 +189,11 @@ def judge(module, check, found, expected, trial, noise):
         return Result(module, check, "fail", detail=found, trial=trial.label)
     diff = difference(found, expected, trial.dtype, trial.n)
     if diff is not None:
-        return Result(module, check, "fail", diagnosis=diff.hint, detail=f"{check} {diff.text}", trial=trial.label,
-                      index=diff.index, mine=diff.mine, expected=diff.expected, max_abs_error=diff.max_abs,
-                      max_rel_error=diff.max_rel)
+        detail = _("{check} {difference}").format(check=check_name(check), difference=diff.text)
+        return Result(module, check, "fail", diagnosis=diff.hint, detail=detail, trial=trial.label, index=diff.index,
+                      mine=diff.mine, expected=diff.expected, max_abs_error=diff.max_abs, max_rel_error=diff.max_rel)
     if noise and check.startswith("stable"):
-        return Result(module, check, "warn", diagnosis=WARNED, detail=f"NumPy warned: {'; '.join(noise)}",
+        return Result(module, check, "warn", diagnosis=_(WARNED),
+                      detail=_("NumPy warned: {warnings}").format(warnings="; ".join(noise)),
                       trial=trial.label)
     return None

@@ -11,6 +11,12 @@ import threading
 import time
 from contextlib import contextmanager
 
+from i18n import domain
+
+from .words import label_text
+
+_, ngettext = domain("grade")
+
 LEARNER_ERRORS = (Exception, SystemExit, KeyboardInterrupt)  # what the learner's code may raise: its error
 
 
@@ -18,7 +24,7 @@ class TimeUp(BaseException):
     """The learner's code ran past its time limit (raised by the watchdog in the main thread)."""
 
     def __init__(self, label, limit):
-        super().__init__(f"{label} did not finish in {limit:g} s")
+        super().__init__(_("{label} did not finish in {limit:g} s").format(label=label_text(label), limit=limit))
         self.label, self.limit = label, limit
 
 

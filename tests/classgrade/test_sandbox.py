@@ -64,7 +64,7 @@ def test_children_that_start_their_own_session_do_not_outlive_the_command(tmp_pa
     found = run(tmp_path, code, sandbox)
     assert found.returncode == 0 and not alive(marker)
     if sandbox == "none":  # under bwrap its PID namespace took them away with it
-        assert found.error == "left 1 process(es) running after it ended: killed"
+        assert found.error == "left 1 process running after it ended: killed"
 
 
 @pytest.mark.parametrize("sandbox", SANDBOXES)
