@@ -198,9 +198,9 @@ def fit(model, criterion, optimizer, X, y, epochs, batch_size, rng=None, callbac
     """
     _check_positive("epochs", epochs)
     _check_positive("batch_size", batch_size)
-    _check_pair(X, y, "training")
+    _check_pair(X, y, _("training"))
     if X_val is not None or y_val is not None:
-        _check_pair(X_val, y_val, "validation")
+        _check_pair(X_val, y_val, _("validation"))
     if not hasattr(optimizer, "step"):
         raise TypeError(_("fit: optimizer must have .step(variables, gradients), got {value}").format(
             value=repr(optimizer)))

@@ -78,7 +78,8 @@ def layer_check(i, spec, shape, training):
               f'check("{forward}", layer.forward(x), "forward.{i}.output")',
               f'check("{backward}", layer.backward(x, it["backward.{i}.grad_output"]), '
               f'"backward.{i}.grad_input")']
-    lines += [f'check("{_("layer {index} {grad}").format(index=i, grad=grad)}", grad_parameters(layer)[{k}], '
+    gradient = _("layer {index} {grad}")
+    lines += [f'check("{gradient.format(index=i, grad=grad)}", grad_parameters(layer)[{k}], '
               f'"backward.{i}.grad.{param}"{", linear=True" if kind == "Linear" and param == "W" else ""})'
               for k, (param, grad) in enumerate(params)]
     return lines
@@ -103,9 +104,9 @@ def update_check(i, kind, optimizer="SGD"):
         lines += ['state = {"accumulated_grads": {k: it[f"{key}.previous_velocity"].copy()',
                   '                               for k, key in enumerate(keys) if f"{key}.previous_velocity" in it}}',
                   "sgd_momentum(variables, gradients, config, state)"]
-    return lines + [
-            f'check("{_("layer {index} {param} after the step").format(index=i, param=param)}", variables[0][{k}], '
-            f'"{key}.after")' for k, (param, key) in enumerate(zip(params, keys))]
+    after = _("layer {index} {param} after the step")
+    return lines + [f'check("{after.format(index=i, param=param)}", variables[0][{k}], "{key}.after")'
+                    for k, (param, key) in enumerate(zip(params, keys))]
 
 
 CAMEL_NAMES = {"Scaling": "ChannelwiseScaling", "NLLCriterion": "ClassNLLCriterion",
@@ -179,13 +180,13 @@ def check_code(config, inputs):
                                        if "Linear" in kinds else "False"), ""]
     for i, (spec, shape) in enumerate(zip(config.layers, shapes(config, inputs))):
         lines += layer_check(i, spec, shape, config.training)
-    last = len(config.layers) - 1
+    last, loss, loss_grad = len(config.layers) - 1, _("loss"), _("dL/d output")
     lines += ["", "# " + _("the loss and its gradient (class labels as one-hot rows, as the handout's criteria take "
                            "them)"),
               'target = it["target_one_hot"] if "target_one_hot" in it else it["target"]',
               f"criterion = {config.criterion}()",
-              f'check("{_("loss")}", criterion.forward(it["forward.{last}.output"], target), "loss")',
-              f'check("{_("dL/d output")}", criterion.backward(it["forward.{last}.output"], target), "loss_grad")',
+              f'check("{loss}", criterion.forward(it["forward.{last}.output"], target), "loss")',
+              f'check("{loss_grad}", criterion.backward(it["forward.{last}.output"], target), "loss_grad")',
               ""]
     if config.optimizer == "Adam":
         lines += ["# " + line for line in _("Adam as torch.optim.Adam: epsilon is added to sqrt(v_hat). A version that "
