@@ -36,7 +36,8 @@ class Criterion:
                 raise LayerError(self, _("expected a NumPy array as {what}, got {type}").format(
                     what=what, type=type(value).__name__))
         if input.ndim == 0 or len(input) == 0:
-            raise LayerError(self, _("expected a non-empty batch as input, got shape {shape}").format(shape=input.shape))
+            raise LayerError(self, _("expected a non-empty batch as input, got shape {shape}")
+                                   .format(shape=input.shape))
 
 
 class MSECriterion(Criterion):

@@ -172,11 +172,13 @@ def split(X, y, test_size=0.25, seed=0, stratify=None):
         raise ValueError(_("split: X has {n} samples but y has {m} (shapes {x_shape} and {y_shape})").format(
             n=len(X), m=len(y), x_shape=X.shape, y_shape=y.shape))
     if not is_real(test_size) or not 0 < test_size < 1:
-        raise ValueError(_("split: test_size must be a fraction in (0, 1), got {value}").format(value=repr(test_size)))
+        raise ValueError(_("split: test_size must be a fraction in (0, 1), got {value}")
+                         .format(value=repr(test_size)))
     n_test = int(round(test_size * len(X)))
     if not 0 < n_test < len(X):
-        raise ValueError(_("split: test_size={size} of {n} samples leaves {test} test and {train} train samples; both "
-                           "must be non-empty").format(size=test_size, n=len(X), test=n_test, train=len(X) - n_test))
+        raise ValueError(_("split: test_size={size} of {n} samples leaves {test} test and {train} train samples; "
+                           "both must be non-empty").format(size=test_size, n=len(X), test=n_test,
+                                                            train=len(X) - n_test))
     rng = np.random.default_rng(seed)
     if stratify is None:
         stratify = y.ndim == 1 and y.dtype.kind in "iu"
@@ -209,7 +211,8 @@ def check_labels(y, n_classes=None, where="labels"):
     y = y.astype(np.int64)
     if y.size and y.min() < 0:
         i = int(np.argmin(y))
-        raise ValueError(_("{where}: labels must be >= 0, got {value} at index {i}").format(where=where, value=y[i], i=i))
+        raise ValueError(_("{where}: labels must be >= 0, got {value} at index {i}")
+                         .format(where=where, value=y[i], i=i))
     if n_classes is not None and y.size and y.max() >= n_classes:
         i = int(np.argmax(y))
         raise ValueError(_("{where}: labels must be < n_classes={n}, got {value} at index {i}").format(

@@ -222,7 +222,8 @@ def analytic_jacobian(module, x_row, sample=0):
     if h.ndim == 1:
         h = h[None]
     elif h.shape[0] != 1:
-        raise ValueError(_("x_row must be one sample, of shape (n,) or (1, ...), got shape {shape}").format(shape=h.shape))
+        raise ValueError(_("x_row must be one sample, of shape (n,) or (1, ...), got shape {shape}")
+                         .format(shape=h.shape))
     if isinstance(sample, bool) or not isinstance(sample, (int, np.integer)) or sample < 0:
         raise ValueError(_("sample must be an integer >= 0, got {value}").format(value=repr(sample)))
     return closed_form(float64_copy(module), h, int(sample))[0]

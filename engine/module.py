@@ -163,7 +163,8 @@ def check_positive_int(layer_name, what, value):
 def check_dtype(layer_name, dtype):
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
-        raise ValueError(_("{layer}: dtype must be a floating type, got {dtype}").format(layer=layer_name, dtype=dtype))
+        raise ValueError(_("{layer}: dtype must be a floating type, got {dtype}")
+                         .format(layer=layer_name, dtype=dtype))
     return dtype
 
 

@@ -131,7 +131,8 @@ class Recorder:
         self.model = model
         self.layers = layers_of(model)
         if keep is not None and (isinstance(keep, bool) or not isinstance(keep, int) or keep < 1):
-            raise ValueError(_("Recorder: keep must be a positive integer or None, got {value}").format(value=repr(keep)))
+            raise ValueError(_("Recorder: keep must be a positive integer or None, got {value}")
+                             .format(value=repr(keep)))
         self.keep = keep
         self.copy_all = copy_all
         self.iterations = []

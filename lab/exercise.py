@@ -63,7 +63,8 @@ def layer_check(i, spec, shape, training):
     kind, name = spec["kind"], describe(spec, shape)
     lines = ["", "# " + _("layer {index}: {name}").format(index=i, name=name)]
     if kind == "Dropout" and training:
-        return lines + ["# " + _("(training mode draws a random mask: run the exercise in evaluate mode to check it)")]
+        return lines + ["# " + _("(training mode draws a random mask: run the exercise in evaluate mode to check "
+                                 "it)")]
     lines.append(f"layer = {name}")
     params = param_attributes(kind)
     if params:
@@ -176,8 +177,8 @@ def check_code(config, inputs):
                   "    if handout not in globals() and camel in globals():",
                   "        globals()[handout] = globals()[camel]"]
     lines += ["", ""] + helpers().strip("\n").split("\n")
-    lines += ["", "W_TRANSPOSED = " + ("parameters(Linear(3, 5))[0].shape == (5, 3)  # " + _("W kept as (n_out, n_in)")
-                                       if "Linear" in kinds else "False"), ""]
+    transposed = "parameters(Linear(3, 5))[0].shape == (5, 3)  # " + _("W kept as (n_out, n_in)")
+    lines += ["", "W_TRANSPOSED = " + (transposed if "Linear" in kinds else "False"), ""]
     for i, (spec, shape) in enumerate(zip(config.layers, shapes(config, inputs))):
         lines += layer_check(i, spec, shape, config.training)
     last, loss, loss_grad = len(config.layers) - 1, _("loss"), _("dL/d output")
@@ -189,9 +190,9 @@ def check_code(config, inputs):
               f'check("{loss_grad}", criterion.backward(it["forward.{last}.output"], target), "loss_grad")',
               ""]
     if config.optimizer == "Adam":
-        lines += ["# " + line for line in _("Adam as torch.optim.Adam: epsilon is added to sqrt(v_hat). A version that "
-                                            "adds it to sqrt(v)\n(lr_t = lr sqrt(1 - beta2^t) / (1 - beta1^t)) differs "
-                                            "where |gradient| is near epsilon.").split("\n")]
+        note = _("Adam as torch.optim.Adam: epsilon is added to sqrt(v_hat). A version that adds it to sqrt(v)\n"
+                 "(lr_t = lr sqrt(1 - beta2^t) / (1 - beta1^t)) differs where |gradient| is near epsilon.")
+        lines += ["# " + line for line in note.split("\n")]
         lines.append('config = {key: float(it[key]) for key in ("learning_rate", "beta1", "beta2", "epsilon")}')
     else:
         lines.append('config = {"learning_rate": float(it["learning_rate"]), "momentum": float(it["momentum"])}')

@@ -48,7 +48,8 @@ def fit_to_data(config, data):
     linear = [i for i, spec in enumerate(layers) if spec["kind"] == "Linear"]
     if linear and layers[linear[-1]]["n_out"] != wanted:
         layers[linear[-1]] = {**layers[linear[-1]], "n_out": wanted}
-        changes.append(_("the last Linear (layer {index}) now outputs 1 value").format(index=linear[-1]) if wanted == 1
+        changes.append(_("the last Linear (layer {index}) now outputs 1 value")
+                       .format(index=linear[-1]) if wanted == 1
                        else ngettext("the last Linear (layer {index}) now outputs {n} class",
                                      "the last Linear (layer {index}) now outputs {n} classes", wanted).format(
                                          index=linear[-1], n=wanted))

@@ -110,7 +110,8 @@ def check_config(config):
 def set_value(config, name, value):
     """config with setting `name` (learning_rate, batch_size, ...) = value, checked against its range."""
     if name not in SETTINGS:
-        raise ValueError(_("unknown setting {name}; known: {known}").format(name=quoted(name), known=", ".join(SETTINGS)))
+        raise ValueError(_("unknown setting {name}; known: {known}")
+                         .format(name=quoted(name), known=", ".join(SETTINGS)))
     return replace(config, **{name: check_value(SETTINGS[name], value)})
 
 
@@ -123,7 +124,8 @@ def add_layer(config, kind, position=None, outputs=None):
     layers = list(config.layers)
     position = len(layers) if position is None else position
     if not 0 <= position <= len(layers):
-        raise ValueError(_("position must be in [0, {last}], got {position}").format(last=len(layers), position=position))
+        raise ValueError(_("position must be in [0, {last}], got {position}")
+                         .format(last=len(layers), position=position))
     if len(layers) >= MAX_LAYERS:
         raise ValueError(_("at most {limit} layers").format(limit=MAX_LAYERS))
     spec = default_spec(kind)
@@ -161,8 +163,9 @@ def set_layer_arg(config, index, name, value):
 
 def _check_index(layers, index):
     if not 0 <= index < len(layers):
-        raise ValueError(ngettext("no layer {index}: the stack has {n} layer", "no layer {index}: the stack has {n} layers",
-                                  len(layers)).format(index=index, n=len(layers)))
+        raise ValueError(ngettext("no layer {index}: the stack has {n} layer",
+                                  "no layer {index}: the stack has {n} layers", len(layers))
+                         .format(index=index, n=len(layers)))
 
 
 def with_activation(config, kind):

@@ -43,7 +43,8 @@ class Member(NamedTuple):
 def check_plain(dtype, what):
     """ValueError unless dtype is plain numbers (floats or integers of at most 64 bits) or a short text."""
     if dtype.hasobject:
-        raise ValueError(_("{what} holds Python objects (a pickle); only plain arrays are accepted").format(what=what))
+        raise ValueError(_("{what} holds Python objects (a pickle); only plain arrays are accepted")
+                         .format(what=what))
     if dtype.names is not None or dtype.subdtype is not None:
         raise ValueError(_("{what} has a structured dtype; only plain arrays of numbers are accepted").format(
             what=what))
@@ -68,7 +69,8 @@ def check_directory(content, max_members, what=WEIGHTS):
     members, size = END.unpack_from(content, start)[4:6]
     if content[max(0, start - 20):start - 16] == b"PK\x06\x07":  # a zip64 directory: no export needs one
         raise ValueError(_("{what} is a zip64 archive, which only files of more than 65,535 members or 4 GB need; "
-                           "an export of this network has at most {limit} members").format(what=what, limit=max_members))
+                           "an export of this network has at most {limit} members")
+                         .format(what=what, limit=max_members))
     if members > max_members or size > max_members * DIRECTORY_ENTRY:
         raise ValueError(_("{what} has {n} members ({size} bytes of zip directory); an export of this network has "
                            "at most {limit}").format(what=what, n=members, size=size, limit=max_members))
@@ -101,11 +103,13 @@ def read_header(archive, info, name, what=WEIGHTS):
         with archive.open(info) as stream:
             version = npy.read_magic(stream)
             if version not in ((1, 0), (2, 0)):
-                raise ValueError(_(".npy format version {version}; np.save writes 1.0 or 2.0").format(version=version))
+                raise ValueError(_(".npy format version {version}; np.save writes 1.0 or 2.0")
+                                 .format(version=version))
             length = stream.read(2 if version == (1, 0) else 4)
             size = int.from_bytes(length, "little")
             if len(length) < 2 or size > MAX_HEADER:
-                raise ValueError(_("a header of {size} bytes; at most {limit} are read").format(size=size, limit=MAX_HEADER))
+                raise ValueError(_("a header of {size} bytes; at most {limit} are read")
+                                 .format(size=size, limit=MAX_HEADER))
             header = io.BytesIO(length + stream.read(size))
             read = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
             shape, _order, dtype = read(header, max_header_size=MAX_HEADER)

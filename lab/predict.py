@@ -78,7 +78,8 @@ def shape_text(shape):
 
 def shape_question(stage, what, shape, wrong, about):
     options = sorted({shape_text(shape), *[shape_text(s) for s in wrong if tuple(s) != tuple(shape)]})
-    return Question("shape", stage, _("What is the shape of **{what}**?").format(what=what), "radio", shape_text(shape), tuple(options),
+    return Question("shape", stage, _("What is the shape of **{what}**?")
+                                    .format(what=what), "radio", shape_text(shape), tuple(options),
                     about)
 
 
@@ -98,8 +99,8 @@ def value_question(stage, what, array, tensor_id, error=None, log=False):
     value = float(np.asarray(array)[index])
     where = f"[{', '.join(map(str, index))}]"
     tol = tolerance(value, error(tensor_id, index) if error else 0.0)
-    return Question("value", stage, _("What is **{what}{where}**? {within}").format(what=what, where=where,
-                                                                                    within=within(tol)), "number", value,
+    text = _("What is **{what}{where}**? {within}").format(what=what, where=where, within=within(tol))
+    return Question("value", stage, text, "number", value,
                     about=(tensor_id, *cell(array, index)), tol=tol, swapped=swapped_entry(array, index), log=log)
 
 
@@ -116,7 +117,8 @@ def forward_questions(trace, stage, error=None):
     record = trace.forward[stage.index]
     kind, args = parse_layer(record.name)
     x, y, s = record.input, record.output, str(stage)
-    found = [shape_question(s, _("layer {index}'s output y ({name})").format(index=stage.index, name=record.name), y.shape,
+    found = [shape_question(s, _("layer {index}'s output y ({name})")
+                               .format(index=stage.index, name=record.name), y.shape,
                             [x.shape, y.shape[::-1], (y.shape[-1],), (1,) + y.shape[1:]], ("output", 0, 0))]
     if y.size:  # on maps too: a Conv2d's y[n, o, i, j] is the by-hand sum over (c, p, q)
         found.append(value_question(s, "y", y, "output", error, log=kind == "LogSoftMax"))
@@ -143,7 +145,8 @@ def backward_questions(trace, stage, error=None):
     s, gi = str(stage), record.grad_input
     found = [sign_question(s, "∂L/∂x", gi, "grad_input")] if np.size(gi) else []
     for name, grad in record.grad_params.items():
-        found.append(shape_question(s, _("∂L/∂{name} of layer {index}").format(name=name, index=stage.index), grad.shape,
+        found.append(shape_question(s, _("∂L/∂{name} of layer {index}")
+                                       .format(name=name, index=stage.index), grad.shape,
                                     [np.shape(grad)[::-1], (len(trace.forward[0].input),) + np.shape(grad),
                                      (1,) + np.shape(grad)],
                                     (f"grad:{name}", 0, 0)))
@@ -166,7 +169,8 @@ def update_questions(trace, stage, error=None):
         directions = (_("up"), _("down"), _("stays"))
         direction = directions[0] if after > before else directions[1] if after < before else directions[2]
         about = (f"after:{update.param}", *cell(update.after, index))
-        found.append(Question("direction", str(stage), _("Does **{where}** (now {now}) move up, down, or stay?").format(
+        found.append(Question("direction", str(stage), _("Does **{where}** (now {now}) move up, down, or stay?")
+                                                       .format(
             where=where, now=shown(before)), "radio", direction, directions, about))
         tol = tolerance(after, step=after - before)
         text = _("What is **{where}** after the step (now {now})? (to within ±{tol})").format(
@@ -228,7 +232,8 @@ def hint(question, answer, swapped=None, n=None):
     swapped = question.swapped if swapped is None else swapped
     if question.log and abs(answer - np.exp(expected)) <= max(question.tol, RTOL * np.exp(expected)) \
             and abs(answer - expected) > question.tol:
-        return _("the probability e^y = {p}: the log-probability y = log p is asked").format(p=shown(np.exp(expected)))
+        return _("the probability e^y = {p}: the log-probability y = log p is asked").format(
+            p=shown(np.exp(expected)))
     if expected and abs(answer + expected) <= question.tol:
         return _("the right magnitude with the wrong sign")
     if swapped is not None and abs(swapped - expected) > question.tol and abs(answer - swapped) <= question.tol:

@@ -132,7 +132,8 @@ def preset_origin(name, uploads):
     its last Linear fitted to the classes; ValueError for an unknown name, or an upload preset without an upload."""
     preset = PRESETS.get(name)
     if preset is None:
-        raise ValueError(_("unknown preset {name}; known: {known}").format(name=quoted(name), known=", ".join(PRESETS)))
+        raise ValueError(_("unknown preset {name}; known: {known}")
+                         .format(name=quoted(name), known=", ".join(PRESETS)))
     config = preset.config
     if preset.upload:
         if not uploads:

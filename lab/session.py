@@ -75,7 +75,8 @@ class Lab(Training):
         if config.dataset in self.uploads:
             return self.uploads[config.dataset].dataset(config.test_size, config.seed)
         if config.dataset.startswith(PREFIX):
-            raise ValueError(_("dataset {name} was an upload: upload that CSV first").format(name=quoted(config.dataset)))
+            raise ValueError(_("dataset {name} was an upload: upload that CSV first")
+                             .format(name=quoted(config.dataset)))
         if config.dataset not in DATASETS:
             raise ValueError(_("unknown dataset {name}; known: {known}").format(
                 name=quoted(config.dataset), known=", ".join(map(short, self.dataset_names))))

@@ -71,8 +71,8 @@ def layer_shapes(config, shape):
     found, shapes = problem(config, shape)
     if found is not None:
         spec = config.layers[found.index]
-        raise ValueError(_("layer {index} ({layer}): {problem}").format(index=found.index,
-                                                                       layer=describe(spec, shapes[-1]), problem=found))
+        raise ValueError(_("layer {index} ({layer}): {problem}").format(
+            index=found.index, layer=describe(spec, shapes[-1]), problem=found))
     return shapes
 
 
@@ -81,12 +81,12 @@ def _problem(i, spec, shape):
     if kind.takes == "images" and len(shape) != 3:
         return ShapeProblem(i, _("Move {layer} (layer {index}) before the first Flatten and Linear, on image data.")
                             .format(layer=kind.name, index=i),
-                            ngettext("{layer} takes images (C, H, W), but layer {index} receives rows of {n} feature: "
-                                     "only digits and an uploaded CSV are images, and they reach the network as "
-                                     "(N, 1, H, W) when it starts with Conv2d or MaxPool2d.",
-                                     "{layer} takes images (C, H, W), but layer {index} receives rows of {n} features: "
-                                     "only digits and an uploaded CSV are images, and they reach the network as "
-                                     "(N, 1, H, W) when it starts with Conv2d or MaxPool2d.", shape[0])
+                            ngettext("{layer} takes images (C, H, W), but layer {index} receives rows of {n} "
+                                     "feature: only digits and an uploaded CSV are images, and they reach the "
+                                     "network as (N, 1, H, W) when it starts with Conv2d or MaxPool2d.",
+                                     "{layer} takes images (C, H, W), but layer {index} receives rows of {n} "
+                                     "features: only digits and an uploaded CSV are images, and they reach the "
+                                     "network as (N, 1, H, W) when it starts with Conv2d or MaxPool2d.", shape[0])
                             .format(layer=kind.name, index=i, n=shape[0]))
     if kind.takes == "rows" and len(shape) != 1:
         return ShapeProblem(i, _("Put a Flatten before {layer} (layer {index}).").format(layer=kind.name, index=i),
@@ -98,7 +98,8 @@ def _problem(i, spec, shape):
         k, (h, w) = spec["kernel_size"], shape[1:]
         if h % k or w % k:
             fits = [d for d in range(2, max(h, w) + 1) if h % d == 0 and w % d == 0]
-            return ShapeProblem(i, _("Use a MaxPool2d kernel size that divides H = {h} and W = {w} ({sizes}).").format(
+            return ShapeProblem(i, _("Use a MaxPool2d kernel size that divides H = {h} and W = {w} ({sizes}).")
+                                   .format(
                                     h=h, w=w, sizes=", ".join(map(str, fits))) if fits else
                                 _("Remove MaxPool2d (layer {index}): no kernel size above 1 divides H = {h} and "
                                   "W = {w}.").format(index=i, h=h, w=w),

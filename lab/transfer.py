@@ -142,9 +142,9 @@ def expected_members(config, data):
         members[ADAM_T] = Member((), "iu", _("{name} must be one integer >= 0").format(name=ADAM_T))
     n = len(data.X_train)
     members[CURSOR] = Member((), "U", json_text(CURSOR))
-    members[ORDER] = Member((n,), "iu", ngettext("{name} must be a permutation of the {n} training sample",
-                                                 "{name} must be a permutation of the {n} training samples", n).format(
-                                                     name=ORDER, n=n))
+    permutation = ngettext("{name} must be a permutation of the {n} training sample",
+                           "{name} must be a permutation of the {n} training samples", n)
+    members[ORDER] = Member((n,), "iu", permutation.format(name=ORDER, n=n))
     members[TRAINED] = Member((), "iu", _("{name} must be one integer in [0, {limit}]").format(name=TRAINED,
                                                                                                limit=MAX_TRAINED))
     return members
@@ -287,7 +287,8 @@ def read_buffers(model, arrays, prefix):
         names = listed(prefix + name for name in missing)
         raise ValueError((_("weights: the momentum buffers come for every parameter or for none; missing {names}")
                           if prefix == VELOCITY else
-                          _("weights: the Adam's {prefix}* buffers come for every parameter or for none; missing {names}"))
+                          _("weights: the Adam's {prefix}* buffers come for every parameter or for none; missing "
+                            "{names}"))
                          .format(prefix=prefix, names=names))
     for name, array in given.items():
         check_numbers(array, parameters[name].shape, f"{prefix}{name}", parameter_name(name), kinds="f")

@@ -34,7 +34,8 @@ def short_name(filename):
     if len(filename) <= MAX_NAME:
         return filename, None
     cut = filename[:MAX_NAME - len("….csv")] + "….csv"
-    return cut, _("its name of {n} characters was shortened to {limit}").format(n=f"{len(filename):,}", limit=MAX_NAME)
+    return cut, _("its name of {n} characters was shortened to {limit}").format(n=f"{len(filename):,}",
+                                                                               limit=MAX_NAME)
 
 
 def kept_rows(content):
@@ -68,14 +69,16 @@ class Upload:
             raise ValueError(_("{file}: {mb} MB is over the {limit} MB limit").format(
                 file=filename, mb=f"{len(content) / 2**20:.1f}", limit=MAX_BYTES // 2**20))
         if not is_csv:
-            raise ValueError(_("{file}: expected a .csv file (a label column plus pixel columns)").format(file=filename))
+            raise ValueError(_("{file}: expected a .csv file (a label column plus pixel columns)")
+                             .format(file=filename))
         self.filename, content = filename, bytes(content)
         start, end = kept_rows(content)
         rows, columns = table_size(content, start, end)
         check_table(rows, columns, filename)
         if columns > MAX_COLUMNS:  # even without rows: the header's names alone would fill memory
             raise ValueError(_("{file}: its header has {n} columns; at most {limit} (a label and the pixels of a "
-                               "128x128 image) are read").format(file=filename, n=f"{columns:,}", limit=f"{MAX_COLUMNS:,}"))
+                               "128x128 image) are read")
+                             .format(file=filename, n=f"{columns:,}", limit=f"{MAX_COLUMNS:,}"))
         self.rows = content.count(b"\n") if end < len(content) else None
         source = io.BytesIO(content[start:end])
         source.name = filename
@@ -95,7 +98,8 @@ class Upload:
     @property
     def note(self):
         """What the learner should know about the name and the rows used, or None."""
-        rows = self.rows and _("only the first {kept} of its about {n} rows are used").format(kept=MAX_ROWS, n=self.rows)
+        rows = self.rows and _("only the first {kept} of its about {n} rows are used").format(kept=MAX_ROWS,
+                                                                                              n=self.rows)
         return "; ".join(filter(None, [self.renamed, rows])) or None
 
     @property

@@ -66,7 +66,8 @@ def test_the_advice_on_the_last_linear_has_russian_plural_forms(classes, wanted)
 
 def test_english_advice_is_unchanged():
     tip = next(t for t in advice_module.advice(NetworkConfig(), 2, 3) if t.blocking)
-    assert str(tip) == "Make the last Linear output 3 units. The network ends with 2 outputs but the data has 3 classes."
+    assert str(tip) == ("Make the last Linear output 3 units. "
+                        "The network ends with 2 outputs but the data has 3 classes.")
 
 
 def test_the_bug_hunt_names_its_places_in_russian():
@@ -94,7 +95,8 @@ def test_a_message_beside_a_widget_is_russian_and_names_the_layer():
     with i18n.use("ru"), pytest.raises(ValueError) as caught:
         check_config(bad)
     assert str(caught.value) == "слой 0 (Linear): число выходов: нужно целое число в [1, 1024], получено 0"
-    with pytest.raises(ValueError, match=r"^layer 0 \(Linear\): output size must be an integer in \[1, 1024\], got 0$"):
+    english = r"^layer 0 \(Linear\): output size must be an integer in \[1, 1024\], got 0$"
+    with pytest.raises(ValueError, match=english):
         check_config(bad)
 
 
