@@ -1,7 +1,11 @@
 """Elementwise activations: ReLU, LeakyReLU, ELU, SoftPlus; grad_input = g * f'(x)."""
 import numpy as np
 
+from i18n import domain
+
 from .module import Module, is_real
+
+_, ngettext = domain("engine")
 
 
 class Activation(Module):
@@ -28,7 +32,8 @@ class Activation(Module):
 
 def check_non_negative(layer_name, what, value):
     if not is_real(value) or value < 0:
-        raise ValueError(f"{layer_name}: {what} must be a finite number >= 0, got {value!r}")
+        raise ValueError(_("{layer}: {what} must be a finite number >= 0, got {value}").format(
+            layer=layer_name, what=what, value=repr(value)))
     return float(value)
 
 

@@ -1,7 +1,11 @@
 """Adam: the handout-style adam_optimizer and a thin class over it, like sgd_momentum and SGD."""
 import numpy as np
 
+from i18n import domain
+
 from .module import is_real
+
+_, ngettext = domain("engine")
 
 CONFIG_KEYS = ("learning_rate", "beta1", "beta2", "epsilon")
 
@@ -41,12 +45,15 @@ def adam_optimizer(variables, gradients, config, state):
 
 def check_hyperparameters(learning_rate, beta1, beta2, epsilon):
     if not is_real(learning_rate) or learning_rate < 0:
-        raise ValueError(f"Adam: learning_rate must be a finite number >= 0, got {learning_rate!r}")
+        raise ValueError(_("{layer}: {what} must be a finite number >= 0, got {value}").format(
+            layer="Adam", what="learning_rate", value=repr(learning_rate)))
     for name, beta in (("beta1", beta1), ("beta2", beta2)):
         if not is_real(beta) or not 0 <= beta < 1:
-            raise ValueError(f"Adam: {name} must be in [0, 1), got {beta!r}")
+            raise ValueError(_("{layer}: {what} must be in [0, 1), got {value}").format(
+                layer="Adam", what=name, value=repr(beta)))
     if not is_real(epsilon) or epsilon <= 0:
-        raise ValueError(f"Adam: epsilon must be a finite number > 0, got {epsilon!r}")
+        raise ValueError(_("{layer}: {what} must be a finite number > 0, got {value}").format(
+            layer="Adam", what="epsilon", value=repr(epsilon)))
 
 
 class Adam:

@@ -1,6 +1,10 @@
 """batch_generator: one epoch of (x_batch, y_batch) pairs."""
 import numpy as np
 
+from i18n import domain
+
+_, ngettext = domain("engine")
+
 
 def random_source(rng):
     """np.random's global state for None (as the handout), a new Generator for an int seed, else rng."""
@@ -17,10 +21,11 @@ def batch_generator(X, Y, batch_size, shuffle=True, rng=None):
     rng: a np.random.Generator, an int seed, or None for np.random's global state.
     """
     if len(X) != len(Y):
-        raise ValueError(f"batch_generator: X has {len(X)} samples but Y has {len(Y)} "
-                         f"(shapes {np.shape(X)} and {np.shape(Y)})")
+        raise ValueError(_("{where}: X has {n} samples but Y has {m} (shapes {x_shape} and {y_shape})").format(
+            where="batch_generator", n=len(X), m=len(Y), x_shape=np.shape(X), y_shape=np.shape(Y)))
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_generator: batch_size must be a positive integer, got {batch_size!r}")
+        raise ValueError(_("{layer}: {what} must be a positive integer, got {value}").format(
+            layer="batch_generator", what="batch_size", value=repr(batch_size)))
     n = len(X)
     order = random_source(rng).permutation(n) if shuffle else np.arange(n)
     for start in range(0, n, batch_size):

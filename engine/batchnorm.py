@@ -1,7 +1,11 @@
 """BatchNormalization: normalise each feature over the batch (no learnable parameters)."""
 import numpy as np
 
+from i18n import domain
+
 from .module import LayerError, Module, is_real
+
+_, ngettext = domain("engine")
 
 
 class BatchNormalization(Module):
@@ -12,7 +16,8 @@ class BatchNormalization(Module):
     def __init__(self, alpha=0.0):
         super().__init__()
         if not is_real(alpha) or not 0 <= alpha <= 1:
-            raise ValueError(f"BatchNormalization: alpha must be in [0, 1], got {alpha!r}")
+            raise ValueError(_("{layer}: {what} must be in [0, 1], got {value}").format(
+                layer="BatchNormalization", what="alpha", value=repr(alpha)))
         self.alpha = float(alpha)
         self.moving_mean = None
         self.moving_variance = None
@@ -20,8 +25,11 @@ class BatchNormalization(Module):
     def _check_input(self, input):
         self._check_matrix(input)
         if self.moving_mean is not None and input.shape[1] != self.moving_mean.shape[0]:
-            raise LayerError(self, f"expected {self.moving_mean.shape[0]} input features "
-                                   f"(its moving statistics), got {input.shape[1]} (input shape {input.shape})")
+            raise LayerError(self, ngettext("expected {n} input feature (its moving statistics), got {got} (input "
+                                            "shape {shape})",
+                                            "expected {n} input features (its moving statistics), got {got} (input "
+                                            "shape {shape})", self.moving_mean.shape[0]).format(
+                n=self.moving_mean.shape[0], got=input.shape[1], shape=input.shape))
 
     def batch_statistics(self, input):
         """(x_hat, 1/sqrt(var_B + EPS)) with the biased batch variance."""
@@ -34,8 +42,8 @@ class BatchNormalization(Module):
         self._check_input(input)
         if not self.training:
             if self.moving_mean is None:
-                raise LayerError(self, "evaluate mode needs moving statistics: run a training-mode "
-                                       "forward first")
+                raise LayerError(self, _("evaluate mode needs moving statistics: run a training-mode "
+                                         "forward first"))
             self.output = (input - self.moving_mean) / np.sqrt(self.moving_variance + self.EPS)
             return self.output
         self.output, self._inv_std, mean, variance = self.batch_statistics(input)
@@ -54,14 +62,14 @@ class BatchNormalization(Module):
         self._check_grad_output(grad_output, input.shape)
         if not self.training:
             if self.moving_variance is None:
-                raise LayerError(self, "evaluate mode needs moving statistics: run a training-mode "
-                                       "forward first")
+                raise LayerError(self, _("evaluate mode needs moving statistics: run a training-mode "
+                                         "forward first"))
             self.grad_input = grad_output / np.sqrt(self.moving_variance + self.EPS)
             return self.grad_input
         if input is getattr(self, "_input", None):
             x_hat, inv_std = self.output, self._inv_std
         else:
-            x_hat, inv_std, _, _ = self.batch_statistics(input)
+            x_hat, inv_std = self.batch_statistics(input)[:2]
         n = len(input)
         self.grad_input = n * grad_output - grad_output.sum(axis=0) \
             - x_hat * (grad_output * x_hat).sum(axis=0)

@@ -1,7 +1,11 @@
 """Conv2d: 2-D cross-correlation with zero "same" padding and stride 1, as torch's Conv2d."""
 import numpy as np
 
+from i18n import domain
+
 from .module import Module, check_dtype, check_positive_int, uniform
+
+_, ngettext = domain("engine")
 
 
 def columns(x, k):
@@ -31,8 +35,8 @@ class Conv2d(Module):
         self.out_channels = check_positive_int("Conv2d", "out_channels", out_channels)
         self.kernel_size = check_positive_int("Conv2d", "kernel_size", kernel_size)
         if self.kernel_size % 2 == 0:
-            raise ValueError(f"Conv2d: kernel_size must be odd (zero 'same' padding of kernel_size // 2 "
-                             f"on each side keeps H and W), got {kernel_size!r}")
+            raise ValueError(_("Conv2d: kernel_size must be odd (zero 'same' padding of kernel_size // 2 on each "
+                               "side keeps H and W), got {value}").format(value=repr(kernel_size)))
         self.padding = self.kernel_size // 2
         dtype = check_dtype("Conv2d", dtype)
         k = self.kernel_size

@@ -1,7 +1,11 @@
 """Criteria (loss functions): MSE, NLL on probabilities (unstable) and NLL on log-probabilities."""
 import numpy as np
 
+from i18n import domain
+
 from .module import LayerError
+
+_, ngettext = domain("engine")
 
 
 class Criterion:
@@ -18,10 +22,10 @@ class Criterion:
         return self.update_grad_input(input, target)
 
     def update_output(self, input, target):
-        raise NotImplementedError(f"{type(self).__name__} does not implement update_output")
+        raise NotImplementedError(_("{name} does not implement update_output").format(name=type(self).__name__))
 
     def update_grad_input(self, input, target):
-        raise NotImplementedError(f"{type(self).__name__} does not implement update_grad_input")
+        raise NotImplementedError(_("{name} does not implement update_grad_input").format(name=type(self).__name__))
 
     def __repr__(self):
         return type(self).__name__
@@ -29,9 +33,11 @@ class Criterion:
     def _check_arrays(self, input, target):
         for what, value in (("input", input), ("target", target)):
             if not isinstance(value, np.ndarray):
-                raise LayerError(self, f"expected a NumPy array as {what}, got {type(value).__name__}")
+                raise LayerError(self, _("expected a NumPy array as {what}, got {type}").format(
+                    what=what, type=type(value).__name__))
         if input.ndim == 0 or len(input) == 0:
-            raise LayerError(self, f"expected a non-empty batch as input, got shape {input.shape}")
+            raise LayerError(self, _("expected a non-empty batch as input, got shape {shape}")
+                                   .format(shape=input.shape))
 
 
 class MSECriterion(Criterion):
@@ -40,7 +46,8 @@ class MSECriterion(Criterion):
     def _check(self, input, target):
         self._check_arrays(input, target)
         if input.shape != target.shape:
-            raise LayerError(self, f"input shape {input.shape} and target shape {target.shape} differ")
+            raise LayerError(self, _("input shape {shape} and target shape {target} differ").format(
+                shape=input.shape, target=target.shape))
 
     def update_output(self, input, target):
         self._check(input, target)
@@ -64,24 +71,24 @@ class ClassCriterion(Criterion):
         """Integer labels (N,) when target holds labels, None when it is one-hot like input."""
         self._check_arrays(input, target)
         if input.ndim != 2:
-            raise LayerError(self, f"expected input of shape (N, K), got shape {input.shape}")
+            raise LayerError(self, _("expected input of shape (N, K), got shape {shape}").format(shape=input.shape))
         n, k = input.shape
         if target.shape == input.shape and not (k == 1 and target.dtype.kind in "iu"):
             return None
         if target.shape not in ((n,), (n, 1)):
-            raise LayerError(self, f"input shape {input.shape} and target shape {target.shape} do not "
-                                   f"match: give one-hot targets of shape {input.shape} or integer labels "
-                                   f"of shape ({n},)")
+            raise LayerError(self, _("input shape {shape} and target shape {target} do not match: give one-hot "
+                                     "targets of shape {shape} or integer labels of shape ({n},)").format(
+                shape=input.shape, target=target.shape, n=n))
         labels = target.reshape(n)
         if labels.dtype.kind not in "iu":
             if labels.dtype.kind != "f" or not np.all(np.mod(labels, 1) == 0):
-                raise LayerError(self, f"labels of shape {target.shape} must be integers, got dtype "
-                                       f"{target.dtype}")
+                raise LayerError(self, _("labels of shape {shape} must be integers, got dtype {dtype}").format(
+                    shape=target.shape, dtype=target.dtype))
             labels = labels.astype(np.intp)
         # Viewed as unsigned, a negative label is huge: one max() checks both ends.
         if labels.size and labels.view(labels.dtype.str.replace("i", "u")).max() >= k:
-            raise LayerError(self, f"labels must lie in [0, {k}) for input shape {input.shape}, got "
-                                   f"values from {labels.min()} to {labels.max()}")
+            raise LayerError(self, _("labels must lie in [0, {k}) for input shape {shape}, got values from {low} to "
+                                     "{high}").format(k=k, shape=input.shape, low=labels.min(), high=labels.max()))
         return labels
 
 

@@ -15,13 +15,17 @@ from typing import NamedTuple
 
 import numpy as np
 
+from i18n import N_, domain
+
 from .data import Dataset, split
+
+_, ngettext = domain("engine")
 
 MAX_CLASSES = 1024  # labels 0 to 1023: one-hot targets of a 10,000-row file stay under 80 MB
 CHUNK_BYTES = 2**24  # pandas parses about 16 MB of float64 rows at a time into the one table
 LINE_END = re.compile(rb"\r\n|\r|\n")  # where pandas' C parser ends a line; line numbers count these
 BLANK = re.compile(rb"\s*")  # what follows a header-only file
-ZERO_ROWS = "load_csv: zero data rows: the file has only the header (line {})"
+ZERO_ROWS = N_("load_csv: zero data rows: the file has only the header (line {line})")  # said as _(ZERO_ROWS)
 
 
 class CsvTable(NamedTuple):
@@ -49,8 +53,8 @@ def _read_bytes(source):
     elif hasattr(source, "read"):
         content = source.read()
     else:
-        raise ValueError(f"load_csv: expected a path, a file-like object, bytes or CSV text, "
-                         f"got {type(source).__name__}")
+        raise ValueError(_("load_csv: expected a path, a file-like object, bytes or CSV text, got {type}").format(
+            type=type(source).__name__))
     name = os.path.basename(str(getattr(source, "name", "") or "")).split(".")[0] or "csv"
     return (content.encode() if isinstance(content, str) else bytes(content)), name
 
@@ -60,8 +64,8 @@ def _decode(content, start=0):
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ValueError(f"load_csv: the file is not UTF-8 text (byte {start + error.start}); "
-                         f"is it a CSV file?") from None
+        raise ValueError(_("load_csv: the file is not UTF-8 text (byte {byte}); is it a CSV file?").format(
+            byte=start + error.start)) from None
 
 
 def _is_number(text):
@@ -82,14 +86,14 @@ def _header(content):
         if header.strip():
             break
         if not match:
-            raise ValueError("load_csv: the file is empty")
+            raise ValueError(_("load_csv: the file is empty"))
         start = end
     fields = [name.strip().strip('"').strip() for name in next(csv.reader([header]))]
     if all(_is_number(name) for name in fields):
-        raise ValueError(f"load_csv: no header row: line {line_no} holds numbers "
-                         f"({header[:40]!r}); the first line must name the columns, one of them `label`")
+        raise ValueError(_("load_csv: no header row: line {line} holds numbers ({text}); the first line must name "
+                           "the columns, one of them `label`").format(line=line_no, text=repr(header[:40])))
     if BLANK.fullmatch(content, end):
-        raise ValueError(ZERO_ROWS.format(line_no))
+        raise ValueError(_(ZERO_ROWS).format(line=line_no))
     return fields, end
 
 
@@ -97,9 +101,9 @@ def _data_lines(content, max_rows):
     """[(line number, line)] of the non-blank lines after the header, at most max_rows of them."""
     lines = re.split(LINE_END.pattern.decode(), _decode(content))
     numbered = [(i, line) for i, line in enumerate(lines, start=1) if line.strip()]
-    (header_line, _), data = numbered[0], numbered[1:]
+    header_line, data = numbered[0][0], numbered[1:]
     if not data:
-        raise ValueError(ZERO_ROWS.format(header_line))  # after lines that are blank only once decoded
+        raise ValueError(_(ZERO_ROWS).format(line=header_line))  # after lines that are blank only once decoded
     return data if max_rows is None else data[:max_rows]
 
 
@@ -107,23 +111,30 @@ def _label_column(fields):
     lowered = [name.lower() for name in fields]
     if "label" not in lowered:
         shown = ", ".join(fields[:5]) + (", ..." if len(fields) > 5 else "")
-        raise ValueError(f"load_csv: no `label` column in the header ({len(fields)} columns: {shown})")
+        raise ValueError(ngettext("load_csv: no `label` column in the header ({n} column: {names})",
+                                  "load_csv: no `label` column in the header ({n} columns: {names})", len(fields))
+                         .format(n=len(fields), names=shown))
     return lowered.index("label")
 
 
 def _column(fields, j):
-    return f"column {j + 1} ({fields[j]!r})"
+    return _("column {number} ({name})").format(number=j + 1, name=repr(fields[j]))
 
 
 def _cell(content, fields, row, j):
     """"load_csv: row 3 (line 4), column 2 ('pixel0')": where data row `row` (0-based), column j is."""
-    line_no, _ = _data_lines(content, row + 1)[row]
-    return f"load_csv: row {row + 1} (line {line_no}), {_column(fields, j)}"
+    line_no = _data_lines(content, row + 1)[row][0]
+    return row_at().format(row=row + 1, line=line_no, column=_column(fields, j))
+
+
+def row_at():
+    """Where a cell is, as every message that names one says it."""
+    return _("load_csv: row {row} (line {line}), {column}")
 
 
 def _cell_text(content, row, j):
     """The text of data row `row` (0-based), column j as the file has it, cut to 24 characters."""
-    _, line = _data_lines(content, row + 1)[row]
+    line = _data_lines(content, row + 1)[row][1]
     cell = next(csv.reader([line]))[j].strip().strip('"')
     return cell if len(cell) <= 24 else cell[:23] + "…"
 
@@ -134,15 +145,15 @@ def _parse_slowly(fields, data):
     for row, (line_no, line) in enumerate(data, start=1):
         cells = next(csv.reader([line]))
         if len(cells) != len(fields):
-            raise ValueError(f"load_csv: row {row} (line {line_no}) has {len(cells)} fields, "
-                             f"the header has {len(fields)}")
+            raise ValueError(_("load_csv: row {row} (line {line}) has {n} fields, the header has {m}").format(
+                row=row, line=line_no, n=len(cells), m=len(fields)))
         for j, cell in enumerate(cells):
             try:
                 table[row - 1, j] = float(cell)
             except ValueError:
-                shown = f"{cell!r}" + (" (empty)" if not cell.strip() else "")
-                raise ValueError(f"load_csv: row {row} (line {line_no}), {_column(fields, j)}: "
-                                 f"non-numeric cell {shown}") from None
+                shown = repr(cell) if cell.strip() else _("{cell} (empty)").format(cell=repr(cell))
+                raise ValueError(_("{where}: non-numeric cell {cell}").format(
+                    where=row_at().format(row=row, line=line_no, column=_column(fields, j)), cell=shown)) from None
     return table
 
 
@@ -182,8 +193,8 @@ def _parse(content, offset, fields, max_rows):
     bad = np.argwhere(~np.isfinite(table))
     if len(bad):
         row, j = bad[0]
-        raise ValueError(f"load_csv: row {row + 1} (line {data[row][0]}), {_column(fields, j)}: "
-                         f"{table[row, j]} is not a finite number")
+        raise ValueError(_("{where}: {value} is not a finite number").format(
+            where=row_at().format(row=row + 1, line=data[row][0], column=_column(fields, j)), value=table[row, j]))
     return table
 
 
@@ -193,13 +204,14 @@ def _labels(raw, content, fields, j, max_classes):
     bad = np.flatnonzero((raw < 0) | (np.mod(raw, 1) != 0) | (raw >= max_classes))
     if len(bad):
         row = bad[0]
-        reason = (f"is over the limit of {max_classes} classes (labels 0 to {max_classes - 1})"
-                  if raw[row] >= max_classes else "is not a non-negative integer class")
-        raise ValueError(f"{_cell(content, fields, row, j)}: label {_cell_text(content, row, j)} {reason}")
+        message = _("{where}: label {label} is over the limit of {n} classes (labels 0 to {last})") \
+            if raw[row] >= max_classes else _("{where}: label {label} is not a non-negative integer class")
+        raise ValueError(message.format(where=_cell(content, fields, row, j), label=_cell_text(content, row, j),
+                                        n=max_classes, last=max_classes - 1))
     labels = raw.astype(np.int64)
     if len(np.unique(labels)) < 2:
-        raise ValueError(f"load_csv: a single class (every label is {labels[0]}); "
-                         f"classification needs at least two")
+        raise ValueError(_("load_csv: a single class (every label is {label}); classification needs at least two")
+                         .format(label=labels[0]))
     return labels
 
 
@@ -207,8 +219,8 @@ def _image_shape(n_pixels, image_shape):
     if image_shape is not None:
         image_shape = tuple(int(s) for s in image_shape)
         if math.prod(image_shape) != n_pixels:
-            raise ValueError(f"load_csv: image_shape {image_shape} holds {math.prod(image_shape)} "
-                             f"pixels, the file has {n_pixels} pixel columns")
+            raise ValueError(_("load_csv: image_shape {shape} holds {n} pixels, the file has {m} pixel columns")
+                             .format(shape=image_shape, n=math.prod(image_shape), m=n_pixels))
         return image_shape
     side = math.isqrt(n_pixels)
     return (side, side) if side * side == n_pixels else None
@@ -217,7 +229,8 @@ def _image_shape(n_pixels, image_shape):
 def _check_max_rows(max_rows):
     if max_rows is not None and (isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer))
                                  or max_rows < 1):
-        raise ValueError(f"load_csv: max_rows must be None or an integer >= 1, got {max_rows!r}")
+        raise ValueError(_("load_csv: max_rows must be None or an integer >= 1, got {value}").format(
+            value=repr(max_rows)))
 
 
 def _pixels(table, label_j, dtype):
@@ -241,8 +254,8 @@ def _check_finite(X, content, fields, label_j):
     row, j = np.argwhere(~np.isfinite(X))[0]
     j = j + (j >= label_j)  # X's columns skip the label's
     limit = np.finfo(X.dtype).max
-    raise ValueError(f"{_cell(content, fields, row, j)}: pixel {_cell_text(content, row, j)} is not a finite "
-                     f"number in {X.dtype}, whose range is ±{limit:.3g}")
+    raise ValueError(_("{where}: pixel {pixel} is not a finite number in {dtype}, whose range is ±{limit}").format(
+        where=_cell(content, fields, row, j), pixel=_cell_text(content, row, j), dtype=X.dtype, limit=f"{limit:.3g}"))
 
 
 def read_csv(source, max_rows=None, image_shape=None, dtype=np.float64, max_classes=MAX_CLASSES):
@@ -256,7 +269,7 @@ def read_csv(source, max_rows=None, image_shape=None, dtype=np.float64, max_clas
     fields, offset = _header(content)
     label_j = _label_column(fields)
     if len(fields) < 2:
-        raise ValueError("load_csv: the header has only the `label` column, no pixel columns")
+        raise ValueError(_("load_csv: the header has only the `label` column, no pixel columns"))
     table = _parse(content, offset, fields, max_rows)
     y = _labels(table[:, label_j], content, fields, label_j, max_classes)
     X = _pixels(table, label_j, dtype)

@@ -6,7 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from i18n import domain
+
 from .module import is_real
+
+_, ngettext = domain("engine")
 
 
 @dataclass(repr=False)
@@ -38,7 +42,8 @@ class Dataset:
 def _counts(n_samples, parts, name):
     """Split n_samples into `parts` near-equal counts (the first ones get the remainder)."""
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < parts:
-        raise ValueError(f"{name}: n_samples must be an integer >= {parts}, got {n_samples!r}")
+        raise ValueError(_("{name}: n_samples must be an integer >= {parts}, got {value}").format(
+            name=name, parts=parts, value=repr(n_samples)))
     base, extra = divmod(int(n_samples), parts)
     return [base + (k < extra) for k in range(parts)]
 
@@ -69,7 +74,7 @@ def blobs(n_samples=1024, seed=0, centers=BLOB_CENTERS, cluster_std=(1.0, 2.5)):
 def circles(n_samples=1024, seed=0, factor=0.5, noise=0.05):
     """Outer circle r=1 (class 0), inner r=factor (class 1), + noise * N(0, I);  X (N, 2)."""
     if not 0 < factor < 1:
-        raise ValueError(f"circles: factor must be in (0, 1), got {factor!r}")
+        raise ValueError(_("circles: factor must be in (0, 1), got {value}").format(value=repr(factor)))
     counts = _counts(n_samples, 2, "circles")
     rng = np.random.default_rng(seed)
     angles = [np.linspace(0, 2 * np.pi, n, endpoint=False) for n in counts]
@@ -103,7 +108,7 @@ def xor(n_samples=1024, seed=0, noise=0.35):
 def spiral(n_samples=1024, seed=0, n_classes=3, noise=0.2):
     """K arms: r in [0, 1], angle = 4 r + 2 pi k / K + noise * N(0, 1);  X = r (sin, cos), y = k."""
     if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
-        raise ValueError(f"spiral: n_classes must be an integer >= 2, got {n_classes!r}")
+        raise ValueError(_("spiral: n_classes must be an integer >= 2, got {value}").format(value=repr(n_classes)))
     counts = _counts(n_samples, n_classes, "spiral")
     rng = np.random.default_rng(seed)
     arms = []
@@ -129,14 +134,14 @@ def digits_path():
     """Path of sklearn/datasets/data/digits.csv.gz, found without importing sklearn."""
     spec = importlib.util.find_spec("sklearn")
     if spec is None or not spec.submodule_search_locations:
-        raise ImportError("digits: the 8x8 digits ship with scikit-learn, which is not installed; "
-                          "run `pip install scikit-learn`")
+        raise ImportError(_("digits: the 8x8 digits ship with scikit-learn, which is not installed; "
+                            "run `pip install scikit-learn`"))
     for root in spec.submodule_search_locations:
         path = os.path.join(root, "datasets", "data", "digits.csv.gz")
         if os.path.exists(path):
             return path
-    raise FileNotFoundError(f"digits: scikit-learn is installed but datasets/data/digits.csv.gz "
-                            f"is missing under {list(spec.submodule_search_locations)}")
+    raise FileNotFoundError(_("digits: scikit-learn is installed but datasets/data/digits.csv.gz is missing under "
+                              "{paths}").format(paths=list(spec.submodule_search_locations)))
 
 
 def digits(seed=0, dtype=np.float64):
@@ -164,14 +169,16 @@ def split(X, y, test_size=0.25, seed=0, stratify=None):
     """
     X, y = np.asarray(X), np.asarray(y)
     if len(X) != len(y):
-        raise ValueError(f"split: X has {len(X)} samples but y has {len(y)} "
-                         f"(shapes {X.shape} and {y.shape})")
+        raise ValueError(_("split: X has {n} samples but y has {m} (shapes {x_shape} and {y_shape})").format(
+            n=len(X), m=len(y), x_shape=X.shape, y_shape=y.shape))
     if not is_real(test_size) or not 0 < test_size < 1:
-        raise ValueError(f"split: test_size must be a fraction in (0, 1), got {test_size!r}")
+        raise ValueError(_("split: test_size must be a fraction in (0, 1), got {value}")
+                         .format(value=repr(test_size)))
     n_test = int(round(test_size * len(X)))
     if not 0 < n_test < len(X):
-        raise ValueError(f"split: test_size={test_size} of {len(X)} samples leaves "
-                         f"{n_test} test and {len(X) - n_test} train samples; both must be non-empty")
+        raise ValueError(_("split: test_size={size} of {n} samples leaves {test} test and {train} train samples; "
+                           "both must be non-empty").format(size=test_size, n=len(X), test=n_test,
+                                                            train=len(X) - n_test))
     rng = np.random.default_rng(seed)
     if stratify is None:
         stratify = y.ndim == 1 and y.dtype.kind in "iu"
@@ -191,21 +198,25 @@ def check_labels(y, n_classes=None, where="labels"):
     """Integer class labels (N,) as int64; ValueError for negative, fractional or >= n_classes."""
     y = np.asarray(y)
     if y.ndim != 1:
-        raise ValueError(f"{where}: expected class labels of shape (N,), got shape {y.shape}")
+        raise ValueError(_("{where}: expected class labels of shape (N,), got shape {shape}").format(
+            where=where, shape=y.shape))
     if y.dtype.kind == "f":
         bad = ~np.isfinite(y) | (np.mod(y, 1) != 0) if y.size else np.zeros(0, bool)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"{where}: labels must be integers, got {y[i]!r} at index {i}")
+            raise ValueError(_("{where}: labels must be integers, got {value} at index {i}").format(
+                where=where, value=repr(y[i]), i=i))
     elif y.dtype.kind not in "iub":
-        raise ValueError(f"{where}: labels must be integers, got dtype {y.dtype}")
+        raise ValueError(_("{where}: labels must be integers, got dtype {dtype}").format(where=where, dtype=y.dtype))
     y = y.astype(np.int64)
     if y.size and y.min() < 0:
         i = int(np.argmin(y))
-        raise ValueError(f"{where}: labels must be >= 0, got {y[i]} at index {i}")
+        raise ValueError(_("{where}: labels must be >= 0, got {value} at index {i}")
+                         .format(where=where, value=y[i], i=i))
     if n_classes is not None and y.size and y.max() >= n_classes:
         i = int(np.argmax(y))
-        raise ValueError(f"{where}: labels must be < n_classes={n_classes}, got {y[i]} at index {i}")
+        raise ValueError(_("{where}: labels must be < n_classes={n}, got {value} at index {i}").format(
+            where=where, n=n_classes, value=y[i], i=i))
     return y
 
 
@@ -247,7 +258,8 @@ IMAGE_SHAPES = {"digits": (8, 8)}
 def load(name, seed=0, test_size=0.25, dtype=np.float64, **kwargs):
     """Dataset `name` generated with seed and split (train 1 - test_size, test test_size)."""
     if name not in DATASETS:
-        raise ValueError(f"load: unknown dataset {name!r}; known: {', '.join(DATASETS)}")
+        raise ValueError(_("load: unknown dataset {name}; known: {known}").format(name=repr(name),
+                                                                                  known=", ".join(DATASETS)))
     X, y = DATASETS[name](seed=seed, **kwargs)
     X = X.astype(dtype, copy=False)
     regression = name == "regression"

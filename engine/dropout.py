@@ -1,12 +1,17 @@
 """Dropout: zero each unit with probability p while training, rescale by 1/(1-p)."""
 import numpy as np
 
+from i18n import domain
+
 from .module import LayerError, Module, is_real
+
+_, ngettext = domain("engine")
 
 
 def check_p(layer, p):
     if not is_real(p) or not 0 <= p < 1:
-        raise LayerError(layer, f"p (the probability to zero a unit) must be in [0, 1), got {p!r}")
+        raise LayerError(layer, _("p (the probability to zero a unit) must be in [0, 1), got {value}").format(
+            value=repr(p)))
 
 
 class Dropout(Module):
@@ -44,8 +49,8 @@ class Dropout(Module):
         if not self.training:
             self.grad_input = grad_output
         elif self.mask is None or self.mask.shape != input.shape:
-            raise LayerError(self, f"backward in training mode needs a forward first "
-                                   f"(mask {None if self.mask is None else self.mask.shape}, input {input.shape})")
+            raise LayerError(self, _("backward in training mode needs a forward first (mask {mask}, input {shape})")
+                             .format(mask=None if self.mask is None else self.mask.shape, shape=input.shape))
         else:
             self.grad_input = grad_output * self.mask
         return self.grad_input

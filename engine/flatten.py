@@ -1,5 +1,9 @@
 """Flatten: (N, d1, d2, ...) -> (N, d1*d2*...)."""
+from i18n import domain
+
 from .module import LayerError, Module
+
+_, ngettext = domain("engine")
 
 
 class Flatten(Module):
@@ -8,7 +12,8 @@ class Flatten(Module):
     def update_output(self, input):
         self._check_array(input)
         if input.ndim < 1 or len(input) == 0:
-            raise LayerError(self, f"expected input of shape (N, ...) with N >= 1, got shape {input.shape}")
+            raise LayerError(self, _("expected input of shape (N, ...) with N >= 1, got shape {shape}").format(
+                shape=input.shape))
         self.output = input.reshape(len(input), -1)
         return self.output
 

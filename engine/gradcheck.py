@@ -10,7 +10,11 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from i18n import domain
+
 from .module import is_real
+
+_, ngettext = domain("engine")
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,7 @@ def compare(tensor, J_bp, J_num, atol, rtol):
 
 def check_tolerance(what, value):
     if not is_real(value) or value < 0:
-        raise ValueError(f"{what} must be a finite number >= 0, got {value!r}")
+        raise ValueError(_("{what} must be a finite number >= 0, got {value}").format(what=what, value=repr(value)))
     return float(value)
 
 

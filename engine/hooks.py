@@ -1,6 +1,10 @@
 """Removable hook handles, shaped like PyTorch's ``torch.utils.hooks.RemovableHandle``."""
 import itertools
 
+from i18n import domain
+
+_, ngettext = domain("engine")
+
 
 class RemovableHandle:
     """Handle returned by ``register_*_hook``; ``remove()`` or leaving a ``with`` block unregisters the hook."""
@@ -27,7 +31,7 @@ class RemovableHandle:
 def register(hooks, fn):
     """Store ``fn`` in ``hooks`` under a fresh handle's id and return the handle."""
     if not callable(fn):
-        raise ValueError(f"a hook must be callable, got {type(fn).__name__}")
+        raise ValueError(_("a hook must be callable, got {type}").format(type=type(fn).__name__))
     handle = RemovableHandle(hooks)
     hooks[handle.id] = fn
     return handle

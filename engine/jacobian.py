@@ -16,6 +16,8 @@ import copy
 
 import numpy as np
 
+from i18n import domain
+
 from .activations import Activation
 from .batchnorm import BatchNormalization
 from .conv import Conv2d
@@ -29,6 +31,8 @@ from .pool import MaxPool2d
 from .scaling import Scaling
 from .sequential import Sequential
 from .softmax import LogSoftMax, SoftMax
+
+_, ngettext = domain("engine")
 
 __all__ = [
     "float64_copy", "input_jacobian", "numerical_input_jacobian", "param_jacobian",
@@ -47,21 +51,22 @@ def describe(module):
 
 def check_module(module):
     if not isinstance(module, Module):
-        raise ValueError(f"expected an engine Module, got {type(module).__name__}")
+        raise ValueError(_("expected an engine Module, got {type}").format(type=type(module).__name__))
 
 
 def as_float64(x, what="x"):
     """A float64 copy of x; ValueError unless x is a non-empty numeric NumPy array."""
     if not isinstance(x, np.ndarray):
-        raise ValueError(f"{what} must be a NumPy array, got {type(x).__name__}")
+        raise ValueError(_("{what} must be a NumPy array, got {type}").format(what=what, type=type(x).__name__))
     if x.dtype.kind not in "biuf" or x.size == 0:
-        raise ValueError(f"{what} must be a non-empty real array, got dtype {x.dtype} shape {x.shape}")
+        raise ValueError(_("{what} must be a non-empty real array, got dtype {dtype} shape {shape}").format(
+            what=what, dtype=x.dtype, shape=x.shape))
     return np.array(x, dtype=np.float64)
 
 
 def check_eps(eps):
     if not is_real(eps) or eps <= 0:
-        raise ValueError(f"eps must be a finite number > 0, got {eps!r}")
+        raise ValueError(_("eps must be a finite number > 0, got {value}").format(value=repr(eps)))
     return float(eps)
 
 
@@ -92,7 +97,8 @@ def parameter_names(module):
 def check_name(module, name):
     names = parameter_names(module)
     if name not in names:
-        raise ValueError(f"{describe(module)}: no parameter named {name!r}; known names: {names}")
+        raise ValueError(_("{layer}: no parameter named {name}; known names: {names}").format(
+            layer=describe(module), name=repr(name), names=names))
 
 
 def lookup(module, name):
@@ -100,7 +106,7 @@ def lookup(module, name):
     for known, value, grad in module.named_parameters():
         if known == name:
             return value, grad
-    raise ValueError(f"{describe(module)}: no parameter named {name!r}")
+    raise ValueError(_("{layer}: no parameter named {name}").format(layer=describe(module), name=repr(name)))
 
 
 # --- the engines: they work on a frozen copy, which they may change ---
@@ -216,9 +222,10 @@ def analytic_jacobian(module, x_row, sample=0):
     if h.ndim == 1:
         h = h[None]
     elif h.shape[0] != 1:
-        raise ValueError(f"x_row must be one sample, of shape (n,) or (1, ...), got shape {h.shape}")
+        raise ValueError(_("x_row must be one sample, of shape (n,) or (1, ...), got shape {shape}")
+                         .format(shape=h.shape))
     if isinstance(sample, bool) or not isinstance(sample, (int, np.integer)) or sample < 0:
-        raise ValueError(f"sample must be an integer >= 0, got {sample!r}")
+        raise ValueError(_("sample must be an integer >= 0, got {value}").format(value=repr(sample)))
     return closed_form(float64_copy(module), h, int(sample))[0]
 
 
@@ -264,7 +271,7 @@ def dropout_row(layer, h, sample):
     if layer.mask is None:
         return None, h
     if sample >= len(layer.mask) or layer.mask[sample].shape != h.shape[1:]:
-        raise LayerError(layer, f"its last mask has shape {layer.mask.shape}: no row {sample} "
-                                f"for a sample of shape {h.shape[1:]}")
+        raise LayerError(layer, _("its last mask has shape {mask}: no row {sample} for a sample of shape {shape}")
+                         .format(mask=layer.mask.shape, sample=sample, shape=h.shape[1:]))
     row = layer.mask[sample]
     return np.diag(row.ravel()), h * row

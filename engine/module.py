@@ -3,7 +3,11 @@ import math
 
 import numpy as np
 
+from i18n import domain
+
 from .hooks import register
+
+_, ngettext = domain("engine")
 
 
 class LayerError(ValueError):
@@ -15,7 +19,7 @@ class LayerError(ValueError):
         self.path = tuple(path)  # indices from the outermost Sequential down to the layer
         where = f"{layer!r}"
         if self.path:
-            where = f"layer {'.'.join(map(str, self.path))} ({where})"
+            where = _("layer {path} ({layer})").format(path=".".join(map(str, self.path)), layer=where)
         super().__init__(f"{where}: {detail}")
 
 
@@ -51,11 +55,11 @@ class Module:
 
     def update_output(self, input):
         """Compute the layer's function into self.output and return it."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement update_output")
+        raise NotImplementedError(_("{name} does not implement update_output").format(name=type(self).__name__))
 
     def update_grad_input(self, input, grad_output):
         """dL/d input, shape of input, into self.grad_input and return it."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement update_grad_input")
+        raise NotImplementedError(_("{name} does not implement update_grad_input").format(name=type(self).__name__))
 
     def update_grad_params(self, input, grad_output):
         """dL/d params written in place into the grad fields; no-op without parameters."""
@@ -103,38 +107,43 @@ class Module:
 
     def _check_array(self, input, what="input"):
         if not isinstance(input, np.ndarray):
-            raise LayerError(self, f"expected a NumPy array as {what}, got {type(input).__name__}")
+            raise LayerError(self, _("expected a NumPy array as {what}, got {type}").format(
+                what=what, type=type(input).__name__))
 
     def _check_features(self, input, n_features):
         """Require input of shape (N, n_features)."""
         self._check_array(input)
         if input.ndim != 2:
-            raise LayerError(self, f"expected input of shape (N, {n_features}), got shape {input.shape}")
+            raise LayerError(self, _("expected input of shape (N, {n}), got shape {shape}").format(
+                n=n_features, shape=input.shape))
         if input.shape[1] != n_features:
-            raise LayerError(self, f"expected {n_features} input features, got {input.shape[1]} "
-                                   f"(input shape {input.shape})")
+            raise LayerError(self, ngettext("expected {n} input feature, got {got} (input shape {shape})",
+                                            "expected {n} input features, got {got} (input shape {shape})",
+                                            n_features).format(n=n_features, got=input.shape[1], shape=input.shape))
 
     def _check_matrix(self, input):
         """Require a 2-D input (N, K)."""
         self._check_array(input)
         if input.ndim != 2:
-            raise LayerError(self, f"expected input of shape (N, K), got shape {input.shape}")
+            raise LayerError(self, _("expected input of shape (N, K), got shape {shape}").format(shape=input.shape))
 
     def _check_images(self, input, channels=None):
         """Require a 4-D input (N, C, H, W), with C == channels when channels is given."""
         self._check_array(input)
         c = "C" if channels is None else channels
         if input.ndim != 4:
-            raise LayerError(self, f"expected input of shape (N, {c}, H, W), got shape {input.shape}")
+            raise LayerError(self, _("expected input of shape (N, {c}, H, W), got shape {shape}").format(
+                c=c, shape=input.shape))
         if channels is not None and input.shape[1] != channels:
-            raise LayerError(self, f"expected {channels} input channels, got {input.shape[1]} "
-                                   f"(input shape {input.shape})")
+            raise LayerError(self, ngettext("expected {n} input channel, got {got} (input shape {shape})",
+                                            "expected {n} input channels, got {got} (input shape {shape})",
+                                            channels).format(n=channels, got=input.shape[1], shape=input.shape))
 
     def _check_grad_output(self, grad_output, shape):
         self._check_array(grad_output, "grad_output")
         if grad_output.shape != shape:
-            raise LayerError(self, f"grad_output has shape {grad_output.shape}, "
-                                   f"expected the output's shape {shape}")
+            raise LayerError(self, _("grad_output has shape {got}, expected the output's shape {shape}").format(
+                got=grad_output.shape, shape=shape))
 
 
 def is_real(value):
@@ -146,14 +155,16 @@ def is_real(value):
 def check_positive_int(layer_name, what, value):
     """Raise ValueError unless value is an int >= 1."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{layer_name}: {what} must be a positive integer, got {value!r}")
+        raise ValueError(_("{layer}: {what} must be a positive integer, got {value}").format(
+            layer=layer_name, what=what, value=repr(value)))
     return int(value)
 
 
 def check_dtype(layer_name, dtype):
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
-        raise ValueError(f"{layer_name}: dtype must be a floating type, got {dtype}")
+        raise ValueError(_("{layer}: dtype must be a floating type, got {dtype}")
+                         .format(layer=layer_name, dtype=dtype))
     return dtype
 
 

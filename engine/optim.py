@@ -1,7 +1,11 @@
 """SGD with momentum: the handout's function and a thin class over it."""
 import numpy as np
 
+from i18n import domain
+
 from .module import is_real
+
+_, ngettext = domain("engine")
 
 
 def sgd_momentum(variables, gradients, config, state):
@@ -29,9 +33,11 @@ def sgd_momentum(variables, gradients, config, state):
 
 def check_hyperparameters(learning_rate, momentum):
     if not is_real(learning_rate) or learning_rate < 0:
-        raise ValueError(f"SGD: learning_rate must be a finite number >= 0, got {learning_rate!r}")
+        raise ValueError(_("{layer}: {what} must be a finite number >= 0, got {value}").format(
+            layer="SGD", what="learning_rate", value=repr(learning_rate)))
     if not is_real(momentum) or not 0 <= momentum < 1:
-        raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
+        raise ValueError(_("{layer}: {what} must be in [0, 1), got {value}").format(
+            layer="SGD", what="momentum", value=repr(momentum)))
 
 
 class SGD:

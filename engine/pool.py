@@ -1,7 +1,11 @@
 """MaxPool2d: the maximum of each k x k window, stride k, as torch's MaxPool2d(k)."""
 import numpy as np
 
+from i18n import domain
+
 from .module import LayerError, Module, check_positive_int
+
+_, ngettext = domain("engine")
 
 
 class MaxPool2d(Module):
@@ -19,8 +23,8 @@ class MaxPool2d(Module):
         self._check_images(input)
         k, (h, w) = self.kernel_size, input.shape[2:]
         if h % k or w % k:
-            raise LayerError(self, f"H and W must be divisible by the kernel size {k}, got H = {h}, W = {w} "
-                                   f"(input shape {input.shape})")
+            raise LayerError(self, _("H and W must be divisible by the kernel size {k}, got H = {h}, W = {w} (input "
+                                     "shape {shape})").format(k=k, h=h, w=w, shape=input.shape))
 
     def _offsets(self, array):
         """The k*k strided views array[:, :, a::k, b::k], (a, b) row-major: entry (a, b) of every window."""

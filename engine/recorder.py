@@ -4,7 +4,11 @@ from functools import cached_property
 
 import numpy as np
 
+from i18n import domain
+
 from .sequential import layers_of
+
+_, ngettext = domain("engine")
 
 
 def frozen_copy(array):
@@ -127,7 +131,8 @@ class Recorder:
         self.model = model
         self.layers = layers_of(model)
         if keep is not None and (isinstance(keep, bool) or not isinstance(keep, int) or keep < 1):
-            raise ValueError(f"Recorder: keep must be a positive integer or None, got {keep!r}")
+            raise ValueError(_("Recorder: keep must be a positive integer or None, got {value}")
+                             .format(value=repr(keep)))
         self.keep = keep
         self.copy_all = copy_all
         self.iterations = []

@@ -1,5 +1,9 @@
 """Sequential: a chain of modules; backward runs them last to first."""
+from i18n import domain
+
 from .module import LayerError, Module
+
+_, ngettext = domain("engine")
 
 
 def flat(arrays):
@@ -20,7 +24,7 @@ class Sequential(Module):
 
     def add(self, module):
         if not isinstance(module, Module):
-            raise ValueError(f"Sequential.add: expected a Module, got {type(module).__name__}")
+            raise ValueError(_("Sequential.add: expected a Module, got {type}").format(type=type(module).__name__))
         self.modules.append(module)
         return self
 

@@ -4,10 +4,14 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
+from i18n import domain
+
 from .adam import Adam
 from .optim import SGD
 from .recorder import Recorder, UpdateRecord, frozen_copy, is_finite, read_only
 from .sequential import layers_of, variables_of
+
+_, ngettext = domain("engine")
 
 
 class Stage(NamedTuple):
@@ -156,10 +160,13 @@ def check_records(layers, recorder):
             continue
         for i, layer in enumerate(layers):
             if seen.count(i) != 1:
-                raise ValueError(
-                    f"trace_iteration: layer {i} ({layer!r}) ran its {kind} hooks {seen.count(i)} times, "
-                    f"expected once; a layer must implement update_output/update_grad_input and leave "
-                    f"Module.forward/backward (which call the hooks) alone")
+                raise ValueError(ngettext(
+                    "trace_iteration: layer {index} ({layer}) ran its {kind} hooks {n} time, expected once; a layer "
+                    "must implement update_output/update_grad_input and leave Module.forward/backward (which call "
+                    "the hooks) alone",
+                    "trace_iteration: layer {index} ({layer}) ran its {kind} hooks {n} times, expected once; a layer "
+                    "must implement update_output/update_grad_input and leave Module.forward/backward (which call "
+                    "the hooks) alone", seen.count(i)).format(index=i, layer=repr(layer), kind=kind, n=seen.count(i)))
 
 
 def update_records(before, previous, grads, optimizer, fresh):

@@ -4,8 +4,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from i18n import domain
+
 from .batches import batch_generator
 from .sequential import layers_of, variables_of
+
+_, ngettext = domain("engine")
 
 STOP = "stop"  # a callback returning this string ends training after the current iteration
 
@@ -87,17 +91,17 @@ def accuracy(output, labels):
 
 def _check_positive(what, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"fit: {what} must be an integer >= 1, got {value!r}")
+        raise ValueError(_("fit: {what} must be an integer >= 1, got {value}").format(what=what, value=repr(value)))
 
 
 def _check_pair(X, y, what):
     if X is None or y is None:
-        raise ValueError(f"fit: give both {what} inputs and targets, got only one")
+        raise ValueError(_("fit: give both {what} inputs and targets, got only one").format(what=what))
     if len(X) != len(y):
-        raise ValueError(f"fit: {what} X has {len(X)} samples but y has {len(y)} "
-                         f"(shapes {np.shape(X)} and {np.shape(y)})")
+        raise ValueError(_("fit: {what} X has {n} samples but y has {m} (shapes {x_shape} and {y_shape})").format(
+            what=what, n=len(X), m=len(y), x_shape=np.shape(X), y_shape=np.shape(y)))
     if len(X) == 0:
-        raise ValueError(f"fit: {what} data is empty")
+        raise ValueError(_("fit: {what} data is empty").format(what=what))
 
 
 # --- predict / evaluate ---
@@ -194,11 +198,12 @@ def fit(model, criterion, optimizer, X, y, epochs, batch_size, rng=None, callbac
     """
     _check_positive("epochs", epochs)
     _check_positive("batch_size", batch_size)
-    _check_pair(X, y, "training")
+    _check_pair(X, y, _("training"))
     if X_val is not None or y_val is not None:
-        _check_pair(X_val, y_val, "validation")
+        _check_pair(X_val, y_val, _("validation"))
     if not hasattr(optimizer, "step"):
-        raise TypeError(f"fit: optimizer must have .step(variables, gradients), got {optimizer!r}")
+        raise TypeError(_("fit: optimizer must have .step(variables, gradients), got {value}").format(
+            value=repr(optimizer)))
     if isinstance(rng, (int, np.integer)):
         rng = np.random.default_rng(rng)  # one generator, so each epoch gets a new order
     n_iterations = epochs * -(-len(X) // batch_size)

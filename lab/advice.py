@@ -1,7 +1,11 @@
 """advice: what looks wrong in a stack's pairing with its criterion and data, and why."""
 from typing import NamedTuple
 
+from i18n import domain
+
 from .shapes import as_shape, problem
+
+_, ngettext = domain("lab")
 
 
 class Advice(NamedTuple):
@@ -24,35 +28,39 @@ def advice(config, inputs, n_classes, task="classification"):
     tips = [] if found is None else [Advice(found.suggestion, found.reason, blocking=True)]
     final = None if found is not None or len(flowing[-1]) != 1 else flowing[-1][0]
     if task == "regression" and config.criterion != "MSECriterion":
-        tips.append(Advice("Use MSECriterion for this regression data.",
-                           f"{config.criterion} needs class labels; this dataset's targets are real "
-                           "numbers.", blocking=True))
+        tips.append(Advice(_("Use MSECriterion for this regression data."),
+                           _("{criterion} needs class labels; this dataset's targets are real numbers.").format(
+                               criterion=config.criterion), blocking=True))
     if config.criterion == "NLLCriterion" and last != "LogSoftMax":
-        tips.append(Advice("End the stack with LogSoftMax.",
-                           "NLLCriterion takes log-probabilities: loss = -mean(x[i, y_i]). Without "
-                           "LogSoftMax the outputs are not log-probabilities, so the loss can go "
-                           "below zero without bound."))
+        tips.append(Advice(_("End the stack with LogSoftMax."),
+                           _("NLLCriterion takes log-probabilities: loss = -mean(x[i, y_i]). Without "
+                             "LogSoftMax the outputs are not log-probabilities, so the loss can go "
+                             "below zero without bound.")))
     if config.criterion == "NLLCriterionUnstable" and last != "SoftMax":
-        tips.append(Advice("End the stack with SoftMax.",
-                           "NLLCriterionUnstable takes probabilities and computes -mean(log p[i, y_i]); "
-                           "it needs outputs in (0, 1] that sum to 1."))
+        tips.append(Advice(_("End the stack with SoftMax."),
+                           _("NLLCriterionUnstable takes probabilities and computes -mean(log p[i, y_i]); "
+                             "it needs outputs in (0, 1] that sum to 1.")))
     if config.criterion == "MSECriterion" and last in ("SoftMax", "LogSoftMax") and task == "regression":
-        tips.append(Advice(f"Remove the final {last}.",
-                           f"{last} squashes the outputs into (log-)probabilities; a regression target "
-                           "is a free real number."))
+        tips.append(Advice(_("Remove the final {layer}.").format(layer=last),
+                           _("{layer} squashes the outputs into (log-)probabilities; a regression target "
+                             "is a free real number.").format(layer=last)))
     wanted = 1 if task == "regression" else n_classes
     if wanted is not None and final is not None and final != wanted:
-        what = "the target has 1 column" if task == "regression" else f"the data has {n_classes} classes"
-        tips.append(Advice(f"Make the last Linear output {wanted} unit{'s' * (wanted != 1)}.",
-                           f"The network ends with {final} output{'s' * (final != 1)} but {what}.",
-                           blocking=True))
+        ends = ngettext("The network ends with {n} output", "The network ends with {n} outputs", final).format(
+            n=final)
+        reason = _("{ends} but the target has 1 column.").format(ends=ends) if task == "regression" else \
+            ngettext("{ends} but the data has {n} class.", "{ends} but the data has {n} classes.", n_classes).format(
+                ends=ends, n=n_classes)
+        tips.append(Advice(ngettext("Make the last Linear output {n} unit.", "Make the last Linear output {n} units.",
+                                    wanted).format(n=wanted), reason, blocking=True))
     if "Linear" not in kinds:
-        tips.append(Advice("Add a Linear layer.", "Without one, nothing in the network can learn "
-                           "anything but a per-feature scale (Scaling)."))
+        tips.append(Advice(_("Add a Linear layer."), _("Without one, nothing in the network can learn "
+                                                         "anything but a per-feature scale (Scaling).")))
     for i, (a, b) in enumerate(zip(kinds, kinds[1:])):
         if a in ("SoftMax", "LogSoftMax") and b != "Flatten":
-            tips.append(Advice(f"Move {a} (layer {i}) to the end.",
-                               f"{a} turns scores into (log-)probabilities; layer {i + 1} ({b}) after it "
-                               "works on probabilities, which is rarely what you want."))
+            tips.append(Advice(_("Move {layer} (layer {index}) to the end.").format(layer=a, index=i),
+                               _("{layer} turns scores into (log-)probabilities; layer {next} ({after}) after it "
+                                 "works on probabilities, which is rarely what you want.").format(
+                                   layer=a, next=i + 1, after=b)))
             break
     return tips

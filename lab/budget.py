@@ -17,9 +17,13 @@ A training run gets at most RUN_S seconds of the training process's compute (lab
 it there and the learner keeps what it trained): on a 2-core class server the runs share one process
 in turn, and no run may hold its share for hours.
 """
+from i18n import domain
+
 from .fitting import one_hot_targets
 from .network import feature_sizes, summary_rows
 from .shapes import input_shape
+
+_, ngettext = domain("lab")
 
 LIMIT = 128 * 2**20     # bytes per learner: 30 learners on one server stay within a few GB
 PARAMETER_COPIES = 12
@@ -59,13 +63,16 @@ def check_budget(config, data):
     network, targets = network_bytes(config, input_shape(config, data)), target_bytes(config, data)
     total = network + data_bytes(data) + targets
     if total > LIMIT:
-        held = f"parameters and one recorded batch: {network / 2**20:.0f} MB"
+        held = _("parameters and one recorded batch: {mb} MB").format(mb=f"{network / 2**20:.0f}")
         if targets:
-            held += f"; one-hot targets of {data.n_classes} classes: {targets / 2**20:.0f} MB"
-        raise ValueError(
-            f"this network would hold about {total / 2**20:.0f} MB for you ({held}); the limit per learner "
-            f"is {LIMIT // 2**20} MB: use fewer units or a smaller batch"
-            + (", or NLLCriterion, which takes the labels as they are" if targets else ""))
+            held = ngettext("{held}; one-hot targets of {n} class: {mb} MB",
+                            "{held}; one-hot targets of {n} classes: {mb} MB", data.n_classes).format(
+                                held=held, n=data.n_classes, mb=f"{targets / 2**20:.0f}")
+        message = _("this network would hold about {total} MB for you ({held}); the limit per learner is {limit} MB: "
+                    "use fewer units or a smaller batch, or NLLCriterion, which takes the labels as they are") \
+            if targets else _("this network would hold about {total} MB for you ({held}); the limit per learner "
+                              "is {limit} MB: use fewer units or a smaller batch")
+        raise ValueError(message.format(total=f"{total / 2**20:.0f}", held=held, limit=LIMIT // 2**20))
     return total
 
 
@@ -73,5 +80,7 @@ def check_table(rows, columns, what):
     """ValueError, before a CSV is parsed, when its rows x columns as float64 would pass LIMIT."""
     size = FLOAT * rows * columns
     if size > LIMIT:
-        raise ValueError(f"{what}: {rows:,} rows x {columns:,} columns are about {size / 2**20:,.0f} MB as "
-                         f"numbers; the limit per learner is {LIMIT // 2**20} MB: use fewer rows or columns")
+        raise ValueError(_("{what}: {rows} rows x {columns} columns are about {mb} MB as numbers; the limit per "
+                           "learner is {limit} MB: use fewer rows or columns").format(
+                               what=what, rows=f"{rows:,}", columns=f"{columns:,}", mb=f"{size / 2**20:,.0f}",
+                               limit=LIMIT // 2**20))

@@ -8,7 +8,11 @@ import json
 
 import numpy as np
 
+from i18n import domain
+
 from .jsontext import loads
+
+_, ngettext = domain("lab")
 
 BIT_GENERATOR = "PCG64"   # what np.random.default_rng uses; no other generator is read back
 
@@ -41,12 +45,13 @@ class BatchCursor:
         order = np.asarray(order)
         if order.shape != (n_samples,) or order.dtype.kind not in "iu" \
                 or not np.array_equal(np.sort(order), np.arange(n_samples)):
-            raise ValueError(f"{member}.order must be a permutation of the {n_samples} training samples "
-                             f"(integers 0 to {n_samples - 1}, each once), got shape {order.shape} and "
-                             f"dtype {order.dtype}")
+            raise ValueError(_("{member}.order must be a permutation of the {n} training samples (integers 0 to "
+                               "{last}, each once), got shape {shape} and dtype {dtype}").format(
+                                   member=member, n=n_samples, last=n_samples - 1, shape=order.shape,
+                                   dtype=order.dtype))
         if not isinstance(state, dict) or set(state) != {"position", "epoch", "iteration", "generator"}:
-            raise ValueError(f"{member} must hold position, epoch, iteration and generator, got "
-                             f"{sorted(state) if isinstance(state, dict) else type(state).__name__}")
+            raise ValueError(_("{member} must hold position, epoch, iteration and generator, got {got}").format(
+                member=member, got=sorted(state) if isinstance(state, dict) else type(state).__name__))
         cursor = cls.__new__(cls)
         cursor.n, cursor.batch_size, cursor.order = n_samples, batch_size, order.astype(np.int64)
         cursor.position = whole(state["position"], 0, n_samples, f"{member} position")
@@ -59,8 +64,9 @@ class BatchCursor:
 def whole(value, low, high, what):
     """value as an int in [low, high] (high None: no upper end); ValueError naming `what` otherwise."""
     if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
-        span = f"[{low}, {high}]" if high is not None else f"{low} or more"
-        raise ValueError(f"{what} must be an integer in {span}, got {value!r}")
+        message = _("{what} must be an integer in [{low}, {high}], got {value}") if high is not None else \
+            _("{what} must be an integer in {low} or more, got {value}")
+        raise ValueError(message.format(what=what, low=low, high=high, value=repr(value)))
     return value
 
 
@@ -72,20 +78,22 @@ def generator_state(rng):
 def read_generator(state, what):
     """A Generator in `state` (generator_state's output); ValueError naming `what` when it is not well formed."""
     if not isinstance(state, dict) or state.get("bit_generator") != BIT_GENERATOR:
-        raise ValueError(f"{what} must be a {BIT_GENERATOR} generator state, got {str(state)[:80]}")
+        raise ValueError(_("{what} must be a {kind} generator state, got {state}").format(
+            what=what, kind=BIT_GENERATOR, state=str(state)[:80]))
     inner = state.get("state")
     numbers = [state.get("has_uint32"), state.get("uinteger")] + \
         ([inner.get("state"), inner.get("inc")] if isinstance(inner, dict) else [None])
     if set(state) != {"bit_generator", "state", "has_uint32", "uinteger"} or not isinstance(inner, dict) \
             or set(inner) != {"state", "inc"} \
             or not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 2**128 for n in numbers):
-        raise ValueError(f"{what} is not a well-formed {BIT_GENERATOR} state (state, inc, has_uint32 and "
-                         "uinteger as integers)")
+        raise ValueError(_("{what} is not a well-formed {kind} state (state, inc, has_uint32 and uinteger as "
+                           "integers)").format(what=what, kind=BIT_GENERATOR))
     bit_generator = np.random.PCG64()
     try:
         bit_generator.state = state
     except (TypeError, ValueError, OverflowError) as error:
-        raise ValueError(f"{what} is not a well-formed {BIT_GENERATOR} state: {error}") from None
+        raise ValueError(_("{what} is not a well-formed {kind} state: {error}").format(
+            what=what, kind=BIT_GENERATOR, error=error)) from None
     return np.random.Generator(bit_generator)
 
 
@@ -98,5 +106,6 @@ def read_json_member(array, what):
     """The value of json_member's array; ValueError naming `what` for anything else."""
     if not isinstance(array, np.ndarray) or array.shape != () or array.dtype.kind != "U":
         shape, dtype = getattr(array, "shape", None), getattr(array, "dtype", type(array).__name__)
-        raise ValueError(f"{what} must be a JSON text (a 0-d unicode array), got shape {shape} and dtype {dtype}")
+        raise ValueError(_("{what} must be a JSON text (a 0-d unicode array), got shape {shape} and dtype {dtype}")
+                         .format(what=what, shape=shape, dtype=dtype))
     return loads(str(array), what)

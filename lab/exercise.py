@@ -11,11 +11,13 @@ import numpy as np
 
 import engine
 from engine.data import one_hot
+from i18n import domain
 
 from .layers import describe
 from .network import shapes
 from .transfer import STATISTICS, model_arrays, npz_bytes
 
+_, ngettext = domain("lab")
 TOLERANCE = "rtol=1e-6, atol=1e-9"   # float64 round-off of a different but correct implementation
 
 
@@ -59,9 +61,10 @@ def layer_check(i, spec, shape, training):
     """The lines that rebuild layer i (fed samples of `shape`), load its parameters and check its forward
     and backward."""
     kind, name = spec["kind"], describe(spec, shape)
-    lines = ["", f"# layer {i}: {name}"]
+    lines = ["", "# " + _("layer {index}: {name}").format(index=i, name=name)]
     if kind == "Dropout" and training:
-        return lines + ["# (training mode draws a random mask: run the exercise in evaluate mode to check it)"]
+        return lines + ["# " + _("(training mode draws a random mask: run the exercise in evaluate mode to check "
+                                 "it)")]
     lines.append(f"layer = {name}")
     params = param_attributes(kind)
     if params:
@@ -71,12 +74,14 @@ def layer_check(i, spec, shape, training):
         lines += [f'layer.{stat} = it["forward.{i}.{stat}"]' for stat in STATISTICS]
     if not training:
         lines.append("layer.evaluate()")
+    forward, backward = _("layer {index} forward").format(index=i), _("layer {index} backward").format(index=i)
     lines += [f'x = it["forward.{i}.input"]',
-              f'check("layer {i} forward", layer.forward(x), "forward.{i}.output")',
-              f'check("layer {i} backward", layer.backward(x, it["backward.{i}.grad_output"]), '
+              f'check("{forward}", layer.forward(x), "forward.{i}.output")',
+              f'check("{backward}", layer.backward(x, it["backward.{i}.grad_output"]), '
               f'"backward.{i}.grad_input")']
-    lines += [f'check("layer {i} {grad}", grad_parameters(layer)[{k}], "backward.{i}.grad.{param}"'
-              f'{", linear=True" if kind == "Linear" and param == "W" else ""})'
+    gradient = _("layer {index} {grad}")
+    lines += [f'check("{gradient.format(index=i, grad=grad)}", grad_parameters(layer)[{k}], '
+              f'"backward.{i}.grad.{param}"{", linear=True" if kind == "Linear" and param == "W" else ""})'
               for k, (param, grad) in enumerate(params)]
     return lines
 
@@ -87,12 +92,12 @@ def update_check(i, kind, optimizer="SGD"):
     if not params:
         return []
     keys = [f"update.{i}.{param}" for param in params]
-    lines = ["", f"# the {optimizer} step of layer {i}'s parameters",
+    lines = ["", "# " + _("the {optimizer} step of layer {index}'s parameters").format(optimizer=optimizer, index=i),
              "variables = [[" + ", ".join(f'it["{key}.before"].copy()' for key in keys) + "]]",
              "gradients = [[" + ", ".join(f'it["{key}.grad"]' for key in keys) + "]]",
              "keys = [" + ", ".join(f'"{key}"' for key in keys) + "]"]
     if optimizer == "Adam":  # the state before the step: t - 1 steps taken, m and v as they were
-        lines += ['state = {} if int(it["t"]) == 1 else {  # the first step starts from no state at all',
+        lines += ['state = {} if int(it["t"]) == 1 else {  # ' + _("the first step starts from no state at all"),
                   '    "m": [it[f"{key}.previous_m"].copy() for key in keys],',
                   '    "v": [it[f"{key}.previous_v"].copy() for key in keys], "t": int(it["t"]) - 1}',
                   "adam_optimizer(variables, gradients, config, state)"]
@@ -100,43 +105,57 @@ def update_check(i, kind, optimizer="SGD"):
         lines += ['state = {"accumulated_grads": {k: it[f"{key}.previous_velocity"].copy()',
                   '                               for k, key in enumerate(keys) if f"{key}.previous_velocity" in it}}',
                   "sgd_momentum(variables, gradients, config, state)"]
-    return lines + [
-            f'check("layer {i} {param} after the step", variables[0][{k}], "{key}.after")'
-            for k, (param, key) in enumerate(zip(params, keys))]
+    after = _("layer {index} {param} after the step")
+    return lines + [f'check("{after.format(index=i, param=param)}", variables[0][{k}], "{key}.after")'
+                    for k, (param, key) in enumerate(zip(params, keys))]
 
 
 CAMEL_NAMES = {"Scaling": "ChannelwiseScaling", "NLLCriterion": "ClassNLLCriterion",
                "NLLCriterionUnstable": "ClassNLLCriterionUnstable"}  # the camelCase homework's class names
 
-HELPERS = f"""
+HELPERS = """
 def parameters(layer):
-    \"\"\"The layer's own parameter arrays: get_parameters(), or getParameters() in the camelCase homework.\"\"\"
+    \"\"\"{parameters}\"\"\"
     return list((getattr(layer, "get_parameters", None) or layer.getParameters)())
 
 
 def grad_parameters(layer):
-    \"\"\"The layer's gradient arrays: get_grad_params(), or getGradParameters() in the camelCase homework.\"\"\"
+    \"\"\"{grad_parameters}\"\"\"
     return list((getattr(layer, "get_grad_params", None) or layer.getGradParameters)())
 
 
 def in_my_shape(array, linear):
-    \"\"\"The recorded W is (n_in, n_out); a framework that keeps W as (n_out, n_in) gets its transpose.\"\"\"
+    \"\"\"{in_my_shape}\"\"\"
     return array.T if linear and W_TRANSPOSED else array
 
 
 def load(layer, keys, linear=False):
-    \"\"\"Copy the recorded parameters into the layer's own arrays (W first).\"\"\"
+    \"\"\"{load}\"\"\"
     for k, (mine, key) in enumerate(zip(parameters(layer), keys)):
         mine[...] = np.reshape(in_my_shape(it[key], linear and k == 0), np.shape(mine))
 
 
 def check(what, mine, key, linear=False):
     expected, mine = it[key], in_my_shape(np.asarray(mine), linear)
-    if np.squeeze(mine).shape == np.squeeze(expected).shape:  # a (n,) gamma against the recorded (1, n)
+    if np.squeeze(mine).shape == np.squeeze(expected).shape:  # {gamma}
         mine = np.reshape(mine, expected.shape)
-    np.testing.assert_allclose(mine, expected, {TOLERANCE}, err_msg=what)
-    print("ok ", what)
-"""
+    np.testing.assert_allclose(mine, expected, {tolerance}, err_msg=what)
+    print("{ok} ", what)
+"""  # the check code's helpers: their docstrings, comment and verdict in the session's language (helpers())
+
+
+def helpers():
+    """HELPERS with its docstrings, comment and printed verdict in the session's language."""
+    return HELPERS.format(
+        parameters=_("The layer's own parameter arrays: get_parameters(), or getParameters() in the camelCase "
+                     "homework."),
+        grad_parameters=_("The layer's gradient arrays: get_grad_params(), or getGradParameters() in the camelCase "
+                          "homework."),
+        in_my_shape=_("The recorded W is (n_in, n_out); a framework that keeps W as (n_out, n_in) gets its "
+                      "transpose."),
+        load=_("Copy the recorded parameters into the layer's own arrays (W first)."),
+        gamma=_("a (n,) gamma against the recorded (1, n)"), tolerance=TOLERANCE,
+        ok=_("ok"))
 
 
 def check_code(config, inputs):
@@ -148,30 +167,33 @@ def check_code(config, inputs):
     kinds = {spec["kind"] for spec in config.layers} | {config.criterion}
     renamed = [(name, camel) for name, camel in CAMEL_NAMES.items() if name in kinds]
     lines = ["import numpy as np",
-             f"# from my_framework import *   # your Linear, ..., {config.criterion}, {step}",
+             "# from my_framework import *   # " + _("your Linear, ..., {criterion}, {step}").format(
+                 criterion=config.criterion, step=step),
              "",
              'it = np.load("iteration.npz")']
     if renamed:
-        lines += ["# the camelCase homework's names for the same classes",
+        lines += ["# " + _("the camelCase homework's names for the same classes"),
                   "for handout, camel in [" + ", ".join(f'("{a}", "{b}")' for a, b in renamed) + "]:",
                   "    if handout not in globals() and camel in globals():",
                   "        globals()[handout] = globals()[camel]"]
-    lines += ["", ""] + HELPERS.strip("\n").split("\n")
-    lines += ["", "W_TRANSPOSED = " + ("parameters(Linear(3, 5))[0].shape == (5, 3)  # W kept as (n_out, n_in)"
-                                       if "Linear" in kinds else "False"), ""]
+    lines += ["", ""] + helpers().strip("\n").split("\n")
+    transposed = "parameters(Linear(3, 5))[0].shape == (5, 3)  # " + _("W kept as (n_out, n_in)")
+    lines += ["", "W_TRANSPOSED = " + (transposed if "Linear" in kinds else "False"), ""]
     for i, (spec, shape) in enumerate(zip(config.layers, shapes(config, inputs))):
         lines += layer_check(i, spec, shape, config.training)
-    last = len(config.layers) - 1
-    lines += ["", "# the loss and its gradient (class labels as one-hot rows, as the handout's criteria take them)",
+    last, loss, loss_grad = len(config.layers) - 1, _("loss"), _("dL/d output")
+    lines += ["", "# " + _("the loss and its gradient (class labels as one-hot rows, as the handout's criteria take "
+                           "them)"),
               'target = it["target_one_hot"] if "target_one_hot" in it else it["target"]',
               f"criterion = {config.criterion}()",
-              f'check("loss", criterion.forward(it["forward.{last}.output"], target), "loss")',
-              f'check("dL/d output", criterion.backward(it["forward.{last}.output"], target), "loss_grad")',
+              f'check("{loss}", criterion.forward(it["forward.{last}.output"], target), "loss")',
+              f'check("{loss_grad}", criterion.backward(it["forward.{last}.output"], target), "loss_grad")',
               ""]
     if config.optimizer == "Adam":
-        lines += ["# Adam as torch.optim.Adam: epsilon is added to sqrt(v_hat). A version that adds it to sqrt(v)",
-                  "# (lr_t = lr sqrt(1 - beta2^t) / (1 - beta1^t)) differs where |gradient| is near epsilon.",
-                  'config = {key: float(it[key]) for key in ("learning_rate", "beta1", "beta2", "epsilon")}']
+        note = _("Adam as torch.optim.Adam: epsilon is added to sqrt(v_hat). A version that adds it to sqrt(v)\n"
+                 "(lr_t = lr sqrt(1 - beta2^t) / (1 - beta1^t)) differs where |gradient| is near epsilon.")
+        lines += ["# " + line for line in note.split("\n")]
+        lines.append('config = {key: float(it[key]) for key in ("learning_rate", "beta1", "beta2", "epsilon")}')
     else:
         lines.append('config = {"learning_rate": float(it["learning_rate"]), "momentum": float(it["momentum"])}')
     for i, spec in enumerate(config.layers):

@@ -5,8 +5,12 @@ from dataclasses import replace
 from engine import BatchNormalization
 from engine.data import one_hot
 
+from i18n import domain
+
 from .advice import advice
 from .shapes import input_shape
+
+_, ngettext = domain("lab")
 
 
 def unfinished_reason(error, config, data):
@@ -14,7 +18,7 @@ def unfinished_reason(error, config, data):
     blocking = [tip for tip in advice(config, input_shape(config, data), data.n_classes, data.task) if tip.blocking]
     if blocking:
         return str(blocking[0])
-    return f"the criterion does not fit the network's output: {error}."
+    return _("the criterion does not fit the network's output: {error}.").format(error=error)
 
 
 def check_statistics(model):
@@ -22,9 +26,9 @@ def check_statistics(model):
     for i, layer in enumerate(model):
         if isinstance(layer, BatchNormalization) and layer.moving_mean is None:
             raise ValueError(
-                f"layer {i} ({layer!r}) has no moving statistics yet: evaluate mode normalises with "
-                "the averages that training-mode iterations collect. Record one iteration in "
-                "training mode (New iteration), then switch to evaluate mode.")
+                _("layer {index} ({layer}) has no moving statistics yet: evaluate mode normalises with "
+                  "the averages that training-mode iterations collect. Record one iteration in "
+                  "training mode (New iteration), then switch to evaluate mode.").format(index=i, layer=repr(layer)))
 
 
 def one_hot_targets(data, config):
@@ -44,18 +48,21 @@ def fit_to_data(config, data):
     linear = [i for i, spec in enumerate(layers) if spec["kind"] == "Linear"]
     if linear and layers[linear[-1]]["n_out"] != wanted:
         layers[linear[-1]] = {**layers[linear[-1]], "n_out": wanted}
-        changes.append(f"the last Linear (layer {linear[-1]}) now outputs {wanted} "
-                       f"{'value' if wanted == 1 else 'classes'}")
+        changes.append(_("the last Linear (layer {index}) now outputs 1 value")
+                       .format(index=linear[-1]) if wanted == 1
+                       else ngettext("the last Linear (layer {index}) now outputs {n} class",
+                                     "the last Linear (layer {index}) now outputs {n} classes", wanted).format(
+                                         index=linear[-1], n=wanted))
     criterion = config.criterion
     if data.task == "regression" and criterion != "MSECriterion":
         criterion = "MSECriterion"
-        changes.append("the criterion is now MSECriterion (the targets are real numbers)")
+        changes.append(_("the criterion is now MSECriterion (the targets are real numbers)"))
     while data.task == "regression" and len(layers) > 1 and layers[-1]["kind"] in ("SoftMax", "LogSoftMax"):
-        changes.append(f"the final {layers.pop()['kind']} was removed (a regression target is a free real "
-                       "number, not a probability)")
+        changes.append(_("the final {layer} was removed (a regression target is a free real number, not a "
+                         "probability)").format(layer=layers.pop()["kind"]))
     if data.task == "classification" and criterion == "MSECriterion" and layers \
             and layers[-1]["kind"] not in ("SoftMax", "LogSoftMax"):
         criterion = "NLLCriterion"
         layers.append({"kind": "LogSoftMax"})
-        changes.append("the criterion is now NLLCriterion after a new final LogSoftMax (class labels)")
+        changes.append(_("the criterion is now NLLCriterion after a new final LogSoftMax (class labels)"))
     return replace(config, layers=tuple(layers), criterion=criterion), changes

@@ -19,9 +19,12 @@ import numpy as np
 import engine
 from engine.grade.catalogue import CATALOGUE, WRITTEN, as_shown
 from engine.sequential import layers_of
+from i18n import N_, domain
+
+_, ngettext = domain("lab")
 
 LEVELS = ("easy", "medium", "hard")
-CRITERION, OPTIMIZER = "the criterion", "the optimizer"
+CRITERION, OPTIMIZER = N_("the criterion"), N_("the optimizer")  # where a bug lives; shown translated
 OPTIMIZERS = {"SGD": "sgd_momentum", "Adam": "adam_optimizer"}  # the catalogue's module: the engine's function
 
 
@@ -37,7 +40,7 @@ class Hunt:
 
     @property
     def where_text(self):
-        return self.where if isinstance(self.where, str) else f"layer {self.where}"
+        return _(self.where) if isinstance(self.where, str) else _("layer {index}").format(index=self.where)
 
 
 def differs(a, b):
@@ -125,8 +128,8 @@ def shows_its_step(trace, model):
 
 def recorded(lab, plant):
     """(the iteration's trace with the planted bug, the model the optimizer stepped)."""
-    _, model, criterion, optimizer = plant
-    trace, stepped, _, _ = lab._record(model, criterion, optimizer, lab.data, lab.config, copy.deepcopy(lab.start[2]))
+    model, criterion, optimizer = plant[1:]
+    trace, stepped = lab._record(model, criterion, optimizer, lab.data, lab.config, copy.deepcopy(lab.start[2]))[:2]
     return trace, stepped
 
 

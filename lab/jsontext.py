@@ -2,6 +2,10 @@
 ("[[[[...]]]]") gives a ValueError that says so, never a RecursionError."""
 import json
 
+from i18n import domain
+
+_, ngettext = domain("lab")
+
 MAX_DEPTH = 32  # an exported configuration nests 3 deep: the object, its layers list, a layer
 MAX_DIGITS = 100  # digits of an integer read as a number (a generator's state has 39); longer ones stay text
 
@@ -14,7 +18,8 @@ class LongInteger:
         self.digits = digits
 
     def __repr__(self):
-        return f"an integer of {self.digits:,} digits"
+        return ngettext("an integer of {n} digit", "an integer of {n} digits", self.digits).format(
+            n=f"{self.digits:,}")
 
 
 def integer(text):
@@ -37,11 +42,12 @@ def depth(value):
 
 def loads(text, what):
     """json.loads(text); ValueError naming `what` when it is not JSON or nests deeper than MAX_DEPTH."""
-    too_deep = f"{what} nests lists or objects more than {MAX_DEPTH} deep (an export nests 3 deep)"
+    too_deep = _("{what} nests lists or objects more than {depth} deep (an export nests 3 deep)").format(
+        what=what, depth=MAX_DEPTH)
     try:
         value = json.loads(text, parse_int=integer)
     except json.JSONDecodeError as error:
-        raise ValueError(f"{what} is not valid JSON: {error}") from None
+        raise ValueError(_("{what} is not valid JSON: {error}").format(what=what, error=error)) from None
     except RecursionError:  # Python's parser gives up near its recursion limit (about 1,000 deep)
         raise ValueError(too_deep) from None
     if depth(value) > MAX_DEPTH:

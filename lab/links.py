@@ -11,8 +11,12 @@ import re
 import zlib
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
+from i18n import domain
+
 from .transfer import MAX_JSON_BYTES, config_json, read_config
 from .uploads import PREFIX
+
+_, ngettext = domain("lab")
 
 PARAM = "net"             # the query parameter: ?net=<token>
 STAGE = "stage"           # &stage=backward 0: the stage the Step page opens at
@@ -32,28 +36,29 @@ def config_token(config):
 def read_token(token):
     """The checked NetworkConfig of a link's token; ValueError saying what is wrong with the link."""
     if not isinstance(token, str) or not token:
-        raise ValueError("the link holds no network")
+        raise ValueError(_("the link holds no network"))
     if len(token) > MAX_TOKEN_CHARS:
-        raise ValueError(f"the link's network is {len(token)} characters long, over the {MAX_TOKEN_CHARS} limit")
+        raise ValueError(_("the link's network is {n} characters long, over the {limit} limit").format(
+            n=len(token), limit=MAX_TOKEN_CHARS))
     try:
         packed = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         inflater = zlib.decompressobj()
         content = inflater.decompress(packed, MAX_JSON_BYTES + 1)
     except (binascii.Error, ValueError, zlib.error):
-        raise ValueError("the link's network is damaged (copy the whole link again)") from None
+        raise ValueError(_("the link's network is damaged (copy the whole link again)")) from None
     if len(content) > MAX_JSON_BYTES or not inflater.eof:
-        raise ValueError("the link's network is damaged or too large (copy the whole link again)")
+        raise ValueError(_("the link's network is damaged or too large (copy the whole link again)"))
     try:
         return read_config(content)
     except ValueError as error:
-        raise ValueError(f"the link's network cannot be used: {error}") from None
+        raise ValueError(_("the link's network cannot be used: {error}").format(error=error)) from None
 
 
 def shareable(config):
     """None when a link can carry this network, else why not."""
     if config.dataset.startswith(PREFIX):
-        return ("it trains on an uploaded CSV, which a link cannot carry: share the CSV and the "
-                "exported configuration instead")
+        return _("it trains on an uploaded CSV, which a link cannot carry: share the CSV and the exported "
+                 "configuration instead")
     return None
 
 

@@ -12,11 +12,13 @@ import numpy as np
 from engine.grade.compare import difference
 from engine.grade.iteration import adam_epsilon_on_v, diagnose, parse_layer
 from engine.grade.layer_trials import PARAM_NAMES
+from i18n import N_, domain
 
 from .exercise import fingerprint, iteration_arrays
 from .npz import Member, read_npz, read_text
 
-WHAT, MISMATCH = "your tensors file", "your tensors do not match this iteration"
+_, ngettext = domain("lab")
+WHAT, MISMATCH = N_("your tensors file"), N_("your tensors do not match this iteration")  # said translated: _(WHAT)
 SLACK = 2**20  # bytes beyond the arrays themselves: the zip's headers and directory
 
 
@@ -42,9 +44,10 @@ def reference(trace):
 
 def expected_members(trace):
     """{name: Member} of a mine.npz for this iteration (every tensor optional, the fingerprint a text)."""
-    members = {"fingerprint": Member((), "U", "the fingerprint is a text")}
+    members = {"fingerprint": Member((), "U", _("the fingerprint is a text"))}
     for key, array in reference(trace).items():
-        members[key] = Member(array.shape, "fiu", f"this iteration's {key} has shape {array.shape}")
+        members[key] = Member(array.shape, "fiu", _("this iteration's {key} has shape {shape}").format(
+            key=key, shape=array.shape))
     return members
 
 
@@ -82,10 +85,14 @@ def max_bytes(trace):
 
 def made_elsewhere(theirs, ours):
     """The message for a mine.npz of another network or iteration: what to do, in plain words."""
-    return (f"{WHAT} was made for another network or another iteration, not the one shown here (its "
-            f"fingerprint {theirs or 'is missing'}, this iteration's {ours}): download this iteration's "
-            "iteration.npz again and run `python -m backprop_lens grade homework.py --iteration iteration.npz "
-            "--save mine.npz` with it")
+    return (_("{what} was made for another network or another iteration, not the one shown here (its fingerprint "
+              "{theirs}, this iteration's {ours}): download this iteration's iteration.npz again and run "
+              "`python -m backprop_lens grade homework.py --iteration iteration.npz --save mine.npz` with it")
+            if theirs else
+            _("{what} was made for another network or another iteration, not the one shown here (its fingerprint "
+              "is missing, this iteration's {ours}): download this iteration's iteration.npz again and run "
+              "`python -m backprop_lens grade homework.py --iteration iteration.npz --save mine.npz` with it")
+            ).format(what=_(WHAT), theirs=theirs, ours=ours)
 
 
 def read_mine(content, trace):
@@ -97,13 +104,14 @@ def read_mine(content, trace):
         raise ValueError(made_elsewhere(theirs, ours))
     members, limit = expected_members(trace), max_bytes(trace)
     if len(content) > limit:
-        raise ValueError(f"{WHAT} has {len(content) / 2**20:.1f} MB; one for this iteration has at most "
-                         f"{limit / 2**20:.1f} MB: make it with this iteration's iteration.npz")
+        raise ValueError(_("{what} has {mb} MB; one for this iteration has at most {limit} MB: make it with this "
+                           "iteration's iteration.npz").format(what=_(WHAT), mb=f"{len(content) / 2**20:.1f}",
+                                                               limit=f"{limit / 2**20:.1f}"))
     arrays = read_npz(content, members, max_bytes=limit, what=WHAT, mismatch=MISMATCH)
     if str(arrays.pop("fingerprint", "")) != ours:
         raise ValueError(made_elsewhere(None, ours))
     if not arrays:
-        raise ValueError(f"{WHAT} holds none of this iteration's tensors")
+        raise ValueError(_("{what} holds none of this iteration's tensors").format(what=_(WHAT)))
     engine = reference(trace)
     arrays = {key: np.asarray(value, dtype=np.float64) for key, value in arrays.items()}
     found = {key: difference(value, engine[key]) for key, value in arrays.items()}
@@ -111,8 +119,8 @@ def read_mine(content, trace):
     for key in [key for key, diff in found.items() if diff is not None and key in homework_adam]:
         if difference(arrays[key], homework_adam[key]) is None:
             found[key] = None
-            notes[key] = ("your Adam adds epsilon to √v (lr_t = lr √(1 − β2ᵗ) / (1 − β1ᵗ), as homework01 "
-                          "writes it), the engine to √v̂ (as torch): both are Adam, so it counts as equal")
+            notes[key] = _("your Adam adds epsilon to √v (lr_t = lr √(1 − β2ᵗ) / (1 − β1ᵗ), as homework01 "
+                           "writes it), the engine to √v̂ (as torch): both are Adam, so it counts as equal")
     return Mine(ours, arrays, {key: diff for key, diff in found.items() if diff is not None}, notes)
 
 

@@ -8,23 +8,26 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 import engine
+from i18n import N_, domain
 
 from .layers import KINDS, Arg, check_spec, check_value, default_spec, describe, exact
 from .quoting import listed, quoted
 from .shapes import as_shape, layer_shapes
 
+_, ngettext = domain("lab")
+
 CRITERIA = ("NLLCriterion", "NLLCriterionUnstable", "MSECriterion")
 OPTIMIZERS = ("SGD", "Adam")
-LEARNING_RATE = Arg("learning_rate", "learning rate", 1e-2, 1e-6, 100.0, step=0.001)
-MOMENTUM = Arg("momentum", "momentum", 0.9, 0.0, 0.999, step=0.01)
-BETA1 = Arg("beta1", "beta1 (mean of g)", 0.9, 0.0, 0.999, step=0.01)
-BETA2 = Arg("beta2", "beta2 (mean of g²)", 0.999, 0.0, 0.99999, step=0.001)
-EPSILON = Arg("epsilon", "epsilon", 1e-8, 1e-12, 1e-2, step=1e-8)
-BATCH_SIZE = Arg("batch_size", "batch size", 8, 1, 4096, integer=True, step=1)
-TEST_SIZE = Arg("test_size", "test share", 0.25, 0.05, 0.9, step=0.05)
-SEED = Arg("seed", "data seed", 0, 0, 2**31 - 1, integer=True, step=1)
-WEIGHT_SEED = Arg("weight_seed", "weights seed", 0, 0, 2**31 - 1, integer=True, step=1)
-EPOCHS = Arg("epochs", "epochs", 5, 1, 500, integer=True, step=1)
+LEARNING_RATE = Arg("learning_rate", N_("learning rate"), 1e-2, 1e-6, 100.0, step=0.001)
+MOMENTUM = Arg("momentum", N_("momentum"), 0.9, 0.0, 0.999, step=0.01)
+BETA1 = Arg("beta1", N_("beta1 (mean of g)"), 0.9, 0.0, 0.999, step=0.01)
+BETA2 = Arg("beta2", N_("beta2 (mean of g²)"), 0.999, 0.0, 0.99999, step=0.001)
+EPSILON = Arg("epsilon", N_("epsilon"), 1e-8, 1e-12, 1e-2, step=1e-8)
+BATCH_SIZE = Arg("batch_size", N_("batch size"), 8, 1, 4096, integer=True, step=1)
+TEST_SIZE = Arg("test_size", N_("test share"), 0.25, 0.05, 0.9, step=0.05)
+SEED = Arg("seed", N_("data seed"), 0, 0, 2**31 - 1, integer=True, step=1)
+WEIGHT_SEED = Arg("weight_seed", N_("weights seed"), 0, 0, 2**31 - 1, integer=True, step=1)
+EPOCHS = Arg("epochs", N_("epochs"), 5, 1, 500, integer=True, step=1)
 SETTINGS = {arg.name: arg for arg in (LEARNING_RATE, MOMENTUM, BETA1, BETA2, EPSILON, BATCH_SIZE, TEST_SIZE,
                                        SEED, WEIGHT_SEED)}
 OPTIMIZER_SETTINGS = {"SGD": ("learning_rate", "momentum"),
@@ -69,32 +72,34 @@ class NetworkConfig:
 def config_from_dict(data):
     """A checked NetworkConfig from as_dict()'s output (e.g. read back from JSON)."""
     if not isinstance(data, dict):
-        raise ValueError(f"configuration must be a JSON object, got {type(data).__name__}")
+        raise ValueError(_("configuration must be a JSON object, got {type}").format(type=type(data).__name__))
     known = set(NetworkConfig.__dataclass_fields__)
     unknown = set(data) - known
     if unknown:
-        raise ValueError(f"configuration: unknown field(s) {listed(unknown)}")
+        raise ValueError(_("configuration: unknown field(s) {names}").format(names=listed(unknown)))
     layers = data.get("layers", [])
     if not isinstance(layers, list):
-        raise ValueError("configuration: layers must be a list")
+        raise ValueError(_("configuration: layers must be a list"))
     return check_config(NetworkConfig(**{**data, "layers": tuple(layers)}))
 
 
 def check_config(config):
     """The config with every value checked; ValueError naming the field or the layer."""
     if not config.layers:
-        raise ValueError("the network is empty: add at least one layer")
+        raise ValueError(_("the network is empty: add at least one layer"))
     if len(config.layers) > MAX_LAYERS:
-        raise ValueError(f"at most {MAX_LAYERS} layers, got {len(config.layers)}")
+        raise ValueError(_("at most {limit} layers, got {n}").format(limit=MAX_LAYERS, n=len(config.layers)))
     if config.criterion not in CRITERIA:
-        raise ValueError(f"criterion must be one of {', '.join(CRITERIA)}, got {quoted(config.criterion)}")
+        raise ValueError(_("criterion must be one of {known}, got {value}").format(
+            known=", ".join(CRITERIA), value=quoted(config.criterion)))
     if config.optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {quoted(config.optimizer)}")
+        raise ValueError(_("optimizer must be one of {known}, got {value}").format(
+            known=", ".join(OPTIMIZERS), value=quoted(config.optimizer)))
     if not isinstance(config.training, bool):
-        raise ValueError(f"training must be true or false, got {quoted(config.training)}")
+        raise ValueError(_("training must be true or false, got {value}").format(value=quoted(config.training)))
     if not isinstance(config.dataset, str) or not config.dataset:
-        raise ValueError(f"dataset must be a name, got {quoted(config.dataset)}")
-    layers = tuple(check_spec(spec, f"layer {i}") for i, spec in enumerate(config.layers))
+        raise ValueError(_("dataset must be a name, got {value}").format(value=quoted(config.dataset)))
+    layers = tuple(check_spec(spec, _("layer {index}").format(index=i)) for i, spec in enumerate(config.layers))
     values = {name: check_value(arg, getattr(config, name)) for name, arg in SETTINGS.items()
               if not (name == "weight_seed" and config.weight_seed is None)}
     return replace(config, layers=layers, **values)
@@ -105,7 +110,8 @@ def check_config(config):
 def set_value(config, name, value):
     """config with setting `name` (learning_rate, batch_size, ...) = value, checked against its range."""
     if name not in SETTINGS:
-        raise ValueError(f"unknown setting {quoted(name)}; known: {', '.join(SETTINGS)}")
+        raise ValueError(_("unknown setting {name}; known: {known}")
+                         .format(name=quoted(name), known=", ".join(SETTINGS)))
     return replace(config, **{name: check_value(SETTINGS[name], value)})
 
 
@@ -118,13 +124,14 @@ def add_layer(config, kind, position=None, outputs=None):
     layers = list(config.layers)
     position = len(layers) if position is None else position
     if not 0 <= position <= len(layers):
-        raise ValueError(f"position must be in [0, {len(layers)}], got {position}")
+        raise ValueError(_("position must be in [0, {last}], got {position}")
+                         .format(last=len(layers), position=position))
     if len(layers) >= MAX_LAYERS:
-        raise ValueError(f"at most {MAX_LAYERS} layers")
+        raise ValueError(_("at most {limit} layers").format(limit=MAX_LAYERS))
     spec = default_spec(kind)
     if kind == "Linear" and outputs is not None \
             and all(other["kind"] != "Linear" for other in layers[position:]):
-        spec["n_out"] = check_value(KINDS["Linear"].args[0], outputs, "the new last Linear")
+        spec["n_out"] = check_value(KINDS["Linear"].args[0], outputs, _("the new last Linear"))
     layers.insert(position, spec)
     return replace(config, layers=tuple(layers))
 
@@ -150,13 +157,15 @@ def set_layer_arg(config, index, name, value):
     """Layer index with argument name = value, checked (ValueError names the layer and range)."""
     layers = list(config.layers)
     _check_index(layers, index)
-    layers[index] = check_spec({**layers[index], name: value}, f"layer {index}")
+    layers[index] = check_spec({**layers[index], name: value}, _("layer {index}").format(index=index))
     return replace(config, layers=tuple(layers))
 
 
 def _check_index(layers, index):
     if not 0 <= index < len(layers):
-        raise ValueError(f"no layer {index}: the stack has {len(layers)} layers")
+        raise ValueError(ngettext("no layer {index}: the stack has {n} layer",
+                                  "no layer {index}: the stack has {n} layers", len(layers))
+                         .format(index=index, n=len(layers)))
 
 
 def with_activation(config, kind):
@@ -188,7 +197,8 @@ def build_model(config, inputs):
         try:
             model.add(KINDS[spec["kind"]].make(spec, shape, rng))
         except ValueError as error:
-            raise ValueError(f"layer {i} ({describe(spec, shape)}): {error}") from None
+            raise ValueError(_("layer {index} ({layer}): {error}").format(index=i, layer=describe(spec, shape),
+                                                                        error=error)) from None
     model.train() if config.training else model.evaluate()
     return model
 

@@ -1,7 +1,11 @@
 """Origin: where the learner's network came from (a preset, a shared link, an import, an upload)."""
 from typing import NamedTuple
 
+from i18n import domain
+
 from .quoting import short
+
+_, ngettext = domain("lab")
 
 KINDS = ("preset", "link", "import", "upload")
 
@@ -23,32 +27,33 @@ class Origin(NamedTuple):
     @property
     def title(self):
         """How the preset selector names a network that is not a preset."""
-        return {"link": "The shared link's network", "import": f"Imported: {self.file}",
-                "upload": f"Uploaded: {self.file}"}.get(self.kind, self.name)
+        return {"link": _("The shared link's network"), "import": _("Imported: {file}").format(file=self.file),
+                "upload": _("Uploaded: {file}").format(file=self.file)}.get(self.kind, self.name)
 
     @property
     def about(self):
         """One sentence on what this network is."""
         return {
-            "link": "The network of the link you opened, or of this page's address before a reload: everyone "
-                    "who opens it gets these layers, data, seed and settings, so the same initial weights and "
-                    "the same first batch.",
-            "import": f"The network you imported from {self.file} and its weights file, at the iteration "
-                      "it was exported on.",
-            "upload": f"Your network as it was when you uploaded {self.file}, fitted to its classes.",
+            "link": _("The network of the link you opened, or of this page's address before a reload: everyone "
+                      "who opens it gets these layers, data, seed and settings, so the same initial weights and "
+                      "the same first batch."),
+            "import": _("The network you imported from {file} and its weights file, at the iteration it was "
+                        "exported on.").format(file=self.file),
+            "upload": _("Your network as it was when you uploaded {file}, fitted to its classes.").format(
+                file=self.file),
         }.get(self.kind, "")
 
     @property
     def back(self):
         """The label of the button that restores it."""
-        return {"link": "Back to the link's network", "import": "Back to the imported network",
-                "upload": "Back to the network as uploaded"}.get(self.kind, "")
+        return {"link": _("Back to the link's network"), "import": _("Back to the imported network"),
+                "upload": _("Back to the network as uploaded")}.get(self.kind, "")
 
     @property
     def since(self):
         """What the learner did with it: "Your network has changed since ..."."""
-        return {"link": "you opened the link", "import": f"you imported {self.file}",
-                "upload": f"you uploaded {self.file}"}.get(self.kind, "this preset was loaded")
+        return {"link": _("you opened the link"), "import": _("you imported {file}").format(file=self.file),
+                "upload": _("you uploaded {file}").format(file=self.file)}.get(self.kind, _("this preset was loaded"))
 
     def __repr__(self):
         return f"Origin({self.kind} {self.name!r})"

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.grade.iteration import parse_layer
+from i18n import domain
+
+_, ngettext = domain("lab")
 
 RTOL, ATOL = 0.01, 1e-6   # a typed value is right within 1% of it (or 1e-6 near 0)
 SAFETY = 1.25             # and within 1.25 times how far the value worked out from the numbers as the cells
@@ -45,8 +48,9 @@ def tolerance(value, error=0.0, step=None):
 
 def within(tol, printed=True):
     """"(to within ±tol ...)": with printed, that the numbers as the cells print them are enough."""
-    return f"(to within ±{tol:.2g}, so the numbers as printed in the cells are enough)" if printed else \
-        f"(to within ±{tol:.2g})"
+    tol = f"{tol:.2g}"
+    return _("(to within ±{tol}, so the numbers as printed in the cells are enough)").format(tol=tol) if printed \
+        else _("(to within ±{tol})").format(tol=tol)
 
 
 def shown(value, tol=0.0):
@@ -69,12 +73,13 @@ def cell(array, index):
 
 
 def shape_text(shape):
-    return " × ".join(map(str, shape)) if shape else "a scalar"
+    return " × ".join(map(str, shape)) if shape else _("a scalar")
 
 
 def shape_question(stage, what, shape, wrong, about):
     options = sorted({shape_text(shape), *[shape_text(s) for s in wrong if tuple(s) != tuple(shape)]})
-    return Question("shape", stage, f"What is the shape of **{what}**?", "radio", shape_text(shape), tuple(options),
+    return Question("shape", stage, _("What is the shape of **{what}**?")
+                                    .format(what=what), "radio", shape_text(shape), tuple(options),
                     about)
 
 
@@ -94,54 +99,61 @@ def value_question(stage, what, array, tensor_id, error=None, log=False):
     value = float(np.asarray(array)[index])
     where = f"[{', '.join(map(str, index))}]"
     tol = tolerance(value, error(tensor_id, index) if error else 0.0)
-    return Question("value", stage, f"What is **{what}{where}**? {within(tol)}", "number", value,
+    text = _("What is **{what}{where}**? {within}").format(what=what, where=where, within=within(tol))
+    return Question("value", stage, text, "number", value,
                     about=(tensor_id, *cell(array, index)), tol=tol, swapped=swapped_entry(array, index), log=log)
 
 
 def sign_question(stage, what, array, tensor_id):
     index = largest(array)
     value = float(np.asarray(array)[index])
-    sign = "positive" if value > 0 else "negative" if value < 0 else "zero"
-    return Question("sign", stage, f"Is **{what}[{', '.join(map(str, index))}]** positive, negative or zero?",
-                    "radio", sign, ("positive", "negative", "zero"), (tensor_id, *cell(array, index)))
+    signs = (_("positive"), _("negative"), _("zero"))  # the options as the learner reads them; the answer is one
+    sign = signs[0] if value > 0 else signs[1] if value < 0 else signs[2]
+    text = _("Is **{what}[{index}]** positive, negative or zero?").format(what=what, index=", ".join(map(str, index)))
+    return Question("sign", stage, text, "radio", sign, signs, (tensor_id, *cell(array, index)))
 
 
 def forward_questions(trace, stage, error=None):
     record = trace.forward[stage.index]
     kind, args = parse_layer(record.name)
     x, y, s = record.input, record.output, str(stage)
-    found = [shape_question(s, f"layer {stage.index}'s output y ({record.name})", y.shape,
+    found = [shape_question(s, _("layer {index}'s output y ({name})")
+                               .format(index=stage.index, name=record.name), y.shape,
                             [x.shape, y.shape[::-1], (y.shape[-1],), (1,) + y.shape[1:]], ("output", 0, 0))]
     if y.size:  # on maps too: a Conv2d's y[n, o, i, j] is the by-hand sum over (c, p, q)
         found.append(value_question(s, "y", y, "output", error, log=kind == "LogSoftMax"))
     if kind == "ReLU" and y.ndim == 2 and 0 < y.shape[1] <= MAX_CHOICES:
         zero = tuple(int(j) for j in np.flatnonzero(y[0] == 0))
-        found.append(Question("zeros", s, "Which units of sample 0 does ReLU set to **zero**? (choose all)",
+        found.append(Question("zeros", s, _("Which units of sample 0 does ReLU set to **zero**? (choose all)"),
                               "multiselect", zero, tuple(range(y.shape[1])), ("output", 0, 0)))
     if kind == "Dropout" and y.ndim == 2 and not np.array_equal(x, y):
         kept = int(np.count_nonzero(y[0] != 0))
-        found.append(Question("kept", s, f"How many of the {y.shape[1]} units of row 0 does Dropout keep "
-                              "(leave nonzero)?", "number", float(kept), about=("output", 0, 0), tol=0.5))
+        text = ngettext("How many of the {n} unit of row 0 does Dropout keep (leave nonzero)?",
+                        "How many of the {n} units of row 0 does Dropout keep (leave nonzero)?", y.shape[1])
+        found.append(Question("kept", s, text.format(n=y.shape[1]), "number", float(kept), about=("output", 0, 0),
+                              tol=0.5))
     if kind == "SoftMax" and y.ndim == 2:
-        found.append(Question("row_sum", s, f"What does each row of SoftMax's output sum to? {within(1e-6, False)}",
+        found.append(Question("row_sum", s, _("What does each row of SoftMax's output sum to? {within}").format(
+                                  within=within(1e-6, False)),
                               "number", float(np.sum(y[0])), about=("output", 0, 0), tol=1e-6))
     return found
 
 
 def backward_questions(trace, stage, error=None):
     record = trace.backward_record(stage.index)
-    kind, _ = parse_layer(record.name)
+    kind = parse_layer(record.name)[0]
     s, gi = str(stage), record.grad_input
     found = [sign_question(s, "∂L/∂x", gi, "grad_input")] if np.size(gi) else []
     for name, grad in record.grad_params.items():
-        found.append(shape_question(s, f"∂L/∂{name} of layer {stage.index}", grad.shape,
+        found.append(shape_question(s, _("∂L/∂{name} of layer {index}")
+                                       .format(name=name, index=stage.index), grad.shape,
                                     [np.shape(grad)[::-1], (len(trace.forward[0].input),) + np.shape(grad),
                                      (1,) + np.shape(grad)],
                                     (f"grad:{name}", 0, 0)))
         found.append(value_question(s, f"∂L/∂{name}", grad, f"grad:{name}", error))
     if kind == "LogSoftMax" and np.ndim(gi) == 2:
-        found.append(Question("row_sum", s, "What does each row of LogSoftMax's grad_input sum to? "
-                              f"{within(1e-6, False)}",
+        found.append(Question("row_sum", s, _("What does each row of LogSoftMax's grad_input sum to? {within}")
+                              .format(within=within(1e-6, False)),
                               "number", float(np.sum(gi[0])), about=("grad_input", 0, 0), tol=1e-6))
     return found
 
@@ -154,20 +166,24 @@ def update_questions(trace, stage, error=None):
             continue
         before, after = float(update.before[index]), float(update.after[index])
         where = f"{update.param}[{', '.join(map(str, index))}]"
-        direction = "up" if after > before else "down" if after < before else "stays"
+        directions = (_("up"), _("down"), _("stays"))
+        direction = directions[0] if after > before else directions[1] if after < before else directions[2]
         about = (f"after:{update.param}", *cell(update.after, index))
-        found.append(Question("direction", str(stage), f"Does **{where}** (now {shown(before)}) move up, down, or "
-                              "stay?", "radio", direction, ("up", "down", "stays"), about))
+        found.append(Question("direction", str(stage), _("Does **{where}** (now {now}) move up, down, or stay?")
+                                                       .format(
+            where=where, now=shown(before)), "radio", direction, directions, about))
         tol = tolerance(after, step=after - before)
-        found.append(Question("new_value", str(stage), f"What is **{where}** after the step (now {before:.10g})? "
-                              f"(to within ±{tol:.2g})", "number", after, about=about, tol=tol))
+        text = _("What is **{where}** after the step (now {now})? (to within ±{tol})").format(
+            where=where, now=f"{before:.10g}", tol=f"{tol:.2g}")
+        found.append(Question("new_value", str(stage), text, "number", after, about=about, tol=tol))
     return found
 
 
 def loss_questions(trace, stage, error=None):
     loss = float(trace.loss)
     tol = tolerance(loss, error("loss", ()) if error else 0.0)
-    found = [Question("loss", str(stage), f"What is the loss L ({trace.criterion})? {within(tol)}",
+    found = [Question("loss", str(stage), _("What is the loss L ({criterion})? {within}").format(
+                          criterion=trace.criterion, within=within(tol)),
                       "number", loss, tol=tol)]
     if np.size(trace.loss_grad):
         found.append(sign_question(str(stage), "∂L/∂ŷ", trace.loss_grad, "loss_grad"))
@@ -216,17 +232,21 @@ def hint(question, answer, swapped=None, n=None):
     swapped = question.swapped if swapped is None else swapped
     if question.log and abs(answer - np.exp(expected)) <= max(question.tol, RTOL * np.exp(expected)) \
             and abs(answer - expected) > question.tol:
-        return f"the probability e^y = {shown(np.exp(expected))}: the log-probability y = log p is asked"
+        return _("the probability e^y = {p}: the log-probability y = log p is asked").format(
+            p=shown(np.exp(expected)))
     if expected and abs(answer + expected) <= question.tol:
-        return "the right magnitude with the wrong sign"
+        return _("the right magnitude with the wrong sign")
     if swapped is not None and abs(swapped - expected) > question.tol and abs(answer - swapped) <= question.tol:
-        return "the value of the entry with its two indices swapped: check which index is the row"
-    for factor, name in (((n, f"N = {n} times"), (1 / n, f"1/N = 1/{n} of")) if n and n > 1 else ()):
+        return _("the value of the entry with its two indices swapped: check which index is the row")
+    for factor, text in (((n, _("N = {n} times the right value: the batch size went astray")),
+                          (1 / n, _("1/N = 1/{n} of the right value: the batch size went astray")))
+                         if n and n > 1 else ()):
         if expected and abs(answer - factor * expected) <= question.tol * factor:
-            return f"{name} the right value: the batch size went astray"
+            return text.format(n=n)
     if question.kind == "new_value" and question.about is not None:
         return None
-    for factor, name in ((2.0, "twice"), (0.5, "half")):
+    for factor, text in ((2.0, _("twice the right value: a factor 2 went astray")),
+                         (0.5, _("half the right value: a factor 2 went astray"))):
         if expected and abs(answer - factor * expected) <= question.tol * abs(factor):
-            return f"{name} the right value: a factor 2 went astray"
+            return text
     return None

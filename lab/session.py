@@ -10,6 +10,7 @@ import numpy as np
 
 from engine.data import DATASETS, load
 from engine.trace import trace_iteration
+from i18n import domain
 
 from .budget import check_budget
 from .cursor import BatchCursor
@@ -24,6 +25,7 @@ from .training_runs import Training
 from .transfer import expected_members, read_arrays, read_config, read_start, start_npz
 from .uploads import PREFIX, Upload
 
+_, ngettext = domain("lab")
 FRESH = (None, None, None)  # apply(start=FRESH): new weights from the seed, no momentum, the first batch
 
 
@@ -73,10 +75,11 @@ class Lab(Training):
         if config.dataset in self.uploads:
             return self.uploads[config.dataset].dataset(config.test_size, config.seed)
         if config.dataset.startswith(PREFIX):
-            raise ValueError(f"dataset {quoted(config.dataset)} was an upload: upload that CSV first")
+            raise ValueError(_("dataset {name} was an upload: upload that CSV first")
+                             .format(name=quoted(config.dataset)))
         if config.dataset not in DATASETS:
-            raise ValueError(f"unknown dataset {quoted(config.dataset)}; "
-                             f"known: {', '.join(map(short, self.dataset_names))}")
+            raise ValueError(_("unknown dataset {name}; known: {known}").format(
+                name=quoted(config.dataset), known=", ".join(map(short, self.dataset_names))))
         return self.loader(config.dataset, seed=config.seed, test_size=config.test_size)
 
     @property
@@ -124,8 +127,9 @@ class Lab(Training):
         config = check_config(config)
         data = data if data is not None else self.dataset_for(config)
         if config.batch_size > len(data.X_train):
-            raise ValueError(f"batch size {config.batch_size} is larger than the "
-                             f"{len(data.X_train)} training samples")
+            raise ValueError(ngettext("batch size {size} is larger than the {n} training sample",
+                                      "batch size {size} is larger than the {n} training samples",
+                                      len(data.X_train)).format(size=config.batch_size, n=len(data.X_train)))
         check_budget(config, data)
         fresh = start is not None or getattr(self, "config", None) is None \
             or structure(config) != structure(self.config)
@@ -188,11 +192,11 @@ class Lab(Training):
     def require_trace(self, action):
         """ValueError saying why `action` cannot run while the network is unfinished."""
         if self.trace is None:
-            raise ValueError(f"{action} needs a finished network: {self.unfinished}")
+            raise ValueError(_("{action} needs a finished network: {why}").format(action=action, why=self.unfinished))
 
     def new_iteration(self):
         """Record the next batch's iteration; the previous update has already been applied."""
-        self.require_trace("a new iteration")
+        self.require_trace(_("a new iteration"))
         cursor = copy.deepcopy(self.cursor)
         trace, model, optimizer, start = self._record(self.model, self.criterion, self.optimizer,
                                                       self.data, self.config, cursor)
@@ -220,7 +224,7 @@ class Lab(Training):
     def back(self):
         """Back to the kept link's, import's or upload's network, as it came."""
         if self.kept is None:
-            raise ValueError("there is no shared link, import or upload to go back to")
+            raise ValueError(_("there is no shared link, import or upload to go back to"))
         self.load(self.kept)
 
     def weights_npz(self):
@@ -263,24 +267,25 @@ class Lab(Training):
 
     @property
     def current(self):
-        self.require_trace("the current stage")
+        self.require_trace(_("the current stage"))
         return self.trace.stages[self.stage]
 
     def step(self, delta):
-        self.require_trace("stepping")
+        self.require_trace(_("stepping"))
         self.stage = int(np.clip(self.stage + delta, 0, len(self.trace.stages) - 1))
 
     def jump(self, stage):
-        self.require_trace("a stage")
+        self.require_trace(_("a stage"))
         if not 0 <= stage < len(self.trace.stages):
-            raise ValueError(f"stage must be in [0, {len(self.trace.stages) - 1}], got {stage}")
+            raise ValueError(_("stage must be in [0, {last}], got {stage}").format(last=len(self.trace.stages) - 1,
+                                                                                   stage=stage))
         self.stage = stage
 
     def jump_to(self, name):
         """Jump to the stage named `name` ("backward 0", "loss"); ValueError naming the stages otherwise."""
-        self.require_trace(f"the stage {quoted(name)}")
+        self.require_trace(_("the stage {name}").format(name=quoted(name)))
         names = [str(stage) for stage in self.trace.stages]
         if name not in names:
-            raise ValueError(f"the link's stage {quoted(name)} is not a stage of this network "
-                             f"({', '.join(names)}); showing the first stage")
+            raise ValueError(_("the link's stage {name} is not a stage of this network ({stages}); showing the first "
+                               "stage").format(name=quoted(name), stages=", ".join(names)))
         self.stage = names.index(name)

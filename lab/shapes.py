@@ -9,7 +9,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from i18n import domain
+
 from .layers import KINDS, describe
+
+_, ngettext = domain("lab")
 
 
 class ShapeProblem(NamedTuple):
@@ -67,28 +71,38 @@ def layer_shapes(config, shape):
     found, shapes = problem(config, shape)
     if found is not None:
         spec = config.layers[found.index]
-        raise ValueError(f"layer {found.index} ({describe(spec, shapes[-1])}): {found}")
+        raise ValueError(_("layer {index} ({layer}): {problem}").format(
+            index=found.index, layer=describe(spec, shapes[-1]), problem=found))
     return shapes
 
 
 def _problem(i, spec, shape):
     kind = KINDS[spec["kind"]]
     if kind.takes == "images" and len(shape) != 3:
-        return ShapeProblem(i, f"Move {kind.name} (layer {i}) before the first Flatten and Linear, on image data.",
-                            f"{kind.name} takes images (C, H, W), but layer {i} receives rows of {shape[0]} "
-                            "features: only digits and an uploaded CSV are images, and they reach the network "
-                            "as (N, 1, H, W) when it starts with Conv2d or MaxPool2d.")
+        return ShapeProblem(i, _("Move {layer} (layer {index}) before the first Flatten and Linear, on image data.")
+                            .format(layer=kind.name, index=i),
+                            ngettext("{layer} takes images (C, H, W), but layer {index} receives rows of {n} "
+                                     "feature: only digits and an uploaded CSV are images, and they reach the "
+                                     "network as (N, 1, H, W) when it starts with Conv2d or MaxPool2d.",
+                                     "{layer} takes images (C, H, W), but layer {index} receives rows of {n} "
+                                     "features: only digits and an uploaded CSV are images, and they reach the "
+                                     "network as (N, 1, H, W) when it starts with Conv2d or MaxPool2d.", shape[0])
+                            .format(layer=kind.name, index=i, n=shape[0]))
     if kind.takes == "rows" and len(shape) != 1:
-        return ShapeProblem(i, f"Put a Flatten before {kind.name} (layer {i}).",
-                            f"{kind.name} takes feature rows, but layer {i} receives images {shape}: Flatten "
-                            f"makes them rows of {' · '.join(map(str, shape))} = {math.prod(shape)} features.")
+        return ShapeProblem(i, _("Put a Flatten before {layer} (layer {index}).").format(layer=kind.name, index=i),
+                            _("{layer} takes feature rows, but layer {index} receives images {shape}: Flatten "
+                              "makes them rows of {product} = {n} features.").format(
+                                layer=kind.name, index=i, shape=shape, product=" · ".join(map(str, shape)),
+                                n=math.prod(shape)))
     if kind.name == "MaxPool2d":
         k, (h, w) = spec["kernel_size"], shape[1:]
         if h % k or w % k:
             fits = [d for d in range(2, max(h, w) + 1) if h % d == 0 and w % d == 0]
-            return ShapeProblem(i, f"Use a MaxPool2d kernel size that divides H = {h} and W = {w}"
-                                   f" ({', '.join(map(str, fits))})." if fits else
-                                f"Remove MaxPool2d (layer {i}): no kernel size above 1 divides H = {h} and W = {w}.",
-                                f"MaxPool2d({k}) takes windows of {k} × {k} with stride {k}, so H and W of its "
-                                f"input {shape} must be divisible by {k}.")
+            return ShapeProblem(i, _("Use a MaxPool2d kernel size that divides H = {h} and W = {w} ({sizes}).")
+                                   .format(
+                                    h=h, w=w, sizes=", ".join(map(str, fits))) if fits else
+                                _("Remove MaxPool2d (layer {index}): no kernel size above 1 divides H = {h} and "
+                                  "W = {w}.").format(index=i, h=h, w=w),
+                                _("MaxPool2d({k}) takes windows of {k} × {k} with stride {k}, so H and W of its "
+                                  "input {shape} must be divisible by {k}.").format(k=k, shape=shape))
     return None

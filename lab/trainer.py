@@ -24,10 +24,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from engine.training import Progress
+from i18n import domain
 
 from .budget import RUN_S
 from .training_worker import SLICE_S, WATCH_S, Outcome, TrainJob, run, run_jobs, serve  # noqa: F401 - also from here
 
+_, ngettext = domain("lab")
 IDLE_S = 20.0    # the worker process exits after this long without a job
 POLL_S = 0.05    # how often a learner's thread looks at its job
 WAITING_S = 0.5  # waiting() or tick() is called at least this often (a click can interrupt the thread there)
@@ -201,7 +203,8 @@ class Trainer:
             return pickle.loads(payload)
         if kind == "error":
             raise payload
-        raise ValueError(f"the training process stopped unexpectedly (exit code {payload}); train again")
+        raise ValueError(_("the training process stopped unexpectedly (exit code {code}); train again").format(
+            code=payload))
 
     def _stop(self, worker, job_id, box, keep):
         """Stop the run at its next iteration and give what it trained to keep (within KEEP_S)."""

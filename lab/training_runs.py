@@ -2,10 +2,14 @@
 import copy
 import threading
 
+from i18n import domain
+
 from .fitting import targets
 from .network import build_model, build_optimizer, with_activation
 from .shapes import as_input, input_shape
 from .training_worker import TrainJob, run_jobs
+
+_, ngettext = domain("lab")
 
 COMPARED = ("ReLU", "LeakyReLU", "ELU", "SoftPlus")
 
@@ -32,7 +36,7 @@ class Training:
         hands keep what a run stopped by an interruption of this thread (Stop) trained: that is kept too.
         """
         with self._training:
-            self.require_trace("training")
+            self.require_trace(_("training"))
             job = self._job(copy.deepcopy(self.model), copy.deepcopy(self.optimizer), epochs,
                             seed=self.config.seed + self.trained_epochs)
             (outcome,) = runner([job], callback and (lambda run, progress: callback(progress)),
@@ -52,10 +56,10 @@ class Training:
     def compare(self, epochs, callback=None, activations=COMPARED, runner=run_jobs):
         """The same stack with each activation, fresh weights from the same seed, same batches (runner: see train)."""
         with self._training:
-            self.require_trace("the comparison")
+            self.require_trace(_("the comparison"))
             if not any(spec["kind"] in COMPARED for spec in self.config.layers):
-                raise ValueError("the network has no activation layer to swap: add ReLU, LeakyReLU, ELU "
-                                 "or SoftPlus between two Linear layers")
+                raise ValueError(_("the network has no activation layer to swap: add ReLU, LeakyReLU, ELU "
+                                   "or SoftPlus between two Linear layers"))
             names, jobs = list(activations), []
             for name in names:
                 config = with_activation(self.config, name)

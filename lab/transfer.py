@@ -7,6 +7,7 @@ import json
 import numpy as np
 
 from engine import BatchNormalization, Dropout
+from i18n import domain
 
 from .budget import LIMIT
 from .cursor import BatchCursor, generator_state, json_member, read_generator, read_json_member
@@ -15,6 +16,8 @@ from .network import build_model, build_optimizer, config_from_dict, feature_siz
 from .shapes import input_shape
 from .npz import Member, check_plain, read_npz
 from .quoting import listed
+
+_, ngettext = domain("lab")
 
 FORMAT = "backprop-lens/1"
 MAX_JSON_BYTES = 1 * 2**20
@@ -59,18 +62,20 @@ def weights_npz(model):
 def read_config(content):
     """A checked NetworkConfig from JSON bytes; ValueError saying what is wrong."""
     if len(content) > MAX_JSON_BYTES:
-        raise ValueError(f"configuration file is {len(content)} bytes, over the {MAX_JSON_BYTES} limit")
+        raise ValueError(_("configuration file is {size} bytes, over the {limit} limit").format(
+            size=len(content), limit=MAX_JSON_BYTES))
     try:
         text = bytes(content).decode("utf-8-sig")  # a byte-order mark (Windows' Notepad writes one) is skipped
     except UnicodeDecodeError as error:
-        raise ValueError(f"configuration file is not valid JSON: {error}") from None
-    data = loads(text, "configuration file")
+        raise ValueError(_("configuration file is not valid JSON: {error}").format(error=error)) from None
+    data = loads(text, _("configuration file"))
     if not isinstance(data, dict) or data.pop("format", None) != FORMAT:
-        raise ValueError(f"configuration file is not a {FORMAT} export (its \"format\" field differs)")
+        raise ValueError(_("configuration file is not a {format} export (its \"format\" field differs)").format(
+            format=FORMAT))
     try:
         return config_from_dict(data)
     except TypeError as error:
-        raise ValueError(f"configuration file: {error}") from None
+        raise ValueError(_("configuration file: {error}").format(error=error)) from None
 
 
 def read_arrays(content, expected=None):
@@ -78,33 +83,51 @@ def read_arrays(content, expected=None):
     read: against `expected` (expected_members) when given, else all arrays together within the
     per-learner limit. ValueError naming the member, for a truncated or a foreign file."""
     if len(content) > MAX_NPZ_BYTES:
-        raise ValueError(f"weights file is {len(content) / 2**20:.1f} MB, over the "
-                         f"{MAX_NPZ_BYTES // 2**20} MB limit")
+        raise ValueError(_("weights file is {mb} MB, over the {limit} MB limit").format(
+            mb=f"{len(content) / 2**20:.1f}", limit=MAX_NPZ_BYTES // 2**20))
     if not bytes(content[:4]) == b"PK\x03\x04":
-        raise ValueError("weights file is not an .npz archive (it does not start like a zip file)")
+        raise ValueError(_("weights file is not an .npz archive (it does not start like a zip file)"))
     return read_npz(content, expected, max_bytes=LIMIT)
 
 
 def needs(needed_by, shape, kinds="fiu"):
     """The end of a refusal: "layer 0 (Linear(2 -> 2)) needs finite numbers of shape (2, 2)"."""
-    return f"{needed_by} needs finite {'floats' if kinds == 'f' else 'numbers'} of shape {shape}"
+    return (_("{who} needs finite floats of shape {shape}") if kinds == "f" else
+            _("{who} needs finite numbers of shape {shape}")).format(who=needed_by, shape=shape)
 
 
 def layer_members(model, sizes):
     """{"0.W": Member, ...}: every layer member an import may give (parameters, BatchNorm statistics,
     Dropout generators) with its shape and dtype kinds."""
     members = {}
-    for name, value, _ in model.named_parameters():
+    for name, value, _grad in model.named_parameters():
         i = int(name.split(".", 1)[0])
-        members[name] = Member(value.shape, "fiu", needs(f"layer {i} ({model[i]!r})", value.shape))
+        members[name] = Member(value.shape, "fiu", needs(layer_name(i, model[i]), value.shape))
     for i, layer in enumerate(model):
         if isinstance(layer, BatchNormalization):
             for field in STATISTICS:
-                members[f"{i}.{field}"] = Member((sizes[i],), "fiu", needs(f"layer {i} ({layer!r})", (sizes[i],)))
+                members[f"{i}.{field}"] = Member((sizes[i],), "fiu", needs(layer_name(i, layer), (sizes[i],)))
         if isinstance(layer, Dropout):
-            members[f"{i}.{GENERATOR}"] = Member((), "U", f"{i}.{GENERATOR} must be a JSON text (a 0-d "
-                                                          "unicode array)")
+            members[f"{i}.{GENERATOR}"] = Member((), "U", json_text(f"{i}.{GENERATOR}"))
     return members
+
+
+def layer_name(i, layer):
+    """"layer 0 (Linear(2 -> 2))", as messages name a layer."""
+    return _("layer {index} ({layer})").format(index=i, layer=repr(layer))
+
+
+def parameter_name(name):
+    return _("parameter {name}").format(name=name)
+
+
+def json_text(name):
+    return _("{name} must be a JSON text (a 0-d unicode array)").format(name=name)
+
+
+def trained_range(got):
+    """The refusal of a trained_epochs member that is not one integer in range; got: what it is."""
+    return _("{name} must be one integer in [0, {limit}], got {got}").format(name=TRAINED, limit=MAX_TRAINED, got=got)
 
 
 def expected_members(config, data):
@@ -112,15 +135,18 @@ def expected_members(config, data):
     inputs = input_shape(config, data)
     model = build_model(config, inputs)
     members = layer_members(model, feature_sizes(config, inputs))
-    for name, value, _ in model.named_parameters():
+    for name, value, _grad in model.named_parameters():
         for prefix in ((VELOCITY,) if config.optimizer == "SGD" else (ADAM_M, ADAM_V)):
-            members[prefix + name] = Member(value.shape, "f", needs(f"parameter {name}", value.shape, "f"))
+            members[prefix + name] = Member(value.shape, "f", needs(parameter_name(name), value.shape, "f"))
     if config.optimizer == "Adam":
-        members[ADAM_T] = Member((), "iu", f"{ADAM_T} must be one integer >= 0")
+        members[ADAM_T] = Member((), "iu", _("{name} must be one integer >= 0").format(name=ADAM_T))
     n = len(data.X_train)
-    members[CURSOR] = Member((), "U", f"{CURSOR} must be a JSON text (a 0-d unicode array)")
-    members[ORDER] = Member((n,), "iu", f"{ORDER} must be a permutation of the {n} training samples")
-    members[TRAINED] = Member((), "iu", f"{TRAINED} must be one integer in [0, {MAX_TRAINED}]")
+    members[CURSOR] = Member((), "U", json_text(CURSOR))
+    permutation = ngettext("{name} must be a permutation of the {n} training sample",
+                           "{name} must be a permutation of the {n} training samples", n)
+    members[ORDER] = Member((n,), "iu", permutation.format(name=ORDER, n=n))
+    members[TRAINED] = Member((), "iu", _("{name} must be one integer in [0, {limit}]").format(name=TRAINED,
+                                                                                               limit=MAX_TRAINED))
     return members
 
 
@@ -133,24 +159,24 @@ def model_with_weights(config, inputs, arrays):
     missing = set(parameters) - set(arrays)
     unknown = set(arrays) - set(members)
     if missing or unknown:
-        raise ValueError("weights do not match the configuration: "
-                         + "; ".join(part for part in (
-                             missing and f"missing {listed(missing)}",
-                             unknown and f"unexpected {listed(unknown)}") if part))
+        raise ValueError(_("weights do not match the configuration: {problems}").format(problems="; ".join(
+            part for part in (missing and _("missing {names}").format(names=listed(missing)),
+                              unknown and _("unexpected {names}").format(names=listed(unknown))) if part)))
     for name, array in arrays.items():
         index, field = name.split(".", 1)
         layer = model[int(index)]
         if field == GENERATOR:  # Dropouts draw from the one Generator build_model gave every layer
             layer.rng.bit_generator.state = read_generator(read_json_member(array, name), name).bit_generator.state
             continue
-        check_numbers(array, members[name].shape, f"weights: {name}", f"layer {index} ({layer!r})")
+        check_numbers(array, members[name].shape, _("weights: {name}").format(name=name), layer_name(index, layer))
         if name in parameters:
             parameters[name][...] = array
         else:
             setattr(layer, field, np.array(array, dtype=np.float64))
     for i, layer in enumerate(model):
         if isinstance(layer, BatchNormalization) and (layer.moving_mean is None) != (layer.moving_variance is None):
-            raise ValueError(f"weights: layer {i} ({layer!r}) needs both {i}.moving_mean and {i}.moving_variance")
+            raise ValueError(_("weights: {layer} needs both {i}.moving_mean and {i}.moving_variance").format(
+                layer=layer_name(i, layer), i=i))
     return model
 
 
@@ -158,7 +184,8 @@ def check_numbers(array, shape, what, needed_by, kinds="fiu"):
     """ValueError unless array is finite plain numbers (dtype kind in kinds, at most 64 bits) of the shape."""
     check_plain(array.dtype, what)
     if array.shape != shape or array.dtype.kind not in kinds or not np.all(np.isfinite(array)):
-        raise ValueError(f"{what} has shape {array.shape} and dtype {array.dtype}; {needs(needed_by, shape, kinds)}")
+        raise ValueError(_("{what} has shape {shape} and dtype {dtype}; {needs}").format(
+            what=what, shape=array.shape, dtype=array.dtype, needs=needs(needed_by, shape, kinds)))
 
 
 # --- the start of the shown iteration: weights, momentum buffers, the batch cursor ---
@@ -196,26 +223,27 @@ def read_start(config, data, arrays):
     others = sorted(set(arrays) - set(layers) - {CURSOR, ORDER, TRAINED, ADAM_T}
                     - {name for name in arrays if name.startswith(STATE_PREFIXES)})
     if others:
-        raise ValueError(f"weights do not match the configuration: unexpected {listed(others)}")
+        raise ValueError(_("weights do not match the configuration: {problems}").format(
+            problems=_("unexpected {names}").format(names=listed(others))))
     model = model_with_weights(config, input_shape(config, data), layers)
     optimizer = build_optimizer(config)
     optimizer.state = read_optimizer_state(config, model, arrays)
     cursor = None
     if CURSOR in arrays or ORDER in arrays:
         if not (CURSOR in arrays and ORDER in arrays):
-            raise ValueError(f"weights: {CURSOR} and {ORDER} come together; "
-                             f"{ORDER if CURSOR in arrays else CURSOR} is missing")
+            raise ValueError(_("weights: {cursor} and {order} come together; {missing} is missing").format(
+                cursor=CURSOR, order=ORDER, missing=ORDER if CURSOR in arrays else CURSOR))
         cursor = BatchCursor.restore(len(data.X_train), config.batch_size, arrays[ORDER],
                                      read_json_member(arrays[CURSOR], CURSOR), CURSOR)
     trained = 0
     if TRAINED in arrays:
         value = arrays[TRAINED]
         if value.shape != () or value.dtype.kind not in "iu":
-            raise ValueError(f"{TRAINED} must be one integer in [0, {MAX_TRAINED}], got shape {value.shape} "
-                             f"and dtype {value.dtype}")
+            raise ValueError(trained_range(_("shape {shape} and dtype {dtype}").format(shape=value.shape,
+                                                                                       dtype=value.dtype)))
         trained = int(value)
         if not 0 <= trained <= MAX_TRAINED:
-            raise ValueError(f"{TRAINED} must be one integer in [0, {MAX_TRAINED}], got {trained}")
+            raise ValueError(trained_range(trained))
     return model, optimizer, cursor, trained
 
 
@@ -226,21 +254,22 @@ def read_optimizer_state(config, model, arrays):
     foreign = sorted(name for name in arrays if name.startswith(STATE_PREFIXES) and not name.startswith(own)
                      or name == ADAM_T and config.optimizer == "SGD")
     if foreign:
-        raise ValueError(f"weights: {listed(foreign)} belong to the other optimizer; the configuration uses "
-                         f"{config.optimizer}")
+        raise ValueError(_("weights: {names} belong to the other optimizer; the configuration uses {optimizer}")
+                         .format(names=listed(foreign), optimizer=config.optimizer))
     buffers = [read_buffers(model, arrays, prefix) for prefix in own]
     if config.optimizer == "SGD":
         return {"accumulated_grads": dict(enumerate(buffers[0]))} if buffers[0] else {}
     (m, v), has_t = buffers, ADAM_T in arrays
     learns = bool(list(model.named_parameters()))  # a stack without parameters has a step count t alone
     if learns and not (bool(m) == bool(v) == has_t):
-        raise ValueError(f"weights: Adam's {ADAM_M}*, {ADAM_V}* and {ADAM_T} come together or not at all")
+        raise ValueError(_("weights: Adam's {m}*, {v}* and {t} come together or not at all").format(
+            m=ADAM_M, v=ADAM_V, t=ADAM_T))
     if not has_t:
         return {}
     t = arrays[ADAM_T]
     if t.shape != () or t.dtype.kind not in "iu" or t < 1:
-        raise ValueError(f"{ADAM_T} must be one integer >= 1 (the steps taken), got shape {t.shape} "
-                         f"and dtype {t.dtype}")
+        raise ValueError(_("{name} must be one integer >= 1 (the steps taken), got shape {shape} and dtype {dtype}")
+                         .format(name=ADAM_T, shape=t.shape, dtype=t.dtype))
     return {"m": m, "v": v, "t": int(t)}
 
 
@@ -252,11 +281,15 @@ def read_buffers(model, arrays, prefix):
         return []
     unknown, missing = sorted(set(given) - set(parameters)), sorted(set(parameters) - set(given))
     if unknown:
-        raise ValueError(f"weights: {listed(prefix + name for name in unknown)} belong to no parameter")
+        raise ValueError(_("weights: {names} belong to no parameter").format(
+            names=listed(prefix + name for name in unknown)))
     if missing:
-        what = "momentum buffers" if prefix == VELOCITY else f"Adam's {prefix}* buffers"
-        raise ValueError(f"weights: the {what} come for every parameter or for none; missing "
-                         f"{listed(prefix + name for name in missing)}")
+        names = listed(prefix + name for name in missing)
+        raise ValueError((_("weights: the momentum buffers come for every parameter or for none; missing {names}")
+                          if prefix == VELOCITY else
+                          _("weights: the Adam's {prefix}* buffers come for every parameter or for none; missing "
+                            "{names}"))
+                         .format(prefix=prefix, names=names))
     for name, array in given.items():
-        check_numbers(array, parameters[name].shape, f"{prefix}{name}", f"parameter {name}", kinds="f")
+        check_numbers(array, parameters[name].shape, f"{prefix}{name}", parameter_name(name), kinds="f")
     return [np.array(given[name], dtype=np.float64) for name in parameters]

@@ -14,8 +14,11 @@ import zlib
 import numpy as np
 
 from engine.csvdata import read_csv, table_dataset
+from i18n import domain
 
 from .budget import check_table
+
+_, ngettext = domain("lab")
 
 PREFIX = "upload: "
 MAX_BYTES = 200 * 2**20   # the same cap as .streamlit/config.toml's server.maxUploadSize
@@ -31,7 +34,8 @@ def short_name(filename):
     if len(filename) <= MAX_NAME:
         return filename, None
     cut = filename[:MAX_NAME - len("….csv")] + "….csv"
-    return cut, f"its name of {len(filename):,} characters was shortened to {MAX_NAME}"
+    return cut, _("its name of {n} characters was shortened to {limit}").format(n=f"{len(filename):,}",
+                                                                               limit=MAX_NAME)
 
 
 def kept_rows(content):
@@ -62,17 +66,19 @@ class Upload:
         is_csv = str(filename).lower().endswith(".csv")
         filename, self.renamed = short_name(str(filename))
         if len(content) > MAX_BYTES:
-            raise ValueError(f"{filename}: {len(content) / 2**20:.1f} MB is over the "
-                             f"{MAX_BYTES // 2**20} MB limit")
+            raise ValueError(_("{file}: {mb} MB is over the {limit} MB limit").format(
+                file=filename, mb=f"{len(content) / 2**20:.1f}", limit=MAX_BYTES // 2**20))
         if not is_csv:
-            raise ValueError(f"{filename}: expected a .csv file (a label column plus pixel columns)")
+            raise ValueError(_("{file}: expected a .csv file (a label column plus pixel columns)")
+                             .format(file=filename))
         self.filename, content = filename, bytes(content)
         start, end = kept_rows(content)
         rows, columns = table_size(content, start, end)
         check_table(rows, columns, filename)
         if columns > MAX_COLUMNS:  # even without rows: the header's names alone would fill memory
-            raise ValueError(f"{filename}: its header has {columns:,} columns; at most {MAX_COLUMNS:,} (a label "
-                             "and the pixels of a 128x128 image) are read")
+            raise ValueError(_("{file}: its header has {n} columns; at most {limit} (a label and the pixels of a "
+                               "128x128 image) are read")
+                             .format(file=filename, n=f"{columns:,}", limit=f"{MAX_COLUMNS:,}"))
         self.rows = content.count(b"\n") if end < len(content) else None
         source = io.BytesIO(content[start:end])
         source.name = filename
@@ -92,7 +98,8 @@ class Upload:
     @property
     def note(self):
         """What the learner should know about the name and the rows used, or None."""
-        rows = self.rows and f"only the first {MAX_ROWS} of its about {self.rows} rows are used"
+        rows = self.rows and _("only the first {kept} of its about {n} rows are used").format(kept=MAX_ROWS,
+                                                                                              n=self.rows)
         return "; ".join(filter(None, [self.renamed, rows])) or None
 
     @property
