@@ -6,10 +6,11 @@ The title, the iteration's caption and the export below stay; the stage area bet
 import streamlit as st
 
 from engine.sequential import layers_of
+from i18n import domain
 from lab.exercise import check_code
 from lab.mine import explain
 from ui import channel_maps, entry_picker, fading, focus, mine as yours, predict as ask, present, runlog
-from ui.actions import error_for, lab, plain_name, plural, sync
+from ui.actions import error_for, lab, plain_name, sync
 from ui.cache import per_iteration
 from ui.prefetch import prefetch
 from ui.stage_panels import draw as draw_panels
@@ -25,47 +26,53 @@ from viz.stage_view import optimizer_text, stage_label, stage_panels, stage_tens
 
 SMALL_TABLE = 16  # a larger batch's prediction table shows the samples with the lowest p(true)
 
+_, ngettext = domain("pages")
+viz_ = domain("viz")[0]  # the by-hand levels are viz's words (viz.fade.LEVELS)
 L = lab()
 presenting = present.on()  # &present=1: for a projector (ui/present.py), one stage filling the screen
 if not presenting:
-    st.title("Step through one iteration")
+    st.title(_("Step through one iteration"))
 require_trace()  # an unfinished network records no iteration: say why, point to Build
-st.caption(f"{plain_name(L.config.dataset)} · {len(L.trace.forward[0].input)} samples "
-           f"(batch size {L.config.batch_size}) · "
-           f"epoch {L.cursor.epoch}, iteration {L.cursor.iteration} · {L.trace.criterion} · "
-           f"{optimizer_text(L.trace)}"
-           + (f" · trained {plural(L.trained_epochs, 'epoch')}" if L.trained_epochs else ""))
+samples = len(L.trace.forward[0].input)
+st.caption(_("{dataset} · {samples} (batch size {batch}) · epoch {epoch}, iteration {iteration} · {criterion} · "
+             "{optimizer}").format(
+    dataset=plain_name(L.config.dataset), samples=ngettext("{n} sample", "{n} samples", samples).format(n=samples),
+    batch=L.config.batch_size, epoch=L.cursor.epoch, iteration=L.cursor.iteration, criterion=L.trace.criterion,
+    optimizer=optimizer_text(L.trace))
+    + (ngettext(" · trained {n} epoch", " · trained {n} epochs", L.trained_epochs).format(n=L.trained_epochs)
+       if L.trained_epochs else ""))
 
 
 def controls(labels):
     """The first-open hint, the buttons and toggles, and the jump slider."""
     if not st.session_state.get(MOVED) and not presenting and not ask.on():
-        st.info("Press **Next ▶** (or the → key) to follow one training iteration of this network, stage by "
-                "stage, with your own numbers; click any cell of a heatmap to see how it is computed. Build your "
-                "own network on **Build**.", icon="👋")
+        st.info(_("Press **Next ▶** (or the → key) to follow one training iteration of this network, stage by "
+                  "stage, with your own numbers; click any cell of a heatmap to see how it is computed. Build your "
+                  "own network on **Build**."), icon="👋")
     with st.container(horizontal=True, vertical_alignment="center", key="step_controls"):
-        st.button("◀ Prev", key="step_prev", on_click=on_step, args=(-1,), disabled=L.stage == 0, shortcut="Left")
-        st.button("Next ▶", key="step_next", on_click=on_step, args=(1,), type="primary",
+        st.button(_("◀ Prev"), key="step_prev", on_click=on_step, args=(-1,), disabled=L.stage == 0, shortcut="Left")
+        st.button(_("Next ▶"), key="step_next", on_click=on_step, args=(1,), type="primary",
                   disabled=L.stage == len(labels) - 1, shortcut="Right")
-        st.button("↺ Reset", key="step_reset", on_click=on_reset)
-        st.button("New iteration", key="step_new_iteration", on_click=on_new_iteration)
+        st.button(_("↺ Reset"), key="step_reset", on_click=on_reset)
+        st.button(_("New iteration"), key="step_new_iteration", on_click=on_new_iteration)
         if not presenting:
             sync("step_training", L.config.training)
-            st.toggle("Training mode", key="step_training", on_change=on_mode)
-        st.toggle("Predict first", key=ask.TOGGLE, help="Each stage first asks one question about its results, "
-                  "with your numbers, and shows them once you answer")
+            st.toggle(_("Training mode"), key="step_training", on_change=on_mode)
+        st.toggle(_("Predict first"), key=ask.TOGGLE, help=_("Each stage first asks one question about its results, "
+                                                              "with your numbers, and shows them once you answer"))
         if presenting:
-            st.button("Leave presenter mode", key="present_stop", on_click=present.stop, icon=":material/close:")
+            st.button(_("Leave presenter mode"), key="present_stop", on_click=present.stop, icon=":material/close:")
     if not presenting:
-        st.caption("← and → step too. *Reset*: back to the first stage. *New iteration*: the next batch, from the "
-                   "weights this update made. *Training mode* off: Dropout and BatchNormalization in evaluate mode.")
+        st.caption(_("← and → step too. *Reset*: back to the first stage. *New iteration*: the next batch, from the "
+                     "weights this update made. *Training mode* off: Dropout and BatchNormalization in evaluate "
+                     "mode."))
     for key in ("step_new_iteration", "step_training", "step_jump"):
         error_for(key)
     # One key per shown stage: the slider is drawn afresh at each stage, and its callback does nothing for a
     # slider drawn at another one (ui/step_jump.py); the keys are few and hold no trace.
     jump_key = f"step_jump_{L.stage}"
     if not presenting:  # one stage fills the screen: the strip below is the map
-        st.select_slider("Jump to a stage", options=labels, value=labels[L.stage], key=jump_key,
+        st.select_slider(_("Jump to a stage"), options=labels, value=labels[L.stage], key=jump_key,
                          on_change=on_jump, args=(jump_key, focus.stamp()), label_visibility="collapsed")
 
 
@@ -93,15 +100,15 @@ def draw_stage():
     if mine:
         yours.focus_worst(mine, finding)
         if first_diff is None:
-            st.success("Your tensors match the engine's at every stage of this iteration.", icon="✅")
+            st.success(_("Your tensors match the engine's at every stage of this iteration."), icon="✅")
         elif finding is None:
-            st.info(f"Your tensors match here; they first differ at **{stage_label(trace, first_diff)}** "
-                    "(red in the strip).", icon="🔎")
+            st.info(_("Your tensors match here; they first differ at **{stage}** (red in the strip).").format(
+                stage=stage_label(trace, first_diff)), icon="🔎")
         else:
             st.error(finding_text(finding, stage_label(trace, stage), stage_label(trace, first_diff)), icon="❌")
     if trace.first_nonfinite is not None and trace.first_nonfinite != stage:
-        st.warning(f"NaN or inf first appears in this iteration at **{stage_label(trace, trace.first_nonfinite)}**.",
-                   icon="⚠️")
+        st.warning(_("NaN or inf first appears in this iteration at **{stage}**.").format(
+            stage=stage_label(trace, trace.first_nonfinite)), icon="⚠️")
     draw_tensors(trace, stage, labels, mine)
 
 
@@ -134,26 +141,26 @@ def draw_tensors(trace, stage, labels, mine):
             ask.draw_score(trace.stages, L.jump)
     with st.container():  # always there, so that what follows (the open expander) keeps its place in the page
         if working:
-            st.caption(f"The results' heatmaps come back once you check your value below (*{fading.level()}*), "
-                       "or choose *Worked*.")
+            st.caption(_("The results' heatmaps come back once you check your value below (*{level}*), "
+                         "or choose *{worked}*.").format(level=viz_(fading.level()), worked=viz_(fade.LEVELS[0])))
     shown = mine.shown(trace, stage) if mine and not ask.hidden() else []
     if shown:
-        st.markdown("**Your tensors beside the engine's** (from your mine.npz), and the difference; outlined: the "
-                    "entry that differs most")
-        worst = {key: mine.worst_entry(key, engine) for key, _, engine in shown if key in mine.differences}
+        st.markdown(_("**Your tensors beside the engine's** (from your mine.npz), and the difference; outlined: the "
+                      "entry that differs most"))
+        worst = {key: mine.worst_entry(key, engine) for key, _yours, engine in shown if key in mine.differences}
         st.plotly_chart(comparison_figure(shown, worst), key="step-mine", width="content",
                         config={"displayModeBar": False})
-        for key, _, _ in shown:
+        for key, *_tensors in shown:
             if key in mine.notes:
                 st.caption(f"{key}: {mine.notes[key]}.")
-    st.caption("Colours: blue negative, white 0, red positive, up to the ± in each title; hover for the exact value. "
-               "Outlined: the entry worked out by hand below, and the rows, columns or entries it is computed from. "
-               "Click any cell to choose another.")
+    st.caption(_("Colours: blue negative, white 0, red positive, up to the ± in each title; hover for the exact value. "
+                 "Outlined: the entry worked out by hand below, and the rows, columns or entries it is computed "
+                 "from. Click any cell to choose another."))
     draw_data(trace, stage)
     if worked and not ask.hidden():
         draw_by_hand(tensors, chosen, worked)
     if stage.kind == "backward" and st.button(
-            f"See layer {stage.index}'s Jacobian: from this backward, in closed form, by finite differences",
+            _("See layer {i}'s Jacobian: from this backward, in closed form, by finite differences").format(i=stage.index),
             key="step_to_jacobian", icon=":material/grid_on:"):
         st.session_state["jacobian_layer"] = stage.index
         st.switch_page("pages/jacobians.py")
@@ -164,7 +171,7 @@ def draw_data(trace, stage):
     if stage == trace.stages[0] and L.data.image_shape is not None:
         st.plotly_chart(per_iteration("_step_images", present.scale(), lambda: batch_images_figure(
             trace.forward[0].input, L.data.image_shape, class_labels(trace.target, L.data.n_classes),
-            title="This batch's inputs as images (the label above each):", scale=present.scale())),
+            title=_("This batch's inputs as images (the label above each):"), scale=present.scale())),
             key="step-batch-images", width="content")
     if stage.kind == "loss":
         table = per_iteration("_step_predictions", None,
@@ -173,15 +180,16 @@ def draw_data(trace, stage):
             right = int((table["right"] == "✓").sum())
             shown = table if len(table) <= SMALL_TABLE else table.sort_values("p(true)" if "p(true)" in table else
                                                                               "right", kind="stable").head(SMALL_TABLE)
-            st.markdown(f"**Each sample's prediction**: {right} of {len(table)} right. The loss rewards a high "
-                        "p(true); ✗ rows are the samples the network gets wrong."
-                        + (f" The {SMALL_TABLE} samples with the lowest p(true):" if len(shown) < len(table) else ""))
+            st.markdown(_("**Each sample's prediction**: {right} of {n} right. The loss rewards a high p(true); ✗ rows "
+                          "are the samples the network gets wrong.").format(right=right, n=len(table))
+                        + (_(" The {n} samples with the lowest p(true):").format(n=SMALL_TABLE)
+                           if len(shown) < len(table) else ""))
             st.table(prediction_styler(shown).hide(axis="index"))  # a plain table: a data grid took ~0.4 s to draw
 
 
 def draw_by_hand(tensors, chosen, worked):
     """The expander that works one entry out by hand: the picker, the level, each item's formula."""
-    with st.expander("Work out one entry by hand, with these numbers", icon=":material/calculate:",
+    with st.expander(_("Work out one entry by hand, with these numbers"), icon=":material/calculate:",
                      expanded=focus.chosen()):
         results = {t.id: t for t in tensors if t.result}
         primary = results[chosen.primary]
@@ -189,18 +197,20 @@ def draw_by_hand(tensors, chosen, worked):
         drawn = focus.stamp()  # the callbacks do nothing for a picker drawn at another stage (ui/focus.py)
         sync(focus.picker_key("pick_tensor", drawn), primary.id)
         with st.container(horizontal=True, vertical_alignment="bottom"):
-            st.selectbox("Entry of", list(results), key=focus.picker_key("pick_tensor", drawn),
+            st.selectbox(_("Entry of"), list(results), key=focus.picker_key("pick_tensor", drawn),
                          format_func=lambda i: results[i].title, on_change=focus.on_pick_tensor, args=(drawn,),
                          width=260)
             entry_picker.draw_indices(primary, row, col, drawn)  # row and column, or n, c, i, j as the formula names them
         error_for("pick")
-        st.segmented_control("How much is worked out", fade.LEVELS, key=fading.LEVEL, default=fade.LEVELS[0])
+        st.segmented_control(_("How much is worked out"), fade.LEVELS, key=fading.LEVEL, default=fade.LEVELS[0],
+                             format_func={level: viz_(level) for level in fade.LEVELS}.get)  # translated now:
+                                                                           # AppTest calls it outside the run
         if fading.level() == fade.LEVELS[0]:
-            st.markdown(f"{primary.title} [{row}, {col}] = `{float(as_matrix(primary.array)[row, col])!r}` "
-                        "(exactly)")
-        st.caption("Indices count from 0, as on the heatmaps. " + (
-            "The entry you chose, and the entries of the other results that use the same cells."
-            if focus.current() else "Each result's entry of largest magnitude; click a cell or pick one above."))
+            st.markdown(_("{tensor} [{row}, {col}] = `{value}` (exactly)").format(
+                tensor=primary.title, row=row, col=col, value=repr(float(as_matrix(primary.array)[row, col]))))
+        st.caption(_("Indices count from 0, as on the heatmaps.") + " " + (
+            _("The entry you chose, and the entries of the other results that use the same cells.")
+            if focus.current() else _("Each result's entry of largest magnitude; click a cell or pick one above.")))
         for k, item in enumerate(worked):
             st.markdown(f"**{item.what}**")
             checked = fading.result(chosen.key, k)
@@ -210,7 +220,7 @@ def draw_by_hand(tensors, chosen, worked):
                     fading.draw_answer(k)  # 0.057 or 0,057 (ui/number_field.py)
                     swapped = fading.swapped_value(results[item.tensor].array, item.index) \
                         if item.tensor in results else None
-                    st.button("Check", key=f"by_hand_check_{k}", on_click=fading.on_check,
+                    st.button(_("Check"), key=f"by_hand_check_{k}", on_click=fading.on_check,
                               args=(chosen.key, k, item, swapped))
                 fading.answer_error(k)
                 st.caption(fading.tolerance_text(item))
