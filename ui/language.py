@@ -21,7 +21,7 @@ def from_address():
 
 def resolved():
     """The language this run speaks, in order of precedence (see the module's docstring)."""
-    chosen = from_address() or st.session_state.get(KEY)
+    chosen = from_address() or st.session_state.get(KEY) or st.session_state.get(SPOKEN)
     if chosen in LANGUAGES:
         return chosen
     try:
