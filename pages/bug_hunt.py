@@ -1,6 +1,7 @@
 """Bug hunt: a typical student mistake planted in a copy of your network; find the layer and the stage."""
 import streamlit as st
 
+from engine.grade.catalogue import formula_of, sentence_of, title_of, translated
 from engine.sequential import layers_of
 from lab.hunt import LEVELS, code_of, titles
 from lab.links import link, shareable
@@ -42,7 +43,8 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
                  placeholder="choose a place")
     st.selectbox("Which stage first shows it?", labels, key="hunt_stage", width=220, index=None,
                  placeholder="choose a stage")
-st.selectbox("What is it? (optional)", ["(not sure)"] + titles(hunting.found()), key="hunt_bug")
+st.selectbox("What is it? (optional)", ["(not sure)"] + titles(hunting.found()), key="hunt_bug",
+             format_func=translated)
 st.button("Submit", key="hunt_submit", on_click=hunting.on_submit, type="primary")
 
 given = hunting.answer()
@@ -50,7 +52,7 @@ if given:
     bug = hunt.misconception
     right, text = hunting.verdict(hunt, given)
     (st.success if right else st.error)(text)
-    st.markdown(f"**{bug.title}.** {bug.sentence}  \nCorrect: `{bug.formula}`")
+    st.markdown(f"**{title_of(bug)}.** {sentence_of(bug)}  \nCorrect: `{formula_of(bug)}`")
     buggy, correct = code_of(bug)
     left, right = st.columns(2)
     with left:

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import streamlit as st
 
+from engine.grade.catalogue import title_of
 from lab.hunt import LEVELS, bug_code, candidates, named, pick, unrecorded, with_trace
 from lab.links import BUG, LEVEL as LEVEL_PARAM
 from ui.actions import lab
@@ -87,7 +88,7 @@ def on_choose():
 
 
 def choice_label(hunt):
-    return f"{hunt.where_text}: {hunt.misconception.title} ({hunt.level})"
+    return f"{hunt.where_text}: {title_of(hunt.misconception)} ({hunt.level})"
 
 
 def link_hunt(hunt):

@@ -1,6 +1,7 @@
 """Your tensors beside the engine's: for each tensor of a stage, yours, the engine's and their difference."""
 import numpy as np
 
+from engine.grade.catalogue import formula_of, sentence_of, title_of
 from viz.grid import Tile, grid, is_vector
 from viz.heatmap import as_matrix
 
@@ -64,5 +65,5 @@ def finding_text(finding, stage_name, first_name):
     if stage_name != first_name:
         text += f". Your tensors first differ at **{first_name}**"
     if bug is not None:
-        return text + f"\n\n**Likely: {bug.title}.** {bug.sentence} Correct: `{bug.formula}`"
+        return text + f"\n\n**Likely: {title_of(bug)}.** {sentence_of(bug)} Correct: `{formula_of(bug)}`"
     return text + (f"\n\n{diff.hint}" if diff.hint else "")

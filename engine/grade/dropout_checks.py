@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from .catalogue import entries
+from .catalogue import entries, formula_of, sentence_of, title_of
 from .verdict import Result, raised
 from .watch import LEARNER_ERRORS, raise_if_user_interrupt
 
@@ -21,7 +21,8 @@ def _entry(key):
 
 def _fail(check, detail, key=None, hint=None):
     bug = _entry(key) if key else None
-    diagnosis = (f"your layer behaves as '{bug.title}'. {bug.sentence} Correct: {bug.formula}" if bug else hint)
+    diagnosis = (f"your layer behaves as '{title_of(bug)}'. {sentence_of(bug)} Correct: {formula_of(bug)}"
+                 if bug else hint)
     return Result("Dropout", check, "fail", diagnosis=diagnosis, detail=detail, misconception=key)
 
 

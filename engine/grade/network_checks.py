@@ -6,7 +6,7 @@ from ..batches import batch_generator
 from ..data import blobs, one_hot
 from ..optim import sgd_momentum
 from ..sequential import Sequential
-from .catalogue import entries
+from .catalogue import entries, formula_of, sentence_of, title_of
 from .compare import difference
 from .verdict import Result, raised
 from .watch import LEARNER_ERRORS, raise_if_user_interrupt
@@ -49,7 +49,7 @@ def _fail(check, detail, hint, key=None):
     """A failing Result; with key, diagnosed as that catalogue entry (its sentence and formula)."""
     bug = next((m for m in entries("Sequential") if m.key == key), None)
     if bug is not None:
-        hint = f"your network behaves as '{bug.title}'. {bug.sentence} Correct: {bug.formula}"
+        hint = f"your network behaves as '{title_of(bug)}'. {sentence_of(bug)} Correct: {formula_of(bug)}"
     return Result("Sequential", check, "fail", diagnosis=hint, detail=detail, misconception=key)
 
 

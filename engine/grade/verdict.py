@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .catalogue import entries
+from .catalogue import entries, formula_of, sentence_of, title_of
 from .compare import difference
 from .watch import LEARNER_ERRORS, raise_if_user_interrupt
 
@@ -113,8 +113,8 @@ def diagnose(module, run, trial, check, mine, expected, make_variant):
 
 
 def explain(misconception):
-    return (f"your numbers equal what '{misconception.title}' gives. {misconception.sentence} "
-            f"Correct: {misconception.formula}")
+    return (f"your numbers equal what '{title_of(misconception)}' gives. {sentence_of(misconception)} "
+            f"Correct: {formula_of(misconception)}")
 
 
 def grade_trials(module, runs, make_learner, make_reference, make_variant=lambda cls: cls):
