@@ -11,11 +11,12 @@ from engine.grade.catalogue import (CATALOGUE, WRITTEN, as_right, as_shown, form
                                     translated)
 from engine.grade.verdict import explain
 from lab.hunt import bug_code
+from tests.i18n.prose import english_words
 from viz.mine_view import finding_text
 
 CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 MATH = "=+-*/^()[]_<>"
-CODE_TITLES = {"grad_input = g - softmax(x)", "grad_input = g * output"}  # a line of code names these two
+CODE_TITLES = {"grad_input = g - softmax(x)"}  # a line of code names it
 
 
 def math_of(formula):
@@ -68,7 +69,7 @@ def test_the_graders_and_the_step_pages_diagnoses_say_the_mistake_in_russian():
     with i18n.use("ru"):
         said, shown = explain(mistake), finding_text(finding, "backward", "backward")
     for text in (said, shown):
-        assert "gradb усреднён по батчу" in text and "суммируйте по батчу, а не усредняйте" in text
+        assert "градиент по смещению усреднён по батчу" in text and "суммируйте по батчу, а не усредняйте" in text
         assert mistake.title not in text and mistake.sentence not in text
 
 
@@ -77,3 +78,10 @@ def test_a_title_given_as_its_english_id_is_shown_in_the_current_language():
     with i18n.use("ru"):
         assert translated(mistake.title) == "нейроны выключаются и в режиме оценки"
         assert translated("(not sure)") == "(not sure)"  # not the catalogue's: left as given
+
+
+def test_no_russian_title_or_sentence_reads_as_english_prose():
+    """Names of code in them are in backticks or are identifiers (tests/i18n/prose.py), as the page needs."""
+    with i18n.use("ru"):
+        shown = {text for m in CATALOGUE for text in (title_of(m), sentence_of(m))}
+    assert not {text: english_words(text) for text in shown if english_words(text)}
