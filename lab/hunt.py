@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 import engine
-from engine.grade.catalogue import CATALOGUE, WRITTEN, as_shown
+from engine.grade.catalogue import CATALOGUE, WRITTEN, as_shown, translated
 from engine.sequential import layers_of
 from i18n import N_, domain
 
@@ -189,8 +189,9 @@ def named(found, code):
 
 
 def titles(found):
-    """The names of the mistakes that can be planted in this network, each once, sorted."""
-    return sorted({h.misconception.title for h in found})
+    """The names (English: their ids) of the mistakes that can be planted in this network, each once, sorted as
+    the current language reads them (engine.grade.catalogue.translated)."""
+    return sorted({h.misconception.title for h in found}, key=translated)
 
 
 def code_of(misconception):

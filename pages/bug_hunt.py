@@ -2,6 +2,7 @@
 import streamlit as st
 
 from engine.sequential import layers_of
+from engine.grade.catalogue import formula_of, sentence_of, title_of, translated
 from i18n import domain
 from lab.hunt import LEVELS, code_of, titles
 from lab.links import link, shareable
@@ -13,7 +14,6 @@ from viz.stage_view import stage_label
 
 _, ngettext = domain("pages")
 lab_ = domain("lab")[0]  # the levels are the lab's words (lab.hunt.LEVELS)
-mistake_ = domain("mistakes")[0]  # the catalogue's titles and sentences
 NOT_SURE = "(not sure)"  # the answer's value (ui.hunt reads it); shown in the session's language
 # Each format_func below reads labels translated now (AppTest calls it again outside the run, in English).
 L = lab()
@@ -49,7 +49,7 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
                  placeholder=_("choose a place"))
     st.selectbox(_("Which stage first shows it?"), labels, key="hunt_stage", width=220, index=None,
                  placeholder=_("choose a stage"))
-bugs = {NOT_SURE: _("(not sure)")} | {title: mistake_(title) for title in titles(hunting.found())}
+bugs = {NOT_SURE: _("(not sure)")} | {title: translated(title) for title in titles(hunting.found())}
 st.selectbox(_("What is it? (optional)"), list(bugs), key="hunt_bug", format_func=bugs.get)
 st.button(_("Submit"), key="hunt_submit", on_click=hunting.on_submit, type="primary")
 
@@ -59,7 +59,7 @@ if given:
     right, text = hunting.verdict(hunt, given)
     (st.success if right else st.error)(text)
     st.markdown(_("**{title}.** {sentence}  \nCorrect: `{formula}`").format(
-        title=mistake_(bug.title), sentence=mistake_(bug.sentence), formula=bug.formula))
+        title=title_of(bug), sentence=sentence_of(bug), formula=formula_of(bug)))
     buggy, correct = code_of(bug)
     left, right = st.columns(2)
     with left:

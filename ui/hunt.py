@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import streamlit as st
 
+from engine.grade.catalogue import title_of, translated
 from i18n import N_, domain
 from lab.hunt import CRITERION, LEVELS, bug_code, candidates, named, pick, unrecorded, with_trace
 from lab.links import BUG, LEVEL as LEVEL_PARAM
@@ -15,7 +16,6 @@ from viz.stage_strip import short_label
 from viz.stage_view import stage_panels
 
 _, ngettext = domain("ui")
-mistake_text = domain("mistakes")[0]  # a catalogue mistake's title, as the page shows it
 level_text = domain("lab")[0]  # a level's name (lab.hunt.LEVELS)
 PLACES = (N_("the criterion"), N_("the optimizer"))  # lab.hunt's CRITERION and OPTIMIZER, as a learner reads them
 NOT_SURE = N_("(not sure)")  # the first choice of "What is it?"
@@ -98,7 +98,7 @@ def where_label(hunt):
 
 
 def choice_label(hunt):
-    return _("{where}: {title} ({level})").format(where=where_label(hunt), title=mistake_text(hunt.misconception.title),
+    return _("{where}: {title} ({level})").format(where=where_label(hunt), title=title_of(hunt.misconception),
                                                  level=level_text(hunt.level))
 
 
@@ -154,5 +154,5 @@ def verdict(hunt, given):
     if given["hunt_bug"] not in (None, NOT_SURE, _(NOT_SURE)):
         title = hunt.misconception.title
         text += " " + _("What it is: {verdict}.").format(
-            verdict=right if given["hunt_bug"] in (title, mistake_text(title)) else wrong)
+            verdict=right if given["hunt_bug"] in (title, translated(title)) else wrong)
     return right_where and right_stage, text

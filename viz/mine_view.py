@@ -1,12 +1,12 @@
 """Your tensors beside the engine's: for each tensor of a stage, yours, the engine's and their difference."""
 import numpy as np
 
+from engine.grade.catalogue import formula_of, sentence_of, title_of
 from i18n import N_, domain
 from viz.grid import Tile, grid, is_vector
 from viz.heatmap import as_matrix
 
 _, ngettext = domain("viz")
-mistake_text = domain("mistakes")[0]  # a catalogued mistake's title and sentence live in its own catalogue
 
 TENSOR_IDS = {"output": "output", "grad_input": "grad_input"}  # a mine.npz name's last part -> the Step page's id
 
@@ -74,5 +74,5 @@ def finding_text(finding, stage_name, first_name):
         text += ". " + _("Your tensors first differ at **{stage}**").format(stage=first_name)
     if bug is not None:
         return text + "\n\n" + _("**Likely: {title}.** {sentence} Correct: `{formula}`").format(
-            title=mistake_text(bug.title), sentence=mistake_text(bug.sentence), formula=bug.formula)
+            title=title_of(bug), sentence=sentence_of(bug), formula=formula_of(bug))
     return text + (f"\n\n{diff.hint}" if diff.hint else "")

@@ -1,6 +1,8 @@
 """The catalogue's mistakes in the image layers and Adam: Conv2d, MaxPool2d and adam_optimizer."""
 import numpy as np
 
+from i18n import N_
+
 from .. import conv, pool
 from .catalogue import entry
 
@@ -20,13 +22,13 @@ def _conv_params_averaged(self, x, g):
     self.gradb /= len(x)
 
 
-entry("Conv2d", "not_flipped", "grad_input correlated with the kernel as it is, not flipped",
-      "Output (i, j) saw input (i+a-p, j+b-p) through W[a, b]; going back, input (i, j) gets the outputs "
-      "around it through the kernel turned by 180 degrees: a full correlation with the flipped kernel.",
+entry("Conv2d", "not_flipped", N_("grad_input correlated with the kernel as it is, not flipped"),
+      N_("Output (i, j) saw input (i+a-p, j+b-p) through W[a, b]; going back, input (i, j) gets the outputs "
+      "around it through the kernel turned by 180 degrees: a full correlation with the flipped kernel."),
       "dL/dx[c,i,j] = sum_{o,a,b} W[o,c,k-1-a,k-1-b] g_pad[o,i+a,j+b]", conv.Conv2d,
       update_grad_input=_conv_grad_input_unflipped)
-entry("Conv2d", "params_averaged", "gradW and gradb averaged over the batch",
-      "The kernel is shared by every sample and every position: its gradient is their sum, not a mean.",
+entry("Conv2d", "params_averaged", N_("gradW and gradb averaged over the batch"),
+      N_("The kernel is shared by every sample and every position: its gradient is their sum, not a mean."),
       "dL/dW[o,c,a,b] = sum_{n,i,j} g[n,o,i,j] x_pad[n,c,i+a,j+b];  dL/db[o] = sum_{n,i,j} g[n,o,i,j]",
       conv.Conv2d, update_grad_params=_conv_params_averaged)
 
@@ -53,17 +55,18 @@ def _last_maximum(windows, maxima):
     return one_hot.reshape(n, c, ho, wo, k, k).transpose(0, 1, 2, 4, 3, 5)
 
 
-entry("MaxPool2d", "spread", "the gradient copied to every entry of the window",
-      "Only the maximum reached the output: the other entries of the window had no effect on it.",
-      "dL/dx = g at the window's maximum, 0 elsewhere", pool.MaxPool2d,
+entry("MaxPool2d", "spread", N_("the gradient copied to every entry of the window"),
+      N_("Only the maximum reached the output: the other entries of the window had no effect on it."),
+      N_("dL/dx = g at the window's maximum, 0 elsewhere"), pool.MaxPool2d,
       update_grad_input=_pool_route(lambda windows, maxima: np.ones_like(windows)))
-entry("MaxPool2d", "every_tie", "the gradient given to every entry equal to the maximum",
-      "On a tie only one entry is the output (the first in row-major order, as torch): the gradient goes there once.",
-      "dL/dx = g at the first maximum of the window, 0 elsewhere", pool.MaxPool2d,
+entry("MaxPool2d", "every_tie", N_("the gradient given to every entry equal to the maximum"),
+      N_("On a tie only one entry is the output (the first in row-major order, as torch): the gradient goes "
+         "there once."),
+      N_("dL/dx = g at the first maximum of the window, 0 elsewhere"), pool.MaxPool2d,
       update_grad_input=_pool_route(lambda windows, maxima: windows == maxima))
-entry("MaxPool2d", "last_tie", "ties sent to the last maximum instead of the first",
-      "argmax takes the first maximum in row-major order, as torch does: keep that one on ties.",
-      "dL/dx = g at the first maximum of the window, 0 elsewhere", pool.MaxPool2d,
+entry("MaxPool2d", "last_tie", N_("ties sent to the last maximum instead of the first"),
+      N_("argmax takes the first maximum in row-major order, as torch does: keep that one on ties."),
+      N_("dL/dx = g at the first maximum of the window, 0 elsewhere"), pool.MaxPool2d,
       update_grad_input=_pool_route(_last_maximum))
 
 
@@ -88,11 +91,11 @@ def _adam_variant(bias_corrected, t_per_variable):
     return adam
 
 
-entry("Adam", "no_bias_correction", "m and v used without the bias correction",
-      "m and v start at 0, so early on they are too small by 1 - beta^t: divide by it before the step.",
+entry("Adam", "no_bias_correction", N_("m and v used without the bias correction"),
+      N_("m and v start at 0, so early on they are too small by 1 - beta^t: divide by it before the step."),
       "m_hat = m / (1 - beta1^t);  v_hat = v / (1 - beta2^t);  w -= lr m_hat / (sqrt(v_hat) + eps)",
       step=_adam_variant(bias_corrected=False, t_per_variable=False))
-entry("Adam", "t_per_variable", "the step count t increased once per variable instead of once per step",
-      "t counts the optimizer's steps: add 1 once per call, before the loop over the variables.",
-      "t += 1 once per step;  m_hat = m / (1 - beta1^t)",
+entry("Adam", "t_per_variable", N_("the step count t increased once per variable instead of once per step"),
+      N_("t counts the optimizer's steps: add 1 once per call, before the loop over the variables."),
+      N_("t += 1 once per step;  m_hat = m / (1 - beta1^t)"),
       step=_adam_variant(bias_corrected=True, t_per_variable=True))

@@ -1,4 +1,6 @@
 """The catalogue's Sequential mistakes, each a plain handout-style Sequential with one method wrong."""
+from i18n import N_
+
 from .catalogue import entry
 
 
@@ -51,15 +53,15 @@ class PlainSequential:
             module.evaluate()
 
 
-entry("Sequential", "network_input", "every layer's backward given the network's input",
-      "Each layer's backward needs what that layer received in forward: keep the inputs and pass inputs[i].",
-      "g_i = modules[i].backward(input of layer i, g_{i+1})", PlainSequential,
+entry("Sequential", "network_input", N_("every layer's backward given the network's input"),
+      N_("Each layer's backward needs what that layer received in forward: keep the inputs and pass inputs[i]."),
+      N_("g_i = modules[i].backward(input of layer i, g_{i+1})"), PlainSequential,
       layer_input=lambda self, i, input: input)
-entry("Sequential", "forward_order", "backward run from the first layer to the last",
-      "The gradient flows from the loss back: start at the last layer.",
+entry("Sequential", "forward_order", N_("backward run from the first layer to the last"),
+      N_("The gradient flows from the loss back: start at the last layer."),
       "for i in reversed(range(len(modules))): g = modules[i].backward(inputs[i], g)", PlainSequential,
       backward_order=lambda self: range(len(self.modules)))
-entry("Sequential", "modes_not_passed", "train() / evaluate() not passed to the children",
-      "Dropout and BatchNormalization behave differently in evaluate mode only if the network tells them.",
+entry("Sequential", "modes_not_passed", N_("train() / evaluate() not passed to the children"),
+      N_("Dropout and BatchNormalization behave differently in evaluate mode only if the network tells them."),
       "evaluate(): self.training = False; for module in modules: module.evaluate()", PlainSequential,
       evaluate=lambda self: setattr(self, "training", False), train=lambda self: setattr(self, "training", True))

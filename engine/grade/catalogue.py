@@ -3,9 +3,15 @@
 Each entry is the engine's module with one mistake planted: the grader runs it on the very input a
 failing check used, and when the learner's numbers equal the variant's it names the mistake.
 Every entry carries the sentence a teacher would say and the correct formula in the handout's notation.
+Titles, sentences and formulas with words in them are marked N_() where they are written (bugs_*.py) and shown
+through title_of / sentence_of / formula_of, in the current language ("mistakes" catalogue).
 """
 import textwrap
 from dataclasses import dataclass
+
+from i18n import domain
+
+_, ngettext = domain("mistakes")
 
 
 @dataclass(frozen=True)
@@ -22,6 +28,26 @@ class Misconception:
 CATALOGUE = []
 WRITTEN = {}  # (module, key) -> the mistake as a student writes it (engine/grade/written_*.py)
 RIGHT = "  # right: "  # ends a wrong line of WRITTEN, followed by the right line ("-": no line at all)
+
+
+def translated(text):
+    """A title, sentence or formula of the catalogue in the current language (the English text is its id)."""
+    return _(text)
+
+
+def title_of(misconception):
+    """The mistake's name in the current language (its English title stays its id in answers and options)."""
+    return translated(misconception.title)
+
+
+def sentence_of(misconception):
+    """What a teacher says about the mistake, in the current language."""
+    return translated(misconception.sentence)
+
+
+def formula_of(misconception):
+    """The correct formula; the words some formulas hold ("once per step") in the current language."""
+    return translated(misconception.formula)
 
 
 def entry(module, key, title, sentence, formula, base=None, **methods):
@@ -48,8 +74,16 @@ def lines_of(source, wrong, right):
 
 def as_shown(source):
     """A WRITTEN text as a learner reads it: each wrong line marked, the right one beneath it as a comment."""
-    return lines_of(source, lambda code: [f"{code}  # <- the mistake"],
-                    lambda indent, fix: [f"{indent}# right: {'no such line' if fix == '-' else fix}"])
+    mistake, right, no_line = _("the mistake"), _("right:"), _("no such line")
+    source = "\n".join(line if RIGHT in line else commented(line) for line in source.splitlines())
+    return lines_of(source, lambda code: [f"{code}  # <- {mistake}"],
+                    lambda indent, fix: [f"{indent}# {right} {no_line if fix == '-' else fix}"])
+
+
+def commented(line):
+    """A line of a WRITTEN text with its comment (marked N_() where written) in the current language."""
+    code, mark, comment = line.partition("  # ")
+    return code + mark + _(comment) if mark else line
 
 
 def as_right(source):

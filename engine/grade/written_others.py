@@ -1,4 +1,6 @@
 """The image layers', criteria's and optimizers' mistakes as a student writes them (see written_layers)."""
+from i18n import N_
+
 from .catalogue import written
 from .written_layers import grad_input, grad_params, method
 
@@ -29,7 +31,7 @@ def pool(winner):
         "n, c, h, w = input.shape",
         "k = self.kernel_size",
         "windows = input.reshape(n, c, h // k, k, w // k, k).transpose(0, 1, 2, 4, 3, 5)",
-        "windows = windows.reshape(n, c, h // k, w // k, k * k)  # each window in row-major order",
+        "windows = windows.reshape(n, c, h // k, w // k, k * k)  # " + N_("each window in row-major order"),
         f"winner = {winner}",
         "routed = (winner * grad_output[..., None]).reshape(n, c, h // k, w // k, k, k)",
         "self.grad_input = routed.transpose(0, 1, 2, 4, 3, 5).reshape(input.shape)")

@@ -7,7 +7,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import engine
-from engine.grade.catalogue import WRITTEN, as_shown
+import i18n
+from engine.grade.catalogue import WRITTEN, as_shown, title_of
 from lab.hunt import OPTIMIZER, bug_code, candidates, plant, titles, with_trace
 from lab.links import BUG, LEVEL, PARAM, config_token
 from lab.presets import PRESETS
@@ -24,9 +25,20 @@ def planted(at):
 def submit_right_answer(at, hunt):
     at.selectbox(key="hunt_layer").set_value(where_option(hunt))
     at.selectbox(key="hunt_stage").set_value(short_label(hunt.first))
-    at.selectbox(key="hunt_bug").set_value(hunt.misconception.title)
+    pick_mistake(at, hunt.misconception)
     at.button(key="hunt_submit").click().run()
     assert not at.exception
+
+
+def pick_mistake(at, misconception):
+    """Choose the mistake in "What is it?" by the name it shows, in the page's language (its value: the English
+    title)."""
+    names = set()
+    for language in i18n.LANGUAGES:
+        with i18n.use(language):
+            names.add(title_of(misconception))
+    box = at.selectbox(key="hunt_bug")
+    box.select_index(next(i for i, option in enumerate(box.options) if option in names))
 
 
 @pytest.mark.parametrize("preset", [None, "digits", "cnn_digits"])
