@@ -2,6 +2,7 @@
 import copy
 import threading
 
+import i18n
 from i18n import domain
 
 from .fitting import targets
@@ -77,4 +78,4 @@ class Training:
         data, config = self.data, self.config
         return TrainJob(model, optimizer, self.criterion, as_input(config, data, data.X_train),
                         targets(data, config, data.y_train), as_input(config, data, data.X_test),
-                        targets(data, config, data.y_test), epochs, config.batch_size, seed)
+                        targets(data, config, data.y_test), epochs, config.batch_size, seed, i18n.current())

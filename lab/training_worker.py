@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import i18n
 from engine.training import STOP, History, fit
 
 from .budget import RUN_S
@@ -34,7 +35,8 @@ STOPPED = "Stop"  # ... and of a run stopped by the learner (Stop, or a click th
 
 @dataclass
 class TrainJob:
-    """One fit's inputs, owned by the job: fit changes model and optimizer in place."""
+    """One fit's inputs, owned by the job: fit changes model and optimizer in place. language: the learner's, which
+    fit's messages speak in the training process."""
 
     model: object
     optimizer: object
@@ -46,6 +48,7 @@ class TrainJob:
     epochs: int
     batch_size: int
     seed: int
+    language: str = i18n.LANGUAGES[0]
 
 
 @dataclass
@@ -59,8 +62,9 @@ class Outcome:
 
 def run(job, callback=None):
     """fit(job) in this process: callback(Progress) after every iteration, STOP ends the run."""
-    history = fit(job.model, job.criterion, job.optimizer, job.X, job.y, job.epochs, job.batch_size,
-                  rng=job.seed, callback=callback, X_val=job.X_val, y_val=job.y_val)
+    with i18n.use(job.language):
+        history = fit(job.model, job.criterion, job.optimizer, job.X, job.y, job.epochs, job.batch_size,
+                      rng=job.seed, callback=callback, X_val=job.X_val, y_val=job.y_val)
     return Outcome(history, job.model, job.optimizer)
 
 

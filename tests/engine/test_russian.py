@@ -7,6 +7,7 @@ import pytest
 
 import i18n
 from engine import SGD, Conv2d, Linear, NLLCriterion, ReLU, Sequential
+from engine.__main__ import main
 from engine.csvdata import read_csv
 
 
@@ -44,3 +45,12 @@ def test_a_csv_error_beside_the_upload_names_row_line_and_column_in_russian():
         "load_csv: строка данных 2 (строка файла 3), столбец 2 ('p0'): нечисловая ячейка 'abc'"
     bad.seek(0)
     assert message(lambda: read_csv(bad), "en") == "load_csv: row 2 (line 3), column 2 ('p0'): non-numeric cell 'abc'"
+
+
+@pytest.mark.parametrize("epochs, words", [(1, "после 1 эпохи:"), (2, "после 2 эпох:")])
+def test_the_terminal_demo_speaks_russian(capsys, epochs, words):
+    with i18n.use("ru"):
+        main(epochs=epochs)
+    out = capsys.readouterr().out
+    assert words in out and "Ещё одна итерация на батче из 8 примеров, этап за этапом:" in out
+    assert "Linear(2 -> 2): вход 8x2 -> выход 8x2" in out and "Проверка градиента более глубокой сети:" in out

@@ -6,14 +6,17 @@ import numpy as np
 import pytest
 
 import i18n
+from engine import SGD, Linear, LogSoftMax, NLLCriterion, Sequential
 from lab import advice as advice_module
 from lab.exercise import check_code, iteration_npz
 from lab.hunt import CRITERION, Hunt
-from lab.network import NetworkConfig, check_config
+from lab.layers import KINDS
+from lab.network import LEARNING_RATE, NetworkConfig, check_config
 from lab.predict import Question, hint, is_right, questions
 from lab.presets import PRESETS
 from lab.quoting import listed
 from lab.session import Lab
+from lab.training_worker import TrainJob, run
 
 from tests.lab.test_exercise import lab_at, run_check
 
@@ -78,8 +81,6 @@ def test_the_bug_hunt_names_its_places_in_russian():
 
 
 def test_presets_layers_and_settings_are_described_in_russian():
-    from lab.layers import KINDS
-    from lab.network import LEARNING_RATE
     with i18n.use("ru"):
         assert PRESETS["handout"].title == "Пример из задания"
         assert all(CYRILLIC.search(p.teaches) for p in PRESETS.values())
@@ -118,3 +119,14 @@ def test_the_check_code_comments_and_verdicts_are_russian_and_it_runs(tmp_path):
     assert len(code_lines) == len(english_lines)  # the same program: only comments and texts differ
     assert sum(a != b for a, b in zip(code_lines, english_lines)) < len(code_lines) // 2
     assert np.all([("check(" in a) == ("check(" in b) for a, b in zip(code_lines, english_lines)])
+
+
+def test_a_training_run_carries_the_learners_language_into_the_training_process():
+    lab = Lab()
+    with i18n.use("ru"):
+        job = lab._job(lab.model, lab.optimizer, 1, seed=0)
+    assert job.language == "ru"
+    broken = TrainJob(Sequential(Linear(2, 2), LogSoftMax()), SGD(), NLLCriterion(), np.zeros((4, 2)),
+                      np.zeros(3, dtype=int), None, None, 1, 2, 0, "ru")  # 4 inputs, 3 targets
+    with pytest.raises(ValueError, match="^fit: обучающая выборка: в X примеров 4, а в y — 3"):
+        run(broken)  # in the training process no session says the language: the job does
