@@ -6,6 +6,7 @@ answered stage revealed; a new iteration or network asks afresh. The one answer 
 """
 import streamlit as st
 
+import i18n
 from i18n import N_, domain
 from lab.exercise import fingerprint
 from engine.sequential import layers_of
@@ -34,7 +35,8 @@ def _store():
 def current_question():
     """The shown stage's Question (None where the stage has none)."""
     trace, stage = lab().trace, lab().current
-    views, key = _store()["views"], (str(stage), present.on())  # presenter mode asks what a class can read
+    # presenter mode asks what a class can read; a question is worded in the session's language
+    views, key = _store()["views"], (str(stage), present.on(), i18n.current())
     if key not in views:
         views[key] = question(trace, stage, fingerprint(trace), errors(trace, stage, layers_of(lab().model)),
                               present.readable if present.on() else None)

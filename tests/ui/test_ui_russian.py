@@ -64,3 +64,21 @@ def test_the_bug_hunts_places_and_verdict_speak_russian():
     assert not at.exception
     (verdict,) = [s.value for s in at.success]
     assert verdict.startswith(f"Место ошибки: **{where}** (ваш ответ: {where} — верно)"), verdict
+
+
+def test_a_predict_first_question_is_worded_again_after_a_language_switch(monkeypatch):
+    """The shown stage's question is kept per iteration; after a switch it is asked in the new language."""
+    from dataclasses import replace
+
+    import i18n
+    import ui.predict as predict
+    from tests.pages.apptest import open_page
+
+    asked = predict.question
+    monkeypatch.setattr(predict, "question", lambda *args: replace(asked(*args), text=f"[{i18n.current()}]"))
+    at = open_page(None)
+    at.toggle(key="step_predict").set_value(True).run()
+    assert any("[en]" in m.value for m in at.markdown)
+    at.query_params["lang"] = "ru"
+    at.run()
+    assert any("[ru]" in m.value for m in at.markdown) and not any("[en]" in m.value for m in at.markdown)
