@@ -1,6 +1,7 @@
 """Per-iteration stores: keep a page's expensive results while the recorded iteration stays the same."""
 import streamlit as st
 
+import i18n
 from ui.actions import lab
 
 
@@ -17,9 +18,15 @@ def iteration_store(name, **fields):
     return store
 
 
+def spoken(key):
+    """key with the session's language: a result holding words (a title, a caption) is made again after a
+    switch of the language. A tuple key keeps its items first: ("forward 1", ..., "ru")."""
+    return (*key, i18n.current()) if isinstance(key, tuple) else (key, i18n.current())
+
+
 def per_iteration(name, key, compute, keep=1, **fields):
-    """compute() once per (recorded iteration, key); at most `keep` keys, the oldest dropped first."""
-    views = iteration_store(name, **fields)["views"]
+    """compute() once per (recorded iteration, key, language); at most `keep` keys, the oldest dropped first."""
+    views, key = iteration_store(name, **fields)["views"], spoken(key)
     if key not in views:
         if len(views) >= keep:
             views.pop(next(iter(views)))
