@@ -18,15 +18,14 @@ def iteration_store(name, **fields):
     return store
 
 
-def spoken(key):
-    """key with the session's language: a result holding words (a title, a caption) is made again after a
-    switch of the language. A tuple key keeps its items first: ("forward 1", ..., "ru")."""
-    return (*key, i18n.current()) if isinstance(key, tuple) else (key, i18n.current())
+def worded(key):
+    """key, in the language this run speaks: a result holding text is kept per language."""
+    return i18n.current(), key
 
 
 def per_iteration(name, key, compute, keep=1, **fields):
-    """compute() once per (recorded iteration, key, language); at most `keep` keys, the oldest dropped first."""
-    views, key = iteration_store(name, **fields)["views"], spoken(key)
+    """compute() once per (recorded iteration, language, key); at most `keep` keys, the oldest dropped first."""
+    key, views = worded(key), iteration_store(name, **fields)["views"]
     if key not in views:
         if len(views) >= keep:
             views.pop(next(iter(views)))

@@ -35,7 +35,7 @@ def _store():
 def current_question():
     """The shown stage's Question (None where the stage has none)."""
     trace, stage = lab().trace, lab().current
-    # presenter mode asks what a class can read; a question is worded in the session's language
+    # presenter mode asks what a class can read; the same question (it follows from the numbers) in each language
     views, key = _store()["views"], (str(stage), present.on(), i18n.current())
     if key not in views:
         views[key] = question(trace, stage, fingerprint(trace), errors(trace, stage, layers_of(lab().model)),

@@ -9,17 +9,17 @@ import threading
 import time
 
 import i18n
-from ui.cache import iteration_store, spoken
+from ui.cache import iteration_store, worded
 
 DELAY_S = 0.25  # the rerun that starts it has sent its page by then
 
 
 def prefetch(store, key, compute):
     """compute() for per_iteration store `store` under `key`, in a thread, unless the store has it already."""
-    views = iteration_store(store)["views"]  # in the script's thread: the store of the recorded iteration shown
-    key, language = spoken(key), i18n.current()  # the thread speaks the session's language, as the next rerun does
+    key, views = worded(key), iteration_store(store)["views"]  # the store of the iteration shown, in its language
     if key in views:
         return
+    language = i18n.current()  # the thread speaks the session's language, as the click would
 
     def work():
         time.sleep(DELAY_S)

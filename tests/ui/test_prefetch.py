@@ -8,15 +8,15 @@ def test_after_a_stage_is_drawn_the_next_stages_panels_are_made_ahead():
     at = open_page(None)
     deadline = time.monotonic() + 30
     views = at.session_state["_step_panels"]["views"]
-    while not any(key[0] == "forward 1" for key in views) and time.monotonic() < deadline:
+    while not any(key[1][0] == "forward 1" for key in views) and time.monotonic() < deadline:
         time.sleep(0.05)
-    made = next(views[key] for key in views if key[0] == "forward 1")
+    made = next(views[key] for key in views if key[1][0] == "forward 1")
     at.button(key="step_next").click().run()
     assert not at.exception and at.session_state["_step_panels"]["views"].get(
-        next(key for key in at.session_state["_step_panels"]["views"] if key[0] == "forward 1")) is made
+        next(key for key in at.session_state["_step_panels"]["views"] if key[1][0] == "forward 1")) is made
 
 
-def test_the_panels_made_ahead_speak_the_sessions_language_and_a_switch_makes_them_again():
+def test_the_panels_made_ahead_speak_the_sessions_language():
     from streamlit.testing.v1 import AppTest
 
     from tests.pages.apptest import APP
@@ -25,10 +25,10 @@ def test_the_panels_made_ahead_speak_the_sessions_language_and_a_switch_makes_th
     at.query_params["lang"] = "ru"
     at.run()
     deadline, views = time.monotonic() + 30, at.session_state["_step_panels"]["views"]
-    while not any(key[0] == "forward 1" for key in views) and time.monotonic() < deadline:
+    while not any(key[1][0] == "forward 1" for key in views) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert [key[-1] for key in views if key[0] == "forward 1"] == ["ru"]  # made in the thread, for Russian
-    assert [key[-1] for key in views if key[0] == "forward 0"] == ["ru"]
+    assert [key[0] for key in views if key[1][0] == "forward 1"] == ["ru"]  # made in the thread, for Russian
+    assert [key[0] for key in views if key[1][0] == "forward 0"] == ["ru"]
 
 
 def test_a_result_kept_per_iteration_is_made_again_in_another_language(monkeypatch):
