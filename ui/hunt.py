@@ -18,7 +18,6 @@ from viz.stage_view import stage_panels
 _, ngettext = domain("ui")
 level_text = domain("lab")[0]  # a level's name (lab.hunt.LEVELS)
 PLACES = (N_("the criterion"), N_("the optimizer"))  # lab.hunt's CRITERION and OPTIMIZER, as a learner reads them
-NOT_SURE = N_("(not sure)")  # the first choice of "What is it?"
 STORE, LEVEL, CHOSEN = "_hunt", "hunt_level", "hunt_choose"
 ANSWERS = ("hunt_layer", "hunt_stage", "hunt_bug")  # the verdict's widgets, cleared with every new bug
 
@@ -151,7 +150,9 @@ def verdict(hunt, given):
              "said {said_stage}: {stage_verdict}).").format(
         where=where, said_where=given["hunt_layer"] or nothing, where_verdict=right if right_where else wrong,
         stage=first, said_stage=given["hunt_stage"] or nothing, stage_verdict=right if right_stage else wrong)
-    if given["hunt_bug"] not in (None, NOT_SURE, _(NOT_SURE)):
+    titles = {t for found_hunt in found() for t in (found_hunt.misconception.title,
+                                                    mistake_text(found_hunt.misconception.title))}
+    if given["hunt_bug"] in titles:  # a mistake named, in either language (not "(not sure)")
         title = hunt.misconception.title
         text += " " + _("What it is: {verdict}.").format(
             verdict=right if given["hunt_bug"] in (title, translated(title)) else wrong)

@@ -10,7 +10,7 @@ from i18n import language as i18n_language
 
 _, ngettext = domain("ui")
 KEY = "lang"    # the switch's key, and the address's parameter
-SPOKEN = "_lang"  # the language of the session's last full run: kept when a run draws no switch (see choose)
+CHOSEN = "_language"  # the session's language, kept where a run that draws no switch (a fragment's) finds it
 NAMES = {"en": "English", "ru": "Русский"}  # each in its own language, as a switch shows them
 
 
@@ -21,7 +21,7 @@ def from_address():
 
 def resolved():
     """The language this run speaks, in order of precedence (see the module's docstring)."""
-    chosen = from_address() or st.session_state.get(KEY) or st.session_state.get(SPOKEN)
+    chosen = from_address() or st.session_state.get(KEY) or st.session_state.get(CHOSEN)
     if chosen in LANGUAGES:
         return chosen
     try:
@@ -35,7 +35,7 @@ def _session_language():
     app.py's first line, a page run on its own as AppTest runs it after the first run): this session's
     language, or None outside a session."""
     try:
-        chosen = from_address() or st.session_state.get(KEY) or st.session_state.get(SPOKEN)
+        chosen = from_address() or st.session_state.get(CHOSEN)
     except Exception:
         return None
     return chosen if chosen in LANGUAGES else None
@@ -44,8 +44,7 @@ def _session_language():
 def choose():
     """Fix this run's language (call first thing in each run of app.py)."""
     language = resolved()
-    st.session_state[KEY] = language  # the switch shows it; a fragment's run reads it
-    st.session_state[SPOKEN] = language  # a widget's state goes with a run that does not draw it: this stays
+    st.session_state[KEY] = st.session_state[CHOSEN] = language  # the switch shows it; a fragment's run reads it
     i18n_language.set_for_this_run(language)
     i18n_language.register_resolver(_session_language)
     return language
@@ -53,7 +52,7 @@ def choose():
 
 def on_switch():
     if st.session_state[KEY] not in LANGUAGES:  # the chosen segment clicked again: it stays chosen
-        st.session_state[KEY] = from_address() or st.session_state.get(SPOKEN) or i18n_language.DEFAULT
+        st.session_state[KEY] = from_address() or st.session_state.get(CHOSEN) or i18n_language.DEFAULT
     st.query_params[KEY] = st.session_state[KEY]
 
 

@@ -40,3 +40,45 @@ def test_an_unreadable_answer_is_explained_in_the_sessions_language():
         parse("1,2,3")
     with pytest.raises(ValueError, match='"1,2,3" is not a number: type it as 0.057 or 0,057'):
         parse("1,2,3")
+
+
+def test_the_bug_hunts_places_and_verdict_speak_russian():
+    from streamlit.testing.v1 import AppTest
+
+    from tests.pages.apptest import APP
+    from ui.hunt import STORE, where_option, where_options
+    from viz.stage_strip import short_label
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["lang"] = "ru"
+    at.run()
+    at.switch_page("pages/bug_hunt.py").run()
+    hunt = at.session_state[STORE]["hunt"]
+    with use("ru"):
+        assert at.selectbox(key="hunt_layer").options == where_options(hunt.trace)
+        where = where_option(hunt)
+    assert where.startswith("слой ") or where in ("критерий (функция потерь)", "оптимизатор")
+    at.selectbox(key="hunt_layer").set_value(where)
+    at.selectbox(key="hunt_stage").set_value(short_label(hunt.first))
+    at.button(key="hunt_submit").click().run()
+    assert not at.exception
+    (verdict,) = [s.value for s in at.success]
+    assert verdict.startswith(f"Место ошибки: **{where}** (ваш ответ: {where} — верно)"), verdict
+
+
+def test_a_predict_first_question_is_worded_again_after_a_language_switch(monkeypatch):
+    """The shown stage's question is kept per iteration; after a switch it is asked in the new language."""
+    from dataclasses import replace
+
+    import i18n
+    import ui.predict as predict
+    from tests.pages.apptest import open_page
+
+    asked = predict.question
+    monkeypatch.setattr(predict, "question", lambda *args: replace(asked(*args), text=f"[{i18n.current()}]"))
+    at = open_page(None)
+    at.toggle(key="step_predict").set_value(True).run()
+    assert any("[en]" in m.value for m in at.markdown)
+    at.query_params["lang"] = "ru"
+    at.run()
+    assert any("[ru]" in m.value for m in at.markdown) and not any("[en]" in m.value for m in at.markdown)
