@@ -2,7 +2,7 @@
 
 Exempt: code spans, formulas ($…$, $$…$$, \\command), addresses, identifiers (snake_case, camelCase, CamelCase,
 dotted names, calls), acronyms (MSE, NLL, SGD), single letters and the short list of technical words below
-(layer names, library names, the datasets' names, the methods students write). Everything else written in
+(layer names, library names, the datasets' names, the methods students write, the switch's "English"). Everything else written in
 Latin letters counts as English: a Russian page shows none of it."""
 import json
 import re
@@ -14,6 +14,7 @@ ALLOWED = {word.lower() for word in """
     bwrap npz csv json png svg float int nan inf max min sum mean log exp argmax abs sqrt eps epsilon alpha beta
     gamma lambda mu sigma std var np ipynb py backprop lens sklearn matplotlib md utf url haproxy postgresql sqlite
     xor mnist kaggle fashion kubernetes ingress nginx docker seed lua evaluate
+    english
 """.split()}
 STOPWORDS = set("""an the of to in is are be as it its on at by or and for with from this that no not you your
     we our can will was were has have what which how when where here there each every one all""".split())
