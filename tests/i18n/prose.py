@@ -2,8 +2,8 @@
 
 Exempt: code spans, formulas ($…$, $$…$$, \\command), addresses, identifiers (snake_case, camelCase, CamelCase,
 dotted names, calls), acronyms (MSE, NLL, SGD), single letters and the short list of technical words below
-(layer names, library names, the datasets' names, the methods students write, the switch's "English"). Everything else written in
-Latin letters counts as English: a Russian page shows none of it."""
+(layer names, library names, the datasets' names, the methods students write, the switch's "English").
+Everything else written in Latin letters counts as English: a Russian page shows none of it."""
 import json
 import re
 
