@@ -124,7 +124,7 @@ def test_long_sums_say_how_they_are_written_with_russian_plurals():
         zero = terms(values)
         nonzero = terms(np.r_[np.ones(2), np.zeros(23)])
         grouped = terms(np.arange(1.0, 42.0))
-    assert "(все 21 слагаемое равно 0)" in zero
+    assert "(все 21 слагаемое равны 0)" in zero
     assert "(2 ненулевых слагаемых из 25)" in nonzero
     assert "(суммы 41 слагаемого по 6 подряд)" in grouped
 
