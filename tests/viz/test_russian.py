@@ -37,21 +37,13 @@ from viz.training import comparison_table, history_figures, history_table, live_
 TEXT = re.compile(r"\\text\{((?:[^{}]|\{[^{}]*\})*)\}")
 
 
-REPR = re.compile(r"\b[A-Z]\w*\([^()]*\)")  # a layer's repr: LeakyReLU(slope=0.1) is code, not prose
-
-
-def english(text):
-    """english_words of text, but for a layer's repr and a one-letter variable (the "a" of "a = softmax(x)")."""
-    return [word for word in english_words(REPR.sub(" ", text)) if len(word) > 1]
-
-
 def words_in_latex(latex):
     """The English words of the prose inside a formula's \\text{...}."""
-    return [word for part in TEXT.findall(latex) for word in english(part.replace(r"\_", "_"))]
+    return [word for part in TEXT.findall(latex) for word in english_words(part.replace(r"\_", "_"))]
 
 
 def english_in_figure(figure):
-    return [word for text in figure_texts(figure.to_plotly_json()) for word in english(text)]
+    return [word for text in figure_texts(figure.to_plotly_json()) for word in english_words(text)]
 
 
 @pytest.fixture(scope="module")
@@ -66,18 +58,18 @@ def traced():
     return model, traces[-1]
 
 
-def test_every_stage_title_summary_and_panel_in_russian_has_no_english(traced):
+def test_every_stage_title_summary_and_panel_in_russian_has_no_english_words(traced):
     model, trace = traced
     layers = layers_of(model)
     found = []
     with use("ru"):
         for stage in trace.stages:
-            found += [(str(stage), w) for w in english(stage_label(trace, stage))]
-            found += [(str(stage), w) for w in english(stage_summary(trace, stage))]
+            found += [(str(stage), w) for w in english_words(stage_label(trace, stage))]
+            found += [(str(stage), w) for w in english_words(stage_summary(trace, stage))]
             for hidden in (False, True):
                 for panel in stage_panels(trace, stage, layers, hide_results=hidden):
                     for text in (panel.title, panel.caption or ""):
-                        found += [(str(stage), w) for w in english(text)]
+                        found += [(str(stage), w) for w in english_words(text)]
                     found += [(str(stage), w) for w in words_in_latex(panel.latex or "")]
                     if panel.figure is not None:
                         found += [(str(stage), w) for w in english_in_figure(panel.figure)]
@@ -107,7 +99,7 @@ def test_every_by_hand_working_at_every_faded_level_in_russian(traced):
             russian = by_hand(trace, stage, layers)
             levels = [level_name(level) for level in LEVELS]
             for worked in russian:
-                found += [(str(stage), worked.what, w) for w in english(worked.what)]
+                found += [(str(stage), worked.what, w) for w in english_words(worked.what)]
                 for level in LEVELS:
                     found += [(str(stage), level, w) for w in words_in_latex(faded(worked.latex, level))]
         for en, ru in zip(in_english, russian):
@@ -124,7 +116,7 @@ def test_long_sums_say_how_they_are_written_with_russian_plurals():
         zero = terms(values)
         nonzero = terms(np.r_[np.ones(2), np.zeros(23)])
         grouped = terms(np.arange(1.0, 42.0))
-    assert "(все 21 слагаемое равно 0)" in zero
+    assert "(все 21 слагаемое равны 0)" in zero
     assert "(2 ненулевых слагаемых из 25)" in nonzero
     assert "(суммы 41 слагаемого по 6 подряд)" in grouped
 
@@ -158,10 +150,10 @@ def test_the_jacobians_page_derivation_and_figures_in_russian(traced):
         note = structure_note(conv, np.eye(4))
     assert not [w for part in latex for w in words_in_latex(part)]
     assert r"\text{строка } j = \text{выход}" in latex[-3]
-    assert not english_in_figure(strip) and not english(sj.note)
+    assert not english_in_figure(strip) and not english_words(sj.note)
     assert list(table.columns) == ["вход i", "grad_output · J", "записанный grad_input", "абс. ошибка"]
-    assert "лимит на одного студента" in str(error.value) and not english(str(error.value))
-    assert note.startswith("**Почему он ленточный.**") and not english(note)
+    assert "лимит на одного студента" in str(error.value) and not english_words(str(error.value))
+    assert note.startswith("**Почему он ленточный.**") and not english_words(note)
 
 
 def test_tables_head_their_columns_in_russian_and_keep_their_keys(traced):
@@ -204,7 +196,7 @@ def test_cnn_channels_in_russian():
             layer = layers[stage.index] if stage.index is not None else None
             position = Position(0, 1, 1) if isinstance(layer, Conv2d) else None
             for panel in channel_panels(trace, stage, layer, position=position):
-                found += english(panel.title) + english_in_figure(panel.figure)
+                found += english_words(panel.title) + english_in_figure(panel.figure)
     assert not found, found
 
 
@@ -221,7 +213,7 @@ def test_activations_and_training_figures_in_russian():
                    batch_images_figure(np.zeros((40, 4)), (2, 2))]
         tables = [history_table(history), comparison_table({"ReLU": history})]
     assert not [w for figure in figures for w in english_in_figure(figure)]
-    assert not [w for table in tables for column in table.columns for w in english(str(column))]
+    assert not [w for table in tables for column in table.columns for w in english_words(str(column))]
     assert "эпоха" in tables[0].columns
 
 
