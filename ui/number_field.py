@@ -77,6 +77,7 @@ def decimal_comma():
     st.html(COMMA_TO_POINT, unsafe_allow_javascript=True, width="content")
 
 
-def field(label, key, width):
+def field(label, key, width, label_visibility="visible"):
     """A text field for a number (keyed `key`): 0.057 or 0,057. Show its message with ui.actions.error_for(key)."""
-    st.text_input(label, key=key, width=width, placeholder="0.057", on_change=on_edit, args=(key,))
+    st.text_input(label, key=key, width=width, placeholder="0.057", on_change=on_edit, args=(key,),
+                  label_visibility=label_visibility)

@@ -4,6 +4,8 @@ The answers live per recorded iteration (ui.cache.iteration_store): Prev, Next a
 answered stage revealed; a new iteration or network asks afresh. The one answer widget is keyed
 "predict_answer"; its value is dropped whenever another stage's question is drawn.
 """
+from contextlib import nullcontext
+
 import streamlit as st
 
 import i18n
@@ -121,19 +123,28 @@ def draw_question(asked):
     """The shown stage's question with its answer widget, Check and Skip; or, once answered, the verdict."""
     if hidden():
         prepare_widget()
+        # On a projector the box is pinned over the stage (ui/present.py): the question is the title of a fold
+        # the class can close, the answer, Check and Skip one row under it.
+        compact = present.on()
+        label = "collapsed" if compact else "visible"
         with st.container(border=True, key="predict_box"):
-            st.markdown(_("**Predict first.** {question}").format(question=asked.text))
-            with st.container(horizontal=True, vertical_alignment="bottom"):
-                if asked.widget == "number":
-                    number_field.field(_("Your answer"), ANSWER, width=260)
-                elif asked.widget == "radio":
-                    st.radio(_("Your answer"), asked.options, index=None, key=ANSWER, horizontal=True, width="content")
-                else:
-                    st.multiselect(_("Your answer"), asked.options, key=ANSWER, width=420)
-                st.button(_("Check"), key="predict_submit", on_click=on_check, type="primary")
-                st.button(_("Skip"), key="predict_skip", on_click=on_skip)
-            error_for(ANSWER)
-            st.caption(_("The stage's results appear once you check or skip; its inputs are drawn above."))
+            title = _("**Predict first.** {question}").format(question=asked.text)
+            with st.expander(title, expanded=True) if compact else nullcontext():
+                if not compact:
+                    st.markdown(title)
+                with st.container(horizontal=True, vertical_alignment="bottom"):
+                    if asked.widget == "number":
+                        number_field.field(_("Your answer"), ANSWER, width=260, label_visibility=label)
+                    elif asked.widget == "radio":
+                        st.radio(_("Your answer"), asked.options, index=None, key=ANSWER, horizontal=True,
+                                 width="content", label_visibility=label)
+                    else:
+                        st.multiselect(_("Your answer"), asked.options, key=ANSWER, width=420, label_visibility=label)
+                    st.button(_("Check"), key="predict_submit", on_click=on_check, type="primary")
+                    st.button(_("Skip"), key="predict_skip", on_click=on_skip)
+                error_for(ANSWER)
+                if not compact:
+                    st.caption(_("The stage's results appear once you check or skip; its inputs are drawn above."))
         return
     right, text = verdict()
     (st.success if right else st.info if right is None else st.error)(text)

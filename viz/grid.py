@@ -17,7 +17,8 @@ from viz.geometry import (BOTTOM, LEFT, MAX_CELL, MAX_WIDTH, MIN_STRIP, NOTE_LIN
 from plotly.colors import get_colorscale
 
 from i18n import domain
-from viz.heatmap import COLORSCALE, MARK_LINE, NONFINITE_MARKER, axis_name, printed, shape_text, shown, tick_step
+from viz.heatmap import (COLORSCALE, FIXED_AXIS, MARK_LINE, NONFINITE_MARKER, axis_name, printed, shape_text, shown,
+                         tick_step)
 
 _, ngettext = domain("viz")
 SCALE = get_colorscale(COLORSCALE)  # written out: the figure is not validated, so no name is expanded for it
@@ -177,12 +178,13 @@ def grid(tiles, scale=1.0):
             layout[f"xaxis{suffix}"] = dict(
                 domain=x_domain, anchor=f"y{suffix}", range=[s.xs[0] - bc / 2, s.xs[-1] + bc / 2],
                 dtick=tick_step(len(s.xs), bc, tick_count(plot_width, len(s.xs), "x")), showticklabels=last,
-                title=dict(text=x_label, standoff=6) if last else None, tickfont=dict(size=10))
+                title=dict(text=x_label, standoff=6) if last else None, tickfont=dict(size=10), tickangle=0,
+                **FIXED_AXIS)  # the ticks are spaced to fit level (tick_count): no label to measure for a slant
             layout[f"yaxis{suffix}"] = dict(
                 domain=y_domain, anchor=f"x{suffix}", range=[s.ys[-1] + br / 2, s.ys[0] - br / 2],
                 dtick=tick_step(len(s.ys), br, tick_count(plot_height, len(s.ys), "y")),
                 showticklabels=not item.strips, title=dict(text=None if item.strips else y_label, standoff=4),
-                tickfont=dict(size=10))
+                tickfont=dict(size=10), **FIXED_AXIS)
             lines = "<br>".join(title_lines) + "".join(f"<br><sup>{n}</sup>" for n in note_lines)
             layout["annotations"].append(dict(
                 text=lines if not item.strips else "<br>".join(title_lines), showarrow=False, align="left",

@@ -26,6 +26,9 @@ MAX_CELLS = 16_384         # at most 128 x 128 cells drawn: z + hover stay well 
 COLUMN_WIDTH = 360         # px: heatmap() fills a page column at least this wide (a third of a laptop's page)
 TITLE_CHARS, NOTE_CHARS = 34, 44   # heatmap() wraps its title and notes to these: a third of an 800-px page
 NONFINITE_MARKER = dict(symbol="x", size=9, color="black", line=dict(width=1))
+# The figures place their axes themselves: Plotly need not measure every tick label (a forced layout of the whole
+# page each) to push the margins or to hide labels past the chart's edge, as Streamlit's theme has it do.
+FIXED_AXIS = dict(automargin=False, ticklabeloverflow="allow")
 MARK_LINE = {"cell": dict(color="black", width=2.5), "band": dict(color="#444", width=1.5, dash="dot")}
 
 

@@ -10,7 +10,7 @@ import re
 import numpy as np
 import plotly.graph_objects as go
 
-from viz.heatmap import COLORSCALE, MARK_LINE, symmetric_limit
+from viz.heatmap import COLORSCALE, FIXED_AXIS, MARK_LINE, symmetric_limit
 
 LABEL_PX = 16       # room above a block for its label (maps)
 TITLE_PX = 30       # the figure's title
@@ -84,7 +84,7 @@ def tiled_figure(values, customdata, hover, title, cell, gaps, shared=None, labe
         heat.colorbar = dict(title=dict(text=shared, side="right"), thickness=12 * scale, len=1.0, nticks=5,
                              tickvals=[-1, -0.5, 0, 0.5, 1], ticktext=[f"{v * limit:.2g}" for v in (-1, -.5, 0, .5, 1)],
                              tickfont=dict(size=10 * scale))
-    axis = dict(showgrid=False, zeroline=False, showline=False, ticks="", tickfont=dict(size=10 * scale))
+    axis = dict(showgrid=False, zeroline=False, showline=False, ticks="", tickfont=dict(size=10 * scale), **FIXED_AXIS)
     layout = dict(width=width, height=height, showlegend=False, plot_bgcolor="rgba(0,0,0,0)",
                   margin=dict(l=left, r=right, t=top, b=bottom, autoexpand=False),
                   title=dict(text=title, x=0, xref="paper", xanchor="left", y=1 - 6 * scale / height, yanchor="top",

@@ -54,3 +54,42 @@ def test_a_projected_step_starts_at_the_stage_top_and_keeps_the_question_on_the_
         page.screenshot(path=os.path.join(os.environ["SHOTS"], "presenter_backward.png"))
     presenter.check_clean()
     usual.check_clean()
+
+
+# The pinned question box, its answer widget, and whether the answer widget is the topmost thing at its own centre
+# (no other element, the box's own title included, lies over it).
+BOX = """() => { const box = document.querySelector('.st-key-predict_box').getBoundingClientRect();
+  const answer = document.querySelector('.st-key-predict_box .st-key-predict_answer');
+  const a = answer.getBoundingClientRect(), x = a.left + Math.min(20, a.width / 2), y = a.top + a.height / 2;
+  return {top: box.top, bottom: box.bottom, answer: [a.top, a.bottom],
+          reachable: answer.contains(document.elementFromPoint(x, y))}; }"""
+
+
+@pytest.mark.parametrize("preset", [None, "digits"])
+def test_the_projected_question_box_is_compact_and_leaves_its_answer_field_free(learners, preset):
+    """Issue 19, 4: on a 1280 x 720 projector the pinned Predict-first box takes at most a fifth of the screen
+    (it covered a third, over the inputs), its answer field is on the screen and not covered, and the class can
+    fold it away to one line."""
+    (presenter,) = learners(1)
+    presenter.page.set_viewport_size(PROJECTOR)
+    presenter.url = link(presenter.url, PRESETS[preset].config, present=True) if preset \
+        else f"{presenter.url}?{PRESENT}=1"
+    presenter.open()
+    page = presenter.page
+    presenter.rerun(lambda: page.get_by_text("Predict first", exact=True).click())
+    for _ in range(5):  # value questions (a number field) on the default network, shape ones (a choice) on digits
+        place = page.evaluate(BOX)
+        assert place["bottom"] <= PROJECTOR["height"] and place["bottom"] - place["top"] <= 0.2 * PROJECTOR["height"], \
+            (presenter.heading(), place)
+        assert place["top"] <= place["answer"][0] and place["answer"][1] <= place["bottom"], place
+        assert place["reachable"], (presenter.heading(), place)
+        presenter.rerun(lambda: page.locator(".st-key-step_next button").click())
+    presenter.screenshot("presenter_question_box")
+    if os.environ.get("SHOTS"):
+        page.screenshot(path=os.path.join(os.environ["SHOTS"], f"presenter_question_box_{preset}.png"))
+    title = page.locator(".st-key-predict_box summary")
+    title.click()  # folded: the question alone, one line (the fold closes in an animation)
+    page.wait_for_function(f"() => {{ const [top, bottom] = ({PLACE})('.st-key-predict_box'); "
+                           f"return bottom - top <= {0.1 * PROJECTOR['height']}; }}", timeout=10_000)
+    assert "Predict first." in title.inner_text()
+    presenter.check_clean()

@@ -94,8 +94,9 @@ def test_the_build_page_offers_a_presenter_link():
 
 
 def asked(at):
-    """The open question's markdown ("**Predict first.** What is ...")."""
-    return [m.value for m in at.markdown if m.value.startswith("**Predict first.**")]
+    """The open question ("**Predict first.** What is ..."): in presenter mode the title of the box's fold."""
+    return [text for text in [m.value for m in at.markdown] + [e.label for e in at.expander]
+            if text.startswith("**Predict first.**")]
 
 
 @pytest.mark.parametrize("preset, values", [("digits", False), ("cnn_digits", False), (None, True)])

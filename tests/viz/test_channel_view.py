@@ -182,3 +182,12 @@ def test_every_cnn_preset_stage_s_maps_are_one_chart_per_tensor_and_short():
             height = sum(max(p.figure.layout.height for p in row) for row in rows)
             assert height <= 1400 and all(sum(p.figure.layout.width for p in row) <= 740 for row in rows), (
                 name, stage, height)
+
+
+def test_the_channel_charts_ask_no_tick_label_measuring():
+    """As the stage grid (tests/viz/test_grid.py): no automargin, no hiding of labels past the edge."""
+    layers, trace = cnn_trace(channels=2)
+    for panel in channel_panels(trace, trace.stages[0], layers[0], sample=3):
+        layout = panel.figure.to_plotly_json()["layout"]
+        axes = [axis for name, axis in layout.items() if name.startswith(("xaxis", "yaxis"))]
+        assert axes and all(a.get("automargin") is False and a.get("ticklabeloverflow") == "allow" for a in axes)

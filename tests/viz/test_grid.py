@@ -141,3 +141,24 @@ def test_a_conv_kernel_s_tensors_are_small_enough_for_two_a_row():
     assert item.width * 2 + GAP_X <= 740 and not item.parts[0][-1]
     figure = grid([(Tile(f"W{i}", "W before", W, ("o", "c·p·q")), False) for i in range(6)])
     assert figure.layout.height <= 3 * item.height + 2 * 10
+
+
+def fixed_axes(layout):
+    """Every axis of a figure's layout: [(name, automargin, ticklabeloverflow, tickangle)]."""
+    return [(name, axis.get("automargin"), axis.get("ticklabeloverflow"), axis.get("tickangle"))
+            for name, axis in layout.items() if name.startswith(("xaxis", "yaxis"))]
+
+
+def test_no_axis_asks_the_browser_to_measure_its_tick_labels():
+    """Streamlit's theme turns automargin on and Plotly hides tick labels past the chart's edge by default: both
+    measure every tick label, a forced layout of the page each, on every Next (issue 19, every click fast). The
+    grid places its axes itself and spaces its ticks to fit level, so none is asked for, in presenter mode too."""
+    rng = np.random.default_rng(0)
+    tiles = [(Tile("x", "x", rng.normal(size=(128, 64)), ("sample", "feature")), False),
+             (Tile("b", "b", rng.normal(size=8), ("", "unit")), True),
+             (Tile("c", "c", rng.normal(size=8), ("", "unit")), True),
+             (Tile("W", "W", rng.normal(size=(4, 2, 3, 3)), ("out", "in")), False)]
+    for scale in (1.0, 1.5):
+        axes = fixed_axes(grid(tiles, scale).to_plotly_json()["layout"])
+        assert len(axes) == 8 and all(margin is False and overflow == "allow" for _, margin, overflow, _ in axes), axes
+        assert all(angle == 0 for name, *_, angle in axes if name.startswith("x")), axes
