@@ -160,12 +160,12 @@ def test_pickers_stay_valid_when_the_network_shrinks():
 def test_views_are_cached_per_trace():
     at = open_page("jacobians")
     views = at.session_state[CACHE]["views"]
-    view = views[("jacobians", 1, 0)]
+    view = views[("en", ("jacobians", 1, 0))]
     at.run()
-    assert at.session_state[CACHE]["views"][("jacobians", 1, 0)] is view  # a rerun reuses it
+    assert at.session_state[CACHE]["views"][("en", ("jacobians", 1, 0))] is view  # a rerun reuses it
     at.session_state.lab.new_iteration()
     at.run()
-    assert at.session_state[CACHE]["views"][("jacobians", 1, 0)] is not view  # a new iteration does not
+    assert at.session_state[CACHE]["views"][("en", ("jacobians", 1, 0))] is not view  # a new iteration does not
 
 
 @pytest.mark.parametrize("preset, tensors", [("handout", ["input", "0.W", "0.b"]),

@@ -304,12 +304,12 @@ def test_compare_overlays_four_activations_and_leaves_the_model():
 
 def test_predictions_are_computed_once_per_recorded_iteration():
     at = open_page()
-    first = at.session_state["_train_predictions"]["views"][("test", False)]
+    first = at.session_state["_train_predictions"]["views"][("en", ("test", False))]
     at.run()
-    assert at.session_state["_train_predictions"]["views"][("test", False)] is first  # a rerun reuses them
+    assert at.session_state["_train_predictions"]["views"][("en", ("test", False))] is first  # a rerun reuses them
     at.session_state.lab.new_iteration()  # the model moved: the figures are made again
     at.run()
-    assert at.session_state["_train_predictions"]["views"][("test", False)] is not first
+    assert at.session_state["_train_predictions"]["views"][("en", ("test", False))] is not first
 
 
 # --- out-of-range numbers and an unfinished network ---
