@@ -26,7 +26,8 @@ st.caption(_("One mistake students really make is planted in a copy of your netw
              "a grad_input is wrong; *hard*: only a parameter gradient, the update or evaluate mode."))
 hunting.prepare()
 with st.container(horizontal=True, vertical_alignment="bottom"):
-    st.segmented_control(_("Level"), LEVELS, key=hunting.LEVEL, format_func={level: lab_(level) for level in LEVELS}.get)
+    st.segmented_control(_("Level"), LEVELS, key=hunting.LEVEL,
+                         format_func={level: lab_(level) for level in LEVELS}.get)
     st.button(_("New bug"), key="hunt_new", on_click=hunting.on_new, icon=":material/bug_report:")
 hunt = hunting.current()
 if hunt is None:

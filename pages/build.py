@@ -14,6 +14,7 @@ from lab.quoting import short
 from lab.transfer import MAX_JSON_BYTES, MAX_NPZ_BYTES, config_json
 from ui.actions import act, error_for, lab, plain, plain_name, sync
 from ui.uploader import file_uploader
+from viz.stage_strip import short_label
 from viz.summary import SUMMARY_COLUMNS, summary_table
 
 _, ngettext = domain("pages")
@@ -145,8 +146,8 @@ with right:
     error_for("dataset")
     st.caption(plain(L.data.description or repr(L.data)))
     if L.notice:
-        st.info(_("Adjusted for {dataset}: {notice}.").format(dataset=plain_name(L.config.dataset), notice=plain(L.notice)),
-                icon="🔧")
+        st.info(_("Adjusted for {dataset}: {notice}.").format(dataset=plain_name(L.config.dataset),
+                                                               notice=plain(L.notice)), icon="🔧")
     file_uploader(_("Or upload a CSV in the Kaggle MNIST / Fashion-MNIST layout (a `label` column, then pixel "
                     "columns)"), "csv_upload", ["csv"], uploads.MAX_BYTES, on_upload)
     error_for("csv_upload")
@@ -287,7 +288,8 @@ for column, key, label, types, cap in ((i1, "import_config", _("Configuration to
                   container=column)
     if key in st.session_state.get(IMPORTS, {}):
         name, content = st.session_state[IMPORTS][key]
-        column.caption(_("Chosen: {name} ({size} KB)").format(name=plain_name(name), size=f"{len(content) / 1024:,.1f}"))
+        column.caption(_("Chosen: {name} ({size} KB)").format(name=plain_name(name),
+                                                              size=f"{len(content) / 1024:,.1f}"))
 st.button(_("Import"), key="import", on_click=on_import)
 error_for("import")
 
@@ -299,8 +301,8 @@ else:
     st.caption(_("Everyone who opens this link gets this network, data, seed and settings, so the same "
                  "initial weights and the same first batch: a class can look at the same numbers together. "
                  "(Trained weights do not travel in a link: export them above.)"))
-    at_stage = L.trace is not None and st.checkbox(_("Open at the shown stage ({stage})").format(stage=L.current),
-                                                           key="share_stage")
+    at_stage = L.trace is not None and st.checkbox(
+        _("Open at the shown stage ({stage})").format(stage=short_label(L.current)), key="share_stage")
     presenting = st.checkbox(_("Presenter mode, for a projector"), key="share_present",
                              help=_("Large type and heatmaps, one stage filling the screen, no build controls"))
     shared = link(st.context.url, L.config, host=st.context.headers.get("Host"),

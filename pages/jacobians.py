@@ -212,7 +212,8 @@ st.caption(_("For each tensor (the network's input and every parameter): backpro
              "output against central differences, on the first {samples} of the recorded batch (as a batch of "
              "their own), at most {entries} per tensor, spread evenly. It passes when |error| ≤ 1e-5 + 1e-3 · "
              "|finite difference|.").format(
-    samples=ngettext("{n} sample", "{n} samples", min(GRADCHECK_SAMPLES, batch)).format(n=min(GRADCHECK_SAMPLES, batch)),
+    samples=ngettext("{n} sample", "{n} samples", min(GRADCHECK_SAMPLES, batch)).format(
+        n=min(GRADCHECK_SAMPLES, batch)),
     entries=ngettext("{n} entry", "{n} entries", GRADCHECK_ENTRIES).format(n=GRADCHECK_ENTRIES)))
 st.button(_("Run the gradient check"), key="gradcheck_run", on_click=run_gradcheck)
 error_for("gradcheck_run")
@@ -222,7 +223,8 @@ if table is None:
 else:
     passed = int(table["pass"].sum())
     if passed == len(table):
-        st.success(ngettext("The {n} tensor passes.", "All {n} tensors pass.", len(table)).format(n=len(table)), icon="✅")
+        st.success(ngettext("The {n} tensor passes.", "All {n} tensors pass.", len(table)).format(n=len(table)),
+                   icon="✅")
     else:
         st.error(ngettext("{failed} of {n} tensor fails.", "{failed} of {n} tensors fail.", len(table)).format(
             failed=len(table) - passed, n=len(table)), icon="❌")

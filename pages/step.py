@@ -160,7 +160,8 @@ def draw_tensors(trace, stage, labels, mine):
     if worked and not ask.hidden():
         draw_by_hand(tensors, chosen, worked)
     if stage.kind == "backward" and st.button(
-            _("See layer {i}'s Jacobian: from this backward, in closed form, by finite differences").format(i=stage.index),
+            _("See layer {i}'s Jacobian: from this backward, in closed form, by finite differences").format(
+                i=stage.index),
             key="step_to_jacobian", icon=":material/grid_on:"):
         st.session_state["jacobian_layer"] = stage.index
         st.switch_page("pages/jacobians.py")

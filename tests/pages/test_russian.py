@@ -22,10 +22,8 @@ def open_in(lang, page=None, timeout=120):
 
 
 def speak(at, lang="ru"):
-    """Keep the session's language for AppTest's next run: after its first run AppTest runs the page alone,
-    without app.py and its switch (ui/language.py), so the session's choice is set again here."""
+    """at, whose address asks for lang (?lang=) on its next run."""
     at.query_params["lang"] = lang
-    at.session_state["lang"] = lang
     return at
 
 
