@@ -282,9 +282,12 @@ def table_dataset(table, test_size=0.25, seed=0):
     X, y, shape = table.X, table.y, table.image_shape
     X_train, X_test, y_train, y_test = split(X, y, test_size, seed)
     n_classes = int(y.max()) + 1
-    description = (f"{len(y)} rows of {X.shape[1]} pixels"
-                   + (f" ({shape[0]}x{shape[1]} images)" if shape and len(shape) == 2 else "")
-                   + f" from {table.name}, {n_classes} classes.")
+    description = ngettext("{n} row of {pixels} pixels", "{n} rows of {pixels} pixels", len(y)).format(
+        n=len(y), pixels=X.shape[1])
+    if shape and len(shape) == 2:
+        description += " " + _("({height}x{width} images)").format(height=shape[0], width=shape[1])
+    description += " " + ngettext("from {name}, {n} class.", "from {name}, {n} classes.", n_classes).format(
+        name=table.name, n=n_classes)
     return Dataset(table.name, X_train, y_train, X_test, y_test, n_classes=n_classes,
                    task="classification", image_shape=shape, description=description)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from i18n import domain
+from i18n import N_, domain
 
 from .module import is_real
 
@@ -243,16 +243,21 @@ DATASETS = OrderedDict([
 ])
 
 DESCRIPTIONS = {
-    "blobs": "Two Gaussian clouds, one tight and one wide: a straight line separates them.",
-    "circles": "A small circle inside a large one: no straight line separates them, a hidden layer can.",
-    "moons": "Two interleaved half moons: a curved boundary is needed.",
-    "xor": "Four clouds in the quadrants, opposite corners share a class: the classic XOR problem.",
-    "spiral": "Spiral arms winding around the origin, one class per arm: hard for small networks.",
-    "regression": "One input x and a noisy smooth curve y = sin(2x) + x/2: fit it with MSE.",
-    "digits": "1797 handwritten digits as 8x8 images (64 pixels in [0, 1]), ten classes.",
+    "blobs": N_("Two Gaussian clouds, one tight and one wide: a straight line separates them."),
+    "circles": N_("A small circle inside a large one: no straight line separates them, a hidden layer can."),
+    "moons": N_("Two interleaved half moons: a curved boundary is needed."),
+    "xor": N_("Four clouds in the quadrants, opposite corners share a class: the classic XOR problem."),
+    "spiral": N_("Spiral arms winding around the origin, one class per arm: hard for small networks."),
+    "regression": N_("One input x and a noisy smooth curve y = sin(2x) + x/2: fit it with MSE."),
+    "digits": N_("1797 handwritten digits as 8x8 images (64 pixels in [0, 1]), ten classes."),
 }
 
 IMAGE_SHAPES = {"digits": (8, 8)}
+
+
+def described(dataset):
+    """What the dataset is, in the current language (a built-in one's DESCRIPTIONS entry, translated here)."""
+    return _(dataset.description) if dataset.description else repr(dataset)
 
 
 def load(name, seed=0, test_size=0.25, dtype=np.float64, **kwargs):

@@ -23,7 +23,7 @@ from i18n import N_, domain
 
 _, ngettext = domain("lab")
 
-LEVELS = ("easy", "medium", "hard")
+LEVELS = (N_("easy"), N_("medium"), N_("hard"))  # ids in links; shown translated
 CRITERION, OPTIMIZER = N_("the criterion"), N_("the optimizer")  # where a bug lives; shown translated
 OPTIMIZERS = {"SGD": "sgd_momentum", "Adam": "adam_optimizer"}  # the catalogue's module: the engine's function
 

@@ -9,7 +9,7 @@ from lab.links import link, shareable
 from ui import hunt as hunting
 from ui.actions import lab
 from ui.unfinished import require_trace
-from viz.stage_strip import short_label
+from viz.stage_strip import short_label, stage_names
 from viz.stage_view import stage_label
 
 _, ngettext = domain("pages")
@@ -39,7 +39,8 @@ if hunt.level != hunting.level():
 
 trace = hunt.trace
 labels = [short_label(stage) for stage in trace.stages]
-shown = st.select_slider(_("Stage of the buggy iteration"), options=labels, key="hunt_view")
+names = stage_names(trace.stages)  # the values stay the stages' labels in code
+shown = st.select_slider(_("Stage of the buggy iteration"), options=labels, key="hunt_view", format_func=names.get)
 stage = trace.stages[labels.index(shown)]
 st.subheader(stage_label(trace, stage))
 hunting.draw_beside(stage, trace, L.trace, layers_of(L.model))
@@ -49,7 +50,7 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     st.selectbox(_("Where is the bug?"), hunting.where_options(trace), key="hunt_layer", width=300, index=None,
                  placeholder=_("choose a place"))
     st.selectbox(_("Which stage first shows it?"), labels, key="hunt_stage", width=220, index=None,
-                 placeholder=_("choose a stage"))
+                 placeholder=_("choose a stage"), format_func=names.get)
 bugs = {NOT_SURE: _("(not sure)")} | {title: translated(title) for title in titles(hunting.found())}
 st.selectbox(_("What is it? (optional)"), list(bugs), key="hunt_bug", format_func=bugs.get)
 st.button(_("Submit"), key="hunt_submit", on_click=hunting.on_submit, type="primary")

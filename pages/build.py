@@ -3,6 +3,7 @@ from dataclasses import replace
 
 import streamlit as st
 
+from engine.data import described
 from i18n import domain
 from lab import network, uploads
 from lab.advice import advice
@@ -144,7 +145,7 @@ with right:
     sync("dataset", L.config.dataset)
     st.selectbox(_("Dataset"), L.dataset_names, key="dataset", format_func=short, on_change=on_dataset)
     error_for("dataset")
-    st.caption(plain(L.data.description or repr(L.data)))
+    st.caption(plain(described(L.data)))
     if L.notice:
         st.info(_("Adjusted for {dataset}: {notice}.").format(dataset=plain_name(L.config.dataset),
                                                                notice=plain(L.notice)), icon="🔧")

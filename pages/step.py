@@ -21,7 +21,7 @@ from viz.by_hand import by_hand
 from viz.data_view import batch_images_figure, class_labels, prediction_styler, prediction_table
 from viz.entries import as_matrix, chooser, default_focus, entry
 from viz.mine_view import comparison_figure, finding_text
-from viz.stage_strip import short_label, stage_strip
+from viz.stage_strip import short_label, stage_names, stage_strip
 from viz.stage_view import optimizer_text, stage_label, stage_panels, stage_tensors
 
 SMALL_TABLE = 16  # a larger batch's prediction table shows the samples with the lowest p(true)
@@ -73,7 +73,8 @@ def controls(labels):
     jump_key = f"step_jump_{L.stage}"
     if not presenting:  # one stage fills the screen: the strip below is the map
         st.select_slider(_("Jump to a stage"), options=labels, value=labels[L.stage], key=jump_key,
-                         on_change=on_jump, args=(jump_key, focus.stamp()), label_visibility="collapsed")
+                         format_func=stage_names(L.trace.stages).get, on_change=on_jump,
+                         args=(jump_key, focus.stamp()), label_visibility="collapsed")
 
 
 @st.fragment

@@ -12,7 +12,7 @@ from lab.hunt import CRITERION, LEVELS, bug_code, candidates, named, pick, unrec
 from lab.links import BUG, LEVEL as LEVEL_PARAM
 from ui.actions import lab
 from ui.stage_panels import draw as draw_panels
-from viz.stage_strip import short_label
+from viz.stage_strip import short_label, stage_names
 from viz.stage_view import stage_panels
 
 _, ngettext = domain("ui")
@@ -143,15 +143,16 @@ def where_option(hunt):
 
 def verdict(hunt, given):
     """(place and stage both right, the markdown that says what was right)."""
-    where, first = where_option(hunt), short_label(hunt.first)
+    where, first, names = where_option(hunt), short_label(hunt.first), stage_names(hunt.trace.stages)
     right_where, right_stage = given["hunt_layer"] == where, given["hunt_stage"] == first
     right, wrong, nothing = _("right"), _("not that"), _("nothing")
     text = _("The bug was in **{where}** (you said {said_where}: {where_verdict}), first seen at **{stage}** (you "
              "said {said_stage}: {stage_verdict}).").format(
         where=where, said_where=given["hunt_layer"] or nothing, where_verdict=right if right_where else wrong,
-        stage=first, said_stage=given["hunt_stage"] or nothing, stage_verdict=right if right_stage else wrong)
+        stage=names[first], said_stage=names.get(given["hunt_stage"]) or nothing,
+        stage_verdict=right if right_stage else wrong)
     titles = {t for found_hunt in found() for t in (found_hunt.misconception.title,
-                                                    mistake_text(found_hunt.misconception.title))}
+                                                    translated(found_hunt.misconception.title))}
     if given["hunt_bug"] in titles:  # a mistake named, in either language (not "(not sure)")
         title = hunt.misconception.title
         text += " " + _("What it is: {verdict}.").format(

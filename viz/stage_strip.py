@@ -21,6 +21,11 @@ def stage_name(stage):
     return short_label(stage) if kind is None else _(kind).format(index=stage.index)
 
 
+def stage_names(stages):
+    """{short_label: stage_name} of stages: a widget's format_func, its values the labels lab reads."""
+    return {short_label(stage): stage_name(stage) for stage in stages}
+
+
 def stage_strip(stages, current, flagged=None):
     """Streamlit markdown: done stages green, the current one orange and bold, the rest grey; the flagged
     stage (the first where the learner's own tensors differ) red with a cross."""

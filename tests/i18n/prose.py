@@ -4,6 +4,7 @@ Exempt: code spans, formulas ($…$, $$…$$, \\command), addresses, identifiers
 dotted names, calls), acronyms (MSE, NLL, SGD), single letters and the short list of technical words below
 (layer names, library names, the datasets' names, the methods students write, the switch's "English").
 Everything else written in Latin letters counts as English: a Russian page shows none of it."""
+import ast
 import json
 import re
 
@@ -14,7 +15,7 @@ ALLOWED = {word.lower() for word in """
     bwrap npz csv json png svg float int nan inf max min sum mean log exp argmax abs sqrt eps epsilon alpha beta
     gamma lambda mu sigma std var np ipynb py backprop lens sklearn matplotlib md utf url haproxy postgresql sqlite
     xor mnist kaggle fashion kubernetes ingress nginx docker seed lua evaluate
-    english
+    english spiral regression
 """.split()}
 STOPWORDS = set("""an the of to in is are be as it its on at by or and for with from this that no not you your
     we our can will was were has have what which how when where here there each every one all""".split())
@@ -88,7 +89,18 @@ def figure_texts(spec):
 
 def code_texts(code):
     """What code shows a reader in prose: its comments and the strings it prints."""
-    return re.findall(r"#\s*(.+)", code) + re.findall(r"print\(\s*f?[\"']([^\"']+)", code)
+    comments = [line.rsplit("#", 1)[1].strip() for line in code.splitlines() if "#" in line]  # "# x = 1  # why"
+    return [part for c in comments for part in re.split(r":\s+", c) if part and not is_python(part)] \
+        + re.findall(r"print\(\s*f?[\"']([^\"']+)", code)
+
+
+def is_python(text):
+    """True for code quoted in a comment ("# right: self.output = input @ self.W")."""
+    try:
+        ast.parse(text.strip())
+    except SyntaxError:
+        return False
+    return True
 
 
 def walk(node):

@@ -24,3 +24,5 @@ def test_figures_and_code_give_their_prose():
             "data": [{"name": "train", "hovertemplate": "epoch %{x}<extra></extra>", "text": [1, 2]}]}
     assert figure_texts(spec) == ["Loss per epoch", "epoch", "here", "train", "epoch %{x}<extra></extra>"]
     assert code_texts("x = 1  # the input\nprint('all good')\nprint(f\"ok {x}\")") == ["the input", "all good", "ok {x}"]
+    assert code_texts("# from mine import *   # ваши Linear\ny = 2  # верно: self.output = input @ self.W") == \
+        ["ваши Linear"]  # the code quoted after "верно:" is code (and so is a lone word)
