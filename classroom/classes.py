@@ -6,6 +6,7 @@ answer locks its round's row for sharing, so a close waits for the answers under
 starts after it sees the round closed. A student's latest answer in a round replaces the earlier one (one row
 per student and round). A class idle for 24 hours is deleted with its rounds and answers.
 """
+import functools
 import time
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from . import codes
 from .questions import Rejected, answer_json, read_answer, read_question
 from .schema import answers, classes, rounds
-from .store import Unavailable, unreachable
+from .store import Unavailable, database_url, engine, unreachable
 
 EXPIRY_S = 24 * 3600  # a class with no activity for this long is deleted with its answers
 TOUCH_S = 60          # an answer refreshes the class's last activity at most once a minute
@@ -256,3 +257,14 @@ class Classroom:
 
 def _round(row):
     return Round(row.number, row.vote, row.question, bool(row.is_open), row.opened)
+
+
+@functools.lru_cache(maxsize=4)
+def _shared(url):
+    return Classroom(engine(url))
+
+
+def shared(url=None):
+    """The process's Classroom on url (default: store.database_url()), made once and shared by every session;
+    Unavailable when the database cannot be reached (tried again on the next call)."""
+    return _shared(url or database_url())

@@ -11,6 +11,7 @@ from lab.origin import Origin
 from lab.presets import PRESETS
 from lab.quoting import short
 from lab.transfer import MAX_JSON_BYTES, MAX_NPZ_BYTES, config_json
+from ui import classroom as lecture
 from ui.actions import act, error_for, lab, plain, plain_name, sync
 from ui.uploader import file_uploader
 from viz.summary import SUMMARY_COLUMNS, summary_table
@@ -289,3 +290,6 @@ else:
     if is_local(shared):
         st.caption("This address works on this machine only: students need its network address instead "
                    "(and the app started with `--server.address 0.0.0.0`).")
+    st.markdown("**A class**: students join with a code, follow your stage, and answer its question together; "
+                "you see how many answered and, once you close the vote, what they answered.")
+    lecture.draw_start()

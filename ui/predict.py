@@ -43,8 +43,10 @@ def answer_of(stage=None):
 
 
 def hidden():
-    """True when the shown stage's results are to stay hidden: Predict first on, a question, no answer yet."""
-    return on() and current_question() is not None and answer_of() is None
+    """True when the shown stage's results are to stay hidden: Predict first on, a question, no answer yet; or a
+    class's question at this stage not yet revealed (ui/classroom.py)."""
+    from ui import classroom  # it draws its question with this module's widgets
+    return classroom.hides() or on() and current_question() is not None and answer_of() is None
 
 
 def asked_focus(tensors):
@@ -106,6 +108,16 @@ def score():
     return sum(a["right"] for a in answered), len(answered), wrong
 
 
+def answer_widget(asked):
+    """The answer widget (key predict_answer) of a question: a number, one option, or several."""
+    if asked.widget == "number":
+        st.number_input("Your answer", key=ANSWER, value=None, format="%.10g", width=260)
+    elif asked.widget == "radio":
+        st.radio("Your answer", asked.options, index=None, key=ANSWER, horizontal=True, width="content")
+    else:
+        st.multiselect("Your answer", asked.options, key=ANSWER, width=420)
+
+
 def draw_question(asked):
     """The shown stage's question with its answer widget, Check and Skip; or, once answered, the verdict."""
     if hidden():
@@ -113,12 +125,7 @@ def draw_question(asked):
         with st.container(border=True, key="predict_box"):
             st.markdown(f"**Predict first.** {asked.text}")
             with st.container(horizontal=True, vertical_alignment="bottom"):
-                if asked.widget == "number":
-                    st.number_input("Your answer", key=ANSWER, value=None, format="%.10g", width=260)
-                elif asked.widget == "radio":
-                    st.radio("Your answer", asked.options, index=None, key=ANSWER, horizontal=True, width="content")
-                else:
-                    st.multiselect("Your answer", asked.options, key=ANSWER, width=420)
+                answer_widget(asked)
                 st.button("Check", key="predict_submit", on_click=on_check, type="primary")
                 st.button("Skip", key="predict_skip", on_click=on_skip)
             st.caption("The stage's results appear once you check or skip; its inputs are drawn above.")
