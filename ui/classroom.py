@@ -18,7 +18,7 @@ from classroom.links import CLASS, STUDENT, TEACHER, class_link, qr_svg
 from classroom.questions import question_json, read_question
 from lab.links import config_token, read_token
 from lab.predict import is_right, shown
-from ui.actions import lab, plain
+from ui.actions import lab, plain, sync
 from viz.class_view import distribution_figure
 
 STATE, LIMITER, MESSAGE, SEEN = "_class", "_class_limiter", "_class_message", "_class_seen"
@@ -27,7 +27,7 @@ READ = "_class_read"        # (monotonic time, ClassState): the state read in th
 PUBLISHED = "_class_published"  # the teacher's (stage, network token) last sent to the class
 ASKED = "_class_asked"      # the round whose answer widget is drawn (its value is dropped for another one)
 FIGURE = "_class_figure"    # (rounds drawn, figure, share right)
-FOLLOW, ANSWER = "class_follow", "predict_answer"
+FOLLOW, FOLLOWING, ANSWER = "class_follow", "_class_following", "predict_answer"  # the toggle; whether on
 POLL_S, READ_S = 1.5, 0.3   # the class panel rereads the class every 1.5 s (the live count: within 2 s)
 
 
@@ -141,7 +141,7 @@ def join(code, key=None):
     L.open_link(read_token(found.payload))
     follow(found.stage)
     st.session_state[STATE] = {"code": normal, "key": key}
-    st.session_state[FOLLOW] = True
+    st.session_state[FOLLOWING] = True
     st.session_state[SEEN] = signature(found)
     st.query_params[CLASS] = normal
     if key is None:
@@ -168,6 +168,14 @@ def on_leave():
         st.session_state.pop(key, None)
     for key in (CLASS, STUDENT, TEACHER):
         st.query_params.pop(key, None)
+
+
+def on_follow():
+    """The Follow toggle: on goes back to the teacher's stage."""
+    st.session_state[FOLLOWING] = bool(st.session_state.get(FOLLOW))
+    found = state(fresh=True)
+    if st.session_state[FOLLOWING] and found is not None:
+        follow(found.stage)
 
 
 def follow(stage):
@@ -321,7 +329,7 @@ def panel():
     seen = st.session_state.get(SEEN)
     st.session_state[SEEN] = signature(found)
     if seen is not None and seen != signature(found):  # the teacher acted: the whole page draws it
-        if not is_teacher() and st.session_state.get(FOLLOW) and (seen[0], seen[1]) != (found.stage, found.payload):
+        if not is_teacher() and st.session_state.get(FOLLOWING) and (seen[0], seen[1]) != (found.stage, found.payload):
             if seen[1] != found.payload:
                 lab().open_link(read_token(found.payload))
             follow(found.stage)
@@ -331,7 +339,9 @@ def panel():
     else:
         with st.container(horizontal=True, vertical_alignment="center"):
             st.markdown(f"**Class {found.code}**" + (" · the class has ended" if found.ended else ""))
-            st.toggle("Follow the teacher", key=FOLLOW, help="Off: explore on your own; on: back to the teacher's stage")
+            sync(FOLLOW, bool(st.session_state.get(FOLLOWING)))
+            st.toggle("Follow the teacher", key=FOLLOW, on_change=on_follow,
+                      help="Off: explore on your own; on: back to the teacher's stage")
             st.button("Leave the class", key="class_leave", on_click=on_leave)
         if found.round and found.round.is_open and found.stage != str(lab().current):
             st.info(f"A vote is open at **{plain(found.stage)}**: follow the teacher to answer it.")

@@ -21,9 +21,10 @@ html { font-size: 22px; }  /* Streamlit sizes its text, formulas and widgets in 
 .st-key-step_controls { scroll-margin-top: 4rem; }  /* scrolled to at each step, below the top bar */
 /* The open question stays in view at the bottom of the screen, over the inputs it is about, while the class
    looks at them (a 1280 x 720 projector shows the stage's top only); the page can scroll past it. */
-.st-key-predict_box { position: fixed; bottom: 0.5rem; left: 50%; transform: translateX(-50%); z-index: 100;
+.st-key-predict_box, .st-key-class_question { position: fixed; bottom: 0.5rem; left: 50%; z-index: 100;
+  transform: translateX(-50%);
   width: min(96vw, 56rem); background: white; box-shadow: 0 0 0.8rem rgba(0, 0, 0, 0.3); }
-.stMainBlockContainer:has(.st-key-predict_box) { padding-bottom: 14rem; }
+.stMainBlockContainer:has(.st-key-predict_box, .st-key-class_question) { padding-bottom: 14rem; }
 </style>"""
 
 

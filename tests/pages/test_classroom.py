@@ -127,6 +127,22 @@ def test_a_teacher_asks_students_answer_once_the_vote_closes_runs_again_and_is_r
     assert "class_csv" in [d.key for d in t.get("download_button")]
 
 
+def test_students_follow_the_teachers_stage_until_they_stop_following():
+    t = teacher()
+    t.switch_page("pages/step.py").run()
+    follower, explorer = student(code_of(t), page="step"), student(code_of(t), page="step")
+    assert follower.toggle(key="class_follow").value is True
+    explorer.toggle(key="class_follow").set_value(False).run()
+    for _ in range(2):
+        t.button(key="step_next").click().run()
+    assert shared().state(code_of(t)).stage == str(t.session_state.lab.current)
+    follower.run()
+    explorer.run()
+    assert follower.session_state.lab.stage == 2 and explorer.session_state.lab.stage == 0
+    explorer.toggle(key="class_follow").set_value(True).run()
+    assert explorer.session_state.lab.stage == 2
+
+
 def test_a_student_who_forges_a_teacher_key_is_a_student():
     t = teacher()
     s = student(code_of(t), page="step", teacher="forged")
