@@ -9,7 +9,8 @@ from lab.session import Lab, load_dataset
 from lab.trainer import KEEP_S
 from ui.actions import REQUESTED, act, error_for, plain_name, return_to_requested
 from ui.address import address_token, keep_in_address
-from ui import classroom, present, runlog
+from i18n import domain
+from ui import classroom, language, present, runlog
 from ui.sessions import watch
 
 # Pages run in one thread per session. Plotly looks pandas up in sys.modules without importing
@@ -18,6 +19,8 @@ from ui.sessions import watch
 
 RERUN = runlog.start()  # the server time of this rerun, for the load bench's log (ui/runlog.py)
 st.set_page_config(page_title="backprop-lens", page_icon="🔬", layout="wide")
+language.choose()  # ?lang=, the switch, the browser's language: this session's, for this run (ui/language.py)
+_, ngettext = domain("pages")
 watch()  # the server's one thread that frees closed sessions (ui/sessions.py)
 
 
@@ -41,24 +44,26 @@ lab = st.session_state.lab
 classroom.join_from_address()  # ?class=CODE (a student link, a teacher's projector link): that class, once
 lab.settle(KEEP_S + 5)  # a training run interrupted by this click (another page, Stop) is kept first
 PAGES = [
-    st.Page("pages/step.py", title="Step through", icon=":material/footprint:", default=True),
-    st.Page("pages/build.py", title="Build", icon=":material/construction:"),
-    st.Page("pages/jacobians.py", title="Jacobians", icon=":material/grid_on:"),
-    st.Page("pages/activations.py", title="Activations", icon=":material/show_chart:"),
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("pages/bug_hunt.py", title="Bug hunt", icon=":material/bug_report:"),
-    st.Page("pages/about.py", title="About", icon=":material/info:"),
+    st.Page("pages/step.py", title=_("Step through"), icon=":material/footprint:", default=True),
+    st.Page("pages/build.py", title=_("Build"), icon=":material/construction:"),
+    st.Page("pages/jacobians.py", title=_("Jacobians"), icon=":material/grid_on:"),
+    st.Page("pages/activations.py", title=_("Activations"), icon=":material/show_chart:"),
+    st.Page("pages/train.py", title=_("Train"), icon=":material/model_training:"),
+    st.Page("pages/bug_hunt.py", title=_("Bug hunt"), icon=":material/bug_report:"),
+    st.Page("pages/about.py", title=_("About"), icon=":material/info:"),
 ]
 # The pages in the top bar: no sidebar takes the width of an 800-pixel window or a projector.
 navigation = st.navigation(present.pages(PAGES), position="top")  # presenter mode: the pages a class looks at
 return_to_requested(present.pages(PAGES))
 present.style()
 error_for("link")
-with st.container(key="network_summary"):  # every page opens with the learner's network, in one line
-    layers = " → ".join(f"`{line}`" for line in repr(lab.model).split("\n"))
+with st.container(key="network_summary", horizontal=True, vertical_alignment="center"):
+    layers = " → ".join(f"`{line}`" for line in repr(lab.model).split("\n"))  # the learner's network, in one line
     config = lab.config
-    st.caption(f"Your network: {layers} · {config.criterion} · {optimizer_summary(config)} · "
-               f"{plain_name(config.dataset)}, batch {config.batch_size}")
+    st.caption(_("Your network: {layers} · {criterion} · {optimizer} · {dataset}, batch {batch}").format(
+        layers=layers, criterion=config.criterion, optimizer=optimizer_summary(config),
+        dataset=plain_name(config.dataset), batch=config.batch_size), width="stretch")
+    language.switch()  # on every page
 keep_in_address(lab.config)  # a reload opens this network again (the widgets' callbacks have run by now)
 with runlog.logged_run(navigation, RERUN):  # only with BACKPROP_LENS_RUN_LOG set (bench/load_bench.py)
     navigation.run()

@@ -1,6 +1,7 @@
 """Server-side rerun time of a Step click: the AppTest run after clicking step_next, in milliseconds.
 
     python bench/step_bench.py [--rounds 5]
+    python bench/step_bench.py --languages [--rounds 3]   # the translation layer's cost, in English and Russian
 
 Walks every stage of the recorded iteration with Next (Reset between rounds, not timed) for
 the handout's default network, for 64-128-128-10 on digits at batch 128 and for the small CNN
@@ -8,6 +9,10 @@ preset on digits (Conv2d 1->4 k3, ReLU, MaxPool2d 2, Flatten, Linear 64->10, bat
 the median and worst click per network beside the goal (100 ms, 400 ms and 150 ms). Then the same walks with
 Predict first on: each Next draws a stage's question over its inputs, and Skip reveals it (a New
 iteration between rounds, not timed, so that every round asks afresh); both clicks against the goal.
+
+With --languages: the same walks with Predict first on, in English and in Russian (?lang=), each Next's server
+time beside the translation layer's share of it: the strings it translated (counted) times the cost of one
+translation (timed alone, in the same language), against the goal of 5 %.
 """
 import argparse
 import statistics
@@ -58,10 +63,72 @@ def click_times(config, rounds, predict=False):
     return times
 
 
+def language_walk(config, rounds, language):
+    """(each Next's seconds, how many strings each translated) over `rounds` walks with Predict first on."""
+    import i18n.catalog as catalog
+
+    calls, real = [0], catalog.translations
+
+    def counted(name, lang):
+        calls[0] += 1
+        return real(name, lang)
+    catalog.translations = counted  # every _() and ngettext() asks it for its catalogue once
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.query_params["lang"] = language
+        at.run()
+        if config is not None:
+            at.session_state.lab.apply(config)
+            at.run()
+        at.toggle(key="step_predict").set_value(True).run()
+        times, counts = [], []
+        for _ in range(rounds):
+            at.button(key="step_new_iteration").click().run()
+            for n in range(1, len(at.session_state.lab.stages)):
+                calls[0] = 0
+                times.append(timed(at, "step_next"))
+                counts.append(calls[0])
+    finally:
+        catalog.translations = real
+    return times, counts
+
+
+def one_translation(language, number=200_000):
+    """Seconds of one _() of a sentence with its .format(), in language (the catalogues already loaded)."""
+    import timeit
+
+    from i18n import domain, use
+
+    _, ngettext = domain("pages")
+    sentence = "Your network: {layers} · {criterion} · {optimizer} · {dataset}, batch {batch}"
+    with use(language):
+        _(sentence)
+        plain = timeit.timeit(lambda: sentence.format(layers=1, criterion=2, optimizer=3, dataset=4, batch=5),
+                              number=number)
+        translated = timeit.timeit(lambda: _(sentence).format(layers=1, criterion=2, optimizer=3, dataset=4,
+                                                               batch=5), number=number)
+    return max(0.0, translated - plain) / number
+
+
+def languages(rounds):
+    print(f"{'network':<50} {'lang':<4} {'nexts':>5} {'median ms':>9} {'strings/Next':>12} {'us/string':>9} "
+          f"{'layer share':>11}  goal <= 5 %")
+    for name, config, _goal in NETWORKS:
+        for language in ("en", "ru"):
+            times, counts = language_walk(config, rounds, language)
+            median, strings, each = statistics.median(times), statistics.median(counts), one_translation(language)
+            share = strings * each / median
+            print(f"{name:<50} {language:<4} {len(times):>5} {1000 * median:>9.1f} {strings:>12.0f} "
+                  f"{1e6 * each:>9.2f} {100 * share:>10.2f}%  {'met' if share <= 0.05 else 'NOT met'}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--languages", action="store_true", help="the translation layer's cost in en and ru")
     args = parser.parse_args()
+    if args.languages:
+        return languages(args.rounds)
     print(f"{'network':<50} {'click':<22} {'clicks':>6} {'median ms':>10} {'worst ms':>9} {'goal ms':>8}  met?")
     for predict in (False, True):
         for name, config, goal in NETWORKS:

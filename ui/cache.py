@@ -1,6 +1,7 @@
 """Per-iteration stores: keep a page's expensive results while the recorded iteration stays the same."""
 import streamlit as st
 
+import i18n
 from ui.actions import lab
 
 
@@ -17,9 +18,14 @@ def iteration_store(name, **fields):
     return store
 
 
+def worded(key):
+    """key, in the language this run speaks: a result holding text is kept per language."""
+    return i18n.current(), key
+
+
 def per_iteration(name, key, compute, keep=1, **fields):
-    """compute() once per (recorded iteration, key); at most `keep` keys, the oldest dropped first."""
-    views = iteration_store(name, **fields)["views"]
+    """compute() once per (recorded iteration, language, key); at most `keep` keys, the oldest dropped first."""
+    key, views = worded(key), iteration_store(name, **fields)["views"]
     if key not in views:
         if len(views) >= keep:
             views.pop(next(iter(views)))

@@ -6,6 +6,8 @@ answered stage revealed; a new iteration or network asks afresh. The one answer 
 """
 import streamlit as st
 
+import i18n
+
 from lab.exercise import fingerprint
 from engine.sequential import layers_of
 from lab.predict import hint, is_right, question, shown
@@ -30,7 +32,8 @@ def _store():
 def current_question():
     """The shown stage's Question (None where the stage has none)."""
     trace, stage = lab().trace, lab().current
-    views, key = _store()["views"], (str(stage), present.on())  # presenter mode asks what a class can read
+    # presenter mode asks what a class can read; the same question (it follows from the numbers) in each language
+    views, key = _store()["views"], (str(stage), present.on(), i18n.current())
     if key not in views:
         views[key] = question(trace, stage, fingerprint(trace), errors(trace, stage, layers_of(lab().model)),
                               present.readable if present.on() else None)

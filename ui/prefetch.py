@@ -8,22 +8,25 @@ only reads the recorded trace and the model's layers; a click that comes first s
 import threading
 import time
 
-from ui.cache import iteration_store
+import i18n
+from ui.cache import iteration_store, worded
 
 DELAY_S = 0.25  # the rerun that starts it has sent its page by then
 
 
 def prefetch(store, key, compute):
     """compute() for per_iteration store `store` under `key`, in a thread, unless the store has it already."""
-    views = iteration_store(store)["views"]  # in the script's thread: the store of the recorded iteration shown
+    key, views = worded(key), iteration_store(store)["views"]  # the store of the iteration shown, in its language
     if key in views:
         return
+    language = i18n.current()  # the thread speaks the session's language, as the click would
 
     def work():
         time.sleep(DELAY_S)
         if key not in views:
             try:
-                views.setdefault(key, compute())
+                with i18n.use(language):
+                    views.setdefault(key, compute())
             except Exception:  # noqa: BLE001 - the click that needs it computes it again and reports the error
                 return
 

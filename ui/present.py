@@ -13,7 +13,7 @@ from ui import focus
 from viz.grid import is_vector, prints_values
 
 SCALE = 1.5   # the heatmaps' size and text, against the usual
-PAGES = ("Step through", "Jacobians", "Activations")  # the pages the top bar keeps
+PAGES = ("", "jacobians", "activations")  # the pages the top bar keeps (by address: the Step page is the default)
 CSS = """<style>
 html { font-size: 22px; }  /* Streamlit sizes its text, formulas and widgets in rem: all of it grows */
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
@@ -52,7 +52,7 @@ def readable(question):
 
 def pages(all_pages):
     """The pages of the top bar: in presenter mode only those a class looks at."""
-    return [page for page in all_pages if page.title in PAGES] if on() else all_pages
+    return [page for page in all_pages if page.url_path in PAGES] if on() else all_pages
 
 
 def style():
