@@ -15,12 +15,15 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from i18n import domain
+
 from . import codes
 from .questions import Rejected, answer_json, read_answer, read_question
 from .schema import answers, classes, rounds
 from .store import Unavailable, database_url, engine, unreachable
 
 EXPIRY_S = 24 * 3600  # a class with no activity for this long is deleted with its answers
+_, ngettext = domain("classroom")
 TOUCH_S = 60          # an answer refreshes the class's last activity at most once a minute
 
 
@@ -64,27 +67,32 @@ class Classroom:
 
     # --- transactions ---
 
-    def _run(self, work):
-        """work(connection) in one transaction; a database that fails becomes Unavailable."""
-        try:
-            with self.engine.begin() as connection:
-                return work(connection)
-        except (OperationalError, DBAPIError) as error:
-            if isinstance(error, IntegrityError):
-                raise
-            raise Unavailable(unreachable(self.url, error)) from None
+    def _run(self, work, tries=3):
+        """work(connection) in one transaction; a database that fails becomes Unavailable. SQLite's "database is
+        locked" (a writer starved past the busy timeout by many others) is tried again, tries times in all."""
+        for attempt in range(tries):
+            try:
+                with self.engine.begin() as connection:
+                    return work(connection)
+            except (OperationalError, DBAPIError) as error:
+                if isinstance(error, IntegrityError):
+                    raise
+                if "database is locked" in str(error) and attempt < tries - 1:
+                    continue
+                raise Unavailable(unreachable(self.url, error)) from None
 
     def _class(self, connection, code, lock=False):
         query = select(classes).where(classes.c.code == code)
         row = connection.execute(query.with_for_update() if lock else query).first()
         if row is None or row.active < self.clock() - EXPIRY_S:
-            raise NotFound(f"no class has the code {code!r} (a class ends 24 hours after its last activity)")
+            raise NotFound(_("no class has the code {code} (a class ends 24 hours after its last activity)").format(
+                code=repr(code)))
         return row
 
     def _teacher(self, connection, code, key):
         row = self._class(connection, code, lock=True)
         if not codes.key_matches(key, row.teacher_hash):
-            raise Refused("only the teacher of this class can do this (the teacher key is missing or wrong)")
+            raise Refused(_("only the teacher of this class can do this (the teacher key is missing or wrong)"))
         connection.execute(update(classes).where(classes.c.id == row.id).values(active=self.clock()))
         return row
 
@@ -108,7 +116,7 @@ class Classroom:
         """A new class on the network payload (a share link's token) at stage: (join code, teacher key)."""
         key, now = codes.new_teacher_key(), self.clock()
         self.expire()
-        for _ in range(20):
+        for _attempt in range(20):
             code = codes.new_code()
             try:
                 self._run(lambda c: c.execute(classes.insert().values(
@@ -140,7 +148,7 @@ class Classroom:
             row = self._teacher(c, code, key)
             last = self._last_round(c, row.id)
             if last is None:
-                raise ValueError("nothing was asked yet, so there is nothing to vote on again")
+                raise ValueError(_("nothing was asked yet, so there is nothing to vote on again"))
             return self._open_round(c, row, last.question, vote=last.vote + 1)
         return self._run(work)
 
@@ -173,9 +181,9 @@ class Classroom:
             row = self._teacher(c, code, key)
             found = c.execute(select(rounds).where(rounds.c.class_id == row.id, rounds.c.number == number)).first()
             if found is None:
-                raise ValueError(f"the class has no round {number}")
+                raise ValueError(_("the class has no round {number}").format(number=number))
             if found.is_open:
-                raise ValueError("the answers are shown once the vote is closed")
+                raise ValueError(_("the answers are shown once the vote is closed"))
             given = c.execute(select(answers.c.answer).where(answers.c.round_id == found.id)).scalars()
             return _round(found), [read_answer(a) for a in given]
         return self._run(work)
@@ -215,14 +223,14 @@ class Classroom:
         """Record student's answer to round number, replacing their earlier one; Rejected when the round is not
         open (closed, or not the current one) or the answer does not fit its question."""
         if not codes.valid_student(student):
-            raise Rejected("the page's student id is not valid: open the class link again")
+            raise Rejected(_("the page's student id is not valid: open the class link again"))
 
         def work(c):
             row = self._class(c, code)
             found = c.execute(select(rounds).where(rounds.c.class_id == row.id, rounds.c.number == number)
                               .with_for_update(read=True)).first()
             if found is None or not found.is_open or row.ended:
-                raise Rejected("this vote is closed: answers are no longer taken")
+                raise Rejected(_("this vote is closed: answers are no longer taken"))
             text, right = answer_json(read_question(found.question)[0], value)
             now = self.clock()
             values = dict(round_id=found.id, student=student, answer=text, is_right=right,

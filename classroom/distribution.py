@@ -10,7 +10,10 @@ import math
 import numpy as np
 import pandas as pd
 
+from i18n import domain
 from lab.predict import RTOL, shown
+
+_, ngettext = domain("classroom")
 
 MAX_BINS = 9  # the other wrong numbers fall in at most about this many bins
 COLUMNS = ["round", "label", "order", "count", "right", "mistake"]
@@ -21,13 +24,13 @@ def mistakes(question, n=None):
     v, tol = float(question.answer), float(question.tol)
     found = []
     if question.log:
-        found.append(("probability, not log-probability", math.exp(v), max(tol, RTOL * math.exp(v))))
+        found.append((_("probability, not log-probability"), math.exp(v), max(tol, RTOL * math.exp(v))))
     if v:
-        found.append(("wrong sign", -v, tol))
+        found.append((_("wrong sign"), -v, tol))
     if question.swapped is not None:
-        found.append(("indices swapped", float(question.swapped), tol))
+        found.append((_("indices swapped"), float(question.swapped), tol))
     if n and n > 1 and v:
-        found += [(f"× N (N = {n})", n * v, tol * n), (f"÷ N (N = {n})", v / n, tol / n)]
+        found += [(_("× N (N = {n})").format(n=n), n * v, tol * n), (_("÷ N (N = {n})").format(n=n), v / n, tol / n)]
     if v and question.kind != "new_value":
         found += [("× 2", 2 * v, 2 * tol), ("÷ 2", v / 2, tol / 2)]
     return [(name, value, t) for name, value, t in found if abs(value - v) > tol]
@@ -51,7 +54,7 @@ def number_bins(question, n, rounds):
     for number, given in rounds.items():
         for a in given:
             if abs(a - v) <= tol:
-                labelled[(number, a)] = (f"{shown(v, tol)} (right)", v, True, "")
+                labelled[(number, a)] = (_("{value} (right)").format(value=shown(v, tol)), v, True, "")
                 continue
             match = next(((name, value) for name, value, t in named if abs(a - value) <= t), None)
             if match:
@@ -67,7 +70,7 @@ def number_bins(question, n, rounds):
                 continue
             centre = v + round((a - v) / width) * width
             low, high = centre - width / 2, centre + width / 2
-            rows.append((number, f"{shown(low)} to {shown(high)}", centre, False, ""))
+            rows.append((number, _("{low} to {high}").format(low=shown(low), high=shown(high)), centre, False, ""))
     return rows
 
 
@@ -110,7 +113,7 @@ def _chosen(question, answer):
 
 def _label(question, answer):
     if question.widget == "multiselect":
-        return ", ".join(map(str, _chosen(question, answer))) or "none"
+        return ", ".join(map(str, _chosen(question, answer))) or _("none")
     return str(answer)
 
 

@@ -8,7 +8,10 @@ import dataclasses
 import json
 import math
 
+from i18n import domain
 from lab.predict import Question, is_right
+
+_, ngettext = domain("classroom")
 
 MAX_ANSWER_CHARS = 2000
 
@@ -39,22 +42,22 @@ def checked_answer(question, answer):
     the question."""
     if question.widget == "number":
         if isinstance(answer, bool) or not isinstance(answer, (int, float)):
-            raise Rejected("the answer must be a number")
+            raise Rejected(_("the answer must be a number"))
         try:
             value = float(answer)
         except OverflowError:
             value = math.inf
         if not math.isfinite(value):
-            raise Rejected("the answer must be a finite number")
+            raise Rejected(_("the answer must be a finite number"))
         return value
     options = list(question.options)
     if question.widget == "radio":
         if answer not in options or isinstance(answer, bool):
-            raise Rejected("the answer must be one of the listed options")
+            raise Rejected(_("the answer must be one of the listed options"))
         return answer
     if not isinstance(answer, (list, tuple)) or any(a not in options or isinstance(a, bool) for a in answer) \
             or len(set(answer)) != len(answer):
-        raise Rejected("the answer must be distinct listed options")
+        raise Rejected(_("the answer must be distinct listed options"))
     return tuple(sorted(answer, key=options.index))
 
 
@@ -63,7 +66,7 @@ def answer_json(question, answer):
     value = checked_answer(question, answer)
     text = json.dumps(list(value) if isinstance(value, tuple) else value)
     if len(text) > MAX_ANSWER_CHARS:
-        raise Rejected("the answer is too long")
+        raise Rejected(_("the answer is too long"))
     return text, bool(is_right(question, value))
 
 

@@ -8,6 +8,10 @@ each student in each round (one row per student and round, enforced by a unique 
 from sqlalchemy import (Boolean, Column, Float, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint,
                         select)
 
+from i18n import domain
+
+_, ngettext = domain("classroom")
+
 SCHEMA_VERSION = 1  # raise it with each change of the tables below, and migrate (Alembic, once it grows)
 
 metadata = MetaData()
@@ -56,5 +60,5 @@ def create(engine):
         if found is None:
             connection.execute(meta.insert().values(name="schema_version", value=str(SCHEMA_VERSION)))
         elif int(found) > SCHEMA_VERSION:
-            raise ValueError(f"the class database has schema version {found}, newer than this app's "
-                             f"{SCHEMA_VERSION}: update the app")
+            raise ValueError(_("the class database has schema version {found}, newer than this app's {known}: "
+                               "update the app").format(found=found, known=SCHEMA_VERSION))

@@ -12,7 +12,11 @@ from pathlib import Path
 from sqlalchemy import create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from i18n import domain
+
 from . import schema
+
+_, ngettext = domain("classroom")
 
 ENV = "BACKPROP_LENS_DB"
 CONNECT_TIMEOUT_S = 3   # a PostgreSQL that does not answer: the page says so after this, not after minutes
@@ -73,10 +77,10 @@ def make_engine(url):
 
 def unreachable(url, error):
     """The page's message for a database that failed: which one, and the driver's first line."""
-    where = "the SQLite file" if url.startswith("sqlite") else "the PostgreSQL server in BACKPROP_LENS_DB"
+    where = _("the SQLite file") if url.startswith("sqlite") else _("the PostgreSQL server in BACKPROP_LENS_DB")
     first = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200] if str(error).strip() else ""
-    return f"The class database ({where}) cannot be reached, so class features are off; stepping alone " \
-           f"works as always. ({first})"
+    return _("The class database ({where}) cannot be reached, so class features are off; stepping alone works "
+             "as always. ({error})").format(where=where, error=first)
 
 
 @functools.lru_cache(maxsize=4)

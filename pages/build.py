@@ -290,6 +290,4 @@ else:
     if is_local(shared):
         st.caption("This address works on this machine only: students need its network address instead "
                    "(and the app started with `--server.address 0.0.0.0`).")
-    st.markdown("**A class**: students join with a code, follow your stage, and answer its question together; "
-                "you see how many answered and, once you close the vote, what they answered.")
     lecture.draw_start()

@@ -16,11 +16,13 @@ from classroom.store import Unavailable
 from classroom.distribution import distribution, share_right
 from classroom.links import CLASS, STUDENT, TEACHER, class_link, qr_svg
 from classroom.questions import question_json, read_question
+from i18n import domain
 from lab.links import config_token, read_token
 from lab.predict import is_right, shown
 from ui.actions import lab, plain, sync
 from viz.class_view import distribution_figure
 
+_, ngettext = domain("classroom")
 STATE, LIMITER, MESSAGE, SEEN = "_class", "_class_limiter", "_class_message", "_class_seen"
 READ_ERROR = "_class_read_error"
 READ = "_class_read"        # (monotonic time, ClassState): the state read in the last READ_S seconds
@@ -121,7 +123,8 @@ def join(code, key=None):
     """Join the class: its network at its stage in this Lab; a key makes this session its teacher. True when
     joined; else the reason is the panel's message (a wrong code also counts against the session's limit)."""
     if not limiter().allowed():
-        st.session_state[MESSAGE] = (f"Too many wrong class codes: try again in {limiter().wait():.0f} s.")
+        st.session_state[MESSAGE] = _("Too many wrong class codes: try again in {seconds} s.").format(
+            seconds=f"{limiter().wait():.0f}")
         return False
     normal, found = codes.normal_code(code), None
     try:
@@ -133,7 +136,8 @@ def join(code, key=None):
         return False
     if found is None:
         limiter().failed()
-        st.session_state[MESSAGE] = f"No class has the code {str(code)[:12]}: check it and try again."
+        st.session_state[MESSAGE] = _("No class has the code {code}: check it and try again.").format(
+            code=str(code)[:12])
         return False
     if key is not None and not attempt(lambda: shared().is_teacher(normal, key)):
         key = None  # a wrong teacher key in the address: a student like any other
@@ -195,7 +199,7 @@ def teacher_action(name):
         from ui.predict import current_question
         asked = current_question()
         if asked is None:
-            st.session_state[MESSAGE] = "This stage has no question to ask."
+            st.session_state[MESSAGE] = _("This stage has no question to ask.")
             return
         attempt(lambda: shared().ask(code, key, question_json(asked, n=len(lab().trace.forward[0].input))))
     else:
@@ -218,8 +222,9 @@ def publish():
 def draw_start():
     """Build's Share section: Start a class, and once started its code, student link, QR code and teacher link."""
     if not is_teacher():
-        st.button("Start a class", key="class_start", on_click=on_start, icon=":material/groups:",
-                  help="Students join with a code or a link, follow your stage and answer its question together")
+        st.markdown(_("**A class**: students join with a code, follow your stage, and answer its question "
+                      "together; you see how many answered and, once you close the vote, what they answered."))
+        st.button(_("Start a class"), key="class_start", on_click=on_start, icon=":material/groups:")
         message()
         return
     code, key = current()["code"], current()["key"]
@@ -228,13 +233,13 @@ def draw_start():
     left, right = st.columns([3, 2])
     with left:
         with st.container(key="class_code"):
-            st.markdown(f"Class code: **{code}**")
-        st.markdown("Students open this link (or type the code on the Step page):")
+            st.markdown(_("Class code: **{code}**").format(code=code))
+        st.markdown(_("Students open this link (or type the code on the Step page):"))
         st.code(student, language=None, wrap_lines=True)
-        st.markdown("Your projector's view (keep this link to yourself: it steers the class):")
+        st.markdown(_("Your projector's view (keep this link to yourself: it steers the class):"))
         st.code(class_link(st.context.url, code, host, key), language=None, wrap_lines=True)
-        st.button("Leave the class", key="class_leave", on_click=on_leave)
-    right.image(qr_svg(student), caption="The student link", width=260)
+        st.button(_("Leave the class"), key="class_leave", on_click=on_leave)
+    right.image(qr_svg(student), caption=_("The student link"), width=260)
     message()
 
 
@@ -257,7 +262,7 @@ def on_answer():
     acting()
     found, value = state(fresh=True), st.session_state.get(ANSWER)
     if value is None or value == []:
-        st.session_state[MESSAGE] = "Choose or type an answer first."
+        st.session_state[MESSAGE] = _("Choose or type an answer first.")
         return
     attempt(lambda: shared().answer(current()["code"], student_id(), found.round.number,
                                     list(value) if isinstance(value, (list, tuple)) else value))
@@ -265,10 +270,10 @@ def on_answer():
 
 def said(question, value):
     if value is None:
-        return "no answer"
+        return _("no answer")
     if question.widget == "number":
         return shown(value)
-    return ", ".join(map(str, value)) or "none" if isinstance(value, tuple) else str(value)
+    return ", ".join(map(str, value)) or _("none") if isinstance(value, tuple) else str(value)
 
 
 def draw_question():
@@ -277,13 +282,14 @@ def draw_question():
     from ui.predict import answer_widget
     found = state()
     r = found.round
-    asked, _ = read_question(r.question)
+    asked = read_question(r.question)[0]
     with st.container(border=True, key="class_question"):
-        vote = f" (vote {r.vote})" if r.vote > 1 else ""
-        st.markdown(f"**Class question{vote}.** {asked.text}")
+        title = _("Class question (vote {vote}).").format(vote=r.vote) if r.vote > 1 else _("Class question.")
+        st.markdown(f"**{title}** {asked.text}")
         if is_teacher():
-            st.caption("The vote is open: the class answers on their screens." if r.is_open else
-                       f"The answer: **{said(asked, asked.answer)}**." if found.revealed else "The vote is closed.")
+            st.caption(_("The vote is open: the class answers on their screens.") if r.is_open else
+                       _("The answer: **{answer}**.").format(answer=said(asked, asked.answer)) if found.revealed
+                       else _("The vote is closed."))
             return
         mine = attempt(lambda: shared().mine(current()["code"], student_id(), r.number), into=READ_ERROR)
         if r.is_open:
@@ -292,24 +298,26 @@ def draw_question():
                 st.session_state[ASKED] = r.number
             with st.container(horizontal=True, vertical_alignment="bottom"):
                 answer_widget(asked)
-                st.button("Send", key="predict_submit", on_click=on_answer, type="primary")
-            st.caption(f"Your answer: **{said(asked, mine)}**. You can change it until the vote closes."
-                       if mine is not None else "Your answer counts once; you can change it until the vote closes.")
+                st.button(_("Send"), key="predict_submit", on_click=on_answer, type="primary")
+            st.caption(_("Your answer: **{answer}**. You can change it until the vote closes.").format(
+                answer=said(asked, mine)) if mine is not None else
+                _("Your answer counts once; you can change it until the vote closes."))
         elif found.revealed:
             right = mine is not None and is_right(asked, mine)
-            (st.success if right else st.info)(f"The answer: **{said(asked, asked.answer)}**; yours: "
-                                               f"**{said(asked, mine)}**.")
+            (st.success if right else st.info)(_("The answer: **{answer}**; yours: **{yours}**.").format(
+                answer=said(asked, asked.answer), yours=said(asked, mine)))
         else:
-            st.info(f"The vote is closed. Your answer: **{said(asked, mine)}**. Wait for the teacher.")
+            st.info(_("The vote is closed. Your answer: **{answer}**. Wait for the teacher.").format(
+                answer=said(asked, mine)))
         message()
 
 
 def draw_join():
     """Step page, outside a class: join one by its code."""
     with st.container(horizontal=True, vertical_alignment="bottom", key="class_join_box"):
-        st.text_input("Join a class: its code", key="class_join_code", max_chars=12, width=220,
-                      placeholder="e.g. HMX4QT")
-        st.button("Join", key="class_join", on_click=on_join)
+        st.text_input(_("Join a class: its code"), key="class_join_code", max_chars=12, width=220,
+                      placeholder=_("e.g. {code}").format(code="HMX4QT"))
+        st.button(_("Join"), key="class_join", on_click=on_join)
     message()
 
 
@@ -338,13 +346,15 @@ def panel():
         teacher_panel(found)
     else:
         with st.container(horizontal=True, vertical_alignment="center"):
-            st.markdown(f"**Class {found.code}**" + (" · the class has ended" if found.ended else ""))
+            st.markdown(_("**Class {code}** · the class has ended").format(code=found.code) if found.ended else
+                        _("**Class {code}**").format(code=found.code))
             sync(FOLLOW, bool(st.session_state.get(FOLLOWING)))
-            st.toggle("Follow the teacher", key=FOLLOW, on_change=on_follow,
-                      help="Off: explore on your own; on: back to the teacher's stage")
-            st.button("Leave the class", key="class_leave", on_click=on_leave)
+            st.toggle(_("Follow the teacher"), key=FOLLOW, on_change=on_follow,
+                      help=_("Off: explore on your own; on: back to the teacher's stage"))
+            st.button(_("Leave the class"), key="class_leave", on_click=on_leave)
         if found.round and found.round.is_open and found.stage != str(lab().current):
-            st.info(f"A vote is open at **{plain(found.stage)}**: follow the teacher to answer it.")
+            st.info(_("A vote is open at **{stage}**: follow the teacher to answer it.").format(
+                stage=plain(found.stage)))
     message()
 
 
@@ -352,29 +362,29 @@ def teacher_panel(found):
     r = found.round
     here = r is not None and read_question(r.question)[0].stage == str(lab().current)
     with st.container(horizontal=True, vertical_alignment="center", key="class_controls"):
-        st.markdown(f"**Class {found.code}**")
+        st.markdown(_("**Class {code}**").format(code=found.code))
         if found.ended:
-            st.markdown("The class has ended.")
+            st.markdown(_("The class has ended."))
         elif r is not None and r.is_open:
-            st.button("Close the vote", key="class_close", on_click=teacher_action, args=("close",), type="primary")
+            st.button(_("Close the vote"), key="class_close", on_click=teacher_action, args=("close",), type="primary")
         else:
-            st.button("Ask the class", key="class_ask", on_click=teacher_action, args=("ask",), type="primary")
+            st.button(_("Ask the class"), key="class_ask", on_click=teacher_action, args=("ask",), type="primary")
             if here:
-                st.button("Vote again", key="class_revote", on_click=teacher_action, args=("revote",))
-                st.button("Reveal", key="class_reveal", on_click=teacher_action, args=("reveal",),
+                st.button(_("Vote again"), key="class_revote", on_click=teacher_action, args=("revote",))
+                st.button(_("Reveal"), key="class_reveal", on_click=teacher_action, args=("reveal",),
                           disabled=found.revealed)
         if not found.ended:
-            st.button("End the class", key="class_end", on_click=teacher_action, args=("end",))
-        st.button("Leave", key="class_leave", on_click=on_leave)
+            st.button(_("End the class"), key="class_end", on_click=teacher_action, args=("end",))
+        st.button(_("Leave"), key="class_leave", on_click=on_leave)
     if found.ended:
-        st.download_button("Download the answers (CSV)", lambda: shared().export(found.code, current()["key"])
+        st.download_button(_("Download the answers (CSV)"), lambda: shared().export(found.code, current()["key"])
                            .to_csv(index=False), file_name=f"class-{found.code}.csv", mime="text/csv",
                            key="class_csv", on_click="ignore")
     if r is not None and r.is_open:
         count = attempt(lambda: shared().count(found.code, r.number), into=READ_ERROR)
         with st.container(key="class_count"):
-            st.markdown(f"## {count or 0} answered")
-        st.caption("The answers are shown once you close the vote.")
+            st.markdown("## " + ngettext("{n} answered", "{n} answered", count or 0).format(n=count or 0))
+        st.caption(_("The answers are shown once you close the vote."))
     elif r is not None and here:
         draw_histogram(found)
 
@@ -394,10 +404,11 @@ def draw_histogram(found):
             given[number] = result[1]
         asked, n = read_question(r.question)
         table = distribution(asked, n, given)
-        figure = distribution_figure(table, {k: f"Vote {k - numbers[0] + 1}" for k in numbers})
+        figure = distribution_figure(table, {k: _("Vote {n}").format(n=k - numbers[0] + 1) for k in numbers})
         drawn = st.session_state[FIGURE] = ((found.code, numbers), figure,
                                             [(k - numbers[0] + 1, share_right(table, k), len(given[k]))
                                              for k in numbers])
     st.plotly_chart(drawn[1], key="class_histogram", config={"displayModeBar": False})
-    st.caption(" · ".join(f"vote {v}: {total} answers, {share:.0%} right" if total else f"vote {v}: no answers"
-                          for v, share, total in drawn[2]))
+    st.caption(" · ".join(ngettext("vote {vote}: {n} answer, {share} right", "vote {vote}: {n} answers, {share} right",
+                                   total).format(vote=v, n=total, share=f"{share:.0%}") if total else
+                          _("vote {vote}: no answers").format(vote=v) for v, share, total in drawn[2]))

@@ -6,9 +6,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from classroom.classes import shared
-from classroom.questions import read_question
+from classroom.questions import Rejected, checked_answer, read_question
+from i18n import domain, use
+from lab.predict import Question
 from tests.e2e.server import free_port
 from tests.pages.apptest import APP, errors, open_page, tile_names
+
+_, ngettext = domain("classroom")
 
 
 @pytest.fixture(autouse=True)
@@ -169,3 +173,15 @@ def test_an_unreachable_database_leaves_stepping_alone_working(monkeypatch):
     before = s.session_state.lab.stage
     s.button(key="step_next").click().run()
     assert not s.exception and s.session_state.lab.stage == before + 1
+
+
+def test_the_class_speaks_russian():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["lang"] = "ru"
+    at.run()
+    at.switch_page("pages/build.py").run()
+    assert at.button(key="class_start").label == "Начать занятие"
+    with use("ru"):
+        with pytest.raises(Rejected, match="ответ должен быть конечным числом"):
+            checked_answer(Question("value", "forward 0", "x", "number", 0.5, tol=0.01), float("nan"))
+        assert ngettext("{n} answered", "{n} answered", 5).format(n=5) == "5 ответов"
