@@ -44,6 +44,7 @@ if [ -z "${BACKPROP_LENS_DB:-}" ]; then
     echo "PostgreSQL on 127.0.0.1:$PGPORT (throw-away, in $PGDATA_DIR)"
 fi
 cd "$ROOT"
+echo "$BACKPROP_LENS_DB" > "$RUN/database_url"
 "$PYTHON" -c "from classroom.store import engine; engine()"  # the tables, made once before the replicas start
 
 printf 'replica\tpid\tport\n' > "$RUN/replicas.tsv"
