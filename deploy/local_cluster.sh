@@ -30,6 +30,7 @@ stop_all() {
         rm -rf "$PGDATA_DIR"
     fi
     echo "cluster stopped"
+    exit 0
 }
 trap stop_all EXIT INT TERM
 

@@ -6,12 +6,7 @@ Needs Debian's postgresql and haproxy (.ci/run installs them); without them it s
 Run alone with `python -m pytest -m e2e tests/e2e/test_cluster_browser.py`.
 """
 import os
-import shutil
 import signal
-import subprocess
-import time
-import urllib.request
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -21,52 +16,23 @@ from classroom.classes import Classroom
 from classroom.questions import read_question
 from classroom.store import make_engine
 from tests.classroom import postgres
+from tests.e2e import cluster as cluster_script
 from tests.e2e.conftest import ARTIFACTS, VIEWPORT, Learner
-from tests.e2e.server import free_port
 from tests.e2e.test_classroom_browser import answer
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
-RUN = ROOT / "deploy" / ".cluster"
-START_S = 240
-
-
-def haproxy():
-    return shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.access("/usr/sbin/haproxy", os.X_OK) else None)
-
-
-def healthy(port):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
-            return response.read().strip() == b"ok"
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="module")
 def cluster(chromium):
-    if haproxy() is None or not postgres.available():
+    if cluster_script.haproxy() is None or not postgres.available():
         message = "deploy/local_cluster.sh needs Debian's haproxy and postgresql"
         if os.environ.get("CI") == "true":
             pytest.fail(message + ": CI must install them (.ci/run)")
         pytest.skip(message)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "BACKPROP_LENS_DB"}
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / "cluster.log", "w")
-    process = subprocess.Popen(["bash", str(ROOT / "deploy" / "local_cluster.sh"), "2", str(port)], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + START_S
-    while not (healthy(port) and (RUN / "haproxy.pid").exists()) and process.poll() is None:
-        assert time.monotonic() < deadline, (ARTIFACTS / "cluster.log").read_text()
-        time.sleep(0.5)
-    assert process.poll() is None, (ARTIFACTS / "cluster.log").read_text()
-    replicas = [line.split("\t") for line in (RUN / "replicas.tsv").read_text().splitlines()[1:]]
-    yield {"url": f"http://127.0.0.1:{port}/", "replicas": {f"replica{n}": int(pid) for n, pid, _ in replicas},
-           "database": (RUN / "database_url").read_text().strip()}
-    os.killpg(process.pid, signal.SIGTERM)  # the script's trap stops the replicas, HAProxy and PostgreSQL
-    process.wait(timeout=60)
-    log.close()
+    process, info = cluster_script.start(2, ARTIFACTS / "cluster.log")
+    yield info
+    cluster_script.stop(process)
 
 
 def replica_of(one):
@@ -96,7 +62,7 @@ def test_a_class_on_two_replicas_survives_a_replica_killed_during_the_vote(brows
     on = {one.name: replica_of(one) for one in people}
     assert set(on.values()) == {"replica1", "replica2"}, on  # spread over both replicas by the cookie
     projector.click("Ask the class")
-    room = Classroom(make_engine(cluster["database"].replace("postgresql://", "postgresql+psycopg://")))
+    room = Classroom(make_engine(cluster["database"]))
     q = read_question(room.state(code).round.question)[0]
     for student in students[:3]:
         expect(student.page.get_by_role("button", name="Send", exact=True)).to_be_visible()
