@@ -10,6 +10,7 @@ from i18n import language as i18n_language
 
 _, ngettext = domain("ui")
 KEY = "lang"    # the switch's key, and the address's parameter
+CHOSEN = "_language"  # the session's language, kept where a run that draws no switch (a fragment's) finds it
 NAMES = {"en": "English", "ru": "Русский"}  # each in its own language, as a switch shows them
 
 
@@ -20,7 +21,7 @@ def from_address():
 
 def resolved():
     """The language this run speaks, in order of precedence (see the module's docstring)."""
-    chosen = from_address() or st.session_state.get(KEY)
+    chosen = from_address() or st.session_state.get(KEY) or st.session_state.get(CHOSEN)
     if chosen in LANGUAGES:
         return chosen
     try:
@@ -32,7 +33,7 @@ def resolved():
 def _session_language():
     """For a fragment's run in a thread of its own: this session's language, or None outside a session."""
     try:
-        chosen = st.session_state.get(KEY)
+        chosen = st.session_state.get(CHOSEN)
     except Exception:
         return None
     return chosen if chosen in LANGUAGES else None
@@ -41,7 +42,7 @@ def _session_language():
 def choose():
     """Fix this run's language (call first thing in each run of app.py)."""
     language = resolved()
-    st.session_state[KEY] = language  # the switch shows it; a fragment's run reads it
+    st.session_state[KEY] = st.session_state[CHOSEN] = language  # the switch shows it; a fragment's run reads it
     i18n_language.set_for_this_run(language)
     i18n_language.register_resolver(_session_language)
     return language

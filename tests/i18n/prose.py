@@ -13,9 +13,9 @@ ALLOWED = {word.lower() for word in """
     numpy torch pytorch python jupyter streamlit plotly chromium github gradescope junit pytest copydetect bubblewrap
     bwrap npz csv json png svg float int nan inf max min sum mean log exp argmax abs sqrt eps epsilon alpha beta
     gamma lambda mu sigma std var np ipynb py backprop lens sklearn matplotlib md utf url haproxy postgresql sqlite
-    xor mnist kaggle fashion kubernetes ingress nginx docker
+    xor mnist kaggle fashion kubernetes ingress nginx docker seed lua evaluate
 """.split()}
-STOPWORDS = set("""a an the of to in is are be as it its on at by or and for with from this that no not you your
+STOPWORDS = set("""an the of to in is are be as it its on at by or and for with from this that no not you your
     we our can will was were has have what which how when where here there each every one all""".split())
 
 REMOVED = [
@@ -26,7 +26,8 @@ REMOVED = [
     re.compile(r":material/[a-z_]+:"), re.compile(r":[a-z]+(-badge|-background)?\["),  # icons, badge directives
     re.compile(r"<[^>]+>"), re.compile(r"%\{[^}]*\}"), re.compile(r"\{[^}]*\}"),  # tags, Plotly's placeholders
     re.compile(r"\b[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+\b"),                         # dotted names: np.sum, layer.W
-    re.compile(r"\b[A-Za-z_]\w*\("),                                             # calls: Linear(
+    re.compile(r"\b[A-Za-z_]\w*\("), re.compile(r"\b[A-Za-z_]\w*="),            # calls: Linear(, slope=
+    re.compile(r"\bone-hot\b"),
     re.compile(r"\?[a-z]+=\S*|&[a-z]+=\S*"),                                      # ?lang=ru, &bug=
     re.compile(r"\b\S+\.(?:py|npz|csv|json|png|ipynb|md|txt|zip|whl)\b"),         # file names
 ]

@@ -3,6 +3,7 @@ on, the by-hand working open, a bug planted and revealed, shows no English prose
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from i18n import use
 from tests.i18n.prose import english_on
 from tests.pages.apptest import APP
 
@@ -62,6 +63,7 @@ def test_the_bug_hunt_planted_and_revealed_in_russian_shows_no_english(preset):
 
     at = open_in_russian("bug_hunt", preset)
     found = english_on(at)
-    submit_right_answer(at, planted(at))
+    with use("ru"):  # the options the test picks are the page's, in Russian
+        submit_right_answer(at, planted(at))
     found += english_on(at)
     assert not found, report(found)
