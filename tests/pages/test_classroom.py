@@ -181,6 +181,13 @@ def test_the_class_speaks_russian():
     at.run()
     at.switch_page("pages/build.py").run()
     assert at.button(key="class_start").label == "Начать занятие"
+    at.button(key="class_start").click().run()
+    assert any(m.value.startswith("Код занятия: **") for m in at.markdown)
+    at.switch_page("pages/step.py").run()
+    at.button(key="class_ask").click().run()
+    assert not at.exception, at.exception
+    assert any("0 ответов" in m.value for m in at.markdown) and at.button(key="class_close").label == \
+        "Закрыть голосование"
     with use("ru"):
         with pytest.raises(Rejected, match="ответ должен быть конечным числом"):
             checked_answer(Question("value", "forward 0", "x", "number", 0.5, tol=0.01), float("nan"))
