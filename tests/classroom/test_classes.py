@@ -107,10 +107,11 @@ def test_answers_racing_a_close_are_counted_exactly_when_taken(room, database_ur
     time.sleep(0.2)
     room.close(code, key)
     closed_at.append(time.monotonic())
+    at_close = room.count(code, 1)
     for t in threads:
         t.join()
     assert not late and not failed
-    assert room.count(code, 1) == len(set(taken)) > 0
+    assert room.count(code, 1) == len(set(taken)) == at_close > 0  # no answer under way lands after the close
 
 
 @pytest.mark.parametrize("question, bad", [
@@ -191,3 +192,25 @@ def test_wrong_join_codes_are_rate_limited():
 def test_typed_codes_are_normalised():
     assert codes.normal_code(" acd-efg ") == "ACDEFG"
     assert codes.normal_code("ACDEF0") is None and codes.normal_code("<b>") is None
+
+
+def test_a_close_waits_for_the_answer_under_way(room, monkeypatch):
+    """An answer that found the round open and is still being written when the teacher closes: the close waits for
+    it, so the count the close leaves is final (without the round's lock the answer would land after it)."""
+    import classroom.classes as classes
+    code, key = started(room)
+    checking = threading.Event()
+
+    def slow(question, value):
+        checking.set()
+        time.sleep(0.5)  # between reading the round open and writing the answer
+        return original(question, value)
+    original = classes.answer_json
+    monkeypatch.setattr(classes, "answer_json", slow)
+    student = threading.Thread(target=room.answer, args=(code, ALICE, 1, 0.5))
+    student.start()
+    checking.wait(5)
+    room.close(code, key)
+    at_close = room.count(code, 1)
+    student.join()
+    assert room.count(code, 1) == at_close == 1
