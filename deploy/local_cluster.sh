@@ -60,7 +60,8 @@ for i in $(seq 1 "$REPLICAS"); do
 done
 for port in $(tail -n +2 "$RUN/replicas.tsv" | cut -f3); do
     for _ in $(seq 1 240); do
-        if [ "$(curl -s "http://127.0.0.1:$port/_stcore/health" 2>/dev/null)" = "ok" ]; then break; fi
+        if "$PYTHON" -c "import sys, urllib.request as u; sys.exit(u.urlopen(sys.argv[1], timeout=2).read() != b'ok')" \
+            "http://127.0.0.1:$port/_stcore/health" 2>/dev/null; then break; fi
         sleep 0.5
     done
 done
