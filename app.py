@@ -10,7 +10,7 @@ from lab.trainer import KEEP_S
 from ui.actions import REQUESTED, act, error_for, plain_name, return_to_requested
 from ui.address import address_token, keep_in_address
 from i18n import domain
-from ui import language, number_field, present, runlog
+from ui import classroom, language, number_field, present, runlog
 from ui.sessions import watch
 
 # Pages run in one thread per session. Plotly looks pandas up in sys.modules without importing
@@ -41,6 +41,7 @@ if "lab" not in st.session_state:
         st.session_state[REQUESTED] = "bug_hunt"
 
 lab = st.session_state.lab
+classroom.join_from_address()  # ?class=CODE (a student link, a teacher's projector link): that class, once
 lab.settle(KEEP_S + 5)  # a training run interrupted by this click (another page, Stop) is kept first
 PAGES = [
     st.Page("pages/step.py", title=_("Step through"), icon=":material/footprint:", default=True),

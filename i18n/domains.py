@@ -6,6 +6,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 DOMAINS = {
+    "classroom": ["classroom/**/*.py", "ui/classroom.py", "viz/class_view.py"],  # the lecture (issue 21), all of it
     "pages": ["pages/*.py", "app.py"],
     "ui": ["ui/**/*.py"],
     "viz": ["viz/**/*.py"],
@@ -14,7 +15,6 @@ DOMAINS = {
     "grade": ["engine/grade/**/*.py", "backprop_lens/**/*.py"],
     "engine": ["engine/*.py"],
     "classgrade": ["classgrade/**/*.py"],
-    "classroom": ["classroom/**/*.py"],
 }
 
 

@@ -13,6 +13,7 @@ from lab.origin import Origin
 from lab.presets import PRESETS
 from lab.quoting import short
 from lab.transfer import MAX_JSON_BYTES, MAX_NPZ_BYTES, config_json
+from ui import classroom as lecture
 from ui.actions import act, error_for, lab, plain, plain_name, sync
 from ui.uploader import file_uploader
 from viz.stage_strip import short_label
@@ -312,3 +313,4 @@ else:
     if is_local(shared):
         st.caption(_("This address works on this machine only: students need its network address instead "
                      "(and the app started with `--server.address 0.0.0.0`)."))
+    lecture.draw_start()

@@ -9,7 +9,7 @@ from engine.sequential import layers_of
 from i18n import domain
 from lab.exercise import check_code
 from lab.mine import explain
-from ui import channel_maps, entry_picker, fading, focus, mine as yours, predict as ask, present, runlog
+from ui import channel_maps, classroom as lecture, entry_picker, fading, focus, mine as yours, predict as ask, present, runlog
 from ui.actions import error_for, lab, plain_name, sync
 from ui.cache import per_iteration
 from ui.prefetch import prefetch
@@ -41,6 +41,7 @@ st.caption(_("{dataset} · {samples} (batch size {batch}) · epoch {epoch}, iter
     optimizer=optimizer_text(L.trace))
     + (ngettext(" · trained {n} epoch", " · trained {n} epochs", L.trained_epochs).format(n=L.trained_epochs)
        if L.trained_epochs else ""))
+lecture.draw_panel()  # in a class: its code, following the teacher; the teacher's controls, count and chart
 
 
 def controls(labels):
@@ -87,6 +88,7 @@ def stage_area():
 def draw_stage():
     trace = L.trace
     labels = [short_label(stage) for stage in trace.stages]
+    lecture.publish()  # the teacher's stage becomes the class's
     controls(labels)
     if presenting:
         present.to_top(L.stage)  # each step shows its stage from the top
@@ -136,7 +138,9 @@ def draw_tensors(trace, stage, labels, mine):
         channel_maps.show(trace, stage, layers[stage.index], hide, present.scale())
     asked = ask.current_question() if ask.on() else None
     with st.container():  # under the inputs it is about; once answered, the verdict under the results
-        if asked is not None:
+        if lecture.asks_here():
+            lecture.draw_question()  # the class's question, answered with the same widgets
+        elif asked is not None:
             ask.draw_question(asked)
         if ask.on() and L.stage == len(labels) - 1 and not ask.hidden():
             ask.draw_score(trace.stages, L.jump)
@@ -234,5 +238,7 @@ def draw_by_hand(tensors, chosen, worked):
 
 
 stage_area()
+if lecture.current() is None and not presenting:
+    lecture.draw_join()
 if not presenting:  # the iteration's export and your tensors: the same at every stage
     yours.draw_check(L.trace, L.model, per_iteration("_step_check_code", None, lambda: check_code(L.config, L.inputs)))

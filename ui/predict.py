@@ -51,8 +51,10 @@ def answer_of(stage=None):
 
 
 def hidden():
-    """True when the shown stage's results are to stay hidden: Predict first on, a question, no answer yet."""
-    return on() and current_question() is not None and answer_of() is None
+    """True when the shown stage's results are to stay hidden: Predict first on, a question, no answer yet; or a
+    class's question at this stage not yet revealed (ui/classroom.py)."""
+    from ui import classroom  # it draws its question with this module's widgets
+    return classroom.hides() or on() and current_question() is not None and answer_of() is None
 
 
 def asked_focus(tensors):
@@ -119,6 +121,17 @@ def score():
     return sum(a["right"] for a in answered), len(answered), wrong
 
 
+def answer_widget(asked, label="visible"):
+    """The answer widget (key predict_answer) of a question: a number (0.057 or 0,057), one option, or several."""
+    if asked.widget == "number":
+        number_field.field(_("Your answer"), ANSWER, width=260, label_visibility=label)
+    elif asked.widget == "radio":
+        st.radio(_("Your answer"), asked.options, index=None, key=ANSWER, horizontal=True, width="content",
+                 label_visibility=label)
+    else:
+        st.multiselect(_("Your answer"), asked.options, key=ANSWER, width=420, label_visibility=label)
+
+
 def draw_question(asked):
     """The shown stage's question with its answer widget, Check and Skip; or, once answered, the verdict."""
     if hidden():
@@ -133,13 +146,7 @@ def draw_question(asked):
                 if not compact:
                     st.markdown(title)
                 with st.container(horizontal=True, vertical_alignment="bottom"):
-                    if asked.widget == "number":
-                        number_field.field(_("Your answer"), ANSWER, width=260, label_visibility=label)
-                    elif asked.widget == "radio":
-                        st.radio(_("Your answer"), asked.options, index=None, key=ANSWER, horizontal=True,
-                                 width="content", label_visibility=label)
-                    else:
-                        st.multiselect(_("Your answer"), asked.options, key=ANSWER, width=420, label_visibility=label)
+                    answer_widget(asked, label)
                     st.button(_("Check"), key="predict_submit", on_click=on_check, type="primary")
                     st.button(_("Skip"), key="predict_skip", on_click=on_skip)
                 error_for(ANSWER)

@@ -23,7 +23,7 @@ html { font-size: 22px; }  /* Streamlit sizes its text, formulas and widgets in 
    looks at them (a 1280 x 720 projector shows the stage's top only); the page can scroll past it. It is kept
    to a fifth of the screen: the question as the title of a fold (closed, one line), the answer, Check and Skip
    on one row under it, in the page's large type. */
-.st-key-predict_box { position: fixed; bottom: 0.4rem; left: 50%; transform: translateX(-50%); z-index: 100;
+.st-key-predict_box, .st-key-class_question { position: fixed; bottom: 0.4rem; left: 50%; transform: translateX(-50%); z-index: 100;
   width: min(96vw, 56rem); background: white; box-shadow: 0 0 0.8rem rgba(0, 0, 0, 0.3);
   padding: 0.2rem 0.5rem; gap: 0; }
 .st-key-predict_box [data-testid="stExpander"] details { border: none; }
@@ -31,7 +31,7 @@ html { font-size: 22px; }  /* Streamlit sizes its text, formulas and widgets in 
 .st-key-predict_box [data-testid="stExpanderDetails"] { padding: 0 0.4rem 0.3rem; }
 .st-key-predict_box [data-testid="stExpanderDetails"] > div { gap: 0.3rem; }
 .st-key-predict_box [data-testid="stExpander"] summary p { font-size: 1rem; line-height: 1.35; }
-.stMainBlockContainer:has(.st-key-predict_box) { padding-bottom: 8rem; }
+.stMainBlockContainer:has(.st-key-predict_box, .st-key-class_question) { padding-bottom: 8rem; }
 </style>"""
 
 

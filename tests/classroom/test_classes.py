@@ -1,0 +1,216 @@
+"""The class rules, each tried against: on SQLite and on PostgreSQL (conftest.py)."""
+import json
+import math
+import threading
+import time
+
+import pytest
+from sqlalchemy import select
+
+from classroom import codes, schema, store
+from classroom.classes import EXPIRY_S, Classroom, NotFound, Refused
+from classroom.questions import Rejected, question_json
+from lab.predict import Question
+from tests.e2e.server import free_port
+
+NUMBER = Question("value", "forward 0", "What is **y[0, 1]**?", "number", 0.5, tol=0.005, swapped=-0.25)
+RADIO = Question("sign", "backward 0", "Is it positive?", "radio", "negative", ("positive", "negative", "zero"))
+ZEROS = Question("zeros", "forward 1", "Which are zero?", "multiselect", (0, 2), (0, 1, 2, 3))
+ALICE, BOB = "a" * 22, "b" * 22
+
+
+def started(room, question=NUMBER):
+    code, key = room.start("token", "forward 0")
+    room.ask(code, key, question_json(question, n=4))
+    return code, key
+
+
+def test_a_class_has_a_code_from_the_alphabet_and_its_teacher_key_only_hashed(room):
+    code, key = room.start("token", "forward 0")
+    assert len(code) == 6 and set(code) <= set(codes.ALPHABET) and not set(code) & set("0O1IL5S2Z8B")
+    with room.engine.connect() as c:
+        row = c.execute(select(schema.classes)).one()
+    assert key not in json.dumps([str(v) for v in row]) and row.teacher_hash == codes.key_hash(key)
+    assert room.state(code).stage == "forward 0" and room.state(code).round is None
+
+
+@pytest.mark.parametrize("action", ["ask", "close", "revote", "reveal", "advance", "end", "results", "export"])
+@pytest.mark.parametrize("wrong", [None, "", "forged-key", "token"])
+def test_only_the_teacher_key_can_steer_the_class(room, action, wrong):
+    code, key = started(room)
+    room.answer(code, ALICE, 1, 0.5)
+    before = room.state(code)
+    args = {"ask": (question_json(RADIO),), "advance": ("loss",), "results": (1,)}.get(action, ())
+    with pytest.raises(Refused):
+        getattr(room, action)(code, wrong, *args)
+    assert room.state(code) == before  # nothing moved: the round is still open, the stage unchanged
+    room.answer(code, BOB, 1, 0.25)
+    assert room.count(code, 1) == 2
+    if action == "results":
+        room.close(code, key)
+    getattr(room, action)(code, key, *args)  # the teacher can
+
+
+def test_a_students_latest_answer_counts_once(room):
+    code, _ = started(room)
+    for value in (1.0, -0.5, 0.5):
+        room.answer(code, ALICE, 1, value)
+    assert room.count(code, 1) == 1 and room.mine(code, ALICE, 1) == 0.5
+
+
+def test_no_answer_is_taken_once_the_vote_is_closed_from_any_session(room, database_url, clock):
+    code, key = started(room)
+    room.answer(code, ALICE, 1, 0.4)
+    room.close(code, key)
+    other = Classroom(store.make_engine(database_url), clock=clock)  # another replica, or the page reloaded
+    for who in (room, other):
+        for student, value in ((ALICE, 0.5), (BOB, 0.5)):
+            with pytest.raises(Rejected, match="closed"):
+                who.answer(code, student, 1, value)
+    assert room.mine(code, ALICE, 1) == 0.4 and room.count(code, 1) == 1
+    room.revote(code, key)
+    with pytest.raises(Rejected, match="closed"):  # round 1 stays closed while round 2 is open
+        other.answer(code, BOB, 1, 0.5)
+    other.answer(code, BOB, 2, 0.5)
+    assert (room.count(code, 1), room.count(code, 2)) == (1, 1)
+    room.end(code, key)
+    with pytest.raises(Rejected):
+        other.answer(code, ALICE, 2, 0.5)
+
+
+def test_answers_racing_a_close_are_counted_exactly_when_taken(room, database_url, clock):
+    """Students answer in threads while the teacher closes: each taken answer is counted, and none that began
+    after close() returned is taken."""
+    code, key = started(room)
+    other = Classroom(store.make_engine(database_url), clock=clock)
+    taken, late, failed = [], [], []
+    closed_at = []
+
+    def student(n):
+        sid = f"student{n:02d}".ljust(16, "x")
+        for k in range(200):
+            began = time.monotonic()
+            try:
+                other.answer(code, sid, 1, 0.5 + k)
+                taken.append(sid)
+                if closed_at and began > closed_at[0]:
+                    late.append(sid)
+            except Rejected:
+                return
+            except store.Unavailable as error:  # a failure, not a refusal: the test fails on it below
+                failed.append(str(error))
+                return
+            time.sleep(0.002)  # a student's next answer is not sent in the same instant
+    threads = [threading.Thread(target=student, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    time.sleep(0.2)
+    room.close(code, key)
+    closed_at.append(time.monotonic())
+    at_close = room.count(code, 1)
+    for t in threads:
+        t.join()
+    assert not late and not failed
+    assert room.count(code, 1) == len(set(taken)) == at_close > 0  # no answer under way lands after the close
+
+
+@pytest.mark.parametrize("question, bad", [
+    (NUMBER, math.nan), (NUMBER, math.inf), (NUMBER, -math.inf), (NUMBER, "0.5"), (NUMBER, True), (NUMBER, None),
+    (NUMBER, 10 ** 400), (NUMBER, [0.5]), (RADIO, "maybe"), (RADIO, "<script>alert(1)</script>"), (RADIO, 1),
+    (ZEROS, [0, 0]), (ZEROS, [5]), (ZEROS, "0,2"), (ZEROS, [True])])
+def test_answers_are_validated_against_the_question(room, question, bad):
+    code, _ = started(room, question)
+    with pytest.raises(Rejected):
+        room.answer(code, ALICE, 1, bad)
+    assert room.count(code, 1) == 0
+
+
+def test_a_forged_student_id_or_round_is_refused(room):
+    code, _ = started(room)
+    for student in ("", "x", "<b>bob</b>" * 3, None, "a" * 200):
+        with pytest.raises(Rejected):
+            room.answer(code, student, 1, 0.5)
+    with pytest.raises(Rejected):
+        room.answer(code, ALICE, 2, 0.5)
+    with pytest.raises(NotFound):
+        room.answer("ACDEFG" if code != "ACDEFG" else "ACDEFH", ALICE, 1, 0.5)
+
+
+def test_rightness_is_decided_by_the_server(room):
+    code, key = started(room, ZEROS)
+    room.answer(code, ALICE, 1, [2, 0])
+    room.answer(code, BOB, 1, [1])
+    room.close(code, key)
+    table = room.export(code, key)
+    assert list(table.columns) == ["question", "round", "vote", "answer", "right", "seconds"]
+    assert sorted(table["right"]) == [False, True] and set(table["answer"]) == {"[0, 2]", "[1]"}
+    assert ALICE not in table.to_csv() and BOB not in table.to_csv()  # anonymous
+
+
+def test_results_are_refused_while_the_vote_is_open(room):
+    code, key = started(room)
+    room.answer(code, ALICE, 1, 0.5)
+    with pytest.raises(ValueError, match="closed"):
+        room.results(code, key, 1)
+    room.close(code, key)
+    found, given = room.results(code, key, 1)
+    assert given == [0.5] and not found.is_open and found.vote == 1
+
+
+def test_an_idle_class_expires_after_24_hours_with_its_answers(room, clock):
+    code, _ = started(room)
+    room.answer(code, ALICE, 1, 0.5)
+    clock.now += EXPIRY_S - 10
+    assert room.state(code).round.number == 1  # still there; an answer keeps it alive
+    room.answer(code, BOB, 1, 0.5)
+    clock.now += EXPIRY_S - 10
+    assert room.count(code, 1) == 2
+    clock.now += 20
+    with pytest.raises(NotFound):
+        room.state(code)
+    assert room.expire() == 1
+    with room.engine.connect() as c:
+        assert c.execute(select(schema.answers)).all() == [] and c.execute(select(schema.rounds)).all() == []
+
+
+def test_an_unreachable_database_says_so_plainly():
+    with pytest.raises(store.Unavailable, match="cannot be reached.*stepping alone"):
+        store.make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/postgres")
+
+
+def test_wrong_join_codes_are_rate_limited():
+    now = [0.0]
+    limiter = codes.JoinLimiter(limit=3, window=60, clock=lambda: now[0])
+    for _ in range(3):
+        assert limiter.allowed()
+        limiter.failed()
+    assert not limiter.allowed() and limiter.wait() == 60
+    now[0] = 61
+    assert limiter.allowed()
+
+
+def test_typed_codes_are_normalised():
+    assert codes.normal_code(" acd-efg ") == "ACDEFG"
+    assert codes.normal_code("ACDEF0") is None and codes.normal_code("<b>") is None
+
+
+def test_a_close_waits_for_the_answer_under_way(room, monkeypatch):
+    """An answer that found the round open and is still being written when the teacher closes: the close waits for
+    it, so the count the close leaves is final (without the round's lock the answer would land after it)."""
+    import classroom.classes as classes
+    code, key = started(room)
+    checking = threading.Event()
+
+    def slow(question, value):
+        checking.set()
+        time.sleep(0.5)  # between reading the round open and writing the answer
+        return original(question, value)
+    original = classes.answer_json
+    monkeypatch.setattr(classes, "answer_json", slow)
+    student = threading.Thread(target=room.answer, args=(code, ALICE, 1, 0.5))
+    student.start()
+    checking.wait(5)
+    room.close(code, key)
+    at_close = room.count(code, 1)
+    student.join()
+    assert room.count(code, 1) == at_close == 1

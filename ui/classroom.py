@@ -1,0 +1,422 @@
+"""The lecture on the pages (issue 21): start a class on Build, join and follow it on Step, ask, count, close,
+vote again, reveal and end from the teacher's view; the rules themselves are kept by classroom/.
+
+A session's class is {"code", "key"} in st.session_state (key: the teacher key, None for a student); the address
+keeps ?class=CODE, a student's &student=ID and a teacher's &teacher=KEY, so that a reload, or a reconnect through
+another replica, lands in the same class with the same id. Any failure of the class database becomes a message
+in the class panel: the Step page works on as without a class.
+"""
+import time
+
+import streamlit as st
+
+from classroom import codes
+from classroom.classes import NotFound, shared
+from classroom.store import Unavailable
+from classroom.distribution import distribution, share_right
+from classroom.links import CLASS, STUDENT, TEACHER, class_link, qr_svg
+from classroom.questions import question_json, read_question
+from i18n import domain
+from lab.links import config_token, read_token
+from lab.predict import is_right, shown
+from ui import number_field
+from ui.actions import error_for, lab, plain, sync
+from viz.class_view import distribution_figure
+
+_, ngettext = domain("classroom")
+STATE, LIMITER, MESSAGE, SEEN = "_class", "_class_limiter", "_class_message", "_class_seen"
+READ_ERROR = "_class_read_error"
+READ = "_class_read"        # (monotonic time, ClassState): the state read in the last READ_S seconds
+PUBLISHED = "_class_published"  # the teacher's (stage, network token) last sent to the class
+ASKED = "_class_asked"      # the round whose answer widget is drawn (its value is dropped for another one)
+FIGURE = "_class_figure"    # (rounds drawn, figure, share right)
+FOLLOW, FOLLOWING, ANSWER = "class_follow", "_class_following", "predict_answer"  # the toggle; whether on
+POLL_S, READ_S = 1.5, 0.3   # the class panel rereads the class every 1.5 s (the live count: within 2 s)
+
+
+# --- the session's class, and the database through one guard ---
+
+def current():
+    """This session's class: {"code", "key"} (key None for a student), or None."""
+    return st.session_state.get(STATE)
+
+
+def is_teacher():
+    return current() is not None and current()["key"] is not None
+
+
+def attempt(action, *args, into=MESSAGE):
+    """action(*args), or None with its message kept for the class panel (into: MESSAGE for an action, which a
+    new action clears; READ_ERROR for a read, which the next good read clears): a refusal, a closed vote, an
+    unknown code, or a database that cannot be reached (then stepping alone goes on as always)."""
+    if into == READ_ERROR:
+        st.session_state[READ_ERROR] = None
+    try:
+        return action(*args)
+    except (RuntimeError, LookupError, PermissionError, ValueError) as error:
+        st.session_state[into] = str(error)
+        return None
+
+
+def acting():
+    """A button's callback begins: earlier messages are stale."""
+    st.session_state[MESSAGE] = None
+
+
+def message():
+    for key in (READ_ERROR, MESSAGE):
+        if st.session_state.get(key):
+            st.error(plain(st.session_state[key]), icon="⚠️")
+
+
+def state(fresh=False):
+    """The class's ClassState, read at most every READ_S seconds (a page asks several times per run); None
+    when there is no class or it cannot be read."""
+    if current() is None:
+        return None
+    read = st.session_state.get(READ)
+    if fresh or read is None or time.monotonic() - read[0] > READ_S:
+        found = attempt(lambda: shared().state(current()["code"]), into=READ_ERROR)
+        if found is None:
+            return None
+        read = st.session_state[READ] = (time.monotonic(), found)
+    return read[1]
+
+
+def signature(found):
+    """What a page draws differently when it changes: the stage and network (which the teacher sets, so not for
+    the teacher), the round and whether it is open, the reveal, the end."""
+    r = found.round
+    followed = (found.stage, found.payload) if not is_teacher() else (None, None)
+    return (*followed, found.revealed, found.ended, r and r.number, r and r.is_open)
+
+
+def limiter():
+    if LIMITER not in st.session_state:
+        st.session_state[LIMITER] = codes.JoinLimiter()
+    return st.session_state[LIMITER]
+
+
+def student_id():
+    """The student's id from the address, or a new one put there (a reload keeps it)."""
+    found = st.query_params.get(STUDENT)
+    if not codes.valid_student(found):
+        found = st.query_params[STUDENT] = codes.new_student_id()
+    return found
+
+
+# --- starting and joining ---
+
+def on_start():
+    """Build's Start a class: the current network and stage become a class; its code and key go in the address."""
+    acting()
+    L = lab()
+    stage = str(L.current) if L.trace is not None else "forward 0"
+    started = attempt(lambda: shared().start(config_token(L.config), stage))
+    if started:
+        code, key = started
+        st.session_state[STATE] = {"code": code, "key": key}
+        st.session_state[PUBLISHED] = (stage, config_token(L.config))
+        st.query_params[CLASS], st.query_params[TEACHER] = code, key
+
+
+def join(code, key=None):
+    """Join the class: its network at its stage in this Lab; a key makes this session its teacher. True when
+    joined; else the reason is the panel's message (a wrong code also counts against the session's limit)."""
+    if not limiter().allowed():
+        st.session_state[MESSAGE] = _("Too many wrong class codes: try again in {seconds} s.").format(
+            seconds=f"{limiter().wait():.0f}")
+        return False
+    normal, found = codes.normal_code(code), None
+    try:
+        found = shared().state(normal) if normal else None
+    except NotFound:
+        pass
+    except Unavailable as error:
+        st.session_state[MESSAGE] = str(error)
+        return False
+    if found is None:
+        limiter().failed()
+        st.session_state[MESSAGE] = _("No class has the code {code}: check it and try again.").format(
+            code=str(code)[:12])
+        return False
+    if key is not None and not attempt(lambda: shared().is_teacher(normal, key)):
+        key = None  # a wrong teacher key in the address: a student like any other
+    L = lab()
+    L.open_link(read_token(found.payload))
+    follow(found.stage)
+    st.session_state[STATE] = {"code": normal, "key": key}
+    st.session_state[FOLLOWING] = True
+    st.session_state[SEEN] = signature(found)
+    st.query_params[CLASS] = normal
+    if key is None:
+        student_id()
+    return True
+
+
+def join_from_address():
+    """app.py, each run: join the class the address names (?class=CODE&teacher=KEY), once."""
+    code = st.query_params.get(CLASS)
+    if code and (current() is None or current()["code"] != code) and st.session_state.get("_class_tried") != code:
+        st.session_state["_class_tried"] = code
+        join(code, st.query_params.get(TEACHER))
+
+
+def on_join():
+    acting()
+    join(st.session_state.get("class_join_code", ""))
+
+
+def on_leave():
+    acting()
+    for key in (STATE, READ, SEEN, PUBLISHED, "_class_tried"):
+        st.session_state.pop(key, None)
+    for key in (CLASS, STUDENT, TEACHER):
+        st.query_params.pop(key, None)
+
+
+def on_follow():
+    """The Follow toggle: on goes back to the teacher's stage."""
+    st.session_state[FOLLOWING] = bool(st.session_state.get(FOLLOW))
+    found = state(fresh=True)
+    if st.session_state[FOLLOWING] and found is not None:
+        follow(found.stage)
+
+
+def follow(stage):
+    try:
+        lab().jump_to(stage)
+    except ValueError:
+        pass  # the teacher's stage is not one of this network's: the student stays where they are
+
+
+# --- the teacher's actions ---
+
+def teacher_action(name):
+    """Button callback: ask, close, revote, reveal or end the class, with this session's teacher key."""
+    acting()
+    code, key = current()["code"], current()["key"]
+    if name == "ask":
+        from ui.predict import current_question
+        asked = current_question()
+        if asked is None:
+            st.session_state[MESSAGE] = _("This stage has no question to ask.")
+            return
+        attempt(lambda: shared().ask(code, key, question_json(asked, n=len(lab().trace.forward[0].input))))
+    else:
+        attempt(lambda: getattr(shared(), name)(code, key))
+    st.session_state.pop(READ, None)
+
+
+def publish():
+    """Pages/step.py, each run of the stage area: the teacher's stage (and network) become the class's."""
+    if not is_teacher() or lab().trace is None:
+        return
+    now = (str(lab().current), config_token(lab().config))
+    if st.session_state.get(PUBLISHED) != now:
+        st.session_state[PUBLISHED] = now
+        attempt(lambda: shared().advance(current()["code"], current()["key"], now[0], now[1]))
+
+
+# --- what each page draws ---
+
+def draw_start():
+    """Build's Share section: Start a class, and once started its code, student link, QR code and teacher link."""
+    if not is_teacher():
+        st.markdown(_("**A class**: students join with a code, follow your stage, and answer its question "
+                      "together; you see how many answered and, once you close the vote, what they answered."))
+        st.button(_("Start a class"), key="class_start", on_click=on_start, icon=":material/groups:")
+        message()
+        return
+    code, key = current()["code"], current()["key"]
+    host = st.context.headers.get("Host")
+    student = class_link(st.context.url, code, host)
+    left, right = st.columns([3, 2])
+    with left:
+        with st.container(key="class_code"):
+            st.markdown(_("Class code: **{code}**").format(code=code))
+        st.markdown(_("Students open this link (or type the code on the Step page):"))
+        st.code(student, language=None, wrap_lines=True)
+        st.markdown(_("Your projector's view (keep this link to yourself: it steers the class):"))
+        st.code(class_link(st.context.url, code, host, key), language=None, wrap_lines=True)
+        st.button(_("Leave the class"), key="class_leave", on_click=on_leave)
+    right.image(qr_svg(student), caption=_("The student link"), width=260)
+    message()
+
+
+def hides():
+    """True while this stage's class question is not revealed (the results would give the answer away)."""
+    found = state() if current() is not None else None
+    if found is None or found.round is None or found.revealed or lab().trace is None:
+        return False
+    return read_question(found.round.question)[0].stage == str(lab().current)
+
+
+def asks_here():
+    """True when the class has a question at the shown stage, to draw instead of the learner's own."""
+    found = state() if current() is not None else None
+    return bool(found and found.round and lab().trace is not None
+                and read_question(found.round.question)[0].stage == str(lab().current))
+
+
+def on_answer():
+    acting()
+    found = state(fresh=True)
+    if read_question(found.round.question)[0].widget == "number":
+        readable, value = number_field.read(ANSWER)  # 0.057 or 0,057
+        if not readable:  # the field's message says how to type a number
+            return
+    else:
+        value = st.session_state.get(ANSWER)
+    if value is None or value == []:
+        st.session_state[MESSAGE] = _("Choose or type an answer first.")
+        return
+    attempt(lambda: shared().answer(current()["code"], student_id(), found.round.number,
+                                    list(value) if isinstance(value, (list, tuple)) else value))
+
+
+def said(question, value):
+    if value is None:
+        return _("no answer")
+    if question.widget == "number":
+        return shown(value)
+    return ", ".join(map(str, value)) or _("none") if isinstance(value, tuple) else str(value)
+
+
+def draw_question():
+    """The class's question at this stage: for a student the answer widget while the vote is open, the answer
+    given, and after the reveal the right one; for the teacher the question alone."""
+    from ui.predict import answer_widget
+    found = state()
+    r = found.round
+    asked = read_question(r.question)[0]
+    with st.container(border=True, key="class_question"):
+        title = _("Class question (vote {vote}).").format(vote=r.vote) if r.vote > 1 else _("Class question.")
+        st.markdown(f"**{title}** {asked.text}")
+        if is_teacher():
+            st.caption(_("The vote is open: the class answers on their screens.") if r.is_open else
+                       _("The answer: **{answer}**.").format(answer=said(asked, asked.answer)) if found.revealed
+                       else _("The vote is closed."))
+            return
+        mine = attempt(lambda: shared().mine(current()["code"], student_id(), r.number), into=READ_ERROR)
+        if r.is_open:
+            if st.session_state.get(ASKED) != r.number:
+                st.session_state.pop(ANSWER, None)
+                st.session_state[ASKED] = r.number
+            with st.container(horizontal=True, vertical_alignment="bottom"):
+                answer_widget(asked)
+                st.button(_("Send"), key="predict_submit", on_click=on_answer, type="primary")
+            error_for(ANSWER)
+            st.caption(_("Your answer: **{answer}**. You can change it until the vote closes.").format(
+                answer=said(asked, mine)) if mine is not None else
+                _("Your answer counts once; you can change it until the vote closes."))
+        elif found.revealed:
+            right = mine is not None and is_right(asked, mine)
+            (st.success if right else st.info)(_("The answer: **{answer}**; yours: **{yours}**.").format(
+                answer=said(asked, asked.answer), yours=said(asked, mine)))
+        else:
+            st.info(_("The vote is closed. Your answer: **{answer}**. Wait for the teacher.").format(
+                answer=said(asked, mine)))
+        message()
+
+
+def draw_join():
+    """Step page, outside a class: join one by its code."""
+    with st.container(horizontal=True, vertical_alignment="bottom", key="class_join_box"):
+        st.text_input(_("Join a class: its code"), key="class_join_code", max_chars=12, width=220,
+                      placeholder=_("e.g. {code}").format(code="HMX4QT"))
+        st.button(_("Join"), key="class_join", on_click=on_join)
+    message()
+
+
+def draw_panel():
+    """Step page: the class line (code, follow, leave) and, for the teacher, the controls, count and chart."""
+    if current() is None:
+        return
+    panel()
+
+
+@st.fragment(run_every=POLL_S)
+def panel():
+    found = state(fresh=True)
+    if found is None:
+        message()
+        return
+    seen = st.session_state.get(SEEN)
+    st.session_state[SEEN] = signature(found)
+    if seen is not None and seen != signature(found):  # the teacher acted: the whole page draws it
+        if not is_teacher() and st.session_state.get(FOLLOWING) and (seen[0], seen[1]) != (found.stage, found.payload):
+            if seen[1] != found.payload:
+                lab().open_link(read_token(found.payload))
+            follow(found.stage)
+        st.rerun(scope="app")
+    if is_teacher():
+        teacher_panel(found)
+    else:
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.markdown(_("**Class {code}** · the class has ended").format(code=found.code) if found.ended else
+                        _("**Class {code}**").format(code=found.code))
+            sync(FOLLOW, bool(st.session_state.get(FOLLOWING)))
+            st.toggle(_("Follow the teacher"), key=FOLLOW, on_change=on_follow,
+                      help=_("Off: explore on your own; on: back to the teacher's stage"))
+            st.button(_("Leave the class"), key="class_leave", on_click=on_leave)
+        if found.round and found.round.is_open and found.stage != str(lab().current):
+            st.info(_("A vote is open at **{stage}**: follow the teacher to answer it.").format(
+                stage=plain(found.stage)))
+    message()
+
+
+def teacher_panel(found):
+    r = found.round
+    here = r is not None and read_question(r.question)[0].stage == str(lab().current)
+    with st.container(horizontal=True, vertical_alignment="center", key="class_controls"):
+        st.markdown(_("**Class {code}**").format(code=found.code))
+        if found.ended:
+            st.markdown(_("The class has ended."))
+        elif r is not None and r.is_open:
+            st.button(_("Close the vote"), key="class_close", on_click=teacher_action, args=("close",), type="primary")
+        else:
+            st.button(_("Ask the class"), key="class_ask", on_click=teacher_action, args=("ask",), type="primary")
+            if here:
+                st.button(_("Vote again"), key="class_revote", on_click=teacher_action, args=("revote",))
+                st.button(_("Reveal"), key="class_reveal", on_click=teacher_action, args=("reveal",),
+                          disabled=found.revealed)
+        if not found.ended:
+            st.button(_("End the class"), key="class_end", on_click=teacher_action, args=("end",))
+        st.button(_("Leave"), key="class_leave", on_click=on_leave)
+    if found.ended:
+        st.download_button(_("Download the answers (CSV)"), lambda: shared().export(found.code, current()["key"])
+                           .to_csv(index=False), file_name=f"class-{found.code}.csv", mime="text/csv",
+                           key="class_csv", on_click="ignore")
+    if r is not None and r.is_open:
+        count = attempt(lambda: shared().count(found.code, r.number), into=READ_ERROR)
+        with st.container(key="class_count"):
+            st.markdown("## " + ngettext("{n} answered", "{n} answered", count or 0).format(n=count or 0))
+        st.caption(_("The answers are shown once you close the vote."))
+    elif r is not None and here:
+        draw_histogram(found)
+
+
+def draw_histogram(found):
+    """The closed vote's distribution: this question's rounds side by side (vote 1 and vote 2)."""
+    r, key = found.round, current()["key"]
+    numbers = tuple(range(r.number - r.vote + 1, r.number + 1))
+    drawn = st.session_state.get(FIGURE)
+    if drawn is None or drawn[0] != (found.code, numbers):
+        given = {}
+        for number in numbers:
+            result = attempt(lambda n=number: shared().results(found.code, key, n))
+            if result is None:
+                message()
+                return
+            given[number] = result[1]
+        asked, n = read_question(r.question)
+        table = distribution(asked, n, given)
+        figure = distribution_figure(table, {k: _("Vote {n}").format(n=k - numbers[0] + 1) for k in numbers})
+        drawn = st.session_state[FIGURE] = ((found.code, numbers), figure,
+                                            [(k - numbers[0] + 1, share_right(table, k), len(given[k]))
+                                             for k in numbers])
+    st.plotly_chart(drawn[1], key="class_histogram", config={"displayModeBar": False})
+    st.caption(" · ".join(ngettext("vote {vote}: {n} answer, {share} right", "vote {vote}: {n} answers, {share} right",
+                                   total).format(vote=v, n=total, share=f"{share:.0%}") if total else
+                          _("vote {vote}: no answers").format(vote=v) for v, share, total in drawn[2]))
