@@ -52,9 +52,10 @@ def code_of(at):
 
 
 def answer(at, value):
-    widget = {"number": at.number_input, "radio": at.radio, "multiselect": at.multiselect}
+    widget = {"number": at.text_input, "radio": at.radio, "multiselect": at.multiselect}  # a number as typed
     q, _ = read_question(shared().state(code_of(at)).round.question)
-    widget[q.widget](key="predict_answer").set_value(list(value) if q.widget == "multiselect" else value)
+    typed = list(value) if q.widget == "multiselect" else repr(value) if q.widget == "number" else value
+    widget[q.widget](key="predict_answer").set_value(typed)
     at.button(key="predict_submit").click().run()
     assert not at.exception, at.exception
     return q
