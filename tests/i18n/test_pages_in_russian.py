@@ -1,29 +1,17 @@
 """Issue 20: every page in Russian, for the default network, the digits MLP and a CNN preset, with Predict first
 on, the by-hand working open, a bug planted and revealed, shows no English prose (tests/i18n/prose.py)."""
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from i18n import use
 from tests.i18n.prose import english_on
-from tests.pages.apptest import APP
+from tests.pages.apptest import open_page
 
 PRESETS = [None, "digits", "cnn_digits"]
 PAGES = ["build", "jacobians", "activations", "train", "bug_hunt", "about"]
 
 
 def open_in_russian(page=None, preset=None):
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["lang"] = "ru"
-    at.run()
-    assert at.caption[0].value.startswith("Ваша сеть"), at.caption[0].value  # the app speaks Russian
-    if page is not None:
-        at.switch_page(f"pages/{page}.py").run()
-    if preset is not None:
-        from lab.presets import PRESETS as ALL
-        at.session_state.lab.apply(ALL[preset].config)
-        at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(page, preset, lang="ru")
 
 
 def report(found):

@@ -10,10 +10,15 @@ from streamlit.testing.v1 import AppTest
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
-def open_page(page, preset=None, timeout=120):
+def open_page(page, preset=None, timeout=120, lang=None):
     """AppTest of app.py switched to pages/<page>.py (None: the default page), optionally with a
-    preset applied to the learner's Lab, run, with no exception."""
-    at = AppTest.from_file(APP, default_timeout=timeout).run()
+    preset applied to the learner's Lab, run, with no exception; lang: opened with ?lang=lang."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    if lang is not None:
+        at.query_params["lang"] = lang
+    at.run()
+    if lang == "ru":
+        assert at.caption[0].value.startswith("Ваша сеть"), at.caption[0].value  # the app speaks Russian
     if page is not None:
         at.switch_page(f"pages/{page}.py").run()
     if preset is not None:
