@@ -40,7 +40,7 @@ def person(browser, url, name, viewport=VIEWPORT):
 def answer(student, q, value):
     page = student.page
     if q.widget == "number":
-        box = page.get_by_role("spinbutton", name="Your answer")
+        box = page.get_by_role("textbox", name="Your answer")
         box.fill(repr(float(value)))
         box.press("Enter")
         page.wait_for_timeout(300)
