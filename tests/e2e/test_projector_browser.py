@@ -77,7 +77,7 @@ def test_the_projected_question_box_is_compact_and_leaves_its_answer_field_free(
     presenter.open()
     page = presenter.page
     presenter.rerun(lambda: page.get_by_text("Predict first", exact=True).click())
-    for _ in range(5):  # value questions (a number field) on the default network, shape ones (a choice) on digits
+    for _ in range(3):  # value questions (a number field) on the default network, shape ones (a choice) on digits
         place = page.evaluate(BOX)
         assert place["bottom"] <= PROJECTOR["height"] and place["bottom"] - place["top"] <= 0.2 * PROJECTOR["height"], \
             (presenter.heading(), place)
