@@ -85,11 +85,3 @@ def return_to_requested(pages):
     for page in pages:
         if path and page.url_path == path:
             st.switch_page(page, query_params=st.query_params.to_dict())
-
-
-def plural(n, word):
-    """n of `word` ("epoch", "run", "minute", "layer") in the session's language: 1 epoch, 2 epochs; 1 эпоха,
-    3 эпохи, 5 эпох. Another word gets the English "s"."""
-    forms = {"epoch": ngettext("{n} epoch", "{n} epochs", n), "run": ngettext("{n} run", "{n} runs", n),
-             "minute": ngettext("{n} minute", "{n} minutes", n), "layer": ngettext("{n} layer", "{n} layers", n)}
-    return forms.get(word, "{n} " + word + ("" if n == 1 else "s")).format(n=n)

@@ -1,6 +1,5 @@
 """Bug hunt page in Russian (AppTest): the planted mistake's name, the teacher's sentence and the student's code
 are shown in Russian, while the answer keeps the mistake's English title as its value."""
-import pytest
 
 import i18n
 from i18n import language
@@ -11,16 +10,7 @@ from ui.hunt import CHOSEN, STORE, where_option
 from viz.stage_strip import short_label
 
 
-@pytest.fixture
-def keep_english():
-    """This thread's language as it was before the test (the resolver's answer is kept in the thread that asked)."""
-    token = language._chosen.set(None)
-    yield
-    language._chosen.reset(token)
-
-
-def test_the_mistake_is_named_explained_and_shown_in_russian_and_its_answer_keeps_the_english_id(keep_english,
-                                                                                                  monkeypatch):
+def test_the_mistake_is_named_explained_and_shown_in_russian_and_its_answer_keeps_the_english_id(monkeypatch):
     at = open_page("bug_hunt")
     # After the first run AppTest runs the page without app.py, whose language switch would keep the choice:
     # each run asks the resolver (i18n.language), as a fragment's run does; app.py's first run registered it.

@@ -1,26 +1,9 @@
-"""ui/ in Russian: plural forms through ngettext, the console script's help in the shell's language, messages
-beside an answer field."""
+"""ui/ in Russian: the console script's help in the shell's language, messages beside an answer field."""
 import pytest
 
 from i18n import use
 from ui import cli
-from ui.actions import plural
 from ui.number_field import parse
-
-
-@pytest.mark.parametrize("n, epochs, layers", [(1, "1 эпоха", "1 слой"), (3, "3 эпохи", "3 слоя"),
-                                               (5, "5 эпох", "5 слоёв"), (11, "11 эпох", "11 слоёв"),
-                                               (21, "21 эпоха", "21 слой"), (22, "22 эпохи", "22 слоя")])
-def test_russian_plurals_take_the_three_forms(n, epochs, layers):
-    with use("ru"):
-        assert plural(n, "epoch") == epochs and plural(n, "layer") == layers
-
-
-def test_english_plurals_stay_as_they_were():
-    assert [plural(n, "epoch") for n in (0, 1, 2)] == ["0 epochs", "1 epoch", "2 epochs"]
-    assert plural(1, "minute") == "1 minute" and plural(3, "run") == "3 runs"
-    with use("ru"):
-        assert plural(1, "minute") == "1 минута" and plural(2, "run") == "2 запуска"
 
 
 @pytest.mark.parametrize("environ, first", [({"LANG": "ru_RU.UTF-8"}, "использование: backprop-lens"),
