@@ -43,6 +43,7 @@ if "lab" not in st.session_state:
 lab = st.session_state.lab
 classroom.join_from_address()  # ?class=CODE (a student link, a teacher's projector link): that class, once
 lab.settle(KEEP_S + 5)  # a training run interrupted by this click (another page, Stop) is kept first
+classroom.publish()  # a teacher's network, stage and iteration (after New iteration, training, ...): the class's
 PAGES = [
     st.Page("pages/step.py", title=_("Step through"), icon=":material/footprint:", default=True),
     st.Page("pages/build.py", title=_("Build"), icon=":material/construction:"),

@@ -112,7 +112,7 @@ def through_cluster(n):
             projector.click("Ask the class")
             engine = store.make_engine(info["database"])
             room = Classroom(engine)
-            q = read_question(room.state(code).round.question)[0]
+            q = read_question(room.state(code).round.question, "en")[0]
             for one in students:
                 expect(one.page.get_by_role("button", name="Send", exact=True)).to_be_visible()
             projector.page.evaluate("""() => { window.seen = []; const look = () => {

@@ -3,10 +3,12 @@
 Classroom(engine) is shared by all sessions of a server (and, through PostgreSQL, by all replicas). The teacher's
 actions (ask, close, revote, reveal, advance, end, results) take the teacher key and lock the class's row; an
 answer locks its round's row for sharing, so a close waits for the answers under way and every answer that
-starts after it sees the round closed. A student's latest answer in a round replaces the earlier one (one row
-per student and round). A class idle for 24 hours is deleted with its rounds and answers.
+starts after it sees the round closed. The teacher's iteration (classroom.iteration) is read only by the
+sessions whose copy is older than its digest, once per server. A student's latest answer in a round replaces the
+earlier one (one row per student and round). A class idle for 24 hours is deleted with its rounds and answers.
 """
 import functools
+import json
 import time
 from dataclasses import dataclass
 
@@ -15,16 +17,18 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+import i18n
 from i18n import domain
 
 from . import codes
-from .questions import Rejected, answer_json, read_answer, read_question
+from .questions import Rejected, answer_json, option_values, read_answer, read_question
 from .schema import answers, classes, rounds
 from .store import Unavailable, database_url, engine, unreachable
 
 EXPIRY_S = 24 * 3600  # a class with no activity for this long is deleted with its answers
 _, ngettext = domain("classroom")
 TOUCH_S = 60          # an answer refreshes the class's last activity at most once a minute
+ROW = [column for column in classes.c if column.name != "iteration"]  # a class's row as most reads need it
 
 
 class NotFound(LookupError):
@@ -46,13 +50,15 @@ class Round:
 
 @dataclass(frozen=True)
 class ClassState:
-    """What every session of a class reads: its stage, its current round, whether its answer is revealed."""
+    """What every session of a class reads: its network, the teacher's stage and iteration (the digest of its
+    start, "" for the network's first), its current round, whether its answer is revealed."""
     code: str
     payload: str
     stage: str
     revealed: bool
     ended: bool
     round: Round = None
+    iteration: str = ""
 
 
 class Classroom:
@@ -61,6 +67,7 @@ class Classroom:
     def __init__(self, engine, clock=time.time):
         self.engine, self.clock = engine, clock
         self.url = engine.url.render_as_string(hide_password=True)
+        self.iteration = functools.lru_cache(maxsize=8)(self._iteration)  # a server reads each iteration once
 
     def __repr__(self):
         return f"Classroom({self.url})"
@@ -82,7 +89,7 @@ class Classroom:
                 raise Unavailable(unreachable(self.url, error)) from None
 
     def _class(self, connection, code, lock=False):
-        query = select(classes).where(classes.c.code == code)
+        query = select(*ROW).where(classes.c.code == code)
         row = connection.execute(query.with_for_update() if lock else query).first()
         if row is None or row.active < self.clock() - EXPIRY_S:
             raise NotFound(_("no class has the code {code} (a class ends 24 hours after its last activity)").format(
@@ -112,8 +119,9 @@ class Classroom:
 
     # --- the teacher ---
 
-    def start(self, payload, stage):
-        """A new class on the network payload (a share link's token) at stage: (join code, teacher key)."""
+    def start(self, payload, stage, iteration=None):
+        """A new class on the network payload (a share link's token) at stage and iteration ((blob, digest) of
+        classroom.iteration.pack; None: the payload's first): (join code, teacher key)."""
         key, now = codes.new_teacher_key(), self.clock()
         self.expire()
         for _attempt in range(20):
@@ -121,7 +129,7 @@ class Classroom:
             try:
                 self._run(lambda c: c.execute(classes.insert().values(
                     code=code, teacher_hash=codes.key_hash(key), payload=payload, stage=str(stage), revealed=False,
-                    ended=False, created=now, active=now)))
+                    ended=False, created=now, active=now, **_iteration_values(iteration))))
                 return code, key
             except IntegrityError:
                 continue  # the code is taken: draw another
@@ -165,9 +173,11 @@ class Classroom:
         """Close the open round and show the right answer and the stage's results to every student."""
         self._close_and_set(code, key, revealed=True)
 
-    def advance(self, code, key, stage, payload=None):
-        """The teacher's stage (and network, when payload is given): the students who follow go there."""
-        values = {"stage": str(stage), **({"payload": payload} if payload is not None else {})}
+    def advance(self, code, key, stage, payload=None, iteration=None):
+        """The teacher's stage (and network, when payload is given, and iteration, when iteration is: as in
+        start): the students who follow go there."""
+        values = {"stage": str(stage), **({"payload": payload} if payload is not None else {}),
+                  **(_iteration_values(iteration) if iteration is not None else {})}
         self._run(lambda c: c.execute(update(classes).where(
             classes.c.id == self._teacher(c, code, key).id).values(**values)))
 
@@ -188,8 +198,9 @@ class Classroom:
             return _round(found), [read_answer(a) for a in given]
         return self._run(work)
 
-    def export(self, code, key):
-        """The class's anonymous answers: question, round, vote, answer, right, seconds (a DataFrame)."""
+    def export(self, code, key, language=None):
+        """The class's anonymous answers: question, round, vote, answer, right, seconds (a DataFrame), the
+        question and the options chosen in language (default: this session's), each answer as JSON."""
         def work(c):
             row = self._teacher(c, code, key)
             query = select(rounds.c.question, rounds.c.number, rounds.c.vote, answers.c.answer, answers.c.is_right,
@@ -197,7 +208,11 @@ class Classroom:
                 .where(rounds.c.class_id == row.id).order_by(rounds.c.number, answers.c.at)
             return c.execute(query).all()
         table = pd.DataFrame(self._run(work), columns=["question", "round", "vote", "answer", "right", "seconds"])
-        table["question"] = [read_question(q)[0].text for q in table["question"]]
+        language = language or i18n.current()
+        asked = [read_question(q, language)[0] for q in table["question"]]
+        table["question"] = [q.text for q in asked]
+        table["answer"] = [json.dumps(list(a) if isinstance(a, tuple) else a, ensure_ascii=False)
+                           for a in (option_values(q, read_answer(a)) for q, a in zip(asked, table["answer"]))]
         return table
 
     # --- everyone ---
@@ -208,8 +223,20 @@ class Classroom:
             row = self._class(c, code)
             last = self._last_round(c, row.id)
             return ClassState(row.code, row.payload, row.stage, row.revealed, row.ended,
-                              _round(last) if last else None)
+                              _round(last) if last else None, row.iteration_digest)
         return self._run(work)
+
+    def _iteration(self, code, digest):
+        """The class's iteration (classroom.iteration.pack's blob) whose digest is digest; LookupError when the
+        teacher has moved on to another (read the state again)."""
+        def work(c):
+            self._class(c, code)
+            return c.execute(select(classes.c.iteration).where(classes.c.code == code,
+                                                               classes.c.iteration_digest == digest)).scalar()
+        blob = self._run(work) if digest else None
+        if blob is None:
+            raise LookupError(_("the teacher has moved on to another iteration: it is read again"))
+        return bytes(blob)
 
     def count(self, code, number):
         """How many students have answered round number (no more than that while it is open)."""
@@ -261,6 +288,11 @@ class Classroom:
             c.execute(delete(rounds).where(rounds.c.class_id.in_(old)))
             return c.execute(delete(classes).where(classes.c.id.in_(old))).rowcount
         return self._run(work)
+
+
+def _iteration_values(iteration):
+    blob, digest = iteration or (None, "")
+    return {"iteration": blob, "iteration_digest": digest}
 
 
 def _round(row):

@@ -3,19 +3,23 @@ vote again, reveal and end from the teacher's view; the rules themselves are kep
 
 A session's class is {"code", "key"} in st.session_state (key: the teacher key, None for a student); the address
 keeps ?class=CODE, a student's &student=ID and a teacher's &teacher=KEY, so that a reload, or a reconnect through
-another replica, lands in the same class with the same id. Any failure of the class database becomes a message
-in the class panel: the Step page works on as without a class.
+another replica, lands in the same class with the same id. The teacher's session publishes its network, stage and
+iteration (classroom.iteration) whenever one changes; a student who follows opens them, so their trace is the
+teacher's number for number. The class's question is asked in every language at once (classroom.questions):
+each session reads it in its own, and answers are sent as option ids. Any failure of the class database becomes
+a message in the class panel: the Step page works on as without a class.
 """
 import time
 
 import streamlit as st
 
-from classroom import codes
+import i18n
+from classroom import codes, iteration
 from classroom.classes import NotFound, shared
 from classroom.store import Unavailable
 from classroom.distribution import distribution, share_right
 from classroom.links import CLASS, STUDENT, TEACHER, class_link, qr_svg
-from classroom.questions import question_json, read_question
+from classroom.questions import option_ids, option_values, question_json, read_question
 from i18n import domain
 from lab.links import config_token, read_token
 from lab.predict import is_right, shown
@@ -27,7 +31,8 @@ _, ngettext = domain("classroom")
 STATE, LIMITER, MESSAGE, SEEN = "_class", "_class_limiter", "_class_message", "_class_seen"
 READ_ERROR = "_class_read_error"
 READ = "_class_read"        # (monotonic time, ClassState): the state read in the last READ_S seconds
-PUBLISHED = "_class_published"  # the teacher's (stage, network token) last sent to the class
+PUBLISHED = "_class_published"  # the teacher's (stage, network token, Lab.start, its digest) last sent to the class
+LOADED = "_class_loaded"    # a student's (network token, iteration digest, Lab.start) of the class last opened
 ASKED = "_class_asked"      # the round whose answer widget is drawn (its value is dropped for another one)
 FIGURE = "_class_figure"    # (rounds drawn, figure, share right)
 FOLLOW, FOLLOWING, ANSWER = "class_follow", "_class_following", "predict_answer"  # the toggle; whether on
@@ -84,10 +89,10 @@ def state(fresh=False):
 
 
 def signature(found):
-    """What a page draws differently when it changes: the stage and network (which the teacher sets, so not for
-    the teacher), the round and whether it is open, the reveal, the end."""
+    """What a page draws differently when it changes: the stage, network and iteration (which the teacher sets,
+    so not for the teacher), the round and whether it is open, the reveal, the end."""
     r = found.round
-    followed = (found.stage, found.payload) if not is_teacher() else (None, None)
+    followed = (found.stage, found.payload, found.iteration) if not is_teacher() else (None, None, None)
     return (*followed, found.revealed, found.ended, r and r.number, r and r.is_open)
 
 
@@ -111,12 +116,13 @@ def on_start():
     """Build's Start a class: the current network and stage become a class; its code and key go in the address."""
     acting()
     L = lab()
-    stage = str(L.current) if L.trace is not None else "forward 0"
-    started = attempt(lambda: shared().start(config_token(L.config), stage))
+    stage, token = str(L.current) if L.trace is not None else "forward 0", config_token(L.config)
+    packed = attempt(iteration.pack, L)
+    started = packed and attempt(lambda: shared().start(token, stage, packed))
     if started:
         code, key = started
         st.session_state[STATE] = {"code": code, "key": key}
-        st.session_state[PUBLISHED] = (stage, config_token(L.config))
+        st.session_state[PUBLISHED] = (stage, token, L.start, packed[1])
         st.query_params[CLASS], st.query_params[TEACHER] = code, key
 
 
@@ -142,9 +148,10 @@ def join(code, key=None):
         return False
     if key is not None and not attempt(lambda: shared().is_teacher(normal, key)):
         key = None  # a wrong teacher key in the address: a student like any other
-    L = lab()
-    L.open_link(read_token(found.payload))
-    follow(found.stage)
+    if not attempt(load, found):
+        return False
+    if key is not None:  # the teacher's own iteration, back after a reload: nothing to send again
+        st.session_state[PUBLISHED] = (found.stage, found.payload, lab().start, found.iteration)
     st.session_state[STATE] = {"code": normal, "key": key}
     st.session_state[FOLLOWING] = True
     st.session_state[SEEN] = signature(found)
@@ -169,17 +176,46 @@ def on_join():
 
 def on_leave():
     acting()
-    for key in (STATE, READ, SEEN, PUBLISHED, "_class_tried"):
+    for key in (STATE, READ, SEEN, PUBLISHED, LOADED, "_class_tried"):
         st.session_state.pop(key, None)
     for key in (CLASS, STUDENT, TEACHER):
         st.query_params.pop(key, None)
 
 
 def on_follow():
-    """The Follow toggle: on goes back to the teacher's stage."""
+    """The Follow toggle: on goes back to the teacher's network, iteration and stage."""
     st.session_state[FOLLOWING] = bool(st.session_state.get(FOLLOW))
     found = state(fresh=True)
     if st.session_state[FOLLOWING] and found is not None:
+        attempt(catch_up, found)
+
+
+def load(found):
+    """Open the class's network at the teacher's iteration and stage in this session's Lab (ValueError, the Lab
+    unchanged, when it cannot be read); True."""
+    config = read_token(found.payload)
+    if found.iteration:
+        iteration.open_in(lab(), config, shared().iteration(found.code, found.iteration))
+    else:
+        lab().open_link(config)
+    st.session_state[LOADED] = (found.payload, found.iteration, lab().start)
+    follow(found.stage)
+    return True
+
+
+def explored():
+    """True when this student's Lab no longer holds the class's iteration as last opened (they recorded another:
+    a new iteration, a setting, another network)."""
+    loaded = st.session_state.get(LOADED)
+    return loaded is None or loaded[2] is not lab().start
+
+
+def catch_up(found):
+    """Back to the teacher: their network and iteration when this Lab holds others, and their stage."""
+    loaded = st.session_state.get(LOADED)
+    if explored() or loaded[:2] != (found.payload, found.iteration):
+        load(found)
+    else:
         follow(found.stage)
 
 
@@ -198,8 +234,11 @@ def teacher_action(name):
     code, key = current()["code"], current()["key"]
     if name == "ask":
         from ui.predict import current_question
-        asked = current_question()
-        if asked is None:
+        asked = {}
+        for language in i18n.LANGUAGES:  # the same question (the same numbers) in each: every session reads its own
+            with i18n.use(language):
+                asked[language] = current_question()
+        if asked[i18n.current()] is None:
             st.session_state[MESSAGE] = _("This stage has no question to ask.")
             return
         attempt(lambda: shared().ask(code, key, question_json(asked, n=len(lab().trace.forward[0].input))))
@@ -209,13 +248,21 @@ def teacher_action(name):
 
 
 def publish():
-    """Pages/step.py, each run of the stage area: the teacher's stage (and network) become the class's."""
-    if not is_teacher() or lab().trace is None:
+    """app.py and pages/step.py, each run (of the stage area): the teacher's stage, network and iteration become
+    the class's. The iteration is packed and sent only when the Lab recorded another (Lab.start is new) whose
+    numbers differ (its digest)."""
+    L = lab()
+    if not is_teacher() or L.trace is None:
         return
-    now = (str(lab().current), config_token(lab().config))
-    if st.session_state.get(PUBLISHED) != now:
-        st.session_state[PUBLISHED] = now
-        attempt(lambda: shared().advance(current()["code"], current()["key"], now[0], now[1]))
+    stage, token = str(L.current), config_token(L.config)
+    sent = st.session_state.get(PUBLISHED) or (None, None, None, None)
+    if sent[:2] == (stage, token) and sent[2] is L.start:
+        return
+    packed = attempt(iteration.pack, L) if sent[2] is not L.start else None
+    if packed is not None and packed[1] == sent[3]:
+        packed = None  # recorded again with the same numbers (another setting): the students have them
+    st.session_state[PUBLISHED] = (stage, token, L.start, packed[1] if packed else sent[3])
+    attempt(lambda: shared().advance(current()["code"], current()["key"], stage, token, packed))
 
 
 # --- what each page draws ---
@@ -262,17 +309,21 @@ def asks_here():
 def on_answer():
     acting()
     found = state(fresh=True)
-    if read_question(found.round.question)[0].widget == "number":
+    asked = read_question(found.round.question, i18n.current())[0]  # as the widget showed it
+    if asked.widget == "number":
         readable, value = number_field.read(ANSWER)  # 0.057 or 0,057
         if not readable:  # the field's message says how to type a number
             return
     else:
         value = st.session_state.get(ANSWER)
-    if value is None or value == []:
+    listed = list(asked.options)
+    if value is None or value == [] or asked.widget != "number" and any(
+            v not in listed for v in (value if isinstance(value, (list, tuple)) else [value])):
         st.session_state[MESSAGE] = _("Choose or type an answer first.")
         return
+    ids = option_ids(asked, value)  # an option counts by its id, whichever language showed it
     attempt(lambda: shared().answer(current()["code"], student_id(), found.round.number,
-                                    list(value) if isinstance(value, (list, tuple)) else value))
+                                    list(ids) if isinstance(ids, tuple) else ids))
 
 
 def said(question, value):
@@ -289,7 +340,7 @@ def draw_question():
     from ui.predict import answer_widget
     found = state()
     r = found.round
-    asked = read_question(r.question)[0]
+    asked = read_question(r.question, i18n.current())[0]
     with st.container(border=True, key="class_question"):
         title = _("Class question (vote {vote}).").format(vote=r.vote) if r.vote > 1 else _("Class question.")
         st.markdown(f"**{title}** {asked.text}")
@@ -299,6 +350,7 @@ def draw_question():
                        else _("The vote is closed."))
             return
         mine = attempt(lambda: shared().mine(current()["code"], student_id(), r.number), into=READ_ERROR)
+        mine = None if mine is None else option_values(asked, mine)
         if r.is_open:
             if st.session_state.get(ASKED) != r.number:
                 st.session_state.pop(ANSWER, None)
@@ -344,11 +396,11 @@ def panel():
         return
     seen = st.session_state.get(SEEN)
     st.session_state[SEEN] = signature(found)
+    if not is_teacher() and st.session_state.get(FOLLOWING) and explored():
+        st.session_state[FOLLOWING] = False  # they recorded an iteration of their own: exploring, until they return
     if seen is not None and seen != signature(found):  # the teacher acted: the whole page draws it
-        if not is_teacher() and st.session_state.get(FOLLOWING) and (seen[0], seen[1]) != (found.stage, found.payload):
-            if seen[1] != found.payload:
-                lab().open_link(read_token(found.payload))
-            follow(found.stage)
+        if not is_teacher() and st.session_state.get(FOLLOWING) and seen[:3] != signature(found)[:3]:
+            attempt(catch_up, found)
         st.rerun(scope="app")
     if is_teacher():
         teacher_panel(found)
@@ -385,9 +437,10 @@ def teacher_panel(found):
             st.button(_("End the class"), key="class_end", on_click=teacher_action, args=("end",))
         st.button(_("Leave"), key="class_leave", on_click=on_leave)
     if found.ended:
-        st.download_button(_("Download the answers (CSV)"), lambda: shared().export(found.code, current()["key"])
-                           .to_csv(index=False), file_name=f"class-{found.code}.csv", mime="text/csv",
-                           key="class_csv", on_click="ignore")
+        language = i18n.current()  # the download runs later, outside this run
+        st.download_button(_("Download the answers (CSV)"),
+                           lambda: shared().export(found.code, current()["key"], language).to_csv(index=False),
+                           file_name=f"class-{found.code}.csv", mime="text/csv", key="class_csv", on_click="ignore")
     if r is not None and r.is_open:
         count = attempt(lambda: shared().count(found.code, r.number), into=READ_ERROR)
         with st.container(key="class_count"):
@@ -398,11 +451,12 @@ def teacher_panel(found):
 
 
 def draw_histogram(found):
-    """The closed vote's distribution: this question's rounds side by side (vote 1 and vote 2)."""
+    """The closed vote's distribution: this question's rounds side by side (vote 1 and vote 2), its options in
+    this session's language (every student's answer counted by its option's id)."""
     r, key = found.round, current()["key"]
     numbers = tuple(range(r.number - r.vote + 1, r.number + 1))
     drawn = st.session_state.get(FIGURE)
-    if drawn is None or drawn[0] != (found.code, numbers):
+    if drawn is None or drawn[0] != (found.code, numbers, i18n.current()):
         given = {}
         for number in numbers:
             result = attempt(lambda n=number: shared().results(found.code, key, n))
@@ -410,10 +464,10 @@ def draw_histogram(found):
                 message()
                 return
             given[number] = result[1]
-        asked, n = read_question(r.question)
-        table = distribution(asked, n, given)
+        asked, n = read_question(r.question, i18n.current())
+        table = distribution(asked, n, {k: [option_values(asked, a) for a in answers] for k, answers in given.items()})
         figure = distribution_figure(table, {k: _("Vote {n}").format(n=k - numbers[0] + 1) for k in numbers})
-        drawn = st.session_state[FIGURE] = ((found.code, numbers), figure,
+        drawn = st.session_state[FIGURE] = ((found.code, numbers, i18n.current()), figure,
                                             [(k - numbers[0] + 1, share_right(table, k), len(given[k]))
                                              for k in numbers])
     st.plotly_chart(drawn[1], key="class_histogram", config={"displayModeBar": False})

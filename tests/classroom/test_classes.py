@@ -5,11 +5,11 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Column, Integer, MetaData, String, Table, select
 
 from classroom import codes, schema, store
 from classroom.classes import EXPIRY_S, Classroom, NotFound, Refused
-from classroom.questions import Rejected, question_json
+from classroom.questions import Rejected, option_ids, question_json, read_question
 from lab.predict import Question
 from tests.e2e.server import free_port
 
@@ -116,8 +116,9 @@ def test_answers_racing_a_close_are_counted_exactly_when_taken(room, database_ur
 
 @pytest.mark.parametrize("question, bad", [
     (NUMBER, math.nan), (NUMBER, math.inf), (NUMBER, -math.inf), (NUMBER, "0.5"), (NUMBER, True), (NUMBER, None),
-    (NUMBER, 10 ** 400), (NUMBER, [0.5]), (RADIO, "maybe"), (RADIO, "<script>alert(1)</script>"), (RADIO, 1),
-    (ZEROS, [0, 0]), (ZEROS, [5]), (ZEROS, "0,2"), (ZEROS, [True])])
+    (NUMBER, 10 ** 400), (NUMBER, [0.5]), (RADIO, "maybe"), (RADIO, "<script>alert(1)</script>"), (RADIO, 3),
+    (RADIO, -1), (RADIO, 1.0), (RADIO, True), (RADIO, "negative"), (ZEROS, [0, 0]), (ZEROS, [5]), (ZEROS, "0,2"),
+    (ZEROS, [True]), (ZEROS, [0.0])])
 def test_answers_are_validated_against_the_question(room, question, bad):
     code, _ = started(room, question)
     with pytest.raises(Rejected):
@@ -214,3 +215,69 @@ def test_a_close_waits_for_the_answer_under_way(room, monkeypatch):
     at_close = room.count(code, 1)
     student.join()
     assert room.count(code, 1) == at_close == 1
+
+
+RADIO_RU = Question("sign", "backward 0", "Он положительный?", "radio", "отрицательный",
+                    ("положительный", "отрицательный", "ноль"))
+
+
+def test_a_question_is_asked_in_every_language_and_answers_count_by_option_id(room):
+    code, key = room.start("token", "forward 0")
+    room.ask(code, key, question_json({"en": RADIO, "ru": RADIO_RU}, n=4))
+    text = room.state(code).round.question
+    assert read_question(text, "ru")[0] == RADIO_RU and read_question(text, "en")[0] == RADIO
+    assert read_question(text, "de")[0] == RADIO  # a language it was not asked in: English
+    neutral = read_question(text)[0]
+    assert neutral.options == (0, 1, 2) and neutral.answer == 1
+    room.answer(code, ALICE, 1, option_ids(RADIO_RU, "отрицательный"))  # a Russian student
+    room.answer(code, BOB, 1, option_ids(RADIO, "negative"))            # an English one: the same option
+    with pytest.raises(Rejected):
+        room.answer(code, "c" * 22, 1, "negative")  # an option's text is not its id
+    room.close(code, key)
+    assert room.results(code, key, 1)[1] == [1, 1]
+    assert list(room.export(code, key, "ru")["answer"]) == ['"отрицательный"'] * 2
+    assert set(room.export(code, key, "en")["question"]) == {RADIO.text}
+    assert room.export(code, key)["right"].all()
+
+
+def test_the_languages_of_a_question_must_ask_the_same(room):
+    other = Question("sign", "backward 0", "Он положительный?", "radio", "положительный",
+                     ("положительный", "отрицательный", "ноль"))
+    with pytest.raises(ValueError, match="differs"):
+        question_json({"en": RADIO, "ru": other})
+
+
+def test_the_teachers_iteration_travels_by_its_digest_and_only_the_teacher_sets_it(room):
+    code, key = room.start("token", "forward 0", (b"first", "1" * 64))
+    assert room.state(code).iteration == "1" * 64 and room.iteration(code, "1" * 64) == b"first"
+    with pytest.raises(Refused):
+        room.advance(code, "forged", "loss", "token", (b"forged", "f" * 64))
+    room.advance(code, key, "loss", "token", (b"second", "2" * 64))
+    assert room.state(code).iteration == "2" * 64 and room.iteration(code, "2" * 64) == b"second"
+    for unknown in ("3" * 64, ""):
+        with pytest.raises(LookupError):
+            room.iteration(code, unknown)  # none such (a digest names its numbers: a server keeps a few it read)
+    room.advance(code, key, "forward 0", "token")  # a stage alone keeps the iteration
+    assert room.state(code).iteration == "2" * 64
+
+
+def test_an_older_schemas_tables_are_made_afresh(database_url):
+    engine = store.make_engine(database_url)
+    schema.metadata.drop_all(engine)
+    old = MetaData()  # version 1's classes: no iteration
+    Table("classroom_meta", old, Column("name", String(40), primary_key=True), Column("value", String(200)))
+    Table("classes", old, Column("id", Integer, primary_key=True), Column("code", String(6)))
+    old.create_all(engine)
+    with engine.begin() as c:
+        c.execute(old.tables["classroom_meta"].insert().values(name="schema_version", value="1"))
+        c.execute(old.tables["classes"].insert().values(code="ACDEFG"))
+    engine.dispose()
+    engine = store.make_engine(database_url)
+    room = Classroom(engine)
+    code, _ = room.start("token", "forward 0", (b"blob", "d" * 64))
+    assert room.iteration(code, "d" * 64) == b"blob"
+    with pytest.raises(NotFound):
+        room.state("ACDEFG")
+    with engine.connect() as c:
+        assert c.execute(select(schema.meta.c.value)).scalar() == str(schema.SCHEMA_VERSION) == "2"
+    engine.dispose()

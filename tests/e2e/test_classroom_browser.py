@@ -68,7 +68,7 @@ def test_a_class_votes_twice_and_sees_the_answer(browser, class_server):
     students = [person(browser, f"{server.url}?class={code}", f"class-student-{k}") for k in range(2)]
     projector.click("Ask the class")
     room = shared(url)
-    q, _ = read_question(room.state(code).round.question)
+    q, _ = read_question(room.state(code).round.question, "en")
     for student in students:
         expect(student.page.get_by_role("button", name="Send", exact=True)).to_be_visible()
     answer(students[0], q, q.answer)

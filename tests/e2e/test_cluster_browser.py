@@ -63,7 +63,7 @@ def test_a_class_on_two_replicas_survives_a_replica_killed_during_the_vote(brows
     assert set(on.values()) == {"replica1", "replica2"}, on  # spread over both replicas by the cookie
     projector.click("Ask the class")
     room = Classroom(make_engine(cluster["database"]))
-    q = read_question(room.state(code).round.question)[0]
+    q = read_question(room.state(code).round.question, "en")[0]
     for student in students[:3]:
         expect(student.page.get_by_role("button", name="Send", exact=True)).to_be_visible()
         answer(student, q, q.answer)

@@ -1,16 +1,22 @@
 """The lecture through the pages (AppTest): a teacher starts a class on Build, students join by link or code,
 the teacher asks, the students answer, the vote closes, runs again and is revealed; on a SQLite file."""
+import base64
 import json
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from classroom.classes import shared
 from classroom.questions import Rejected, checked_answer, read_question
 from i18n import domain, use
-from lab.predict import Question
+from engine.sequential import layers_of
+from lab.exercise import fingerprint
+from lab.predict import Question, question
+from tests.classroom.test_iteration import assert_same_iteration
 from tests.e2e.server import free_port
 from tests.pages.apptest import APP, errors, open_page, tile_names
+from viz.by_hand import errors as by_hand_errors
 
 _, ngettext = domain("classroom")
 
@@ -51,9 +57,9 @@ def code_of(at):
     return at.session_state["_class"]["code"]
 
 
-def answer(at, value):
+def answer(at, value, language="en"):
     widget = {"number": at.text_input, "radio": at.radio, "multiselect": at.multiselect}  # a number as typed
-    q, _ = read_question(shared().state(code_of(at)).round.question)
+    q, _ = read_question(shared().state(code_of(at)).round.question, language)
     typed = list(value) if q.widget == "multiselect" else repr(value) if q.widget == "number" else value
     widget[q.widget](key="predict_answer").set_value(typed)
     at.button(key="predict_submit").click().run()
@@ -101,7 +107,7 @@ def test_a_teacher_asks_students_answer_once_the_vote_closes_runs_again_and_is_r
     for s in students:
         s.run()
         assert s.button(key="predict_submit").label == "Send"
-    q = answer(students[0], right_and_wrong(read_question(shared().state(code).round.question)[0])[1])
+    q = answer(students[0], right_and_wrong(read_question(shared().state(code).round.question, "en")[0])[1])
     right, wrong = right_and_wrong(q)
     answer(students[0], right)   # changed: the latest counts
     answer(students[1], wrong)
@@ -193,3 +199,92 @@ def test_the_class_speaks_russian():
         with pytest.raises(Rejected, match="ответ должен быть конечным числом"):
             checked_answer(Question("value", "forward 0", "x", "number", 0.5, tol=0.01), float("nan"))
         assert ngettext("{n} answered", "{n} answered", 5).format(n=5) == "5 ответов"
+
+
+def own_question(lab, language="en"):
+    """The question a learner's own Predict first asks at their stage (ui.predict.current_question's), in language."""
+    with use(language):
+        return question(lab.trace, lab.current, fingerprint(lab.trace),
+                        by_hand_errors(lab.trace, lab.current, layers_of(lab.model)))
+
+
+def test_a_following_student_records_the_teachers_very_iteration_and_is_asked_the_same_question():
+    t = teacher("dropout_batchnorm")
+    t.switch_page("pages/step.py").run()
+    code = code_of(t)
+    follower, explorer = student(code, page="step"), student(code, page="step")
+    explorer.toggle(key="class_follow").set_value(False).run()
+    own = explorer.session_state.lab.trace
+    for _ in range(2):
+        t.button(key="step_new_iteration").click().run()
+    for _ in range(3):
+        t.button(key="step_next").click().run()
+    teacher_lab = t.session_state.lab
+    follower.run()
+    assert_same_iteration(follower.session_state.lab, teacher_lab)
+    assert follower.session_state.lab.stage == 3 and teacher_lab.cursor.iteration == 3
+    assert explorer.session_state.lab.trace is own  # who stopped following keeps their own iteration
+    teacher_lab.train(2)  # what the Train page's Train button does, here in the test's process
+    t.run()
+    follower.run()
+    assert_same_iteration(follower.session_state.lab, teacher_lab)
+    assert follower.session_state.lab.trained_epochs == 2 and follower.session_state.lab.stage == 0
+    for _ in range(3):
+        t.button(key="step_next").click().run()
+    t.button(key="class_ask").click().run()
+    follower.run()
+    asked = read_question(shared().state(code).round.question, "en")[0]
+    assert asked == own_question(teacher_lab) == own_question(follower.session_state.lab)  # the answer included
+    assert follower.session_state.lab.stage == 3 and follower.button(key="predict_submit")
+    explorer.run()
+    assert explorer.session_state.lab.trace is own
+    explorer.toggle(key="class_follow").set_value(True).run()  # back: the teacher's iteration and stage
+    assert_same_iteration(explorer.session_state.lab, teacher_lab)
+    assert explorer.session_state.lab.stage == 3
+
+
+def test_a_student_who_records_an_iteration_of_their_own_stops_following():
+    t = teacher()
+    t.switch_page("pages/step.py").run()
+    s = student(code_of(t), page="step")
+    s.button(key="step_new_iteration").click().run()
+    assert s.toggle(key="class_follow").value is False
+    t.button(key="step_next").click().run()
+    s.run()
+    assert s.session_state.lab.stage == 0 and s.session_state.lab.cursor.iteration == 2
+
+
+def test_each_student_reads_the_class_question_in_their_language_and_their_answers_count_together():
+    t = open_page("build")
+    lab = t.session_state.lab
+    for _attempt in range(20):  # a stage whose question's options are words (a sign, a direction)
+        found = [k for k, stage in enumerate(lab.trace.stages)
+                 if (lab.jump(k) or own_question(lab)) and own_question(lab).kind in ("sign", "direction")]
+        if found:
+            break
+        lab.new_iteration()
+    lab.jump(found[0])
+    t.button(key="class_start").click().run()
+    t.switch_page("pages/step.py").run()
+    code = code_of(t)
+    russian, english = student(code, page="step", lang="ru"), student(code, page="step", lang="en")
+    t.button(key="class_ask").click().run()
+    asked_en, asked_ru = own_question(lab, "en"), own_question(lab, "ru")
+    assert asked_en.options != asked_ru.options
+    for s, asked in ((russian, asked_ru), (english, asked_en)):
+        s.run()
+        box = [m.value for m in s.markdown if asked.text in m.value]
+        assert box, [m.value for m in s.markdown]
+        assert tuple(s.radio(key="predict_answer").options) == asked.options
+    answer(russian, asked_ru.answer, "ru")
+    answer(english, asked_en.answer, "en")
+    assert not errors(russian) and not errors(english)
+    t.run()
+    assert any("2 answered" in m.value for m in t.markdown)
+    t.button(key="class_close").click().run()
+    t.run()
+    spec = json.loads([c for c in t.get("plotly_chart") if c.key == "class_histogram"][0].proto.spec)
+    (bars,) = spec["data"]
+    assert list(bars["x"]) == list(asked_en.options)  # the teacher's language
+    counts = np.frombuffer(base64.b64decode(bars["y"]["bdata"]), dtype=bars["y"]["dtype"])
+    assert dict(zip(bars["x"], counts.tolist())) == {o: 2 * (o == asked_en.answer) for o in asked_en.options}
