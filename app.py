@@ -58,7 +58,7 @@ navigation = st.navigation(present.pages(PAGES), position="top")  # presenter mo
 return_to_requested(present.pages(PAGES))
 present.style()
 error_for("link")
-with st.container(key="network_summary", horizontal=True, vertical_alignment="center"):
+with st.container(key="network_summary", horizontal=True, vertical_alignment="center", wrap=False):
     layers = " → ".join(f"`{line}`" for line in repr(lab.model).split("\n"))  # the learner's network, in one line
     config = lab.config
     st.caption(_("Your network: {layers} · {criterion} · {optimizer} · {dataset}, batch {batch}").format(

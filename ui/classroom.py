@@ -154,6 +154,7 @@ def join(code, key=None):
         st.session_state[PUBLISHED] = (found.stage, found.payload, lab().start, found.iteration)
     st.session_state[STATE] = {"code": normal, "key": key}
     st.session_state[FOLLOWING] = True
+    st.session_state.pop(FOLLOW, None)  # the toggle, drawn anew, shows its default: on
     st.session_state[SEEN] = signature(found)
     st.query_params[CLASS] = normal
     if key is None:
@@ -408,8 +409,12 @@ def panel():
         with st.container(horizontal=True, vertical_alignment="center"):
             st.markdown(_("**Class {code}** · the class has ended").format(code=found.code) if found.ended else
                         _("**Class {code}**").format(code=found.code))
-            sync(FOLLOW, bool(st.session_state.get(FOLLOWING)))
-            st.toggle(_("Follow the teacher"), key=FOLLOW, on_change=on_follow,
+            following = bool(st.session_state.get(FOLLOWING))
+            if st.session_state.get(FOLLOW) is not None:  # (join drops it: a first toggle shows its default)
+                sync(FOLLOW, following)  # turned off by exploring (explored())
+            # its default is the state too: a toggle the browser draws afresh (after the page's rerun from this
+            # fragment) starts from the default and sends it back, which must not stop the student following
+            st.toggle(_("Follow the teacher"), value=following, key=FOLLOW, on_change=on_follow,
                       help=_("Off: explore on your own; on: back to the teacher's stage"))
             st.button(_("Leave the class"), key="class_leave", on_click=on_leave)
         if found.round and found.round.is_open and found.stage != str(lab().current):

@@ -5,6 +5,7 @@ Run alone with `python -m pytest -m e2e tests/e2e/test_classroom_browser.py`; sc
 (the projector's live count, the distribution after closing, votes 1 and 2 side by side).
 """
 import os
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -37,10 +38,13 @@ def person(browser, url, name, viewport=VIEWPORT):
     return one
 
 
-def answer(student, q, value):
-    page = student.page
+WORDS = {"en": ("Your answer", "Send"), "ru": ("Ваш ответ", "Отправить")}  # the answer box and its button
+
+
+def answer(student, q, value, language="en"):
+    page, (label, send) = student.page, WORDS[language]
     if q.widget == "number":
-        box = page.get_by_role("textbox", name="Your answer")
+        box = page.get_by_role("textbox", name=label)
         box.fill(repr(float(value)))
         box.press("Enter")
         page.wait_for_timeout(300)
@@ -48,7 +52,7 @@ def answer(student, q, value):
         student.rerun(lambda: page.get_by_test_id("stRadio").get_by_text(value, exact=True).click())
     else:
         raise AssertionError("the default network's first stage asks no multiselect question")
-    student.rerun(lambda: page.get_by_role("button", name="Send", exact=True).click())
+    student.rerun(lambda: page.get_by_role("button", name=send, exact=True).click())
 
 
 def wrong(q):
@@ -63,15 +67,22 @@ def test_a_class_votes_twice_and_sees_the_answer(browser, class_server):
     code = teacher.page.locator(".st-key-class_code strong").inner_text()
     teacher_link = teacher.page.get_by_test_id("stCode").filter(has_text="teacher=").inner_text()
     assert f"class={code}&teacher=" in teacher_link
+    key = parse_qs(urlsplit(teacher_link.strip()).query)["teacher"][0]
     projector = person(browser, teacher_link.strip().replace(f"http://{teacher_link.split('/')[2]}", server.url[:-1]),
                        "class-projector", viewport={"width": 1280, "height": 800})
-    students = [person(browser, f"{server.url}?class={code}", f"class-student-{k}") for k in range(2)]
+    students = [person(browser, f"{server.url}?class={code}&lang=ru", "class-student-ru"),  # a Russian student
+                person(browser, f"{server.url}?class={code}", "class-student-en")]
+    languages = ("ru", "en")
     projector.click("Ask the class")
     room = shared(url)
     q, _ = read_question(room.state(code).round.question, "en")
-    for student in students:
-        expect(student.page.get_by_role("button", name="Send", exact=True)).to_be_visible()
-    answer(students[0], q, q.answer)
+    asked = [read_question(room.state(code).round.question, language)[0] for language in languages]
+    for student, language, one in zip(students, languages, asked):
+        expect(student.page.get_by_role("button", name=WORDS[language][1], exact=True)).to_be_visible()
+        expect(student.page.locator(".st-key-class_question")).to_contain_text(one.text.replace("**", ""))
+        expect(student.page.locator(".st-key-class_follow input")).to_be_checked()  # still following
+    students[0].screenshot("question-in-russian")
+    answer(students[0], asked[0], asked[0].answer, "ru")
     answer(students[1], q, wrong(q))
     expect(projector.page.locator(".st-key-class_count")).to_contain_text("2 answered", timeout=10_000)
     assert projector.page.locator(".st-key-class_histogram").count() == 0
@@ -81,9 +92,9 @@ def test_a_class_votes_twice_and_sees_the_answer(browser, class_server):
     projector.chart_titles()
     projector.screenshot("distribution")
     projector.click("Vote again")
-    for student in students:
-        expect(student.page.get_by_role("button", name="Send", exact=True)).to_be_visible()
-        answer(student, q, q.answer)
+    for student, language, one in zip(students, languages, asked):
+        expect(student.page.get_by_role("button", name=WORDS[language][1], exact=True)).to_be_visible()
+        answer(student, one, one.answer, language)
     expect(projector.page.locator(".st-key-class_count")).to_contain_text("2 answered", timeout=10_000)
     projector.click("Close the vote")
     expect(projector.page.locator(".st-key-class_histogram")).to_contain_text("Vote 2")
@@ -93,6 +104,8 @@ def test_a_class_votes_twice_and_sees_the_answer(browser, class_server):
     expect(students[1].page.get_by_text("The answer:")).to_be_visible(timeout=10_000)
     students[1].screenshot("revealed")
     assert (room.count(code, 1), room.count(code, 2)) == (2, 2)
+    right = read_question(room.state(code).round.question)[0].answer  # the option's id
+    assert room.results(code, key, 2)[1] == [right, right]  # the Russian and the English answer: one option
     for one in (teacher, projector, *students):
         one.check_clean()
         one.context.close()

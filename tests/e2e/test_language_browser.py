@@ -104,3 +104,15 @@ def test_the_build_pages_number_fields_read_a_typed_or_pasted_decimal_comma(lear
     assert "lr 0.5, momentum 0.25" in learner.summary(), learner.summary()
     learner.screenshot("build_decimal_comma")
     learner.check_clean()
+
+
+@pytest.mark.parametrize("present", [False, True])
+def test_the_language_switch_stays_beside_a_long_network_line(learners, present):
+    (learner,) = learners(1, viewport={"width": 1024, "height": 768})
+    learner.url = link(learner.url, PRESETS["cnn_digits"].config, present=present) + "&lang=ru"
+    learner.open()
+    summary = learner.page.locator(".st-key-network_summary")
+    line = summary.get_by_test_id("stCaptionContainer").bounding_box()
+    switch = summary.get_by_test_id("stButtonGroup").bounding_box()
+    assert line["height"] > 30  # long enough to take two lines of its own
+    assert switch["x"] >= line["x"] + line["width"] - 1 and switch["y"] < line["y"] + line["height"], (line, switch)
