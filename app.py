@@ -69,3 +69,4 @@ with st.container(key="network_summary", horizontal=True, vertical_alignment="ce
 keep_in_address(lab.config)  # a reload opens this network again (the widgets' callbacks have run by now)
 with runlog.logged_run(navigation, RERUN):  # only with BACKPROP_LENS_RUN_LOG set (bench/load_bench.py)
     navigation.run()
+classroom.publish()  # what the page did (a training run on Train): the class's at once
