@@ -20,8 +20,8 @@ TILES = """() => [...document.querySelectorAll('.tensor-grid')]
 # The pixel centre of drawn cell (row, col) of a tile, from the tile's box in the picture and the picture's scale.
 CELL_POINT = """([n, title, row, col]) => {
   const grid = document.querySelectorAll('.tensor-grid')[n], t = grid.data.tiles.find(t => t.title === title);
-  const box = grid.querySelector('svg').getBoundingClientRect(), s = grid.data.scale, [left, top, w, h] = t.box;
-  const r = t.ys.indexOf(row), c = t.xs.indexOf(col);
+  const box = grid.querySelector('svg').getBoundingClientRect(), [left, top, w, h] = t.box;
+  const r = t.ys.indexOf(row), c = t.xs.indexOf(col), s = box.width / grid.data.width;  // its scale as drawn
   return [box.left + (left + (c + 0.5) * w / t.cols) * s, box.top + (top + (r + 0.5) * h / t.rows) * s];
 }"""
 # The outlines drawn on a tile, in its entries' coordinates [x0, x1, y0, y1] (cell (r, c) spans c-0.5..c+0.5).
@@ -176,3 +176,20 @@ def test_a_next_redraws_the_stage_in_place_and_the_pointer_shows_a_cells_exact_v
     learner.rerun(lambda: page.mouse.click(x, y))
     assert picked(learner) == ("output y", 3, 1)
     learner.check_clean()
+
+
+def test_presenter_mode_in_an_800_pixel_window_shrinks_the_stage_to_fit(learners, app_url):
+    """Presenter mode draws the tensors 1.5 times larger; in a window narrower than that, the picture shrinks to
+    the page (as the Plotly chart did) instead of running off its right edge, and a click still picks its cell."""
+    from lab.links import PRESENT
+
+    (one,) = learners(1, viewport=NARROW)
+    one.url = f"{app_url}?{PRESENT}=1"
+    one.open()
+    for _ in range(4):  # backward 0: the widest stage of the default network
+        one.rerun(lambda: one.page.locator(".st-key-step_next button").click())
+    one.chart_titles(at_least=1)
+    assert one.page.evaluate(OVERFLOW) == []
+    click_cell(one, "∂L/∂W", 1, 0)
+    assert picked(one) == ("∂L/∂W", 1, 0)
+    one.check_clean()

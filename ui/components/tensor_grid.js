@@ -18,8 +18,9 @@ function number(v, exact) {  // as Python writes it for NaN and inf; 7 significa
 }
 
 function cellAt(data, event, svg) {  // {tile, r, c} under the pointer, or null
-  const rect = svg.getBoundingClientRect();
-  const x = (event.clientX - rect.left) / data.scale, y = (event.clientY - rect.top) / data.scale;
+  const rect = svg.getBoundingClientRect();  // drawn at data.scale, or less where the page is narrower
+  const x = (event.clientX - rect.left) / rect.width * data.width;
+  const y = (event.clientY - rect.top) / rect.height * data.height;
   for (const tile of data.tiles) {
     const [left, top, width, height] = tile.box;
     if (x >= left && x < left + width && y >= top && y < top + height) {
@@ -49,7 +50,7 @@ export default function ({data, parentElement, setTriggerValue}) {
   const {width, height, scale} = data;
   box.innerHTML = `<svg xmlns="${SVG}" width="${Math.ceil(width * scale)}" height="${Math.ceil(height * scale)}"`
     + ` viewBox="0 0 ${width} ${height}" font-family="'Source Sans', sans-serif" fill="#31333F"`
-    + (data.clickable ? ` style="cursor: pointer"` : "") + `>${data.svg}`
+    + ` style="max-width: 100%; height: auto${data.clickable ? "; cursor: pointer" : ""}">${data.svg}`
     + `<rect class="hovered" fill="none" stroke="#31333F" stroke-width="1" visibility="hidden"/></svg>`
     + `<div class="tip" style="position: absolute; display: none; pointer-events: none; z-index: 10;`
     + ` background: white; border: 1px solid #999; padding: 2px 6px; white-space: pre; font-size: ${13 * scale}px;`
