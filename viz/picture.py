@@ -84,8 +84,9 @@ def ticks(first, last, block, length, count_axis):
     return [(v, (v - low) / (high - low)) for v in values if low <= v <= high]
 
 
-def tile_svg(tile, s, box, labelled, show_x, show_y):
-    """A tile's image, printed values, NaN crosses, ticks and axis titles; box = (left, top, width, height)."""
+def tile_svg(tile, s, box, labelled, show_x, show_y, shapes):
+    """A tile's image, printed values, NaN crosses, ticks, axis titles and outlines (`shapes`: viz.grid.marks);
+    box = (left, top, width, height) of its plot area."""
     left, top, width, height = box
     rows, cols = s.values.shape
     cell_w, cell_h = width / cols, height / rows
@@ -112,7 +113,7 @@ def tile_svg(tile, s, box, labelled, show_x, show_y):
         room = 5 + 6 * max((len(str(v)) for v, _f in labels), default=1) + 10
         out.append(f'<text transform="translate({left - room:.1f},{top + height / 2:.1f}) rotate(-90)" font-size="12"'
                    f' text-anchor="middle" fill="{AXIS}">{escape(axis_name(tile.axes[0]))}</text>')
-    for shape in marks(s, tile.marks):  # in the drawn cells' coordinates, as viz.grid gives them to Plotly
+    for shape in shapes:  # in the drawn cells' coordinates, as viz.grid gives them to Plotly
         x0 = left + (shape["x0"] - (s.xs[0] - bc / 2)) / (len(s.xs) * bc) * width
         x1 = left + (shape["x1"] - (s.xs[0] - bc / 2)) / (len(s.xs) * bc) * width
         y0 = top + (shape["y0"] - (s.ys[0] - br / 2)) / (len(s.ys) * br) * height
@@ -124,7 +125,7 @@ def tile_svg(tile, s, box, labelled, show_x, show_y):
     return out
 
 
-def hover_data(tile, s, box):
+def hover_data(tile, s, box, shapes):
     """What the component needs to hover and click a tile: its plot box, drawn cells' first entries, the texts; its
     full title ("heading") and its outlines in its entries' coordinates ("marks"), as a reader of the page sees them."""
     finite = s.values[np.isfinite(s.values)]
@@ -133,9 +134,9 @@ def hover_data(tile, s, box):
     block = "" if s.blocks == (1, 1) else " " + _("(largest of its {rows}×{cols} block)").format(
         rows=s.blocks[0], cols=s.blocks[1])
     return dict(id=tile.id, title=tile.title, heading=tile_title(tile, s), box=[round(float(v), 2) for v in box],
-                marks=[{k: float(shape[k]) for k in ("x0", "x1", "y0", "y1")} for shape in marks(s, tile.marks)],
-                rows=int(s.values.shape[0]),
-                cols=int(s.values.shape[1]), ys=[int(v) for v in s.ys], xs=[int(v) for v in s.xs],
+                marks=[{k: float(shape[k]) for k in ("x0", "x1", "y0", "y1")} for shape in shapes],
+                rows=int(s.values.shape[0]), cols=int(s.values.shape[1]), ys=[int(v) for v in s.ys],
+                xs=[int(v) for v in s.xs],
                 y_label=axis_name(tile.axes[0]), x_label=axis_name(tile.axes[1]), value_word=_("value"),
                 exact=exact, after=block if exact else " " + _("(click: the exact value)") + block,
                 values=base64.b64encode(values.tobytes()).decode(), dtype="f8" if exact else "f4")
@@ -168,7 +169,8 @@ def picture(tiles, scale=1.0):
             else:
                 first = y0 + top - 6 - NOTE_LINE * len(note_lines) - TITLE_LINE * (len(title_lines) - 1)
                 svg += title_svg(x0 + 4, first, title_lines, 13, note_lines)
-            svg += tile_svg(tile, s, box, labelled, last, not item.strips)
-            hovers.append(hover_data(tile, s, box))
+            shapes = marks(s, tile.marks)
+            svg += tile_svg(tile, s, box, labelled, last, not item.strips, shapes)
+            hovers.append(hover_data(tile, s, box, shapes))
     return dict(width=width, height=height, scale=scale, svg="".join(svg), tiles=hovers)
 
