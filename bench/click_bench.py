@@ -71,17 +71,17 @@ SETTLED = f"""quiet => ({IDLE})() && ({CHARTS_DRAWN})()
   && performance.now() - window.__bench.last >= quiet && window.__bench.painted >= window.__bench.last"""
 STATE = """() => {
   const app = document.querySelector('[data-testid="stApp"]'), b = window.__bench, now = performance.now();
-  const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+  const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"], [data-testid="stBidiComponentRegular"]')];
   return `script ${app && app.dataset.testScriptState}, connection ${app && app.dataset.testConnectionState}, `
        + `status widget ${JSON.stringify(document.querySelector('[data-testid="stStatusWidget"]')?.innerText ?? null)}, `
-       + `${charts.filter(c => !c.querySelector('.main-svg')).length} of ${charts.length} charts undrawn, `
+       + `${charts.filter(c => !c.querySelector('.main-svg, .tensor-grid svg')).length} of ${charts.length} charts undrawn, `
        + `last DOM change ${(now - b.last).toFixed(0)} ms ago, painted ${(b.painted - b.last).toFixed(0)} ms after it`;
 }"""
 RESULT = """() => {
   const b = window.__bench;
   b.settled = performance.now();
   b.after = null;
-  return {painted: b.painted, charts: document.querySelectorAll('[data-testid="stPlotlyChart"]').length,
+  return {painted: b.painted, charts: document.querySelectorAll('[data-testid="stPlotlyChart"], .tensor-grid').length,
           heading: [...document.querySelectorAll('h3')].map(h => h.innerText.trim())
                    .find(text => /^\\d+\\/\\d+ · /.test(text)) ?? null};
 }"""
@@ -345,7 +345,8 @@ def breakdown(clients, base):
     median = statistics.median
     print("\nWhere the time goes, per stage (medians of its clicks): total = click until settled; server = click"
           "\nuntil the rerun's script_finished message arrived; browser = total - server (Streamlit applying the"
-          "\ndeltas, Plotly drawing); KB = websocket bytes received for the click; charts = Plotly charts after it")
+          "\ndeltas, Plotly and the tensor grids drawing); KB = websocket bytes received for the click; charts = Plotly"
+          "\ncharts and tensor grids after it")
     for name in ("trivial", *[name for name in NETWORKS if name in clients]):
         print(f"\n{'' if name == 'trivial' else NAMES[name] + ', stage':<48}{'n':>3}{'total':>7}{'× triv':>7}"
               f"{'server':>8}{'browser':>9}{'KB':>8}{'charts':>7}")

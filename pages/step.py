@@ -22,7 +22,7 @@ from viz.data_view import batch_images_figure, class_labels, prediction_styler, 
 from viz.entries import as_matrix, chooser, default_focus, entry
 from viz.mine_view import comparison_figure, finding_text
 from viz.stage_strip import short_label, stage_names, stage_strip
-from viz.stage_view import optimizer_text, stage_label, stage_panels, stage_tensors
+from viz.stage_view import optimizer_text, stage_label, stage_panels, stage_tensors, with_pictures
 
 SMALL_TABLE = 16  # a larger batch's prediction table shows the samples with the lowest p(true)
 
@@ -133,7 +133,7 @@ def draw_tensors(trace, stage, labels, mine):
         focus_ahead = focus.at(ahead) or default_focus(stage_tensors(trace, ahead, layers))
         scale = present.scale()  # read here: the thread has no page to read it from
         prefetch("_step_panels", (str(ahead), focus_ahead.key, False, scale),
-                 lambda: stage_panels(trace, ahead, layers, focus_ahead, False, scale))
+                 lambda: with_pictures(stage_panels(trace, ahead, layers, focus_ahead, False, scale)))
     if stage.index is not None:  # a 4-D tensor's channels for one sample (Conv2d, MaxPool2d, ...)
         channel_maps.show(trace, stage, layers[stage.index], hide, present.scale())
     asked = ask.current_question() if ask.on() else None

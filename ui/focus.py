@@ -1,5 +1,5 @@
 """The Step page's focus: which entry of the shown stage is worked out by hand, chosen by a click on any cell
-of any heatmap (st.plotly_chart's point selection) or by the picker; kept per stage of the recorded iteration.
+of any heatmap (ui.tensor_grid's click) or by the picker; kept per stage of the recorded iteration.
 
 A busy browser may send a widget's value from a stage, an iteration or a network it no longer shows (a double
 click on Next sends the picker as the last stage drew it). Streamlit then calls that widget's callback with the
@@ -87,18 +87,15 @@ def number(value):
         return None
 
 
-def on_cell(key, metas, drawn=None):
-    """Chart callback: the clicked cell's tensor (the cell trace's meta) and position -> the focus. A click
-    on a chart drawn for a stage no longer shown (`drawn`: its stamp), or outside the tensor, keeps the focus."""
-    if drawn is not None and drawn != stamp():
+def on_cell(key):
+    """Tensor grid callback (ui.tensor_grid): the clicked cell {tensor, row, col, stamp} -> the focus. A click on
+    a drawing of a stage no longer shown (its stamp), or outside the tensor, keeps the focus."""
+    cell = (st.session_state.get(key) or {}).get("cell")
+    if not isinstance(cell, dict) or cell.get("stamp") != stamp():
         return
-    selection = (st.session_state.get(key) or {}).get("selection") or {}
-    for point in selection.get("points") or []:
-        tensor = shown_tensor(metas.get(point.get("curve_number")))
-        row, col = number(point.get("y")), number(point.get("x"))
-        if tensor is not None and row is not None and col is not None and fits(tensor, row, col):
-            choose(tensor.id, *entry_of_cell(tensor.array, row, col))
-            return
+    tensor, row, col = shown_tensor(cell.get("tensor")), number(cell.get("row")), number(cell.get("col"))
+    if tensor is not None and row is not None and col is not None and fits(tensor, row, col):
+        choose(tensor.id, *entry_of_cell(tensor.array, row, col))
 
 
 def picked(drawn):
@@ -133,7 +130,3 @@ def on_pick_tensor(drawn):
     if tensor is not None:
         choose(tensor.id, *entries.entry(tensor, {}))
 
-
-def cell_metas(figure):
-    """{curve number: tensor id} of a figure's clickable cell traces."""
-    return {i: trace.meta for i, trace in enumerate(figure.data) if getattr(trace, "meta", None)}

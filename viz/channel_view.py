@@ -133,7 +133,7 @@ def window(position, k):
 
 
 def panel(key, title, figure, row=None):
-    return Panel(title=title, figure=figure, row=row or key, key=key)
+    return Panel(title=title, chart=figure, row=row or key, key=key)
 
 
 def weight_before(trace, index, name="W"):

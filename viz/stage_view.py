@@ -1,5 +1,6 @@
 """One stage of an IterationTrace as panels (heatmap figure, LaTeX, caption) for the Step page."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import plotly.graph_objects as go
@@ -12,6 +13,7 @@ from viz.entries import PARAM_SYMBOLS
 from viz.formulas import backward_formula, criterion_formula, criterion_name, forward_formula
 from viz.optimizer_formulas import adam_formula, update_formula
 from viz.grid import Tile, grid, is_vector
+from viz.picture import picture
 
 _, ngettext = domain("viz")
 KIND_TITLES = {"forward": N_("Forward · layer {index} · {layer}"), "backward": N_("Backward · layer {index} · {layer}"),
@@ -20,16 +22,40 @@ KIND_TITLES = {"forward": N_("Forward · layer {index} · {layer}"), "backward":
 
 @dataclass(frozen=True)
 class Panel:
-    """One thing to draw: a figure, LaTeX and/or a caption; consecutive panels with the same `row` go side by
-    side (wrapping to the next line where the page is too narrow). `tensors`: the ids of the tensors drawn in
-    the figure (entries.Tensor.id), whose cells a click selects."""
+    """One thing to draw: tensors, a figure, LaTeX and/or a caption; consecutive panels with the same `row` go side
+    by side (wrapping to the next line where the page is too narrow). `tiles` [(viz.grid.Tile, strip)]: tensors
+    drawn as one grid `scale` times its size, as a Plotly figure (`figure`) or a picture for the page's component
+    (`picture`, viz.picture), each made when first asked for; `chart`: a figure drawn as it is. `tensors`: the ids
+    of the tensors drawn (entries.Tensor.id), whose cells a click selects."""
     title: str
-    figure: go.Figure | None = None
+    chart: go.Figure | None = None
     latex: str | None = None
     caption: str | None = None
     row: str = ""
     key: str = ""
     tensors: tuple = ()
+    tiles: tuple = field(default=(), repr=False, compare=False)
+    scale: float = 1.0
+
+    @property
+    def drawn(self):
+        """True for a panel with a chart or tensors (not only text)."""
+        return self.chart is not None or bool(self.tiles)
+
+    @cached_property
+    def figure(self):
+        return self.chart if self.chart is not None else grid(list(self.tiles), self.scale) if self.tiles else None
+
+    @cached_property
+    def picture(self):
+        return picture(list(self.tiles), self.scale) if self.tiles else None
+
+
+def with_pictures(panels):
+    """panels, each one's picture made (viz.picture): for a thread that prepares the next stage before it is shown."""
+    for panel in panels:
+        _ = panel.picture
+    return panels
 
 
 def panel_rows(panels):
@@ -149,7 +175,7 @@ def tensor_panels(tensors, stage, focus, row, scale=1.0, every=None):
     marks = entries.marks(every or tensors, focus) if focus is not None else {}
     tiles = [(Tile(t.id, t.title, t.array, t.axes, tuple(marks.get(t.id, ()))),
               t.roles[0] is None and is_vector(t.array) and np.size(t.array) > 1) for t in tensors]
-    return [Panel(title=tensors[0].title, figure=grid(tiles, scale), row=row, key=row,
+    return [Panel(title=tensors[0].title, tiles=tuple(tiles), scale=scale, row=row, key=row,
                   tensors=tuple(t.id for t in tensors))]
 
 

@@ -31,13 +31,17 @@ IDLE = """() => {
       && app.dataset.testConnectionState === 'CONNECTED'
       && !document.querySelector('[data-testid="stStatusWidget"]');
 }"""
+# Every Plotly chart has its SVG, and every tensor grid (ui/tensor_grid.py, a custom component) has drawn its picture
 CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
-  .every(chart => chart.querySelector('.main-svg'))"""
-# A chart's title, or its annotations (a Step stage's tensors are titled by annotations), lines joined by spaces
-CHART_STATE = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].map(chart => [
-  !!chart.querySelector('.main-svg'),
+  .every(chart => chart.querySelector('.main-svg'))
+  && [...document.querySelectorAll('[data-testid="stBidiComponentRegular"]')]
+  .every(grid => grid.querySelector('.tensor-grid svg'))"""
+# A chart's title, or its annotations (a Step stage's tensors are titled by annotations), lines joined by spaces; a
+# tensor grid's tile titles (their lines joined by spaces) alike
+CHART_STATE = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"], .tensor-grid')].map(chart => [
+  !!chart.querySelector('.main-svg, svg'),
   chart.querySelector('.gtitle')?.textContent
-    || [...chart.querySelectorAll('.annotation-text')].map(a => [...a.querySelectorAll('.line')]
+    || [...chart.querySelectorAll('.annotation-text, g.title')].map(a => [...a.querySelectorAll('.line, text')]
          .map(line => line.textContent).join(' ') || a.textContent).join(' | ').replace(/\u00a0/g, ' ')])"""
 
 

@@ -16,10 +16,10 @@ pytestmark = pytest.mark.e2e
 
 PROJECTOR = {"width": 1600, "height": 900}
 NETWORKS = {"default": None, "digits": PRESETS["digits"].config}
-# The width of each of the stage's charts (not the batch's images), in CSS pixels.
-CHART_WIDTHS = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+# The width of each of the stage's tensor grids and charts (not the batch's images), in CSS pixels.
+CHART_WIDTHS = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"], .tensor-grid')]
   .filter(chart => !chart.closest('.st-key-step-batch-images'))
-  .map(chart => chart.querySelector('.main-svg').getBoundingClientRect().width)"""
+  .map(chart => chart.querySelector('.main-svg, svg').getBoundingClientRect().width)"""
 
 
 def open_on(learner, network, present=False):
@@ -76,8 +76,8 @@ def beside(learner):
     def side(key):
         area = learner.page.locator(f".st-key-{key}")
         return area.get_by_test_id("stCaptionContainer").all_inner_texts() + [
-            chart.locator(".annotation-text").all_text_contents().__str__()
-            for chart in area.get_by_test_id("stPlotlyChart").all()]
+            chart.locator("g.title text").all_text_contents().__str__()
+            for chart in area.locator(".tensor-grid").all()]
     learner.chart_titles(at_least=2)  # every chart drawn
     return side("hunt-stage"), side("hunt-correct-stage")
 

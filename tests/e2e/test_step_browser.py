@@ -14,19 +14,27 @@ from .conftest import NARROW
 
 pytestmark = pytest.mark.e2e
 
-# Every tensor drawn on the page: its chart, its heatmap's name (its title) and its axes. A stage's
-# tensors share one chart (viz.grid), each on its own pair of axes.
-TILES = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')].flatMap((gd, n) =>
-  gd.data.filter(t => t.type === 'heatmap').map(t => [n, t.name, t.xaxis || 'x', t.yaxis || 'y']))"""
-# The pixel centre of cell (row, col) of a tile, from Plotly's own axes (data -> pixels).
-CELL_POINT = """([n, xa, ya, row, col]) => {
-  const gd = document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')[n];
-  const box = gd.getBoundingClientRect(), layout = gd._fullLayout;
-  const x = layout['xaxis' + xa.slice(1)], y = layout['yaxis' + ya.slice(1)];
-  return [box.left + x._offset + x.d2p(col), box.top + y._offset + y.d2p(row)];
+# Every tensor drawn on the page: its grid (ui/tensor_grid.py, one per group of a stage's tensors) and its title.
+TILES = """() => [...document.querySelectorAll('.tensor-grid')]
+  .flatMap((grid, n) => grid.data.tiles.map(t => [n, t.title]))"""
+# The pixel centre of drawn cell (row, col) of a tile, from the tile's box in the picture and the picture's scale.
+CELL_POINT = """([n, title, row, col]) => {
+  const grid = document.querySelectorAll('.tensor-grid')[n], t = grid.data.tiles.find(t => t.title === title);
+  const box = grid.querySelector('svg').getBoundingClientRect(), [left, top, w, h] = t.box;
+  const r = t.ys.indexOf(row), c = t.xs.indexOf(col), s = box.width / grid.data.width;  // its scale as drawn
+  return [box.left + (left + (c + 0.5) * w / t.cols) * s, box.top + (top + (r + 0.5) * h / t.rows) * s];
 }"""
-TILE_SHAPES = """([n, xa, ya]) => (document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')[n]
-  .layout.shapes || []).filter(s => s.xref === xa && s.yref === ya).map(s => [s.x0, s.x1, s.y0, s.y1])"""
+# The outlines drawn on a tile, in its entries' coordinates [x0, x1, y0, y1] (cell (r, c) spans c-0.5..c+0.5).
+TILE_SHAPES = """([n, title]) => {
+  const grid = document.querySelectorAll('.tensor-grid')[n], t = grid.data.tiles.find(t => t.title === title);
+  const [left, top, w, h] = t.box;
+  const bx = t.xs.length > 1 ? t.xs[1] - t.xs[0] : 1, by = t.ys.length > 1 ? t.ys[1] - t.ys[0] : 1;
+  const half = v => Math.round(v * 2) / 2, at = (p, o, len, n, b) => half((p - o) / len * n * b - b / 2);
+  return [...grid.querySelectorAll('rect.mark')].map(r => ['x', 'y', 'width', 'height'].map(k => +r.getAttribute(k)))
+    .filter(([x, y, rw, rh]) => x + rw / 2 > left && x + rw / 2 < left + w && y + rh / 2 > top && y + rh / 2 < top + h)
+    .map(([x, y, rw, rh]) => [at(x, left, w, t.cols, bx), at(x + rw, left, w, t.cols, bx),
+                              at(y, top, h, t.rows, by), at(y + rh, top, h, t.rows, by)]);
+}"""
 # Everything that could run off an 800-pixel page: the page itself, buttons whose label is cut, charts
 # wider than their place, chart titles (and annotations) outside their chart, formulas wider than the page.
 OVERFLOW = """() => {
@@ -36,10 +44,10 @@ OVERFLOW = """() => {
     const label = b.querySelector('[data-testid="stMarkdownContainer"]') || b;
     if (label.scrollWidth > label.clientWidth + 1 && b.offsetParent) out.push('button cut: ' + b.innerText);
   }
-  for (const c of document.querySelectorAll('[data-testid="stPlotlyChart"]')) {
+  for (const c of document.querySelectorAll('[data-testid="stPlotlyChart"], .tensor-grid svg')) {
     const box = c.getBoundingClientRect();
     if (box.right > main.right + 1) out.push('chart wider than the page: ' + box.width);
-    for (const t of c.querySelectorAll('.gtitle, .annotation-text')) {
+    for (const t of c.querySelectorAll('.gtitle, .annotation-text, g.title text')) {
       const r = t.getBoundingClientRect();
       if (r.width && (r.left < box.left - 1 || r.right > box.right + 1)) out.push('title cut: ' + t.textContent);
     }
@@ -53,10 +61,10 @@ OVERFLOW = """() => {
 
 
 def tile(learner, name):
-    """(chart index, x axis, y axis) of the tensor whose heatmap is named `name`."""
-    learner.chart_titles(at_least=1)  # Plotly's code arrives after the page's first run: wait for the charts
+    """(grid index, title) of the tensor titled `name`."""
+    learner.chart_titles(at_least=1)  # the component's script arrives after the page's first run: wait for it
     tiles = learner.page.evaluate(TILES)
-    found = [(n, xa, ya) for n, title, xa, ya in tiles if title == name]
+    found = [(n, title) for n, title in tiles if title == name]
     assert found, f"no tensor named {name!r}: {[t[1] for t in tiles]}"
     return found[0]
 
@@ -65,13 +73,17 @@ def shapes(learner, name):
     return learner.page.evaluate(TILE_SHAPES, list(tile(learner, name)))
 
 
+def cell_point(learner, name, row, col):
+    """The page coordinates of the centre of drawn cell (row, col) of the tensor titled `name`, scrolled into view."""
+    n, title = tile(learner, name)
+    learner.page.locator(".tensor-grid").nth(n).scroll_into_view_if_needed()
+    return learner.page.evaluate(CELL_POINT, [n, title, row, col])
+
+
 def click_cell(learner, name, row, col):
     """Click cell (row, col) of the tensor named `name`; wait for the rerun."""
-    n, xa, ya = tile(learner, name)
-    learner.page.get_by_test_id("stPlotlyChart").nth(n).scroll_into_view_if_needed()
-    x, y = learner.page.evaluate(CELL_POINT, [n, xa, ya, row, col])
+    x, y = cell_point(learner, name, row, col)
     learner.page.mouse.move(x, y)
-    learner.page.wait_for_timeout(150)  # Plotly finds the hovered point before the click
     learner.rerun(lambda: learner.page.mouse.click(x, y))
 
 
@@ -135,3 +147,49 @@ def test_the_digits_iteration_is_usable_in_an_800_pixel_window(narrow):
     assert picked(narrow)[0] == "output y"
     assert [99.5, 100.5, -0.5, 63.5] in shapes(narrow, "W (before update)")
     narrow.check_clean()
+
+
+KEEP = "() => { document.querySelector('.tensor-grid').kept = true; }"
+KEPT = "() => document.querySelector('.tensor-grid').kept === true"
+
+
+def test_a_next_redraws_the_stage_in_place_and_the_pointer_shows_a_cells_exact_value(learner):
+    """Issue 19 (every click fast): after a Next the stage's tensors are drawn in the same element (a Plotly chart
+    was mounted afresh at every stage), with the next stage's tensors; the pointer over a cell shows its exact
+    value (issue 19, 6), and a click there still chooses it."""
+    from lab.session import Lab
+
+    page = learner.page
+    first = learner.chart_titles(at_least=1)
+    page.evaluate(KEEP)
+    learner.rerun(lambda: page.locator(".st-key-step_next button").click())
+    second = learner.chart_titles(at_least=1)
+    assert second != first and page.evaluate(KEPT), (first, second)
+    learner.rerun(lambda: page.locator(".st-key-step_prev button").click())
+    assert learner.chart_titles(at_least=1) == first and page.evaluate(KEPT)
+    x, y = cell_point(learner, "output y", 3, 1)
+    page.mouse.move(x, y)
+    tip = page.locator(".tensor-grid .tip").first
+    tip.wait_for(state="visible")
+    exact = float(Lab().trace.forward[0].output[3, 1])  # the app's default network, seeded as the page's
+    assert f"value {exact!r}" in tip.inner_text() and "output y" in tip.inner_text(), tip.inner_text()
+    learner.rerun(lambda: page.mouse.click(x, y))
+    assert picked(learner) == ("output y", 3, 1)
+    learner.check_clean()
+
+
+def test_presenter_mode_in_an_800_pixel_window_shrinks_the_stage_to_fit(learners, app_url):
+    """Presenter mode draws the tensors 1.5 times larger; in a window narrower than that, the picture shrinks to
+    the page (as the Plotly chart did) instead of running off its right edge, and a click still picks its cell."""
+    from lab.links import PRESENT
+
+    (one,) = learners(1, viewport=NARROW)
+    one.url = f"{app_url}?{PRESENT}=1"
+    one.open()
+    for _ in range(4):  # backward 0: the widest stage of the default network
+        one.rerun(lambda: one.page.locator(".st-key-step_next button").click())
+    one.chart_titles(at_least=1)
+    assert one.page.evaluate(OVERFLOW) == []
+    click_cell(one, "∂L/∂W", 1, 0)
+    assert picked(one) == ("∂L/∂W", 1, 0)
+    one.check_clean()

@@ -5,6 +5,7 @@ dotted names, calls), acronyms (MSE, NLL, SGD), single letters and the short lis
 (layer names, library names, the datasets' names, the methods students write, the switch's "English").
 Everything else written in Latin letters counts as English: a Russian page shows none of it."""
 import ast
+import html
 import json
 import re
 
@@ -87,6 +88,14 @@ def figure_texts(spec):
     return [t for t in found if isinstance(t, str) and t]
 
 
+def picture_texts(data):
+    """The prose of a tensor grid (ui.tensor_grid): the texts of its SVG and of each tile's hover."""
+    found = [html.unescape(t) for t in re.findall(r">([^<>]+)</text>", data.get("svg", ""))]
+    for tile in data.get("tiles", []):
+        found += [tile.get(key) for key in ("title", "heading", "y_label", "x_label", "value_word", "after")]
+    return [t.strip() for t in found if isinstance(t, str) and t.strip()]
+
+
 def code_texts(code):
     """What code shows a reader in prose: its comments and the strings it prints."""
     comments = [line.rsplit("#", 1)[1].strip() for line in code.splitlines() if "#" in line]  # "# x = 1  # why"
@@ -117,6 +126,8 @@ def page_texts(at):
             continue
         if kind == "plotly_chart":
             yield from ((kind, t) for t in figure_texts(json.loads(proto.spec)))
+        elif kind == "bidi_component" and proto.component_name.endswith("tensor_grid"):
+            yield from ((kind, t) for t in picture_texts(json.loads(proto.json)))
         elif kind == "code":
             yield from ((kind, t) for t in code_texts(proto.code_text))
         else:

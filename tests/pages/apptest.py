@@ -42,11 +42,17 @@ def figures(at):
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
+def grids(at, prefix=""):
+    """{key: picture} of every tensor grid on the page (ui.tensor_grid: the data viz.picture made, with the
+    component's "clickable" and "stamp"), whose key starts with `prefix`, in order."""
+    shown = {element.proto.id.split("-", 2)[-1]: json.loads(element.proto.json)
+             for element in at.get("bidi_component") if element.proto.component_name.endswith("tensor_grid")}
+    return {key: picture for key, picture in shown.items() if key.startswith(prefix)}
+
+
 def tile_names(at):
-    """The titles of the tensors drawn in the stage's charts (each heatmap trace is named after its tensor)."""
-    return {trace["name"] for chart in at.get("plotly_chart") if (chart.key or "").startswith("step-")
-            and chart.key not in ("step-batch-images", "step-mine")
-            for trace in json.loads(chart.proto.spec)["data"] if trace.get("type") == "heatmap"}
+    """The titles of the tensors drawn in the stage's tensor grids."""
+    return {tile["title"] for picture in grids(at, "step-grid-").values() for tile in picture["tiles"]}
 
 
 def as_shown(markdown):

@@ -12,7 +12,7 @@ from engine.grade.catalogue import WRITTEN, as_shown, title_of
 from lab.hunt import OPTIMIZER, bug_code, candidates, plant, titles, with_trace
 from lab.links import BUG, LEVEL, PARAM, config_token
 from lab.presets import PRESETS
-from tests.pages.apptest import APP, open_page
+from tests.pages.apptest import APP, grids, open_page
 from ui.hunt import CHOSEN, LEVEL as LEVEL_KEY, STORE, where_option, where_options
 from viz.stage_strip import short_label
 from viz.stage_view import stage_label
@@ -66,7 +66,7 @@ def test_an_adam_mistake_in_a_cnn_is_found_at_the_optimizers_update_and_revealed
     hunt = planted(at)
     assert hunt.where == OPTIMIZER and hunt.level == "hard" and hunt.first.kind == "update"
     at.select_slider(key="hunt_view").set_value(short_label(hunt.first)).run()  # the buggy update, drawn
-    assert not at.exception and at.get("plotly_chart")
+    assert not at.exception and grids(at, "hunt-")
     shown = "\n".join(page_texts(at))
     assert hunt.misconception.variant.__name__ not in shown and hunt.misconception.title not in shown
     assert hunt.misconception.key not in shown and "Planted" not in shown
@@ -185,7 +185,7 @@ def test_the_correct_iterations_stage_is_drawn_beside_the_buggy_one():
     at = open_page("bug_hunt", preset="digits")
     hunt = at.session_state[STORE]["hunt"]
     at.select_slider(key="hunt_view").set_value(short_label(hunt.first)).run()
-    keys = [chart.key for chart in at.get("plotly_chart")]
+    keys = list(grids(at))
     assert any(k.startswith("hunt-correct-") for k in keys) and any(k.startswith("hunt-") and "correct" not in k
                                                                   for k in keys)
     assert {"The buggy iteration", "The correct iteration (as on the Step page)"} <= {

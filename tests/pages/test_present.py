@@ -3,12 +3,13 @@ import json
 import re
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from lab.links import PARAM, PRESENT, config_token
 from lab.presets import PRESETS
-from tests.pages.apptest import APP, open_page, tile_names
+from tests.pages.apptest import APP, grids, open_page, tile_names
 from ui.present import SCALE
 
 
@@ -23,9 +24,9 @@ def open_presenting(preset=None):
 
 
 def stage_sizes(at):
-    """(width, height) of each of the stage's charts."""
-    return [(spec["layout"]["width"], spec["layout"]["height"]) for chart in at.get("plotly_chart")
-            if chart.key.startswith("step-") and chart.key != "step-batch-images" and (spec := json.loads(chart.proto.spec))]
+    """(width, height) in pixels of each of the stage's tensor grids, as drawn (its size times its scale)."""
+    return [(int(np.ceil(p["width"] * p["scale"])), int(np.ceil(p["height"] * p["scale"])))
+            for p in grids(at, "step-grid-").values()]
 
 
 def styles(at):

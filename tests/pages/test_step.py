@@ -3,31 +3,35 @@ import numpy as np
 import pytest
 
 from lab.presets import PRESETS
-from tests.pages.apptest import errors, figures, open_page, picker
+from tests.pages.apptest import errors, figures, grids, open_page, picker
 
 
 def heading(at):
     return at.subheader[0].value
 
 
-def heatmaps(at):
-    return [trace for fig in figures(at) for trace in fig["data"] if trace["type"] == "heatmap"]
+def tiles(at):
+    """Every tensor drawn in the stage's tensor grids (ui.tensor_grid), in order."""
+    return [tile for picture in grids(at, "step-grid-").values() for tile in picture["tiles"]]
+
+
+def shapes_drawn(at):
+    """(rows, columns) of every tensor drawn in the stage's grids, then of the page's other heatmaps."""
+    return [(t["rows"], t["cols"]) for t in tiles(at)] + [
+        z_shape(trace) for fig in figures(at) for trace in fig["data"] if trace["type"] == "heatmap"]
 
 
 def tile_titles(at):
-    """The title of every tensor drawn on the page (each chart holds a stage's tensors, titled by annotations)."""
-    return [a["text"].replace("<br>", " ").replace("\xa0", " ") for fig in figures(at) for a in fig["layout"].get("annotations", [])]
+    """The title of every tensor drawn on the page (its name, shape and colour range), then the annotations of
+    the page's other charts."""
+    return [t["heading"].replace("\xa0", " ") for t in tiles(at)] + [
+        a["text"].replace("<br>", " ").replace("\xa0", " ") for fig in figures(at)
+        for a in fig["layout"].get("annotations", [])]
 
 
 def tile_shapes(at):
-    """{tensor title: the outlines drawn on it} over every chart of the page."""
-    out = {}
-    for fig in figures(at):
-        for trace in fig["data"]:
-            if trace["type"] == "heatmap":
-                refs = (trace.get("xaxis", "x"), trace.get("yaxis", "y"))
-                out[trace["name"]] = [s for s in fig["layout"].get("shapes", []) if (s["xref"], s["yref"]) == refs]
-    return out
+    """{tensor title: the outlines drawn on it (x0, x1, y0, y1 in its entries' coordinates)} over the stage."""
+    return {t["title"]: t["marks"] for t in tiles(at)}
 
 
 def z_shape(trace):
@@ -43,7 +47,7 @@ def test_first_open_is_the_handout_example_at_its_first_stage():
     assert heading(at) == "1/6 · Forward · layer 0 · Linear(2 -> 2)"
     titles = tile_titles(at)
     assert titles[0].startswith("input x (8, 2) · ±") and titles[1].startswith("W (before update) (2, 2) · ±")
-    assert len(figures(at)) == 1  # the stage's four tensors in one chart
+    assert len(grids(at, "step-grid-")) == 1  # the stage's four tensors in one picture
     assert r"y &= x\,W + b" in at.latex[0].value
     assert any(m.value.startswith(":orange-badge[**▶ forward 0**] → :gray-badge[forward 1]")
                for m in at.markdown)
@@ -58,13 +62,13 @@ def walk(at):
     """Click Next through every stage; return the headings seen and each stage's heatmap shapes.
     Every stage of the presets walked here also works one entry out by hand."""
     lab = at.session_state.lab
-    seen = [(heading(at), [z_shape(t) for t in heatmaps(at)])]
+    seen = [(heading(at), shapes_drawn(at))]
     assert by_hand_shown(at)
     for _ in range(len(lab.stages) - 1):
         at.button(key="step_next").click().run()
         assert not at.exception
         assert by_hand_shown(at), heading(at)
-        seen.append((heading(at), [z_shape(t) for t in heatmaps(at)]))
+        seen.append((heading(at), shapes_drawn(at)))
     return seen
 
 
@@ -334,20 +338,20 @@ from lab.session import Lab
 from ui import focus
 
 st.session_state.setdefault("lab", Lab())
-for key, points in (("chart-of-another-stage", [{"curve_number": 0, "x": 1, "y": 0}]),
-                    ("chart-outside", [{"curve_number": 0, "x": 1, "y": 99}, {"curve_number": 0, "x": "a", "y": 0}])):
-    st.session_state[key] = {"selection": {"points": points}}
-focus.on_cell("chart-of-another-stage", {0: "grad:W"})  # forward 0 has no grad:W
-focus.on_cell("chart-outside", {0: "output"})           # y has 8 rows, not 100; "a" is no column
 drawn = focus.stamp()
+for key, cell in (("chart-of-another-stage", {"tensor": "grad:W", "row": 0, "col": 1}),  # forward 0 has no grad:W
+                  ("chart-outside", {"tensor": "output", "row": 99, "col": 1}),        # y has 8 rows, not 100
+                  ("chart-outside-column", {"tensor": "output", "row": 0, "col": "a"})):  # "a" is no column
+    st.session_state[key] = {"cell": dict(cell, stamp=drawn)}
+    focus.on_cell(key)
 for tensor, row, col in (("grad:W", 0, 0), ("input", 0, 0), (None, 0, 0), ("output", None, 0), ("output", 0, "")):
     for name, value in (("pick_tensor", tensor), ("pick_row", row), ("pick_col", col)):
         st.session_state[focus.picker_key(name)] = value
     if tensor != "output":  # the shown stage's y is a result: choosing it is a choice
         focus.on_pick_tensor(drawn)
     focus.on_pick(drawn)
-st.session_state["chart-of-this-stage"] = {"selection": {"points": [{"curve_number": 0, "x": 1, "y": 2}]}}
-focus.on_cell("chart-of-this-stage", {0: "output"}, "0_4")  # drawn at another stage (4) of another iteration
+st.session_state["chart-of-this-stage"] = {"cell": {"tensor": "output", "row": 2, "col": 1, "stamp": "0_4"}}
+focus.on_cell("chart-of-this-stage")  # drawn at another stage (4) of another iteration
 for name, value in (("pick_tensor", "output"), ("pick_row", 2), ("pick_col", 1)):
     st.session_state[focus.picker_key(name, "0_4")] = value
     st.session_state[focus.picker_key(name)] = value

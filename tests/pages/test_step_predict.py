@@ -1,9 +1,11 @@
 """Step page, Predict first: a question per stage before its tensors, checked, revealed, scored (AppTest)."""
+import re
+
 from lab.exercise import fingerprint
 from lab.predict import question
 import pytest
 
-from tests.pages.apptest import open_page, picker, tile_names
+from tests.pages.apptest import grids, open_page, picker, tile_names
 from viz.by_hand import errors
 from viz.stage_view import is_revealing, stage_tensors
 from engine.sequential import layers_of
@@ -73,7 +75,7 @@ def test_a_wrong_answer_is_marked_and_an_answered_stage_stays_revealed_after_pre
     at.button(key="predict_skip").click().run()
     assert any(i.value.startswith("Skipped") for i in at.info)
     at.button(key="step_prev").click().run()
-    assert at.error and at.error[0].value.startswith("Not quite") and len(at.get("plotly_chart")) >= 1
+    assert at.error and at.error[0].value.startswith("Not quite") and len(grids(at)) >= 1
 
 
 def test_the_last_stage_sums_up_the_score_with_a_link_to_each_stage_answered_wrong():
@@ -133,8 +135,6 @@ def test_predict_first_gives_the_batch_size_hint_and_reads_its_numbers_as_people
 
 
 def test_while_a_question_waits_the_heatmaps_outline_what_the_asked_entry_is_computed_from():
-    import json
-
     from viz.entries import focus_at
     from viz.stage_view import stage_panels
 
@@ -146,6 +146,6 @@ def test_while_a_question_waits_the_heatmaps_outline_what_the_asked_entry_is_com
     q, layers = asked(at), layers_of(lab.model)
     tensors = stage_tensors(lab.trace, lab.current, layers)
     expected = stage_panels(lab.trace, lab.current, layers, focus_at(tensors, *q.about), hide_results=True)
-    shapes = [json.loads(c.proto.spec)["layout"].get("shapes") for c in at.get("plotly_chart")
-              if (c.key or "").endswith("-tensors")]
-    assert shapes == [json.loads(p.figure.to_json())["layout"].get("shapes") for p in expected if p.figure]
+    marks = [re.findall(r'<rect class="mark"[^>]*>', p["svg"]) for p in grids(at, "step-grid-").values()]
+    assert marks == [re.findall(r'<rect class="mark"[^>]*>', p.picture["svg"]) for p in expected if p.tiles]
+    assert any(marks)
