@@ -7,7 +7,7 @@ and p95; aim <= 2 s), straight against the class database, then through 2 replic
     python bench/class_bench.py --backends '' --students 100 --browsers 0   # 100 simulated students alone
 
 Rows, each one class, its students answering at moments drawn uniformly within --within seconds, a fifth of them
-changing their answer 0.5 to 2 s later, as students do:
+changing their answer 0.5 to 2 s later, as students do (a simulated one not before its first answer's page is back):
 - sqlite, postgresql: each student a thread calling classroom.classes.Classroom.answer on a fresh database
   (PostgreSQL: a throw-away server, tests/classroom/postgres.py); the projector a thread reading the count every
   1.5 s, as the class panel does (ui/classroom.POLL_S).
@@ -16,10 +16,13 @@ changing their answer 0.5 to 2 s later, as students do:
   student link through HAProxy, keeps the affinity cookie, talks to its replica over the websocket, runs the
   class panel's 1.5 s refresh as the browser's timer does, and answers by sending the answer field's text and
   the Send button's trigger. The projector is a teacher's session of the same kind on the teacher link: the
-  count is read from the "N answered" its own refresh draws.
+  count is read from the "N answered" its own refresh draws. When the row misses the aim, a second one with
+  --also (100) students follows, so that the curve shows.
 - 2 replicas + HAProxy, browsers: --browsers students in headless Chromium (one process, one context each,
   async Playwright), the projector a Chromium page on the teacher link, its count sampled every 50 ms.
-All students have joined and see the question before the window starts (untimed). An answer's latency runs
+All students have joined and see the question before the window starts (untimed; simulated students who have
+not begun to join within 240 s, or do not see the question within 120 s, stay out, and the row says how many
+answered: a machine that cannot admit the hall shows it there). An answer's latency runs
 from its click (the simulated student sending its rerun; the browser's click event, read in the page) to the
 projector first showing a count that includes it; the answers are ranked by their database rows, which keep
 the order of the students' first answers. Lost: students whose answer is not in the database, or is not the last
@@ -53,6 +56,8 @@ from lab.predict import Question  # noqa: E402
 
 POLL_S = 1.5  # the class panel's count refresh (ui/classroom.POLL_S)
 JOIN_TRIES = 5
+JOIN_S = 240   # simulated students who have not begun to join by then stay out (the row says how many joined)
+WAIT_S = 120   # the longest a simulated student waits for the question, or for its answer's page
 AIM_S = 2.0
 VALUES = [0.5, -0.5, 1.0, 0.25]
 QUESTION = Question("value", "forward 0", "What is y[0, 1]?", "number", 0.5, tol=0.005, swapped=-0.25)
@@ -213,6 +218,7 @@ async def simulated(info, students, within, seed=0, joining=10):
     projector = Tab(url, teacher_query)
     projector.on_markdown = lambda at, body: shown.append((at, int(COUNT.match(body)[1]))) if COUNT.match(body) else None
     await projector.open()
+    hall = students
     tabs = [Tab(url, f"class={code}") for _ in range(students)]
     gate, retried = asyncio.Semaphore(joining), []
     joined_at = time.monotonic()
@@ -220,6 +226,8 @@ async def simulated(info, students, within, seed=0, joining=10):
 
     async def join(tab):
         async with gate:
+            if time.monotonic() > joined_at + JOIN_S:
+                return None  # the hall is not admitted in time: this student does not join
             for attempt in range(JOIN_TRIES):  # a refused page (HAProxy's 503) is opened again, as a student would
                 try:
                     return await tab.open()
@@ -231,18 +239,28 @@ async def simulated(info, students, within, seed=0, joining=10):
                     await asyncio.sleep(2)
     failed = [e for e in await asyncio.gather(*(join(t) for t in tabs), return_exceptions=True) if e is not None]
     tabs = [t for t in tabs if t.whole_runs]
-    joined_s = time.monotonic() - joined_at
-    note(f"{len(tabs)} joined in {joined_s:.0f} s; the projector asks")
+    joined, joined_s = len(tabs), time.monotonic() - joined_at
+    note(f"{len(tabs)} joined in {joined_s:.0f} s (the rest not begun within {JOIN_S} s); the projector asks")
     _sent, done = await projector.click("class_ask")
-    await projector.until(lambda: projector.whole_runs > done)
+    await projector.until(lambda: projector.whole_runs > done, timeout=WAIT_S)
     asked = time.monotonic()
-    await asyncio.gather(*(t.until(lambda t=t: t.labels.get("predict_submit") == "Send", timeout=600) for t in tabs))
+
+    async def sees(tab):
+        try:
+            await tab.until(lambda: tab.labels.get("predict_submit") == "Send", timeout=WAIT_S)
+            return True
+        except TimeoutError:
+            return False
+    saw = await asyncio.gather(*(sees(t) for t in tabs))
     seen_s = time.monotonic() - asked
+    blind = len(tabs) - sum(saw)  # still without the question after WAIT_S: they do not answer
+    tabs = [t for t, seen in zip(tabs, saw) if seen]
     students = len(tabs)
-    note(f"all {students} see the question after {seen_s:.0f} s; they answer within {within:g} s")
+    note(f"{students} see the question after {seen_s:.0f} s ({blind} not within {WAIT_S} s); they answer within "
+         f"{within:g} s")
     ids = [dict(part.split("=", 1) for part in t.query.split("&"))["student"] for t in tabs]
     answers_ = plan(students, within, random.Random(seed))
-    clicks, served, alerts = {}, [], []
+    clicks, served, unserved, alerts = {}, [], [], []
     usage = Usage(info["replicas"], info["pid"])
     start = time.time()
 
@@ -252,8 +270,11 @@ async def simulated(info, students, within, seed=0, joining=10):
         tab.set_text("predict_answer", repr(value))
         sent, done = await tab.click("predict_submit")
         clicks.setdefault(ids[k], sent)
-        await tab.until(lambda: tab.whole_runs > done, timeout=600)
-        served.append(time.time() - sent)
+        try:
+            await tab.until(lambda: tab.whole_runs > done, timeout=WAIT_S)
+            served.append(time.time() - sent)
+        except TimeoutError:
+            unserved.append(k)
     # a student's second answer waits for the first one's rerun, as a person waits for the page
     by_student = {}
     for when, k, value in answers_:
@@ -274,12 +295,15 @@ async def simulated(info, students, within, seed=0, joining=10):
     spread = {}
     for tab in tabs:
         spread[tab.replica] = spread.get(tab.replica, 0) + 1
-    r = row(f"2 replicas + HAProxy, {students} simulated", answers_, ids, clicks, found, shown, sent_s)
+    r = row(f"2 replicas + HAProxy, {hall} simulated", answers_, ids, clicks, found, shown, sent_s)
     mid, p95 = quantiles(served)
-    r["notes"] = [f"{students} students over the replicas {spread} ({len(failed)} failed to join, {len(retried)} "
-                  f"pages opened again: {sorted(set(retried))[:2]}); joined in {joined_s:.1f} s, all saw the question "
+    r["notes"] = [f"{students} of {hall} students answered, over the replicas {spread}: {joined} joined in "
+                  f"{joined_s:.0f} s (the rest had not begun within {JOIN_S} s; {len(failed)} failed, {len(retried)} "
+                  f"pages opened again: {sorted(set(retried))[:2]}), {blind} never saw "
+                  f"the question within {WAIT_S} s, the others saw it "
                   f"{seen_s:.1f} s after it was asked (their 1.5 s refresh)",
-                  f"the answering student's own rerun (click to its page redrawn): median {mid:.2f} s, p95 {p95:.2f} s",
+                  f"the answering student's own rerun (click to its page redrawn): median {mid:.2f} s, p95 {p95:.2f} s"
+                  + (f", {len(unserved)} not redrawn within {WAIT_S} s" if unserved else ""),
                   cpu] + ([f"exceptions on the pages: {alerts[:3]}"] if alerts else [])
     return r
 
@@ -384,6 +408,18 @@ def show(r):
         print("    " + note)
 
 
+def attempt(name, run):
+    """The row run (a coroutine) gives, shown; a row of its failure when it raises (the others still run)."""
+    try:
+        r = asyncio.run(run)
+    except Exception as error:  # noqa: BLE001 - a row that failed is reported as such
+        nan = float("nan")
+        r = dict(name=name, answers=0, students=0, counted=0, lost=0, seen=-1, median=nan, p95=nan, sent=nan,
+                 notes=[f"failed: {error!r} (after {time.strftime('%H:%M:%S')})"])
+    show(r)
+    return r
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=300, help="students of the database and simulated rows")
@@ -391,6 +427,8 @@ def main():
     parser.add_argument("--workers", type=int, default=64, help="database layer: threads sending answers at once")
     parser.add_argument("--backends", default="sqlite,postgresql", help="database-layer rows ('' for none)")
     parser.add_argument("--cluster", type=int, default=1, help="0: no rows through 2 replicas and HAProxy")
+    parser.add_argument("--simulated", type=int, default=None,
+                        help="simulated students through the cluster (default: --students; 0: none)")
     parser.add_argument("--also", type=int, default=100,
                         help="simulated students of a smaller run when the first one misses the aim (0: none)")
     parser.add_argument("--browsers", type=int, default=20, help="students in real browsers (0: none)")
@@ -423,15 +461,15 @@ def main():
         process, info = cluster.start(2, Path(tempfile.gettempdir()) / "class_bench_cluster.log")
         info["pid"] = process.pid
         try:
-            if args.students:
-                rows.append(asyncio.run(simulated(info, args.students, args.within)))
-                show(rows[-1])
-                if args.also and args.also < args.students and not met(rows[-1]):
-                    rows.append(asyncio.run(simulated(info, args.also, args.within, seed=1)))
-                    show(rows[-1])
+            hall = args.students if args.simulated is None else args.simulated
+            if hall:
+                rows.append(attempt(f"2 replicas + HAProxy, {hall} simulated", simulated(info, hall, args.within)))
+                if args.also and args.also < hall and not met(rows[-1]):
+                    rows.append(attempt(f"2 replicas + HAProxy, {args.also} simulated",
+                                        simulated(info, args.also, args.within, seed=1)))
             if args.browsers:
-                rows.append(asyncio.run(browsers(info, args.browsers, args.within)))
-                show(rows[-1])
+                rows.append(attempt(f"2 replicas + HAProxy, {args.browsers} browsers",
+                                    browsers(info, args.browsers, args.within)))
         finally:
             cluster.stop(process)
     print()
