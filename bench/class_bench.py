@@ -370,6 +370,10 @@ async def browsers(info, n, within, seed=0):
         await asyncio.gather(*(student(k) for k in by_student))
         await wait_counted(engine, code, n)
         cpu = usage.report()
+        shots = Path(__file__).resolve().parents[1] / "artifacts" / "class_bench"  # what a student and the projector
+        shots.mkdir(parents=True, exist_ok=True)                                 # showed at the end (gitignored)
+        await students[0][1].screenshot(path=str(shots / "student-0.png"))
+        await projector.screenshot(path=str(shots / "projector.png"))
         clicks = {}
         for k, (_context, page) in enumerate(students):
             times = await page.evaluate("() => window.clicks")
