@@ -248,9 +248,12 @@ class Classroom:
 
     def answer(self, code, student, number, value):
         """Record student's answer to round number, replacing their earlier one; Rejected when the round is not
-        open (closed, or not the current one) or the answer does not fit its question."""
+        open (closed, or not the current one) or the answer does not fit its question. The answer's time is taken
+        when it is given: an earlier answer of the student's that is written later (it waited for the database)
+        does not replace it."""
         if not codes.valid_student(student):
             raise Rejected(_("the page's student id is not valid: open the class link again"))
+        now = self.clock()
 
         def work(c):
             row = self._class(c, code)
@@ -259,13 +262,12 @@ class Classroom:
             if found is None or not found.is_open or row.ended:
                 raise Rejected(_("this vote is closed: answers are no longer taken"))
             text, right = answer_json(read_question(found.question)[0], value)
-            now = self.clock()
             values = dict(round_id=found.id, student=student, answer=text, is_right=right,
                           seconds=max(0.0, now - found.opened), at=now)
             insert = (postgresql if self.engine.dialect.name == "postgresql" else sqlite).insert(answers)
             c.execute(insert.values(**values).on_conflict_do_update(
                 index_elements=["round_id", "student"],
-                set_={k: values[k] for k in ("answer", "is_right", "seconds", "at")}))
+                set_={k: values[k] for k in ("answer", "is_right", "seconds", "at")}, where=answers.c.at <= now))
             if row.active < now - TOUCH_S:
                 c.execute(update(classes).where(classes.c.id == row.id).values(active=now))
         self._run(work)
