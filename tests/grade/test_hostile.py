@@ -112,11 +112,16 @@ def test_ctrl_c_prints_the_partial_report_without_a_traceback(tmp_path):
     path = homework(tmp_path, (RELU, "        print('looping', file=__import__('sys').stderr, flush=True)\n"
                                      "        while True:\n            pass\n"))
     process = subprocess.Popen([sys.executable, "-m", "engine.grade", str(path), "--check-time", "300"], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     while "looping" not in process.stderr.readline():
         assert process.poll() is None
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=60)
+    try:
+        out, err = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:  # say what the grader had written, and leave no looping child behind
+        os.killpg(process.pid, signal.SIGKILL)  # the grader and its looping child
+        out, err = process.communicate()
+        pytest.fail(f"the grader did not end 60 s after Ctrl-C; its stdout: {out[-1500:]!r}; stderr: {err[-1500:]!r}")
     assert process.returncode == 1 and "Traceback" not in out + err, err
     assert "NOT COMPLETE: stopped by Ctrl-C during ReLU forward; not graded: ReLU, LeakyReLU" in out
     assert "Linear" in out.split("modules with every check passed:")[1]  # what was graded before is reported
