@@ -134,8 +134,6 @@ def draw_tensors(trace, stage, labels, mine):
         scale = present.scale()  # read here: the thread has no page to read it from
         prefetch("_step_panels", (str(ahead), focus_ahead.key, False, scale),
                  lambda: with_pictures(stage_panels(trace, ahead, layers, focus_ahead, False, scale)))
-        if ahead.index is not None:  # and its channel maps, when it has any
-            channel_maps.prefetch_next(trace, ahead, layers[ahead.index], scale)
     if stage.index is not None:  # a 4-D tensor's channels for one sample (Conv2d, MaxPool2d, ...)
         channel_maps.show(trace, stage, layers[stage.index], hide, present.scale())
     asked = ask.current_question() if ask.on() else None

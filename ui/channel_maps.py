@@ -4,7 +4,6 @@ import streamlit as st
 
 from i18n import domain
 from ui.cache import per_iteration
-from ui.prefetch import prefetch
 from viz.channel_view import Position, channel_panels, pages, shown_channels
 
 _, ngettext = domain("ui")
@@ -12,62 +11,17 @@ SAMPLE, CHANNEL, ROW, COL = "maps_sample", "rf_channel", "rf_row", "rf_col"
 FIRST_OUT, FIRST_IN = "maps_first_out", "maps_first_in"  # the first channel of the page of channels drawn
 
 
-def clamped(value, high):
-    """value kept within 0..high (None: 0)."""
-    return value if value is not None and 0 <= value <= high else min(max(int(value or 0), 0), high)
-
-
 def clamp(key, high):
     """The widget's value kept within 0..high (a smaller network or batch may come after a larger one)."""
     value = st.session_state.get(key)
-    if clamped(value, high) != value:
-        st.session_state[key] = clamped(value, high)
-
-
-def has_maps(trace, stage):
-    """True when the stage draws channel maps: a forward or backward whose input or output is 4-D."""
-    return stage.kind in ("forward", "backward") and (np.ndim(trace.forward[stage.index].input) == 4
-                                                      or np.ndim(trace.forward[stage.index].output) == 4)
-
-
-def planned(trace, stage, layer):
-    """(sample, position, first channels) that show() will draw at stage, read from the pickers' states as show()
-    clamps them, without touching them: the key under which the next stage's maps can be made ahead."""
-    record, state = trace.forward[stage.index], st.session_state
-
-    def within(key, high):  # as clamp() will leave it
-        return clamped(state.get(key), high)
-    position = None
-    if type(layer).__name__ == "Conv2d":  # the receptive field's pickers
-        shape = record.output.shape if stage.kind == "forward" else record.input.shape
-        position = Position(within(CHANNEL, shape[1] - 1), within(ROW, shape[2] - 1), within(COL, shape[3] - 1))
-    first, conv = [], type(layer).__name__ == "Conv2d"
-    for key, array in ((FIRST_OUT, record.output), (FIRST_IN, record.input)):
-        starts = pages(np.shape(array)[1] if np.ndim(array) == 4 else 0)
-        drawn = conv or key == FIRST_IN  # a drawn picker's value is one of its starts (page_pickers)
-        value = state.get(key, 0) if not drawn or state.get(key) in starts else 0
-        first.append(value if len(starts) > 1 else 0)
-    return within(SAMPLE, len(record.input) - 1), position, tuple(first)
-
-
-def key_of(stage, planned_, hide_results, scale):
-    """The maps' key in the per-iteration store "_step_maps"."""
-    sample, position, first = planned_
-    return str(stage), sample, position, hide_results, scale, first
-
-
-def prefetch_next(trace, ahead, layer, scale):
-    """Make the maps of the stage Next shows in a thread (ui/prefetch.py), when it has any."""
-    if ahead.index is None or not has_maps(trace, ahead):
-        return
-    sample, position, first = plan = planned(trace, ahead, layer)
-    prefetch("_step_maps", key_of(ahead, plan, False, scale),
-             lambda: channel_panels(trace, ahead, layer, sample, position, False, scale, first))
+    if value is None or not 0 <= value <= high:
+        st.session_state[key] = min(max(int(value or 0), 0), high)
 
 
 def show(trace, stage, layer, hide_results=False, scale=1.0):
     """Pickers and the maps of the shown stage, when it has a 4-D tensor; nothing otherwise."""
-    if not has_maps(trace, stage):
+    if stage.kind not in ("forward", "backward") or (np.ndim(trace.forward[stage.index].input) != 4
+                                                     and np.ndim(trace.forward[stage.index].output) != 4):
         return
     record = trace.forward[stage.index]
     conv = type(layer).__name__ == "Conv2d"
@@ -92,7 +46,7 @@ def show(trace, stage, layer, hide_results=False, scale=1.0):
             position = Position(st.session_state[CHANNEL], st.session_state[ROW], st.session_state[COL])
         first = page_pickers(record, conv)
     sample = st.session_state[SAMPLE]
-    panels = per_iteration("_step_maps", key_of(stage, (sample, position, first), hide_results, scale), keep=8,
+    panels = per_iteration("_step_maps", (str(stage), sample, position, hide_results, scale, first), keep=8,
                            compute=lambda: channel_panels(trace, stage, layer, sample, position, hide_results, scale,
                                                           first))
     with st.container(horizontal=True, gap="medium"):  # side by side as far as the page is wide, then wrapped
