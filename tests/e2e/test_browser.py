@@ -189,7 +189,7 @@ PROGRESS_WATCH = """() => {
 
 
 def test_training_shows_progress_and_the_loss_curve(learner):
-    """Train 5 epochs: the progress bar moves to 100 %, the loss curve and the epoch charts appear, and
+    """Train 5 epochs: the progress bar reaches 100 %, the loss curve and the epoch charts appear, and
     the Step page continues from the trained weights."""
     page = learner.page
     learner.go("Train", "Train")
@@ -197,7 +197,9 @@ def test_training_shows_progress_and_the_loss_curve(learner):
     page.evaluate(PROGRESS_WATCH)
     learner.click("Train 5 epochs", exact=True)
     seen = page.evaluate("() => { window.__progressWatch.disconnect(); return window.__progress; }")
-    assert seen[-1] == 100 and any(0 < value < 100 for value in seen), f"progress values seen: {seen}"
+    # 480 iterations of this network may end within one of the bar's redraws: the bar moving mid-run is checked on
+    # a long run (tests/e2e/test_train_stop_browser.py)
+    assert seen[-1] == 100 and all(0 <= value <= 100 for value in seen), f"progress values seen: {seen}"
     # blobs: 768 training samples in batches of 8 = 96 iterations per epoch
     expect(page.get_by_test_id("stProgress")).to_contain_text("epoch 5 / 5, iteration 480 / 480")
     (success,) = learner.alerts("Success")

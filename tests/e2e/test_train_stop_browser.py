@@ -24,6 +24,11 @@ def start_long_run(learner):
     expect(learner.page.get_by_test_id("stProgress")).to_contain_text("iteration")
 
 
+MOVED = """() => { const bar = document.querySelector('[data-testid="stProgress"] [role="progressbar"]');
+                   const value = bar && Number(bar.getAttribute('aria-valuenow'));
+                   return value > 0 && value < 100; }"""
+
+
 def test_stop_ends_a_long_run_and_keeps_what_it_trained(learner):
     from playwright.sync_api import expect
 
@@ -32,6 +37,7 @@ def test_stop_ends_a_long_run_and_keeps_what_it_trained(learner):
     stop = page.locator(".st-key-train_stop").get_by_role("button", name="Stop")  # not the header's Stop
     expect(stop).to_be_visible()
     expect(page.get_by_text("A run gets at most 5 minutes")).to_be_visible()
+    page.wait_for_function(MOVED)  # the bar moves during a run (a short one may end within one of its redraws)
     learner.screenshot("training")
     if SHOTS.is_dir():
         page.screenshot(path=str(SHOTS / "train_stop.png"))
