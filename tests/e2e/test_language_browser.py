@@ -111,6 +111,15 @@ def test_the_language_switch_stays_beside_a_long_network_line(learners, present)
     (learner,) = learners(1, viewport={"width": 1024, "height": 768})
     learner.url = link(learner.url, PRESETS["cnn_digits"].config, present=present) + "&lang=ru"
     learner.open()
+    # The row lays out in two passes (the caption first takes the whole width): wait for the switch to sit beside it.
+    learner.page.wait_for_function("""() => {
+        const row = document.querySelector(".st-key-network_summary");
+        const line = row?.querySelector("[data-testid=stCaptionContainer]");
+        const switch_ = row?.querySelector("[data-testid=stButtonGroup]");
+        if (!line || !switch_) return false;
+        const right = line.getBoundingClientRect().right, box = switch_.getBoundingClientRect();
+        return box.width > 0 && box.x >= right - 1;
+    }""", timeout=10_000)
     summary = learner.page.locator(".st-key-network_summary")
     line = summary.get_by_test_id("stCaptionContainer").bounding_box()
     switch = summary.get_by_test_id("stButtonGroup").bounding_box()
