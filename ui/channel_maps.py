@@ -3,6 +3,7 @@ import numpy as np
 import streamlit as st
 
 from i18n import domain
+from ui import tensor_grid
 from ui.cache import per_iteration
 from viz.channel_view import Position, channel_panels, pages, shown_channels
 
@@ -50,9 +51,8 @@ def show(trace, stage, layer, hide_results=False, scale=1.0):
                            compute=lambda: channel_panels(trace, stage, layer, sample, position, hide_results, scale,
                                                           first))
     with st.container(horizontal=True, gap="medium"):  # side by side as far as the page is wide, then wrapped
-        for panel in panels:
-            st.plotly_chart(panel.figure, key=f"step-maps-{panel.key}", width="content",
-                            config={"displayModeBar": False})
+        for k, panel in enumerate(panels):  # keyed by place: a Next redraws each picture in place (ui.tensor_grid)
+            tensor_grid.draw(dict(panel.picture, name=panel.key), f"step-maps-{k}")
 
 
 def page_pickers(record, conv):

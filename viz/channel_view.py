@@ -1,4 +1,4 @@
-"""channel_view: a stage's 4-D tensors (N, C, H, W) for one sample, each tensor ONE chart (viz.tiled).
+"""channel_view: a stage's 4-D tensors (N, C, H, W) for one sample, each tensor ONE picture (viz.tiled).
 
 For Conv2d: the input's channels, the kernels (a C_out x C_in grid of k x k blocks on one colour scale),
 the output maps; in backward, grad_output's maps, grad_input's maps and the kernels' gradient beside the
@@ -16,7 +16,7 @@ import numpy as np
 from i18n import domain
 from viz.geometry import MAX_WIDTH
 from viz.stage_view import Panel
-from viz.tiled import LABEL_PX, balanced, block_index, tiled_figure
+from viz.tiled import LABEL_PX, Tiled, balanced, block_index
 
 _, ngettext = domain("viz")
 
@@ -58,9 +58,9 @@ def some(channels, count):
         first=channels[0], last=channels[-1], count=count)
 
 
-def maps_figure(name, array, sample, channels, marks=None, scale=1.0):
-    """Maps array[sample, c] (H, W) of `channels` as one figure, in even rows, each on its own colour scale
-    (its ± in its label "c=3 · ±0.41"); marks {c: [mark]} (viz.tiled.shifted)."""
+def maps_tiled(name, array, sample, channels, marks=None, scale=1.0):
+    """Maps array[sample, c] (H, W) of `channels` as one viz.tiled.Tiled, in even rows, each on its own colour
+    scale (its ± in its label "c=3 · ±0.41"); marks {c: [mark]} (viz.tiled.shifted)."""
     marks = marks or {}
     h, w = array.shape[-2:]
     n = len(channels)
@@ -75,17 +75,20 @@ def maps_figure(name, array, sample, channels, marks=None, scale=1.0):
     index[slots] = block_index((n, h, w))
     index[slots, ..., 0] += channels.start
     custom = np.concatenate([index, values[..., None]], axis=-1).reshape(rows, cols, h, w, 4)
-    labels = [""] * (rows * cols)
+    labels, names = [""] * (rows * cols), [""] * (rows * cols)
     for slot, c in zip(slots, channels):
         m = np.abs(array[sample, c]).max()
         labels[slot] = f"c={c} · " + ("±" + format(m, ".2g") if m else _("all 0"))
+        names[slot] = f"{name}[n={sample}, c={c}]"
     where = [(slot // cols, slot % cols, mark) for slot, c in zip(slots, channels) for mark in marks.get(c, ())]
-    return tiled_figure(
-        values.reshape(rows, cols, h, w), custom,
+    return Tiled(
+        values.reshape(rows, cols, h, w), [names[r * cols:(r + 1) * cols] for r in range(rows)],
+        (_("row"), _("column")), custom,
         f"{name}[n={sample}, c=%{{customdata[0]}}]<br>"
         + _("row %{customdata[1]}, column %{customdata[2]}<br>value %{customdata[3]:.4g}"),
         f"{name}[n={sample}] {tuple(array.shape[1:])}{some(channels, array.shape[1])}",
-        cell, (gy, gx), labels=[labels[r * cols:(r + 1) * cols] for r in range(rows)], marks=where, scale=scale)
+        cell, (gy, gx), labels=[labels[r * cols:(r + 1) * cols] for r in range(rows)], marks=tuple(where),
+        scale=scale)
 
 
 def kernel_cell(o, c, k):
@@ -93,9 +96,9 @@ def kernel_cell(o, c, k):
     return float(np.clip(min(KERNEL_GRID[0] / (c * (k + 1)), KERNEL_GRID[1] / (o * (k + 1))), *KERNEL_CELL))
 
 
-def kernels_figure(name, weight, outs, ins, marked=None, scale=1.0):
-    """Kernels weight[o, c] (k, k) of outputs `outs` and inputs `ins` as one grid, row o and column c, on ONE
-    colour scale (a colour bar); marked: the output channel whose row of kernels is outlined."""
+def kernels_tiled(name, weight, outs, ins, marked=None, scale=1.0):
+    """Kernels weight[o, c] (k, k) of outputs `outs` and inputs `ins` as one viz.tiled.Tiled grid, row o and
+    column c, on ONE colour scale (a colour bar); marked: the output channel whose row of kernels is outlined."""
     weight = np.asarray(weight, dtype=np.float64)
     k = weight.shape[2]
     values = weight[outs.start:outs.stop, ins.start:ins.stop]
@@ -108,12 +111,13 @@ def kernels_figure(name, weight, outs, ins, marked=None, scale=1.0):
     drawn = "" if values.shape == weight.shape else "<br><sup>" + _(
         "output channels {o0} to {o1} of {outs}, input channels {c0} to {c1} of {ins}").format(
         o0=outs[0], o1=outs[-1], outs=weight.shape[0], c0=ins[0], c1=ins[-1], ins=weight.shape[1]) + "</sup>"
-    return tiled_figure(
-        values, custom, f"{name}[%{{customdata[0]}}, %{{customdata[1]}}, %{{customdata[2]}}, %{{customdata[3]}}]"
+    return Tiled(
+        values, [[f"{name}[{i}, {j}]" for j in ins] for i in outs], (_("row"), _("column")), custom,
+        f"{name}[%{{customdata[0]}}, %{{customdata[1]}}, %{{customdata[2]}}, %{{customdata[3]}}]"
         " = %{customdata[4]:.4g}", f"{name} {tuple(weight.shape)} · ±{np.abs(values).max(initial=0):.3g}{drawn}",
         kernel_cell(o, c, k), (1, 1), shared=name,
         ticks=((_("output channel o"), [str(i) for i in outs]), (_("input channel c"), [str(i) for i in ins])),
-        marks=marks, scale=scale)
+        marks=tuple(marks), scale=scale)
 
 
 def winners(x, k):
@@ -132,8 +136,8 @@ def window(position, k):
     return ("box", (position.row - r, position.row + r), (position.col - r, position.col + r))
 
 
-def panel(key, title, figure, row=None):
-    return Panel(title=title, chart=figure, row=row or key, key=key)
+def panel(key, title, tiled, row=None):
+    return Panel(title=title, tiled=tiled, row=row or key, key=key)
 
 
 def weight_before(trace, index, name="W"):
@@ -163,10 +167,10 @@ def channel_panels(trace, stage, layer, sample=0, position=None, hide_results=Fa
     outs = shown_channels(y.shape[1], first[0] if conv else first[1]) if np.ndim(y) == 4 else None
 
     def maps(key, title, name, array, channels, marks=None):
-        return panel(f"{stage}-maps-{key}", title, maps_figure(name, array, sample, channels, marks, scale))
+        return panel(f"{stage}-maps-{key}", title, maps_tiled(name, array, sample, channels, marks, scale))
 
     def kernels(key, title, name, weight, marked=None):
-        return panel(f"{stage}-maps-{key}", title, kernels_figure(name, weight, outs, ins, marked, scale),
+        return panel(f"{stage}-maps-{key}", title, kernels_tiled(name, weight, outs, ins, marked, scale),
                      row=f"{stage}-kernels")
 
     out = []

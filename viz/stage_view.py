@@ -25,8 +25,9 @@ class Panel:
     """One thing to draw: tensors, a figure, LaTeX and/or a caption; consecutive panels with the same `row` go side
     by side (wrapping to the next line where the page is too narrow). `tiles` [(viz.grid.Tile, strip)]: tensors
     drawn as one grid `scale` times its size, as a Plotly figure (`figure`) or a picture for the page's component
-    (`picture`, viz.picture), each made when first asked for; `chart`: a figure drawn as it is. `tensors`: the ids
-    of the tensors drawn (entries.Tensor.id), whose cells a click selects."""
+    (`picture`, viz.picture), each made when first asked for; `tiled`: blocks (viz.tiled.Tiled, a CNN's channel
+    maps or kernels) drawn either way alike; `chart`: a figure drawn as it is. `tensors`: the ids of the tensors
+    drawn (entries.Tensor.id), whose cells a click selects."""
     title: str
     chart: go.Figure | None = None
     latex: str | None = None
@@ -36,18 +37,23 @@ class Panel:
     tensors: tuple = ()
     tiles: tuple = field(default=(), repr=False, compare=False)
     scale: float = 1.0
+    tiled: object = field(default=None, repr=False, compare=False)
 
     @property
     def drawn(self):
         """True for a panel with a chart or tensors (not only text)."""
-        return self.chart is not None or bool(self.tiles)
+        return self.chart is not None or bool(self.tiles) or self.tiled is not None
 
     @cached_property
     def figure(self):
+        if self.tiled is not None:
+            return self.tiled.figure
         return self.chart if self.chart is not None else grid(list(self.tiles), self.scale) if self.tiles else None
 
     @cached_property
     def picture(self):
+        if self.tiled is not None:
+            return self.tiled.picture
         return picture(list(self.tiles), self.scale) if self.tiles else None
 
 

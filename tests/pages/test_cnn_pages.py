@@ -1,6 +1,5 @@
 """A CNN with SGD and with Adam on every page a learner steps through (AppTest): Build's shapes and optimizer,
 the Step page's channel maps and formulas at every stage, the Jacobians' banded and selection structure."""
-import json
 from dataclasses import replace
 
 import numpy as np
@@ -10,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from lab.links import PARAM, config_token
 from lab.presets import PRESETS
-from tests.pages.apptest import APP, errors, figures, open_page, picker, plotly_array
+from tests.pages.apptest import APP, errors, figures, grids, open_page, picker, plotly_array
 from tests.pages.test_jacobians import plain
 from tests.pages.test_step_predict import answer, asked
 from tests.uploaded import digits_csv
@@ -25,6 +24,11 @@ def on_cnn(page, **changes):
     at.run()
     assert not at.exception and not errors(at)
     return at
+
+
+def maps_drawn(at):
+    """{panel key ("forward 0-maps-y"): its picture} of the Step page's channel maps (ui.channel_maps)."""
+    return {picture["name"]: picture for picture in grids(at, "step-maps-").values()}
 
 
 def texts(at):
@@ -79,9 +83,8 @@ def test_every_stage_of_a_cnn_draws_its_maps_formulas_and_entry_by_hand(optimize
     lab = at.session_state.lab
     for i, stage in enumerate(lab.stages):
         assert not at.exception and not errors(at), stage
-        keys = {chart.key for chart in at.get("plotly_chart")}
         four_d = stage.kind in ("forward", "backward") and stage.index <= 3  # Conv2d, ReLU, MaxPool2d, Flatten
-        assert any(key.startswith("step-maps-") for key in keys) == four_d, (stage, keys)
+        assert bool(maps_drawn(at)) == four_d, (stage, list(maps_drawn(at)))
         shown = " ".join(e.value for e in at.latex)
         if stage.kind == "forward" and stage.index == 0:
             assert r"\sum_{c" in shown or r"\sum_{c," in shown
@@ -99,11 +102,13 @@ def test_the_receptive_field_picker_outlines_the_window_of_the_chosen_output():
     at.number_input(key="rf_row").set_value(0).run()
     at.number_input(key="rf_col").set_value(7).run()
     assert not at.exception and not errors(at)
-    (maps,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.key == "step-maps-forward 0-maps-x"]
-    boxes = [s for s in maps["layout"].get("shapes", []) if s.get("type") == "rect"]
-    assert boxes  # the window (and the picked output) are outlined
-    x_edges = {round(s["x0"], 1) for s in boxes} | {round(s["x1"], 1) for s in boxes}
-    assert 7.5 in x_edges  # the window of column 7 ends at the image's right edge (padding beyond)
+    maps = maps_drawn(at)["forward 0-maps-x"]
+    boxes = [box for tile in maps["tiles"] for box in tile["marks"]]
+    assert boxes and maps["svg"].count('class="mark"') == len(boxes)  # the window is outlined, and drawn
+    assert {(box["y0"], box["y1"], box["x0"], box["x1"]) for box in boxes} == {(-0.5, 1.5, 5.5, 7.5)}
+    # the window of row 0, column 7 ends at the image's top and right edges (padding beyond)
+    (picked,) = [tile for tile in maps_drawn(at)["forward 0-maps-y"]["tiles"] if tile["marks"]]
+    assert picked["title"] == "y[n=0, c=2]" and picked["marks"] == [dict(x0=6.5, x1=7.5, y0=-0.5, y1=0.5)]
 
 
 @pytest.mark.parametrize("layer, phrase", [(0, "**Why it is banded.**"), (2, "**A selection matrix.**")])
@@ -136,13 +141,13 @@ def test_predict_first_on_a_cnn_hides_the_output_maps_until_each_question_is_ans
     at.toggle(key="step_predict").set_value(True).run()
     lab = at.session_state.lab
     for i, stage in enumerate(lab.stages):
-        keys = {chart.key for chart in at.get("plotly_chart")}
-        assert f"step-maps-{stage}-maps-y" not in keys and f"step-maps-{stage}-maps-dx" not in keys, stage
+        keys = maps_drawn(at)
+        assert f"{stage}-maps-y" not in keys and f"{stage}-maps-dx" not in keys, stage
         answer(at, asked(at).answer)
         assert not errors(at) and any("right" in s.value.lower() for s in at.success), stage
-        keys = {chart.key for chart in at.get("plotly_chart")}
+        keys = maps_drawn(at)
         if stage.kind == "forward" and stage.index in (0, 2):  # Conv2d's and MaxPool2d's output maps come back
-            assert f"step-maps-{stage}-maps-y" in keys, (stage, keys)
+            assert f"{stage}-maps-y" in keys, (stage, list(keys))
         if i < len(lab.stages) - 1:
             at.button(key="step_next").click().run()
 
@@ -164,16 +169,14 @@ def test_a_layer_of_more_than_16_channels_draws_a_page_of_them_with_a_picker_for
     from lab.presets import stack
     at = on_cnn(None, layers=stack(("Conv2d", 20, 3), "ReLU", ("MaxPool2d", 2), "Flatten", ("Linear", 10),
                                    "LogSoftMax"))
-    maps = {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.key.startswith("step-maps-")}
-    y = maps["step-maps-forward 0-maps-y"]
-    assert [a["text"].split(" ·")[0] for a in y["layout"]["annotations"]] == [f"c={c}" for c in range(16)]
+    y = maps_drawn(at)["forward 0-maps-y"]
+    assert [tile["heading"].split(" ·")[0] for tile in y["tiles"]] == [f"c={c}" for c in range(16)]
     at.selectbox(key="maps_first_out").set_value(16).run()
     assert not at.exception and not errors(at)
-    maps = {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.key.startswith("step-maps-")}
-    y, W = maps["step-maps-forward 0-maps-y"], maps["step-maps-forward 0-maps-W"]
-    assert [a["text"].split(" ·")[0] for a in y["layout"]["annotations"]] == [f"c={c}" for c in range(4, 20)]
-    assert "channels 4 to 19 of 20" in y["layout"]["title"]["text"]  # a full page: the last 16
-    assert W["layout"]["yaxis"]["ticktext"] == [str(o) for o in range(4, 20)]
+    y, W = maps_drawn(at)["forward 0-maps-y"], maps_drawn(at)["forward 0-maps-W"]
+    assert [tile["heading"].split(" ·")[0] for tile in y["tiles"]] == [f"c={c}" for c in range(4, 20)]
+    assert "channels 4 to 19 of 20" in y["title"]  # a full page: the last 16
+    assert [tile["title"] for tile in W["tiles"]] == [f"W[{o}, 0]" for o in range(4, 20)]
 
 
 def test_the_by_hand_picker_of_a_conv2d_names_the_indices_as_its_formula_does():

@@ -7,7 +7,7 @@ from engine.pool import MaxPool2d
 from tests.viz.cnn import cnn_trace
 from engine.sequential import layers_of
 from tests.uploaded import preset_lab
-from viz.channel_view import (Position, channel_panels, kernels_figure, maps_figure, pages, shown_channels,
+from viz.channel_view import (Position, channel_panels, kernels_tiled, maps_tiled, pages, shown_channels,
                                winners)
 from viz.stage_view import panel_rows
 from viz.formulas import backward_formula, forward_formula
@@ -148,7 +148,7 @@ def block_rows(panel):
 @pytest.mark.parametrize("channels", [2, 4, 5, 8, 12, 16])
 def test_a_sample_s_maps_are_one_chart_in_rows_of_even_length_that_fit_800_pixels(side, channels):
     x = np.random.default_rng(side).standard_normal((2, channels, side, side))
-    figure = maps_figure("x", x, 1, shown_channels(channels))
+    figure = maps_tiled("x", x, 1, shown_channels(channels)).figure
     rows = block_rows(type("P", (), {"figure": figure}))
     assert sum(rows) == channels and max(rows) - min(rows) <= 1, rows  # 4 maps: 4 or 2 + 2, never 3 + 1
     assert len(figure.data) == 1 and figure.layout.width <= 740 and figure.layout.height <= 560
@@ -157,7 +157,7 @@ def test_a_sample_s_maps_are_one_chart_in_rows_of_even_length_that_fit_800_pixel
 def test_the_kernels_of_a_wide_layer_are_one_chart_a_page_of_channels_at_a_time():
     W = np.random.default_rng(0).standard_normal((64, 40, 3, 3))
     assert pages(64) == [0, 16, 32, 48] and pages(16) == [0] and list(shown_channels(40, 32)) == list(range(24, 40))
-    figure = kernels_figure("W", W, shown_channels(64, 16), shown_channels(40, 0))
+    figure = kernels_tiled("W", W, shown_channels(64, 16), shown_channels(40, 0)).figure
     custom = np.asarray(figure.data[0].customdata, dtype=float)
     assert set(np.unique(custom[..., 0][np.isfinite(custom[..., 0])])) == set(range(16, 32))
     assert "output channels 16 to 31 of 64, input channels 0 to 15 of 40" in figure.layout.title.text
