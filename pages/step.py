@@ -18,7 +18,7 @@ from ui.step_jump import MOVED, on_jump, on_mode, on_new_iteration, on_reset, on
 from ui.unfinished import require_trace
 from viz import fade
 from viz.by_hand import by_hand
-from viz.data_view import batch_images_figure, class_labels, prediction_styler, prediction_table
+from viz.data_view import batch_images_figure, class_labels, prediction_rows, prediction_table
 from viz.entries import as_matrix, chooser, default_focus, entry
 from viz.mine_view import comparison_figure, finding_text
 from viz.stage_strip import short_label, stage_names, stage_strip
@@ -190,7 +190,8 @@ def draw_data(trace, stage):
                           "are the samples the network gets wrong.").format(right=right, n=len(table))
                         + (_(" The {n} samples with the lowest p(true):").format(n=SMALL_TABLE)
                            if len(shown) < len(table) else ""))
-            st.table(prediction_styler(shown).hide(axis="index"))  # a plain table: a data grid took ~0.4 s to draw
+            # a plain table (a data grid took ~0.4 s to draw), its text made once per iteration
+            st.table(per_iteration("_step_prediction_rows", None, lambda: prediction_rows(shown)))
 
 
 def draw_by_hand(tensors, chosen, worked):

@@ -16,7 +16,7 @@ MAX_PITCH = 84         # px: an image and its gap, at most
 LABEL_PX = 15          # px above each image for its label
 SIDE, TOP, BOTTOM = 8, 30, 8
 NOTE_PX = 16           # px of the title's note line
-WRONG_ROW = "background-color: #fde0dd"   # a wrong prediction's row in prediction_styler
+WRONG = ":red-background[✗]"   # a wrong prediction's mark in prediction_rows (Markdown: on red)
 PREDICTION_COLUMNS = [N_("sample"), N_("true class"), N_("predicted class"), "p(predicted)", "p(true)", N_("right")]
 OUTPUT_COLUMNS = (N_("output (predicted)"), N_("output (true)"))  # the p columns' names on raw MSE outputs
 CRITERIA = ("NLLCriterion", "NLLCriterionUnstable", "MSECriterion")
@@ -166,12 +166,14 @@ def prediction_table(predictions, target, criterion):
     return table
 
 
-def prediction_styler(table, digits=4):
-    """The table as a pandas Styler for st.table: wrong rows highlighted, numbers to `digits` digits, no index
-    (the rows renumbered 0, 1, ...: st.table hides only such an index, and shows any other, sorted rows' say, as
-    an unnamed first column beside "sample")."""
+def prediction_rows(table, digits=4):
+    """The table as st.table draws it quickly (a pandas Styler cost ~40 ms of each Loss click to marshal): the
+    p columns as text to `digits` significant digits (st.table prints a float to 4 decimals, 1.2e-05 as 0.0000),
+    a wrong row's ✗ on a red background (st.table reads Markdown), the columns headed in the page's language, the
+    rows renumbered 0, 1, ... (st.table hides only such an index, and shows any other, sorted rows' say, as an
+    unnamed first column beside "sample")."""
     numbers = [c for c in table.columns if c.startswith(("p(", "output ("))]
-    return (table.reset_index(drop=True).style.hide(axis="index")
-            .apply(lambda row: [WRONG_ROW if row["right"] == "✗" else ""] * len(row), axis=1)
-            .format({c: f"{{:.{digits}g}}" for c in numbers})
-            .relabel_index([_(c) for c in table.columns], axis="columns"))
+    out = table.reset_index(drop=True)
+    out = out.assign(**{c: [f"{v:.{digits}g}" for v in out[c]] for c in numbers},
+                     right=[WRONG if mark == "✗" else mark for mark in out["right"]])
+    return out.rename(columns={c: _(c) for c in table.columns})

@@ -5,7 +5,7 @@ import pytest
 
 from engine import LogSoftMax, MSECriterion, NLLCriterion, NLLCriterionUnstable, SoftMax
 from engine.data import load, one_hot
-from viz.data_view import (MAX_WIDTH, WRONG_ROW, batch_images_figure, class_labels, prediction_styler,
+from viz.data_view import (MAX_WIDTH, WRONG, batch_images_figure, class_labels, prediction_rows,
                            prediction_table)
 
 RNG = np.random.default_rng(5)
@@ -130,14 +130,14 @@ def test_regression_has_no_table_and_labels_are_read_back():
         prediction_table(logits(), np.zeros(6, dtype=int), "CrossEntropy")
 
 
-def test_styler_highlights_the_wrong_rows():
+def test_the_rows_mark_a_wrong_prediction_on_red_and_print_p_to_four_digits():
     z, labels = np.array([[2.0, 0.0], [0.0, 2.0], [3.0, 0.0]]), np.array([0, 0, 0])
     table = prediction_table(LogSoftMax().forward(z), labels, "NLLCriterion")
     assert list(table["right"]) == ["✓", "✗", "✓"]
-    html = prediction_styler(table).to_html()
-    styles = prediction_styler(table)._compute().ctx
-    wrong = {row for (row, _), style in styles.items() if tuple(WRONG_ROW.split(": ")) in style}
-    assert wrong == {1} and f"{table['p(true)'][1]:.4g}" in html
+    rows = prediction_rows(table)
+    assert list(rows["right"]) == ["✓", WRONG, "✓"] and WRONG == ":red-background[✗]"
+    assert list(rows["p(true)"]) == [f"{p:.4g}" for p in table["p(true)"]] and rows["p(true)"][1] == "0.1192"
+    assert list(rows["sample"]) == [0, 1, 2] and list(rows.columns) == list(table.columns)
 
 
 def test_the_table_of_the_lowest_p_true_has_no_unnamed_index_column():
@@ -146,8 +146,6 @@ def test_the_table_of_the_lowest_p_true_has_no_unnamed_index_column():
     z = RNG.normal(size=(20, 3))
     table = prediction_table(LogSoftMax().forward(z), RNG.integers(0, 3, 20), "NLLCriterion")
     shown = table.sort_values("p(true)", kind="stable").head(16)
-    styler = prediction_styler(shown)
-    assert list(styler.data.index) == list(range(16)) and list(styler.data["sample"]) == list(shown["sample"])
-    html = styler.to_html()
-    assert "row_heading" not in html and "blank" not in html  # no index column, no unnamed header cell
-    assert html.index(">sample<") < html.index(">true class<")
+    rows = prediction_rows(shown)
+    assert list(rows.index) == list(range(16)) and list(rows["sample"]) == list(shown["sample"])
+    assert list(rows.columns)[:2] == ["sample", "true class"]
