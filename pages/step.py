@@ -196,8 +196,13 @@ def draw_data(trace, stage):
 
 def draw_by_hand(tensors, chosen, worked):
     """The expander that works one entry out by hand: the picker, the level, each item's formula."""
-    with st.expander(_("Work out one entry by hand, with these numbers"), icon=":material/calculate:",
-                     expanded=focus.chosen()):
+    # Its working is made and sent only while it is open (it was most of a Next's time): opening it reruns the stage
+    # area, and it stays open from stage to stage until closed; choosing an entry (a click on a cell) opens it.
+    box = st.expander(_("Work out one entry by hand, with these numbers"), icon=":material/calculate:",
+                      key=focus.BY_HAND, on_change="rerun")
+    with box:
+        if not box.open:
+            return
         results = {t.id: t for t in tensors if t.result}
         primary = results[chosen.primary]
         row, col = entry(primary, chosen.roles)

@@ -21,6 +21,7 @@ _, ngettext = domain("ui")
 STORE = "_step_focus"   # {"trace": ..., "views": {stage: Focus}, "opened": stage whose focus a learner chose,
                         #  "serial": this recorded iteration's number in the session}
 SERIAL = "_step_serial"  # session key: how many recorded iterations the Step page has shown
+BY_HAND = "by_hand_open"  # the by-hand expander's state (True: open); its working is made and sent only then
 
 
 def tensors():
@@ -56,16 +57,12 @@ def at(stage):
     return _store()["views"].get(str(stage))
 
 
-def chosen():
-    """True when the learner chose the shown stage's entry (a click or the picker): open its working."""
-    return _store()["opened"] == str(lab().current)
-
-
 def choose(tensor_id, row, col):
-    """Focus on entry (row, col) of tensor `tensor_id`'s matrix view at the shown stage."""
+    """Focus on entry (row, col) of tensor `tensor_id`'s matrix view at the shown stage, and open its working."""
     store = _store()
     store["views"][str(lab().current)] = entries.focus_at(tensors(), tensor_id, row, col)
     store["opened"] = str(lab().current)
+    st.session_state[BY_HAND] = True
 
 
 def shown_tensor(tensor_id, result=False):

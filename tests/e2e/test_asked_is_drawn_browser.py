@@ -82,7 +82,7 @@ def test_on_your_own_draws_what_each_formula_reads(learners):
     (learner,) = learners(1, viewport=NARROW)
     lab = open_on(learner, "handout")
     layers = layers_of(lab.model)
-    learner.page.get_by_text("Work out one entry by hand, with these numbers").click()
+    learner.rerun(lambda: learner.page.get_by_text("Work out one entry by hand, with these numbers").click())
     learner.rerun(lambda: learner.page.get_by_role("radio", name="On your own", exact=True).click())
     for stage in walk(learner, "handout", lab):
         tensors = stage_tensors(lab.trace, stage, layers)

@@ -63,7 +63,7 @@ def test_a_by_hand_value_typed_with_a_decimal_comma_is_right_in_english(learner)
     page, lab = learner.page, Lab()
     learner.click("Next ▶")  # forward 1
     (item,) = by_hand(lab.trace, lab.trace.stages[1], layers_of(lab.model))
-    page.get_by_text("Work out one entry by hand, with these numbers").click()
+    learner.rerun(lambda: page.get_by_text("Work out one entry by hand, with these numbers").click())  # draws it
     learner.rerun(lambda: page.get_by_role("radio", name="Last step blank", exact=True).click())
     box = page.get_by_role("textbox", name="Your value")
     box.fill("0,05x")

@@ -71,7 +71,7 @@ def test_a_faded_entry_is_worked_out_on_your_own_then_shown_worked(learner, netw
     lab = open_on(learner, network)
     learner.click("Next ▶")  # forward 1
     (item,) = by_hand(lab.trace, lab.trace.stages[1], layers_of(lab.model))
-    page.get_by_text("Work out one entry by hand, with these numbers").click()
+    learner.rerun(lambda: page.get_by_text("Work out one entry by hand, with these numbers").click())  # draws it
     learner.rerun(lambda: page.get_by_role("radio", name="On your own", exact=True).click())
     shown = " ".join(learner.chart_titles(at_least=1))
     assert "input x" in shown and "output y" not in shown  # the result waits for the value

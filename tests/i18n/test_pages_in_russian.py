@@ -11,7 +11,7 @@ PAGES = ["build", "jacobians", "activations", "train", "bug_hunt", "about"]
 
 
 def open_in_russian(page=None, preset=None):
-    return open_page(page, preset, lang="ru")
+    return open_page(page, preset, lang="ru", by_hand=True)  # the Step page's by-hand working open
 
 
 def report(found):

@@ -7,13 +7,18 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from ui.focus import BY_HAND
+
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
-def open_page(page, preset=None, timeout=120, lang=None):
+def open_page(page, preset=None, timeout=120, lang=None, by_hand=False):
     """AppTest of app.py switched to pages/<page>.py (None: the default page), optionally with a
-    preset applied to the learner's Lab, run, with no exception; lang: opened with ?lang=lang."""
+    preset applied to the learner's Lab, run, with no exception; lang: opened with ?lang=lang; by_hand: the Step
+    page's by-hand expander open (its working is drawn only then, as a learner who opened it sees it)."""
     at = AppTest.from_file(APP, default_timeout=timeout)
+    if by_hand:
+        at.session_state[BY_HAND] = True
     if lang is not None:
         at.query_params["lang"] = lang
     at.run()

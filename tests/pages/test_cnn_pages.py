@@ -16,8 +16,8 @@ from tests.uploaded import digits_csv
 from viz.jacobian_view import tied_windows
 
 
-def on_cnn(page, **changes):
-    at = open_page(page)
+def on_cnn(page, by_hand=False, **changes):
+    at = open_page(page, by_hand=by_hand)
     at.session_state.lab.load_preset("cnn_digits")
     if changes:
         at.session_state.lab.apply(replace(at.session_state.lab.config, **changes))
@@ -180,7 +180,7 @@ def test_a_layer_of_more_than_16_channels_draws_a_page_of_them_with_a_picker_for
 
 
 def test_the_by_hand_picker_of_a_conv2d_names_the_indices_as_its_formula_does():
-    at = on_cnn(None)
+    at = on_cnn(None, by_hand=True)
     lab = at.session_state.lab
     lab.jump([str(s) for s in lab.trace.stages].index("backward 0"))
     at.run()

@@ -4,6 +4,7 @@ import pytest
 
 from lab.presets import PRESETS
 from tests.pages.apptest import errors, figures, grids, open_page, picker
+from ui import focus
 
 
 def heading(at):
@@ -136,7 +137,7 @@ def test_walking_a_deeper_network(preset):
 
 
 def test_the_mode_toggle_records_in_evaluate_mode():
-    at = open_page(None)
+    at = open_page(None, by_hand=True)
     at.session_state.lab.apply(PRESETS["dropout_batchnorm"].config)
     at.run()
     at.toggle(key="step_training").set_value(False).run()
@@ -179,7 +180,7 @@ def test_a_backward_stage_opens_that_layers_jacobian():
 
 def test_every_stage_of_the_default_iteration_works_one_entry_out_by_hand():
     from viz.derivation import num
-    at = open_page(None)
+    at = open_page(None, by_hand=True)
     lab = at.session_state.lab
     for i in range(len(lab.stages)):
         expanders = [e for e in at.expander if "by hand" in e.label]
@@ -209,7 +210,7 @@ def worked_latex(at):
 
 
 def test_the_picker_chooses_the_entry_worked_out_and_the_heatmaps_outline_what_it_uses():
-    at = open_page(None)
+    at = open_page(None, by_hand=True)
     lab = at.session_state.lab
     assert picker(at, "pick_tensor").value == "output"
     y = lab.trace.forward[0].output
@@ -229,7 +230,7 @@ def test_the_picker_chooses_the_entry_worked_out_and_the_heatmaps_outline_what_i
 
 
 def test_the_picker_follows_the_stage_and_a_chosen_entry_stays_with_its_stage():
-    at = open_page(None)
+    at = open_page(None, by_hand=True)
     at.select_slider[0].set_value("backward 0").run()
     picker(at, "pick_tensor").set_value("grad:W").run()
     picker(at, "pick_row").set_value(0).run()
@@ -308,7 +309,7 @@ def stale_click(at, old, key):
 def test_a_double_click_sends_the_last_stages_picker_and_keeps_the_page(preset):
     """Issue 23, 1: the second click of a double click carries the picker of the stage before (tensor ids,
     rows and columns it no longer has): no exception, the stage moves twice, the new stage keeps its focus."""
-    at = open_page(None, preset)
+    at = open_page(None, preset, by_hand=True)  # its pickers drawn, as a learner working by hand has them
     lab = at.session_state.lab
     last = len(lab.trace.stages) - 1
     for start in range(last):
@@ -369,6 +370,49 @@ def test_focus_callbacks_keep_the_focus_for_what_the_shown_stage_does_not_have()
     at = AppTest.from_string(CALLBACKS).run()
     assert not at.exception, at.exception
     assert at.session_state["focus"] is None and at.session_state.lab.stage == 0
+
+
+def by_hand_drawn(at):
+    """What of the by-hand working the page holds: its level control, pickers and worked items."""
+    return ([w.key for w in at.get("button_group") if w.key == "by_hand_level"]
+            + [w.key for w in at.get("number_input") if (w.key or "").startswith("pick_")]
+            + [m.value for m in at.markdown if m.value.startswith("**") and "by hand" not in m.value])
+
+
+def test_the_by_hand_working_is_made_and_sent_only_while_its_expander_is_open():
+    """Issue 19: the closed expander's working (pickers, level, formulas) was most of a Next's time; it is drawn
+    only once the learner opens it, stays open from stage to stage, and goes when closed."""
+    at = open_page(None)
+    (box,) = [e for e in at.expander if "by hand" in e.label]
+    assert not by_hand_drawn(at) and not box.children
+    at.session_state[focus.BY_HAND] = True  # the learner opens it
+    at.run()
+    opened = by_hand_drawn(at)
+    assert "by_hand_level" in opened and any(k.startswith("pick_row") for k in opened), opened
+    at.button(key="step_next").click().run()
+    assert "by_hand_level" in by_hand_drawn(at) and at.session_state[focus.BY_HAND] is True
+    at.session_state[focus.BY_HAND] = False  # and closes it
+    at.run()
+    assert not by_hand_drawn(at) and not at.exception
+
+
+CHOOSE = """
+import streamlit as st
+from lab.session import Lab
+from ui import focus
+
+st.session_state.setdefault("lab", Lab())
+st.session_state["grid"] = {"cell": {"tensor": "output", "row": 3, "col": 1, "stamp": focus.stamp()}}
+focus.on_cell("grid")
+st.session_state["chosen"] = (focus.current().primary, st.session_state.get(focus.BY_HAND))
+"""
+
+
+def test_a_click_on_a_cell_opens_the_by_hand_working():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_string(CHOOSE).run()
+    assert not at.exception and at.session_state["chosen"] == ("output", True)
 
 
 def test_the_first_open_hint_goes_once_predict_first_is_on():

@@ -19,7 +19,7 @@ def latex_shown(at):
 
 
 def test_last_step_blank_hides_the_value_and_a_right_answer_reveals_the_working():
-    at = open_page(None)
+    at = open_page(None, by_hand=True)
     at.button_group(key="by_hand_level").set_value("Last step blank").run()
     (item,) = worked_items(at)
     assert blank_last_step(item.latex) in latex_shown(at) and item.latex not in latex_shown(at)
@@ -31,7 +31,7 @@ def test_last_step_blank_hides_the_value_and_a_right_answer_reveals_the_working(
 
 
 def test_on_your_own_shows_only_the_formula_and_a_wrong_sign_is_named():
-    at = open_page(None)
+    at = open_page(None, by_hand=True)
     at.button_group(key="by_hand_level").set_value("On your own").run()
     (item,) = worked_items(at)
     shown = formula_only(item.latex)
@@ -43,7 +43,7 @@ def test_on_your_own_shows_only_the_formula_and_a_wrong_sign_is_named():
 
 
 def test_faded_levels_keep_the_worked_latex_up_to_the_blank():
-    at = open_page(None)
+    at = open_page(None, by_hand=True)
     for stage in at.session_state.lab.trace.stages:
         lab = at.session_state.lab
         for item in by_hand(lab.trace, stage, layers_of(lab.model)):
@@ -62,7 +62,7 @@ def test_hints_tell_swapped_indices_and_the_batch_size():
 
 
 def test_faded_levels_hide_the_result_heatmaps_until_the_value_is_checked():
-    at = open_page(None)
+    at = open_page(None, by_hand=True)
     everything = tile_names(at)
     at.button_group(key="by_hand_level").set_value("On your own").run()
     assert "input x" in tile_names(at) and "output y" not in tile_names(at) and "output y" in everything
@@ -79,7 +79,7 @@ def test_faded_levels_hide_the_result_heatmaps_until_the_value_is_checked():
 
 @pytest.mark.parametrize("level", ["Last step blank", "On your own"])
 def test_on_the_digits_mlp_every_stage_fades_and_a_right_value_brings_the_working_and_results_back(level):
-    at = open_page(None, preset="digits")
+    at = open_page(None, preset="digits", by_hand=True)
     at.button_group(key="by_hand_level").set_value(level).run()
     for n, stage in enumerate(at.session_state.lab.trace.stages):
         if n:
@@ -96,7 +96,7 @@ def test_on_the_digits_mlp_every_stage_fades_and_a_right_value_brings_the_workin
 
 
 def test_a_checked_value_is_read_as_people_do_and_the_tolerance_says_the_cells_are_enough():
-    at = open_page(None)
+    at = open_page(None, by_hand=True)
     at.button_group(key="by_hand_level").set_value("Last step blank").run()
     (item,) = worked_items(at)
     assert any("printed in the cells are enough" in c.value for c in at.caption)

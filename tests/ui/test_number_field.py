@@ -23,7 +23,7 @@ def test_text_that_is_no_number_is_refused_with_how_to_type_it(text):
 
 
 def open_step(lang):
-    at = open_page(None)
+    at = open_page(None, by_hand=True)
     if lang != "en":
         at.query_params["lang"] = lang
         at.run()
