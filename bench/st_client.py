@@ -13,6 +13,7 @@ values and the button's trigger_value, as the browser sends it: of the button's 
 in one (st.fragment), else of the whole page.
 """
 import asyncio
+import re
 import time
 import urllib.request
 from urllib.parse import urlsplit
@@ -216,3 +217,18 @@ class Tab:
                 await asyncio.sleep(interval)
                 await self.rerun(fragment_id=fragment_id, auto=True)
         self._timers[fragment_id] = (interval, asyncio.create_task(tick()))
+
+
+async def class_started(url, counts=None):
+    """A teacher's session starts a class on Build; its projector's session opens the teacher link (counts: the
+    "N answered" it draws, appended): (teacher, projector, the class code)."""
+    teacher = Tab(url)
+    await teacher.open("build")
+    _sent, ran = await teacher.click("class_start")
+    await teacher.until(ran)
+    code = re.search(r"class=(\w+)&teacher=", teacher.query)[1]
+    projector = Tab(url, teacher.query)
+    if counts is not None:
+        projector.on_markdown = lambda at, body: counts.extend(re.findall(r"^## (\d+) answered", body))
+    await projector.open()
+    return teacher, projector, code

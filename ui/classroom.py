@@ -397,10 +397,13 @@ def draw_panel():
     if is_teacher():
         panel()
         return
-    found = state()
-    if found is not None:
-        exploring()
-        student_line(found)
+    with st.container():  # one block whatever it holds: the stage area after it keeps its fragments' ids
+        found = state()
+        if found is not None:
+            exploring()
+            student_line(found)
+        else:
+            message()
     watch()
 
 

@@ -1,13 +1,12 @@
 """bench/st_client.py against one app server (SQLite): a teacher starts a class on Build, the projector's session
 asks, two students answer without a browser (one changes theirs), and the projector's refresh draws the count."""
 import asyncio
-import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from bench.class_bench import stored
-from bench.st_client import Tab, user_key
+from bench.st_client import Tab, class_started, user_key
 from classroom.classes import Classroom
 from classroom.store import make_engine
 from tests.e2e import server as app_server
@@ -28,21 +27,6 @@ def test_a_widget_id_ends_with_its_user_key():
     assert user_key("$$ID-5f3a9c-predict_submit") == "predict_submit"
     assert user_key("$$ID-5f3a9c-step-forward 0-tensors") == "step-forward 0-tensors"
     assert user_key("$$ID-5f3a9c-None") is None
-
-
-async def class_started(url, counts=None):
-    """A teacher's session starts a class on Build; its projector's session opens the teacher link (counts: the
-    "N answered" it draws, appended): (teacher, projector, the class code)."""
-    teacher = Tab(url)
-    await teacher.open("build")
-    _sent, ran = await teacher.click("class_start")
-    await teacher.until(ran)
-    code = re.search(r"class=(\w+)&teacher=", teacher.query)[1]
-    projector = Tab(url, teacher.query)
-    if counts is not None:
-        projector.on_markdown = lambda at, body: counts.extend(re.findall(r"^## (\d+) answered", body))
-    await projector.open()
-    return teacher, projector, code
 
 
 def test_students_without_a_browser_answer_and_the_projector_counts_them(app):
@@ -88,9 +72,11 @@ def test_a_students_refresh_draws_nothing_while_the_class_is_unchanged_and_send_
         refreshed, drawn = student.fragment_runs, student.elements
         await student.until(lambda: student.fragment_runs >= refreshed + 2, timeout=30)  # two 1.5 s refreshes
         idle = student.elements - drawn
+        whole = student.whole_runs
         _sent, ran = await projector.click("class_ask")
         await projector.until(ran)
-        await student.until(lambda: student.labels.get("predict_submit") == "Send", timeout=30)
+        await student.until(lambda: student.whole_runs > whole, timeout=30)  # the refresh drew the page again
+        assert student.labels.get("predict_submit") == "Send"
         whole = student.whole_runs
         student.set_text("predict_answer", "0.25")
         _sent, ran = await student.click("predict_submit")
