@@ -15,7 +15,7 @@ changing their answer 0.5 to 2 s later, as students do (a simulated one not befo
   tests/e2e/cluster.py). Each student is a Streamlit session without a browser (bench/st_client.py): it GETs the
   student link through HAProxy, keeps the affinity cookie, talks to its replica over the websocket, runs the
   class panel's 1.5 s refresh as the browser's timer does, and answers by sending the answer field's text and
-  the Send button's trigger. The projector is a teacher's session of the same kind on the teacher link: the
+  the Send button's trigger, in a rerun of the fragment the button is drawn in, as the browser does. The projector is a teacher's session of the same kind on the teacher link: the
   count is read from the "N answered" its own refresh draws. When the row misses the aim, a second one with
   --also (100) students follows, so that the curve shows.
 - 2 replicas + HAProxy, browsers: --browsers students in headless Chromium (one process, one context each,
@@ -194,8 +194,8 @@ async def start_class(url):
     from bench.st_client import Tab
     teacher = Tab(url)
     await teacher.open("build")
-    _sent, done = await teacher.click("class_start")
-    await teacher.until(lambda: teacher.whole_runs > done)
+    _sent, ran = await teacher.click("class_start")
+    await teacher.until(ran)
     await teacher.close()
     return re.search(r"class=(\w+)", teacher.query).group(1), teacher.query
 
@@ -241,8 +241,8 @@ async def simulated(info, students, within, seed=0, joining=10):
     tabs = [t for t in tabs if t.whole_runs]
     joined, joined_s = len(tabs), time.monotonic() - joined_at
     note(f"{len(tabs)} joined in {joined_s:.0f} s (the rest not begun within {JOIN_S} s); the projector asks")
-    _sent, done = await projector.click("class_ask")
-    await projector.until(lambda: projector.whole_runs > done, timeout=WAIT_S)
+    _sent, ran = await projector.click("class_ask")
+    await projector.until(ran, timeout=WAIT_S)
     asked = time.monotonic()
 
     async def sees(tab):
@@ -268,10 +268,10 @@ async def simulated(info, students, within, seed=0, joining=10):
         tab = tabs[k]
         await asyncio.sleep(max(0.0, start + when - time.time()))
         tab.set_text("predict_answer", repr(value))
-        sent, done = await tab.click("predict_submit")
+        sent, ran = await tab.click("predict_submit")  # a rerun of the question's fragment, as the browser sends it
         clicks.setdefault(ids[k], sent)
         try:
-            await tab.until(lambda: tab.whole_runs > done, timeout=WAIT_S)
+            await tab.until(ran, timeout=WAIT_S)
             served.append(time.time() - sent)
         except TimeoutError:
             unserved.append(k)

@@ -6,11 +6,14 @@ kept and sent with the websocket, as a browser does), then ws://HOST:PORT/_stcor
 "streamlit" and a rerun_script BackMsg (ClientState: the query string, the page's script hash, the widgets'
 values). It reads the ForwardMsgs: new_session (a whole run begins), navigation (the pages' script hashes),
 page_info_changed (the query string the script set: st.query_params), deltas (each widget's id, which ends with
-its user key, "$$ID-<hash>-<key>"; markdown text), auto_rerun (a fragment's run_every: the tab then sends
-is_auto_rerun reruns of that fragment at that interval, as the browser's timer does) and script_finished.
-A click is a rerun carrying the widgets' values and the button's trigger_value, as the browser sends it.
+its user key, "$$ID-<hash>-<key>", and the fragment it is drawn in; markdown text), auto_rerun (a fragment's
+run_every: the tab then sends is_auto_rerun reruns of that fragment at that interval, as the browser's timer does)
+and script_finished (with the fragments the run ran, metadata.run). A click is a rerun carrying the widgets'
+values and the button's trigger_value, as the browser sends it: of the button's fragment alone when it is drawn
+in one (st.fragment), else of the whole page.
 """
 import asyncio
+import re
 import time
 import urllib.request
 from urllib.parse import urlsplit
@@ -45,6 +48,10 @@ class Tab:
         self.labels = {}           # user key -> the widget's label, as last drawn
         self.values = {}           # widget id -> WidgetState this tab holds and sends with every rerun
         self.whole_runs = self.fragment_runs = 0  # finished runs, counted as the server reports them
+        self.elements = 0          # elements drawn (new_element deltas; a fragment's own block is not one)
+        self.fragment_of = {}      # user key -> the fragment the widget is drawn in ("" for none)
+        self.fragment_done = {}    # fragment id -> finished runs of it (a fragment run, or a whole one that drew it)
+        self.auto = {}             # fragment id -> its run_every interval, as the server asked
         self.on_markdown = None    # callable(time.time(), body) for every markdown element drawn, or None
         self.errors = []           # exceptions drawn on the page (the script raised)
         self._changed = asyncio.Condition()
@@ -110,11 +117,25 @@ class Tab:
         self.values[widget] = WidgetState(id=widget, string_value=text)
 
     async def click(self, key):
-        """Press the button with this user key: (the time it was sent, the whole runs finished before it)."""
-        done = self.whole_runs
+        """Press the button with this user key, as the browser does (a rerun of its fragment when it is drawn in
+        one): (the time it was sent, ran), ran() being True once a run of it has finished since."""
+        fragment = self.fragment_of.get(key, "")
+        whole, done = self.whole_runs, self.fragment_done.get(fragment, 0)
         sent = time.time()
-        await self.rerun(trigger=self.widgets[key])
-        return sent, done
+        await self.rerun(fragment_id=fragment, trigger=self.widgets[key])
+        return sent, lambda: self.whole_runs > whole or bool(fragment) and self.fragment_done.get(fragment, 0) > done
+
+    def start_polls(self):
+        """The fragments' run_every timers, as the server asked for them (polls=False held them back)."""
+        self.polls = True
+        for fragment, interval in self.auto.items():
+            self._poll(fragment, interval)
+
+    def stop_polls(self):
+        self.polls = False
+        for timer in self._timers.values():
+            timer[1].cancel()
+        self._timers.clear()
 
     async def go(self, path):
         """Open another page (its url path, e.g. "build") and wait for its run to finish."""
@@ -143,16 +164,20 @@ class Tab:
     def _take(self, message):
         kind = message.WhichOneof("type")
         if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
-            self._element(message.delta.new_element)
+            self.elements += 1
+            self._element(message.delta.new_element, message.delta.fragment_id)
         elif kind == "navigation":
             self.page_hash = message.navigation.page_script_hash
             self.pages = {page.url_pathname: page.page_script_hash for page in message.navigation.app_pages}
         elif kind == "page_info_changed":
             self.query = message.page_info_changed.query_string
-        elif kind == "auto_rerun" and self.polls:
-            self._poll(message.auto_rerun.fragment_id, message.auto_rerun.interval)
+        elif kind == "auto_rerun":
+            self.auto[message.auto_rerun.fragment_id] = message.auto_rerun.interval
+            if self.polls:
+                self._poll(message.auto_rerun.fragment_id, message.auto_rerun.interval)
         elif kind == "stop_auto_rerun":
             for fragment in message.stop_auto_rerun.fragment_ids:
+                self.auto.pop(fragment, None)
                 timer = self._timers.pop(fragment, None)
                 if timer:
                     timer[1].cancel()
@@ -161,8 +186,10 @@ class Tab:
                 self.whole_runs += 1
             elif message.script_finished == FRAGMENT_RUN:
                 self.fragment_runs += 1
+                for fragment in message.metadata.run.fragment_ids:
+                    self.fragment_done[fragment] = self.fragment_done.get(fragment, 0) + 1
 
-    def _element(self, element):
+    def _element(self, element, fragment=""):
         kind = element.WhichOneof("type")
         if kind is None:
             return
@@ -175,6 +202,7 @@ class Tab:
             key = user_key(body.id)
             if key is not None:
                 self.widgets[key] = body.id
+                self.fragment_of[key] = fragment
                 self.labels[key] = getattr(body, "label", "")
 
     def _poll(self, fragment_id, interval):
@@ -189,3 +217,18 @@ class Tab:
                 await asyncio.sleep(interval)
                 await self.rerun(fragment_id=fragment_id, auto=True)
         self._timers[fragment_id] = (interval, asyncio.create_task(tick()))
+
+
+async def class_started(url, counts=None):
+    """A teacher's session starts a class on Build; its projector's session opens the teacher link (counts: the
+    "N answered" it draws, appended): (teacher, projector, the class code)."""
+    teacher = Tab(url)
+    await teacher.open("build")
+    _sent, ran = await teacher.click("class_start")
+    await teacher.until(ran)
+    code = re.search(r"class=(\w+)&teacher=", teacher.query)[1]
+    projector = Tab(url, teacher.query)
+    if counts is not None:
+        projector.on_markdown = lambda at, body: counts.extend(re.findall(r"^## (\d+) answered", body))
+    await projector.open()
+    return teacher, projector, code

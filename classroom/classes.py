@@ -4,11 +4,14 @@ Classroom(engine) is shared by all sessions of a server (and, through PostgreSQL
 actions (ask, close, revote, reveal, advance, end, results) take the teacher key and lock the class's row; an
 answer locks its round's row for sharing, so a close waits for the answers under way and every answer that
 starts after it sees the round closed. The teacher's iteration (classroom.iteration) is read only by the
-sessions whose copy is older than its digest, once per server. A student's latest answer in a round replaces the
+sessions whose copy is older than its digest, once per server. A class's state may be read from this server's
+copy of it when that is younger than a fraction of a second (state's max_age: every student's refresh would
+otherwise read the database), a copy this server's own teacher actions drop. A student's latest answer in a round replaces the
 earlier one (one row per student and round). A class idle for 24 hours is deleted with its rounds and answers.
 """
 import functools
 import json
+import threading
 import time
 from dataclasses import dataclass
 
@@ -68,6 +71,8 @@ class Classroom:
         self.engine, self.clock = engine, clock
         self.url = engine.url.render_as_string(hide_password=True)
         self.iteration = functools.lru_cache(maxsize=8)(self._iteration)  # a server reads each iteration once
+        self._states, self._states_lock = {}, threading.Lock()  # code -> (time.monotonic() read, ClassState)
+        self._writes = {}  # code -> how many times this server changed the class (a read older than one is not kept)
 
     def __repr__(self):
         return f"Classroom({self.url})"
@@ -87,6 +92,16 @@ class Classroom:
                 if "database is locked" in str(error) and attempt < tries - 1:
                     continue
                 raise Unavailable(unreachable(self.url, error)) from None
+
+    def _write(self, code, work):
+        """A teacher's action on the class (work, as _run's): this server's copy of its state is dropped once it
+        is done, and a read that began before it is not kept."""
+        try:
+            return self._run(work)
+        finally:
+            with self._states_lock:
+                self._states.pop(code, None)
+                self._writes[code] = self._writes.get(code, 0) + 1
 
     def _class(self, connection, code, lock=False):
         query = select(*ROW).where(classes.c.code == code)
@@ -144,7 +159,7 @@ class Classroom:
             row = self._teacher(c, code, key)
             read_question(question)  # a question the students could not be asked is refused here
             return self._open_round(c, row, question, vote=1)
-        return self._run(work)
+        return self._write(code, work)
 
     def close(self, code, key):
         """Close the open round: every answer after this is refused."""
@@ -158,7 +173,7 @@ class Classroom:
             if last is None:
                 raise ValueError(_("nothing was asked yet, so there is nothing to vote on again"))
             return self._open_round(c, row, last.question, vote=last.vote + 1)
-        return self._run(work)
+        return self._write(code, work)
 
     def _close_and_set(self, code, key, **values):
         """Close the open round and set values on the class, in one transaction."""
@@ -167,7 +182,7 @@ class Classroom:
             c.execute(update(rounds).where(rounds.c.class_id == row.id).values(is_open=False))
             if values:
                 c.execute(update(classes).where(classes.c.id == row.id).values(**values))
-        self._run(work)
+        self._write(code, work)
 
     def reveal(self, code, key):
         """Close the open round and show the right answer and the stage's results to every student."""
@@ -178,7 +193,7 @@ class Classroom:
         start): the students who follow go there."""
         values = {"stage": str(stage), **({"payload": payload} if payload is not None else {}),
                   **(_iteration_values(iteration) if iteration is not None else {})}
-        self._run(lambda c: c.execute(update(classes).where(
+        self._write(code, lambda c: c.execute(update(classes).where(
             classes.c.id == self._teacher(c, code, key).id).values(**values)))
 
     def end(self, code, key):
@@ -217,14 +232,27 @@ class Classroom:
 
     # --- everyone ---
 
-    def state(self, code):
-        """The class's ClassState (NotFound when there is none)."""
+    def state(self, code, max_age=0.0):
+        """The class's ClassState (NotFound when there is none); max_age > 0: this server's copy when it was read
+        less than max_age seconds ago (and the class not changed by this server since), shared by its sessions."""
+        if max_age > 0:
+            with self._states_lock:
+                kept, writes = self._states.get(code), self._writes.get(code, 0)
+            if kept is not None and time.monotonic() - kept[0] < max_age:
+                return kept[1]
+        began = time.monotonic()
+
         def work(c):
             row = self._class(c, code)
             last = self._last_round(c, row.id)
             return ClassState(row.code, row.payload, row.stage, row.revealed, row.ended,
                               _round(last) if last else None, row.iteration_digest)
-        return self._run(work)
+        found = self._run(work)
+        if max_age > 0:
+            with self._states_lock:
+                if self._writes.get(code, 0) == writes:
+                    self._states[code] = (began, found)
+        return found
 
     def _iteration(self, code, digest):
         """The class's iteration (classroom.iteration.pack's blob) whose digest is digest; LookupError when the

@@ -89,6 +89,7 @@ def draw_stage():
     trace = L.trace
     labels = [short_label(stage) for stage in trace.stages]
     lecture.publish()  # the teacher's stage becomes the class's
+    lecture.draw_elsewhere()  # a student at another stage than the class's open vote
     controls(labels)
     if presenting:
         present.to_top(L.stage)  # each step shows its stage from the top

@@ -37,6 +37,7 @@ ASKED = "_class_asked"      # the round whose answer widget is drawn (its value 
 FIGURE = "_class_figure"    # (rounds drawn, figure, share right)
 FOLLOW, FOLLOWING, ANSWER = "class_follow", "_class_following", "predict_answer"  # the toggle; whether on
 POLL_S, READ_S = 1.5, 0.3   # the class panel rereads the class every 1.5 s (the live count: within 2 s)
+SHARED_S = 0.5              # a session may read the server's copy of the class this old (Classroom.state's max_age)
 
 
 # --- the session's class, and the database through one guard ---
@@ -75,13 +76,14 @@ def message():
 
 
 def state(fresh=False):
-    """The class's ClassState, read at most every READ_S seconds (a page asks several times per run); None
-    when there is no class or it cannot be read."""
+    """The class's ClassState, read at most every READ_S seconds (a page asks several times per run), from the
+    server's copy of it when that is younger than SHARED_S (fresh: whatever this session read before); None when
+    there is no class or it cannot be read."""
     if current() is None:
         return None
     read = st.session_state.get(READ)
     if fresh or read is None or time.monotonic() - read[0] > READ_S:
-        found = attempt(lambda: shared().state(current()["code"]), into=READ_ERROR)
+        found = attempt(lambda: shared().state(current()["code"], max_age=SHARED_S), into=READ_ERROR)
         if found is None:
             return None
         read = st.session_state[READ] = (time.monotonic(), found)
@@ -335,11 +337,16 @@ def said(question, value):
     return ", ".join(map(str, value)) or _("none") if isinstance(value, tuple) else str(value)
 
 
+@st.fragment
 def draw_question():
     """The class's question at this stage: for a student the answer widget while the vote is open, the answer
-    given, and after the reveal the right one; for the teacher the question alone."""
+    given, and after the reveal the right one; for the teacher the question alone. A fragment: Send reruns it
+    alone, not the stage's tensors around it."""
     from ui.predict import answer_widget
     found = state()
+    if found is None or found.round is None:  # (the fragment rerun alone: the class cannot be read)
+        message()
+        return
     r = found.round
     asked = read_question(r.question, i18n.current())[0]
     with st.container(border=True, key="class_question"):
@@ -383,44 +390,88 @@ def draw_join():
 
 
 def draw_panel():
-    """Step page: the class line (code, follow, leave) and, for the teacher, the controls, count and chart."""
+    """Step page: the class line (code, follow, leave) and, for the teacher, the controls, count and chart. A
+    student's line is drawn with the page; their refresh (watch) draws nothing while the class is unchanged."""
     if current() is None:
         return
-    panel()
+    if is_teacher():
+        panel()
+        return
+    with st.container():  # one block whatever it holds: the stage area after it keeps its fragments' ids
+        found = state()
+        if found is not None:
+            exploring()
+            student_line(found)
+        else:
+            message()
+    watch()
 
 
 @st.fragment(run_every=POLL_S)
 def panel():
+    """The teacher's refresh: the controls and the live count, drawn again every POLL_S."""
     found = state(fresh=True)
     if found is None:
         message()
         return
+    follow_changes(found)
+    teacher_panel(found)
+    message()
+
+
+@st.fragment(run_every=POLL_S)
+def watch():
+    """A student's refresh: it reads the class (this server's copy of it, Classroom.state's max_age) and draws
+    nothing, unless the class changed (the page is drawn again) or cannot be read (the message)."""
+    found = state(fresh=True)
+    if found is None:
+        message()
+        return
+    if exploring():
+        st.rerun(scope="app")  # the toggle, drawn with the page, shows it
+    follow_changes(found)
+
+
+def exploring():
+    """A following student who recorded an iteration of their own is exploring, until they return: True when
+    this turns their following off."""
+    if st.session_state.get(FOLLOWING) and explored():
+        st.session_state[FOLLOWING] = False
+        return True
+    return False
+
+
+def follow_changes(found):
+    """When the teacher acted (signature), the whole page draws it: a following student goes to their stage."""
     seen = st.session_state.get(SEEN)
     st.session_state[SEEN] = signature(found)
-    if not is_teacher() and st.session_state.get(FOLLOWING) and explored():
-        st.session_state[FOLLOWING] = False  # they recorded an iteration of their own: exploring, until they return
-    if seen is not None and seen != signature(found):  # the teacher acted: the whole page draws it
+    if seen is not None and seen != signature(found):
         if not is_teacher() and st.session_state.get(FOLLOWING) and seen[:3] != signature(found)[:3]:
             attempt(catch_up, found)
         st.rerun(scope="app")
-    if is_teacher():
-        teacher_panel(found)
-    else:
-        with st.container(horizontal=True, vertical_alignment="center"):
-            st.markdown(_("**Class {code}** · the class has ended").format(code=found.code) if found.ended else
-                        _("**Class {code}**").format(code=found.code))
-            following = bool(st.session_state.get(FOLLOWING))
-            if st.session_state.get(FOLLOW) is not None:  # (join drops it: a first toggle shows its default)
-                sync(FOLLOW, following)  # turned off by exploring (explored())
-            # its default is the state too: a toggle the browser draws afresh (after the page's rerun from this
-            # fragment) starts from the default and sends it back, which must not stop the student following
-            st.toggle(_("Follow the teacher"), value=following, key=FOLLOW, on_change=on_follow,
-                      help=_("Off: explore on your own; on: back to the teacher's stage"))
-            st.button(_("Leave the class"), key="class_leave", on_click=on_leave)
-        if found.round and found.round.is_open and found.stage != str(lab().current):
-            st.info(_("A vote is open at **{stage}**: follow the teacher to answer it.").format(
-                stage=plain(found.stage)))
+
+
+def student_line(found):
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.markdown(_("**Class {code}** · the class has ended").format(code=found.code) if found.ended else
+                    _("**Class {code}**").format(code=found.code))
+        following = bool(st.session_state.get(FOLLOWING))
+        if st.session_state.get(FOLLOW) is not None:  # (join drops it: a first toggle shows its default)
+            sync(FOLLOW, following)  # turned off by exploring (explored())
+        # its default is the state too: a toggle the browser draws afresh (after the page's rerun from the
+        # refresh) starts from the default and sends it back, which must not stop the student following
+        st.toggle(_("Follow the teacher"), value=following, key=FOLLOW, on_change=on_follow,
+                  help=_("Off: explore on your own; on: back to the teacher's stage"))
+        st.button(_("Leave the class"), key="class_leave", on_click=on_leave)
     message()
+
+
+def draw_elsewhere():
+    """Step page's stage area, for a student: a vote open at another stage than the shown one says so."""
+    found = state() if current() is not None and not is_teacher() else None
+    if found is not None and found.round and found.round.is_open and found.stage != str(lab().current):
+        st.info(_("A vote is open at **{stage}**: follow the teacher to answer it.").format(
+            stage=plain(found.stage)))
 
 
 def teacher_panel(found):

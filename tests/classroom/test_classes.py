@@ -5,7 +5,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, event, select
 
 from classroom import codes, schema, store
 from classroom.classes import EXPIRY_S, Classroom, NotFound, Refused
@@ -314,3 +314,33 @@ def test_the_answer_given_last_counts_even_when_an_earlier_one_is_written_after_
     written.set()
     first.join()
     assert room.count(code, 1) == 1 and room.mine(code, ALICE, 1) == 2.0
+
+
+def queries(room):
+    """A list that grows by one for each SQL statement the room's engine runs."""
+    run = []
+    event.listen(room.engine, "before_cursor_execute", lambda *args: run.append(args[2]))
+    return run
+
+
+def test_a_state_younger_than_max_age_is_this_servers_copy_and_its_teachers_actions_read_it_again(room):
+    code, key = started(room)
+    run = queries(room)
+    first = room.state(code, max_age=60)
+    asked = len(run)
+    assert asked >= 1
+    for _ in range(5):  # every student's refresh on this server, within max_age: no query
+        assert room.state(code, max_age=60) is first
+    assert len(run) == asked
+    room.state(code)  # max_age 0 (the default): the database
+    assert len(run) > asked
+    for action, check in (("close", lambda s: not s.round.is_open), ("revote", lambda s: s.round.vote == 2),
+                          ("reveal", lambda s: s.revealed), ("end", lambda s: s.ended)):
+        getattr(room, action)(code, key)  # this server's teacher acted: the copy is read again at once
+        assert check(room.state(code, max_age=60)), action
+    room.advance(code, key, "loss")
+    assert room.state(code, max_age=60).stage == "loss"
+    other = Classroom(room.engine)  # another replica's copy keeps its age limit
+    other.state(code, max_age=60)
+    room.advance(code, key, "forward 1")
+    assert other.state(code, max_age=60).stage == "loss" and other.state(code).stage == "forward 1"
