@@ -225,7 +225,7 @@ def first_step(u):
 
 def update_tensors(trace, stage):
     """Per parameter: before, gradient, what the last step kept (velocity, or Adam's m and v), then the
-    results (velocity or m and v, step, after)."""
+    results (velocity or m and v, Adam's step, after). SGD's step before − after is its velocity, drawn once."""
     tensors = []
     for u in trace.update_records(stage.index):
         s, roles, axes = symbol(u.param), (f"{u.param}:row", f"{u.param}:col"), param_axes(u.param, u.before)
@@ -239,13 +239,14 @@ def update_tensors(trace, stage):
         else:
             held = (("velocity_prev", _("velocity v_{param} from the last step").format(param=s), u.previous_velocity),)
             moving = (("velocity", _("velocity v_{param}").format(param=s), u.velocity),)
+        step = (("step", _("step = before − after"), u.step),) if u.m is not None else ()  # SGD's is v
         held = () if first else held  # the first step's are 0: the caption says so (viz.stage_view)
         declared = update_operands(u.param, u.m is not None, first)
         tensors += [Tensor(f"{what}:{u.param}", title, array, roles, axes, result=what in ("velocity", "m", "v", "after"),
                            reads=declared.get(f"{what}:{u.param}", ()))
                     for what, title, array in (("before", _("{param} before").format(param=s), u.before),
                                                ("grad", f"∂L/∂{s}", u.grad), *held, *moving,
-                                               ("step", _("step = before − after"), u.step),
+                                               *step,
                                                ("after", _("{param} after").format(param=s), u.after))]
     return tensors
 

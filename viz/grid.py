@@ -31,6 +31,7 @@ GAP_X, GAP_Y = 18, 10              # between items of a row, between rows
 STRIP_GAP = 24                     # between the strips of a strips item: room for the next one's title
 KERNEL_CELL = 16                   # px: a 4-D tensor's cells at most (a Conv2d's W, its update's tensors: two a row)
 HALF_WIDTH = (MAX_WIDTH - GAP_X) / 2  # px: a 4-D parameter's item at most, so two go side by side
+NEARLY = 0.9                       # a matrix is drawn HALF_WIDTH wide when its cells stay this large or more
 FLAT_BATCH_HEIGHT = 96             # px: a flattened batch of maps (N, C, H, W) at most this tall (its maps: below)
 
 
@@ -80,6 +81,11 @@ def matrix_item(tile):
                  max_cell=min(tile.max_cell, KERNEL_CELL) if kernel else tile.max_cell,
                  max_width=HALF_WIDTH if kernel and not batch else MAX_WIDTH,
                  max_height=FLAT_BATCH_HEIGHT if batch else None)
+    if not kernel and g.width > HALF_WIDTH:  # a square-ish matrix a little too wide to share its row
+        half = geometry(s.values.shape, title, s.notes(), labels=labels, max_cell=tile.max_cell,
+                        max_width=HALF_WIDTH)
+        if half.cell_height >= NEARLY * g.cell_height and (labels is None or half.fits(labels) == g.fits(labels)):
+            g = half  # cells as large, or nearly: two go side by side, the stage half as tall
     item = Item([tile], False, g.width, g.height)
     item.parts.append((s, g.title_lines, g.note_lines, g.top, g.plot_height, labels is not None and g.fits(labels)))
     return item

@@ -44,4 +44,4 @@ def update_operands(param, adam=False, first=False):
     if adam:
         return {f"m:{param}": (*held[:1], f"grad:{param}"), f"v:{param}": (*held[1:], f"grad:{param}"),
                 f"step:{param}": start, f"after:{param}": start}
-    return {f"velocity:{param}": (*held, f"grad:{param}"), f"step:{param}": start, f"after:{param}": start}
+    return {f"velocity:{param}": (*held, f"grad:{param}"), f"after:{param}": start}  # SGD's step is its velocity

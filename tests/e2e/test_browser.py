@@ -80,9 +80,8 @@ def test_next_steps_through_a_whole_iteration(learner):
         assert learner.heading() == f"{k}/6 · {stage}"
         before, titles = titles, learner.chart_titles()
         assert titles and titles != before, f"stage {k}: the charts did not change: {titles}"
-    tiles = [title.split(" · ")[0] for title in titles[0].split(" | ")]  # W's five tensors, one chart
-    assert tiles == ["W before (2, 2)", "∂L/∂W (2, 2)", "velocity v_W (2, 2)", "step = before − after (2, 2)",
-                     "W after (2, 2)"]
+    tiles = [title.split(" · ")[0] for title in titles[0].split(" | ")]  # W's four tensors, one chart
+    assert tiles == ["W before (2, 2)", "∂L/∂W (2, 2)", "velocity v_W (2, 2)", "W after (2, 2)"]  # SGD's step is v
     expect(next_button).to_be_disabled()  # the last stage
     learner.screenshot("last-stage")
     learner.rerun(lambda: page.keyboard.press("ArrowLeft"))  # the ← shortcut steps back

@@ -82,7 +82,7 @@ def test_walking_the_default_iteration_shows_every_stage_and_its_tensors():
         "5/6 · Backward · layer 0 · Linear(2 -> 2)", "6/6 · Update · layer 0 · Linear(2 -> 2)"]
     assert seen[0][1] == [(8, 2), (2, 2), (1, 2), (8, 2)]          # x, W, b, y
     assert (8, 2) in seen[4][1] and (2, 2) in seen[4][1]            # grads of x and W
-    assert seen[5][1].count((2, 2)) == 5                            # W: before, grad, v, step, after
+    assert seen[5][1].count((2, 2)) == 4                            # W: before, grad, v, after (step = v)
     latex = " ".join(element.value for element in at.latex)
     assert "0.9" in latex and "0.01" in latex                       # the actual momentum and lr
     assert at.button(key="step_next").disabled

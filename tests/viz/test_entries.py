@@ -84,7 +84,7 @@ def test_update_entries_of_one_parameter_share_their_index(net):
     trace, layers = net
     stage = Stage("update", 0)
     t = stage_tensors(trace, stage, layers)
-    focus = focus_at(t, "step:W", 1, 2)
+    focus = focus_at(t, "before:W", 1, 2)
     assert focus.primary == "velocity:W" and focus.roles == {"W:row": 1, "W:col": 2}
     assert all(m == [("cell", 1, 2)] for k, m in marks(t, focus).items() if k.endswith(":W"))
     worked = {w.what: w for w in by_hand(trace, stage, layers, chooser(t, focus))}

@@ -162,3 +162,17 @@ def test_no_axis_asks_the_browser_to_measure_its_tick_labels():
         axes = fixed_axes(grid(tiles, scale).to_plotly_json()["layout"])
         assert len(axes) == 8 and all(margin is False and overflow == "allow" for _, margin, overflow, _ in axes), axes
         assert all(angle == 0 for name, *_, angle in axes if name.startswith("x")), axes
+
+
+@pytest.mark.parametrize("shape, halved", [((32, 32), True), ((128, 128), True), ((64, 128), False),
+                                           ((32, 128), False)])
+def test_a_matrix_whose_cells_barely_shrink_at_half_the_width_goes_two_a_row(shape, halved):
+    """A 32 x 32 W and its gradient side by side (cells 9.1 instead of 9.4 px): the stage half as tall; a 64 x
+    128 W keeps the whole width, where half of it would halve its cells."""
+    rng = np.random.default_rng(0)
+    tiles = [(Tile(name, name, rng.normal(size=shape), ("input feature", "output unit")), False) for name in "AB"]
+    figure = grid(tiles)
+    whole = matrix_item(tiles[0][0])
+    assert (whole.width <= (MAX_WIDTH - GAP_X) / 2) == halved
+    tops = sorted({round(figure.layout[f"yaxis{k}"].domain[1], 3) for k in ("", "2")})
+    assert (len(tops) == 1) == halved  # side by side, or one under the other

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from engine.sequential import layers_of
+from lab.presets import PRESETS
 from tests.uploaded import preset_lab
 from viz.channel_view import Position, channel_panels
 from viz.grid import FLAT_BATCH_HEIGHT, GAP_X, HALF_WIDTH, Tile, grid
@@ -68,10 +69,11 @@ def test_the_bug_hunt_which_has_no_channel_maps_draws_the_kernels_in_its_grid(cs
     assert all((high - low) * grid.figure.layout.width <= HALF_WIDTH for low, high in boxes)
 
 
-@pytest.mark.parametrize("name", ["cnn_digits", "cnn_csv"])
-def test_every_cnn_stage_s_figures_fit_well_within_three_screens(name):
-    """The figures of a stage (grid, then the channel maps side by side) stay under 1,600 px at 1400 px, which
-    with the page's header, formula and expanders (about 1,300 px) leaves a margin under 3 x 1,100 px."""
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_stage_s_figures_fit_well_within_three_screens(name):
+    """The figures of a stage (grid, then the channel maps side by side) stay under 2,000 px at 1400 px, which
+    with the page's header, formulas and folds (about 1,250 px in Chromium, the by-hand working folded) stays
+    under 3 screens of 1,100 px (tests/e2e/test_asked_is_drawn_browser.py measures the pages themselves)."""
     lab = preset_lab(name)
     trace, layers = lab.trace, layers_of(lab.model)
     heights = {}
@@ -79,11 +81,11 @@ def test_every_cnn_stage_s_figures_fit_well_within_three_screens(name):
         panels = stage_panels(trace, stage, layers)
         figures = [(p.figure.layout.width, p.figure.layout.height) for p in panels if p.figure is not None]
         height = sum(h for _, h in figures) + GAP * len(figures)
-        if stage.index is not None:
+        if stage.index is not None:  # a CNN's channel maps, side by side ([] elsewhere)
             maps = channel_panels(trace, stage, layers[stage.index], 0, None)
             height += laid_out([(p.figure.layout.width, p.figure.layout.height) for p in maps])
         heights[stage_label(trace, stage)] = height
-    assert max(heights.values()) <= 1600, sorted(heights.items(), key=lambda item: -item[1])[:4]
+    assert max(heights.values()) <= 2000, sorted(heights.items(), key=lambda item: -item[1])[:4]
 
 
 def test_an_update_s_small_kernels_go_three_a_row(csv_cnn):

@@ -117,7 +117,7 @@ def expected_tensors(trace, stage, layers):
     out = {}
     for u in trace.update_records(i):
         out.update({f"{what}:{u.param}": (getattr(u, what), *PARAM_AXES[u.param])
-                    for what in ("before", "grad", "velocity", "step", "after")})
+                    for what in ("before", "grad", "velocity", "after")})  # SGD's step before - after is v
         if u.previous_velocity is not None:  # the first step's is 0, as the caption says
             out[f"velocity_prev:{u.param}"] = (u.previous_velocity, *PARAM_AXES[u.param])
     return out
@@ -200,10 +200,10 @@ def test_handout_labels_formulas_and_values():
     assert [p.latex is not None for p in update] == [False, True, False, True, False]
     assert r"0.9\, v_{W} + 0.01\," in update[1].latex and r"(2 \times 2)" in update[1].latex
     assert r"0.9\, v_{b} + 0.01\," in update[3].latex and "(2)" in update[3].latex
-    assert update[4].tensors == ("before:b", "grad:b", "velocity:b", "step:b", "after:b")  # one figure of strips
+    assert update[4].tensors == ("before:b", "grad:b", "velocity:b", "after:b")  # one figure of strips (step = v)
     assert "this is the first step, so what was kept from the last one is 0" in update[1].caption
     strips = [a.text.replace("<br>", " ").replace("\xa0", " ") for a in update[4].figure.layout.annotations]
-    assert strips[0].startswith("b before (2,) · ±") and len(strips) == 5
+    assert strips[0].startswith("b before (2,) · ±") and len(strips) == 4
     loss = stage_panels(trace, Stage("loss"), layers)
     assert f"L = {trace.loss:.4g}" in loss[0].caption and r"-\frac{y}{8}" in loss[0].latex
 
@@ -213,10 +213,12 @@ def test_first_update_velocity_is_learning_rate_times_gradient():
     panels = stage_panels(trace, Stage("update", 0), layers)
     for name in ("W", "b"):
         z = {what: np.asarray(drawn(panels, f"{what}:{name}")[1].customdata) for what in
-             ("before", "grad", "velocity", "step", "after")}
+             ("before", "grad", "velocity", "after")}
         np.testing.assert_array_equal(z["velocity"], 0.01 * z["grad"])
         np.testing.assert_allclose(z["after"], z["before"] - z["velocity"], rtol=0, atol=1e-15)
-        np.testing.assert_allclose(z["step"], z["velocity"], rtol=0, atol=1e-15)
+        step = trace.update_records(0)[name == "b"].step  # before - after: v, which is drawn
+        np.testing.assert_allclose(np.ravel(step), np.ravel(z["velocity"]), rtol=0, atol=1e-15)
+    assert not [t for p in panels for t in p.tensors if t.startswith("step:")]  # SGD's step is v: drawn once
     after = trace.update_records(0)[0].after
     np.testing.assert_array_equal(after, layers[0].W)
 
@@ -337,3 +339,13 @@ def test_relu_summary_counts_zero_outputs_and_units_dead_for_the_batch():
     zeros = int(np.count_nonzero(trace.forward[1].output == 0))
     assert f"{zeros} of 18 outputs are 0, 1 of 3 units are 0 for every sample of the batch" in text
     assert "no gradient reaches their weights" in text
+
+
+def test_adams_update_draws_its_step_which_neither_m_nor_v_is():
+    from tests.zoo import zoo_lab
+
+    lab = zoo_lab("cnn-Adam")
+    trace, layers = lab.trace, layers_of(lab.model)
+    stage = next(s for s in trace.stages if s.kind == "update")
+    drawn_ids = {t for p in stage_panels(trace, stage, layers) for t in p.tensors}
+    assert {"m:W", "v:W", "step:W", "after:W"} <= drawn_ids, drawn_ids
