@@ -246,6 +246,29 @@ def test_a_correct_softplus_whose_backward_overflows_is_a_warning_with_exit_0(tm
     assert "log(1 + exp(x))" not in json.dumps(softplus) and "numbers are right" in softplus[0]["diagnosis"]
 
 
+
+def test_a_backward_that_fails_is_never_diagnosed_with_a_mistake_of_the_forward(tmp_path):
+    """A SoftPlus whose forward is right and whose backward is 1.5 times too large: only backward checks fail, and
+    no diagnosis names a forward mistake (such as log(1 + exp(x)) computed directly)."""
+    path = homework(tmp_path, (SOFTPLUS_BACKWARD, "        self.grad_input = grad_output / (1 + np.exp(-input)) * 1.5\n"))
+    failed = grade(path, modules=["SoftPlus"]).failures
+    assert failed and all("forward" not in r.check for r in failed), [r.check for r in failed]
+    assert all("log(1 + exp(x))" not in (r.diagnosis or "") for r in failed), [r.diagnosis for r in failed]
+
+
+
+def test_a_failing_training_blames_only_the_failing_modules_it_is_made_of(tmp_path):
+    """Linear's gradW and SoftPlus both wrong: the training (Linear, LogSoftMax, NLL, SGD) fails and says so of
+    Linear alone; SoftPlus, which it does not use, fails on its own without being blamed for it."""
+    path = homework(tmp_path, ("self.gradW[...] = input.T @ grad_output", "self.gradW[...] = 2 * input.T @ grad_output"),
+                    (SOFTPLUS_BACKWARD, "        self.grad_input = grad_output / (1 + np.exp(-input)) * 1.5\n"))
+    report = grade(path)
+    failed = {r.module for r in report.failures}
+    assert {"Linear", "SoftPlus", "training"} <= failed, failed
+    (training,) = [r for r in report.failures if r.module == "training"]
+    assert "Linear" in training.diagnosis and "SoftPlus" not in training.diagnosis, training.diagnosis
+
+
 # 19.13: notebooks
 
 def blocked_library(tmp_path, monkeypatch, name):

@@ -134,6 +134,25 @@ def test_predict_first_gives_the_batch_size_hint_and_reads_its_numbers_as_people
     assert f"**{q.answer:.4g}**".replace("-", "−") in text and repr(q.answer) not in text  # 4 digits, not 17
 
 
+@pytest.mark.parametrize("preset", [None, "digits"])
+def test_predict_first_tells_a_value_of_the_entry_with_its_indices_swapped(preset):
+    """The value of [j, i] given where [i, j] is asked gets the by-hand check's hint, not a bare "Not quite"."""
+    at = open_page(None, preset)
+    at.toggle(key="step_predict").set_value(True).run()
+    stages = len(at.session_state.lab.trace.stages)
+    for _ in range(stages):
+        q = asked(at)
+        if q.widget == "number" and q.swapped is not None and abs(q.swapped - q.answer) > 2 * q.tol:
+            break
+        at.button(key="predict_skip").click().run()
+        at.button(key="step_next").click().run()
+    else:
+        pytest.fail("no stage asks an entry whose indices swapped name another value")
+    answer(at, q.swapped)
+    text = at.error[0].value
+    assert text.startswith("Not quite") and "indices swapped" in text, text
+
+
 def test_while_a_question_waits_the_heatmaps_outline_what_the_asked_entry_is_computed_from():
     from viz.entries import focus_at
     from viz.stage_view import stage_panels
