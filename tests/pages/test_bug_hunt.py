@@ -132,6 +132,22 @@ def show(at, hunt):
     return hunt
 
 
+def shows_nothing_of(at, lab, hunt):
+    """With `hunt` planted, at the first stage and at its first buggy one: no text on the page names its mistake,
+    and every stage's heading, every place offered and the criterion are the real network's."""
+    mistake = hunt.misconception
+    hunt = show(at, hunt)
+    for stage in dict.fromkeys([short_label(hunt.trace.stages[0]), short_label(hunt.first)]):
+        at.select_slider(key="hunt_view").set_value(stage).run()
+        shown = "\n".join(page_texts(at))
+        for secret in (mistake.variant.__name__, mistake.title, "engine.grade"):
+            assert secret not in shown, (mistake.module, mistake.key, stage, secret)
+    assert [stage_label(hunt.trace, s) for s in hunt.trace.stages] == [
+        stage_label(lab.trace, s) for s in lab.trace.stages]
+    assert where_options(hunt.trace) == where_options(lab.trace) and hunt.trace.criterion == lab.trace.criterion
+    assert at.selectbox(key="hunt_layer").options == where_options(lab.trace)
+
+
 @pytest.mark.parametrize("preset", [None, "digits", "dropout_batchnorm", "cnn_digits"])
 def test_before_submit_nothing_names_the_planted_mistake_and_after_it_its_code_is_shown_as_written(preset):
     at = open_page("bug_hunt", preset=preset)
@@ -141,17 +157,7 @@ def test_before_submit_nothing_names_the_planted_mistake_and_after_it_its_code_i
     revealed = set()
     for hunt in found:
         mistake = hunt.misconception
-        hunt = show(at, hunt)
-        for stage in dict.fromkeys([short_label(hunt.trace.stages[0]), short_label(hunt.first)]):
-            at.select_slider(key="hunt_view").set_value(stage).run()
-            shown = "\n".join(page_texts(at))
-            for secret in (mistake.variant.__name__, mistake.title, "engine.grade"):
-                assert secret not in shown, (mistake.module, mistake.key, stage, secret)
-        # Every stage's heading, every place offered, the criterion and every layer's repr as the real ones.
-        assert [stage_label(hunt.trace, s) for s in hunt.trace.stages] == [
-            stage_label(lab.trace, s) for s in lab.trace.stages]
-        assert where_options(hunt.trace) == where_options(lab.trace) and hunt.trace.criterion == lab.trace.criterion
-        assert at.selectbox(key="hunt_layer").options == where_options(lab.trace)
+        shows_nothing_of(at, lab, hunt)
         # After Submit: the mistake as a student writes it, its wrong line marked, beside the engine's, wrapped.
         at.button(key="hunt_submit").click().run()
         buggy, engines = at.code
