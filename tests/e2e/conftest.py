@@ -1,7 +1,8 @@
 """Browser tests: one `streamlit run app.py` and one headless Debian Chromium for the whole test session
 (one each per pytest-xdist worker that runs browser tests: `--dist loadfile` in pyproject.toml keeps a
-file's tests together and in order); each test gets fresh browser contexts, i.e. fresh Streamlit sessions
-with their own Lab.
+file's tests together and in order); each learner is a fresh page, i.e. a fresh Streamlit session with its own Lab,
+in one browser context shared by the worker's tests (the app's scripts then load from its cache: a second
+learner's page is drawn about a second sooner); tests that need their own cookies make their own contexts.
 
 Without Chromium or Playwright the tests skip with how to install them; with CI=true they fail.
 """
@@ -95,15 +96,27 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+@pytest.fixture(scope="session")
+def shared_context(browser):
+    """The browser context of the learners below: its HTTP cache keeps the app's scripts and styles."""
+    context = browser.new_context(viewport=VIEWPORT)
+    yield context
+    context.close()
+
+
 @pytest.fixture
-def learners(browser, app_url, request):
-    """learners(n): n fresh learners, each in its own browser context (its own Streamlit session), in a
-    window of `viewport` (NARROW: 800 px wide)."""
+def learners(shared_context, browser, app_url, request):
+    """learners(n): n fresh learners, each a page of its own (its own Streamlit session), in a window of
+    `viewport` (NARROW: 800 px wide). The test's first learner is a page of the shared context; the others get
+    contexts of their own (a window each: Chromium does not draw a tab that is not in front)."""
     made = []
 
     def make(n=1, viewport=VIEWPORT):
-        new = [Learner(browser.new_context(viewport=viewport), app_url, f"{request.node.name}-{len(made) + k}")
-               for k in range(n)]
+        new = []
+        for k in range(n):
+            own = browser.new_context(viewport=viewport) if made or new else None
+            new.append(Learner(own or shared_context, app_url, f"{request.node.name}-{len(made) + k}", viewport,
+                               own=own is not None))
         made.extend(new)
         return new
 
@@ -112,16 +125,17 @@ def learners(browser, app_url, request):
     for learner in made:
         if failed:
             learner.screenshot("failure")  # what the page showed when the test failed
-        learner.context.close()
+        learner.close()
 
 
 @pytest.fixture(scope="module")
 def visitor(browser, app_url):
-    """One learner shared by a module's tests that only look at pages, opened once."""
-    one = Learner(browser.new_context(viewport=VIEWPORT), app_url, "visitor")
+    """One learner shared by a module's tests that only look at pages, opened once (in a window of its own: the
+    module's other tests' learners take the shared context's)."""
+    one = Learner(browser.new_context(viewport=VIEWPORT), app_url, "visitor", own=True)
     one.open()
     yield one
-    one.context.close()
+    one.close()
 
 
 @pytest.fixture
@@ -133,17 +147,26 @@ def learner(learners):
 
 
 class Learner:
-    """One browser context on the app: actions that wait for Streamlit's rerun, and what the page shows."""
+    """One page on the app (one Streamlit session): actions that wait for Streamlit's rerun, and what the page
+    shows. `viewport`: the page's window, where the context's is not the one wanted."""
 
-    def __init__(self, context, url, name):
-        self.context, self.url, self.name = context, url, name
+    def __init__(self, context, url, name, viewport=None, own=False):
+        self.context, self.url, self.name, self.own = context, url, name, own
         context.set_default_timeout(TIMEOUT_MS)
         self.page = context.new_page()
+        if viewport is not None:
+            self.page.set_viewport_size(viewport)
         self.console_errors = []
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda error: self.console_errors.append(f"page error: {error}"))
         self.runs = 0  # whole script runs the server finished for this session (seen on the websocket)
         self.page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+
+    def close(self):
+        """Close the page, and its context when it has one of its own."""
+        self.page.close()
+        if self.own:
+            self.context.close()
 
     def _console(self, message):
         if message.type == "error":

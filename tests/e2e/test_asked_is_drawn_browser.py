@@ -1,24 +1,23 @@
-"""Every question can be answered from the page, in a real browser: with Predict first on and with "On your own",
-at each stage visited (jumping along the stage slider), every tensor the asked result is computed from is drawn
-and no result is.
+"""Every question can be answered from the page, in a real browser (issue 19, 1): on every preset, at every stage,
+with Predict first on and then with the by-hand working "On your own", every tensor the asked result is computed
+from is drawn and no result is. (tests/viz/test_operands.py checks the same of the panels, outside a browser.)
 
 Run alone with `python -m pytest -m e2e tests/e2e/test_asked_is_drawn_browser.py`; screenshots in artifacts/e2e/.
 """
 import pytest
+from playwright.sync_api import expect
 
 from engine.sequential import layers_of
 from lab.links import link
 from lab.presets import PRESETS
 from lab.session import Lab
+from tests.uploaded import digits_csv, preset_lab
 from viz.by_hand import by_hand
 from viz.stage_view import is_revealing, stage_tensors
 
-from .conftest import NARROW
+from .conftest import CHART_STATE, NARROW
 
 pytestmark = pytest.mark.e2e
-
-# preset -> the keys pressed on the stage slider, one stage each (None: Next through every stage)
-WALKS = {"handout": None, "cnn_digits": ["End", "ArrowLeft", "ArrowLeft", "ArrowLeft"]}
 
 
 def open_on(learner, preset):
@@ -27,25 +26,6 @@ def open_on(learner, preset):
     learner.url = link(learner.url, config)
     learner.open()
     return Lab(config)
-
-
-def walk(learner, preset, lab):
-    """Yield each stage visited: every one by Next, or the slider's keys of WALKS."""
-    yield lab.trace.stages[0]
-    keys = WALKS[preset] or ["ArrowRight"] * (len(lab.trace.stages) - 1)
-    index = 0
-    for key in keys:
-        slider = learner.page.get_by_role("slider")
-        slider.focus()
-        learner.rerun(lambda: learner.page.keyboard.press(key))
-        index = {"End": len(lab.trace.stages) - 1, "ArrowLeft": index - 1, "ArrowRight": index + 1}[key]
-        assert learner.heading().startswith(f"{index + 1}/"), learner.heading()
-        yield lab.trace.stages[index]
-
-
-def drawn_titles(learner):
-    return " ".join(learner.chart_titles(at_least=1))
-
 
 # A Conv2d's 4-D W and its gradient are drawn once, as grids of kernels under the stage titled "W (4, 1, 3, 3)"
 KERNELS = {"param:W": "W", "grad:W": "∂L/∂W"}
@@ -63,33 +43,64 @@ def check_drawn(titles, tensors, needed, where):
             assert f"{t.title} (" not in titles, (where, t.title)
 
 
-@pytest.mark.parametrize("preset", WALKS)
-def test_predict_first_draws_what_each_question_reads(learner, preset):
-    lab = open_on(learner, preset)
+def drawn_now(learner):
+    """The titles of every chart and tensor grid, the page idle and every chart drawn (Learner.rerun saw to it)."""
+    return " ".join(title for _, title in learner.page.evaluate(CHART_STATE))
+
+
+def press(learner, key):
+    learner.rerun(lambda: learner.page.locator(f".st-key-{key} button").click())
+
+
+def walk_both_ways(learner, lab):
+    """Next through every stage with Predict first on: the question's operands drawn and no result. Then, at the
+    first stage of each kind (a Linear's backward, a ReLU's forward, ...), Skip, and with the by-hand working *On
+    your own*: each formula's operands drawn and no result it asks for."""
     layers = layers_of(lab.model)
-    learner.rerun(lambda: learner.page.get_by_text("Predict first", exact=True).click())
-    for stage in walk(learner, preset, lab):
+    page = learner.page
+    learner.rerun(lambda: page.get_by_text("Predict first", exact=True).click())
+    kinds = set()
+    for k, stage in enumerate(lab.trace.stages):
+        if k:
+            press(learner, "step_next")
+        assert learner.heading().startswith(f"{k + 1}/"), (k, learner.heading())
         tensors = stage_tensors(lab.trace, stage, layers)
-        asked = learner.page.locator(".st-key-predict_box").inner_text()
+        asked = page.locator(".st-key-predict_box").inner_text()
         assert asked.startswith("Predict first."), (stage, asked)
-        reads = {i for t in tensors if t.result for i in t.reads}  # every question of the stage is answerable
-        check_drawn(drawn_titles(learner), tensors, reads, stage)
-    learner.screenshot(f"asked_drawn_predict_{preset}")
+        check_drawn(drawn_now(learner), tensors, {i for t in tensors if t.result for i in t.reads}, stage)
+        by_id = {t.id: t for t in tensors}
+        items = [item for item in by_hand(lab.trace, stage, layers) if item.tensor in by_id]
+        kind = (stage.kind, lab.trace.criterion if stage.index is None else type(layers[stage.index]).__name__)
+        if not items or kind in kinds:  # nothing to work out by hand here (a Flatten), or seen on this walk
+            continue
+        kinds.add(kind)
+        press(learner, "predict_skip")
+        own = page.get_by_role("radio", name="On your own", exact=True)
+        if not own.is_visible():  # a revealed answer opens the working (ui.focus.choose), and it stays open
+            learner.rerun(lambda: page.get_by_text("Work out one entry by hand, with these numbers").click())
+        if not own.is_checked():  # the level is the learner's until changed
+            learner.rerun(lambda: own.click())
+        expect(page.get_by_text("come back once you check your value")).to_be_visible()
+        check_drawn(drawn_now(learner), tensors, {i for item in items for i in by_id[item.tensor].reads}, stage)
+    assert kinds, "no stage was worked out on your own"
+
+
+@pytest.mark.parametrize("preset", [name for name, preset in PRESETS.items() if not preset.upload])
+def test_every_preset_draws_what_each_question_and_each_formula_reads(learners, preset):
+    (learner,) = learners(1)
+    walk_both_ways(learner, open_on(learner, preset))
+    learner.screenshot(f"asked_drawn_{preset}")
     learner.check_clean()
 
 
-def test_on_your_own_draws_what_each_formula_reads(learners):
+def test_the_csv_cnn_draws_what_each_question_and_each_formula_reads_in_an_800_pixel_window(learners):
     (learner,) = learners(1, viewport=NARROW)
-    lab = open_on(learner, "handout")
-    layers = layers_of(lab.model)
-    learner.rerun(lambda: learner.page.get_by_text("Work out one entry by hand, with these numbers").click())
-    learner.rerun(lambda: learner.page.get_by_role("radio", name="On your own", exact=True).click())
-    for stage in walk(learner, "handout", lab):
-        tensors = stage_tensors(lab.trace, stage, layers)
-        by_id = {t.id: t for t in tensors}
-        needed = {i for item in by_hand(lab.trace, stage, layers) if item.tensor in by_id
-                  for i in by_id[item.tensor].reads}
-        check_drawn(drawn_titles(learner), tensors, needed, stage)
-        if str(stage) == "backward 0":
-            learner.screenshot("asked_drawn_on_your_own_linear_backward_800")
+    learner.open()
+    learner.go("Build", "Build a network")
+    learner.upload("digits28.csv", digits_csv(200))
+    learner.choose("Preset", "A CNN on an uploaded MNIST CSV")
+    lab = preset_lab("cnn_csv", digits_csv(200))
+    learner.go("Step", "Step through one iteration")
+    walk_both_ways(learner, lab)
+    learner.screenshot("asked_drawn_cnn_csv_800")
     learner.check_clean()
