@@ -4,6 +4,9 @@ from is drawn and no result is. (tests/viz/test_operands.py checks the same of t
 
 Run alone with `python -m pytest -m e2e tests/e2e/test_asked_is_drawn_browser.py`; screenshots in artifacts/e2e/.
 """
+import re
+import time
+
 import pytest
 from playwright.sync_api import expect
 
@@ -15,7 +18,7 @@ from tests.uploaded import digits_csv, preset_lab
 from viz.by_hand import by_hand
 from viz.stage_view import is_revealing, stage_tensors
 
-from .conftest import CHART_STATE, NARROW
+from .conftest import CHART_STATE, CHARTS_DRAWN, IDLE, NARROW, TIMEOUT_MS
 
 pytestmark = pytest.mark.e2e
 
@@ -43,13 +46,28 @@ def check_drawn(titles, tensors, needed, where):
             assert f"{t.title} (" not in titles, (where, t.title)
 
 
-def drawn_now(learner):
-    """The titles of every chart and tensor grid, the page idle and every chart drawn (Learner.rerun saw to it)."""
-    return " ".join(title for _, title in learner.page.evaluate(CHART_STATE))
-
-
 def press(learner, key):
-    learner.rerun(lambda: learner.page.locator(f".st-key-{key} button").click())
+    """Click the button `key` and wait until its rerun is over and every chart has its SVG (not the fixed settling
+    time of Learner.rerun: drawn() looks again until what it sees passes)."""
+    before = learner.runs
+    learner.page.locator(f".st-key-{key} button").click()
+    assert learner.wait_runs(before + 1), f"{learner.name}: no rerun after {key}"
+    learner.page.wait_for_function(IDLE, timeout=TIMEOUT_MS)
+    learner.page.wait_for_function(CHARTS_DRAWN, timeout=TIMEOUT_MS)
+
+
+def drawn(learner, tensors, needed, where, patience_s=5.0):
+    """check_drawn on the charts' and tensor grids' titles as the page shows them, looked at again every 0.1 s
+    while the last rerun's charts may still be arriving (at most patience_s)."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            return check_drawn(" ".join(title for _, title in learner.page.evaluate(CHART_STATE)), tensors, needed,
+                               where)
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            learner.page.wait_for_timeout(100)
 
 
 KINDS = set()  # the kinds of stage already worked out On your own by this module's walks
@@ -66,11 +84,11 @@ def walk_both_ways(learner, lab):
     for k, stage in enumerate(lab.trace.stages):
         if k:
             press(learner, "step_next")
-        assert learner.heading().startswith(f"{k + 1}/"), (k, learner.heading())
+        expect(page.locator("h3").filter(has_text=re.compile(r"^\d+/\d+ · ")).first).to_have_text(re.compile(rf"^{k + 1}/"))
         tensors = stage_tensors(lab.trace, stage, layers)
         asked = page.locator(".st-key-predict_box").inner_text()
         assert asked.startswith("Predict first."), (stage, asked)
-        check_drawn(drawn_now(learner), tensors, {i for t in tensors if t.result for i in t.reads}, stage)
+        drawn(learner, tensors, {i for t in tensors if t.result for i in t.reads}, stage)
         by_id = {t.id: t for t in tensors}
         items = [item for item in by_hand(lab.trace, stage, layers) if item.tensor in by_id]
         kind = (stage.kind, lab.trace.criterion if stage.index is None else type(layers[stage.index]).__name__,
@@ -85,7 +103,7 @@ def walk_both_ways(learner, lab):
         if not own.is_checked():  # the level is the learner's until changed
             learner.rerun(lambda: own.click())
         expect(page.get_by_text("come back once you check your value")).to_be_visible()
-        check_drawn(drawn_now(learner), tensors, {i for item in items for i in by_id[item.tensor].reads}, stage)
+        drawn(learner, tensors, {i for item in items for i in by_id[item.tensor].reads}, stage)
 
 
 @pytest.mark.parametrize("preset", [name for name, preset in PRESETS.items() if not preset.upload])
