@@ -19,17 +19,23 @@ from .grader import detect, grade_one
 from .load import CannotGrade, load
 from .watch import LEARNER_ERRORS, WATCH, TimeUp, running, watching
 
+ORPHANED = 3  # the exit code of a child whose grader has gone
+
 
 def channel():
-    """send(**message): a line of JSON on the original stdout, which from now on is stderr for everyone else."""
+    """send(**message): a line of JSON on the original stdout, which from now on is stderr for everyone else; the
+    process ends when the grader no longer reads it."""
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
     lock = threading.Lock()
 
     def send(**message):
         with lock:
-            out.write(json.dumps(message) + "\n")
-            out.flush()
+            try:
+                out.write(json.dumps(message) + "\n")
+                out.flush()
+            except (OSError, ValueError):  # the grader is gone (killed, its terminal closed): no one to report to,
+                os._exit(ORPHANED)  # so stop, rather than run the learner's loops on alone (the heartbeat: within 1 s)
     return send
 
 

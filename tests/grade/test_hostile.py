@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -108,23 +109,74 @@ def test_code_that_cannot_be_stopped_is_killed_and_a_new_child_carries_on(tmp_pa
     assert set(statuses(report, "ELU").values()) == {"pass"} and report.complete
 
 
-def test_ctrl_c_prints_the_partial_report_without_a_traceback(tmp_path):
+def looping_grader(tmp_path):
+    """`python -m engine.grade` on a homework whose ReLU forward loops, once that loop runs in the grader's child.
+
+    SIGINT is set back to its default for the grader, as a terminal's foreground program has it: a test run started
+    in the background by a shell without job control (`pytest &` in a script) inherits it ignored."""
     path = homework(tmp_path, (RELU, "        print('looping', file=__import__('sys').stderr, flush=True)\n"
                                      "        while True:\n            pass\n"))
     process = subprocess.Popen([sys.executable, "-m", "engine.grade", str(path), "--check-time", "300"], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     while "looping" not in process.stderr.readline():
         assert process.poll() is None
+    return process
+
+
+def children(pid):
+    """The ids of the processes whose parent is pid (Linux's /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_ctrl_c_prints_the_partial_report_without_a_traceback(tmp_path):
+    process = looping_grader(tmp_path)
+    child = children(process.pid)
     process.send_signal(signal.SIGINT)
     try:
         out, err = process.communicate(timeout=60)
     except subprocess.TimeoutExpired:  # say what the grader had written, and leave no looping child behind
-        os.killpg(process.pid, signal.SIGKILL)  # the grader and its looping child
+        for pid in [process.pid, *child]:  # the child has a session of its own, out of the grader's group
+            os.kill(pid, signal.SIGKILL)
         out, err = process.communicate()
         pytest.fail(f"the grader did not end 60 s after Ctrl-C; its stdout: {out[-1500:]!r}; stderr: {err[-1500:]!r}")
     assert process.returncode == 1 and "Traceback" not in out + err, err
     assert "NOT COMPLETE: stopped by Ctrl-C during ReLU forward; not graded: ReLU, LeakyReLU" in out
     assert "Linear" in out.split("modules with every check passed:")[1]  # what was graded before is reported
+    assert child and not any(alive(pid) for pid in child)
+
+
+def test_a_grader_killed_outright_leaves_no_child_running_the_learners_code(tmp_path):
+    """A grader killed at once (kill -9, its terminal closed) cannot stop its child: the child, which runs the
+    learner's endless loop with a limit of 300 s, notices that no one reads it any more and ends within a
+    second or two, instead of taking a core for minutes."""
+    process = looping_grader(tmp_path)
+    (child,) = children(process.pid)
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 20
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if alive(child):
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the grader's child ran on 20 s after the grader was killed")
+    process.communicate(timeout=20)  # nothing holds the grader's pipes any more
 
 
 def test_the_whole_run_has_a_time_limit_and_the_report_says_what_was_not_graded(tmp_path):
@@ -289,6 +341,25 @@ def test_a_cell_that_fails_only_on_a_missing_plotting_library_is_a_warning(tmp_p
     assert (cell.check, cell.status) == ("cell 2 (In [4]) runs", "warn") and "matplotlib" in cell.detail, cell.detail
     training = next(r for r in report.results if r.module == "training")
     assert report.passed and training.status == "pass" and not training.diagnosis
+
+
+@pytest.mark.parametrize("library, cell", [
+    ("matplotlib", "import matplotlib.pyplot as plt\n%matplotlib inline"),  # the issue's cell: an import alone
+    ("IPython", "from IPython.display import display, Markdown\ndisplay(Markdown('**Results**'))\nSHOWN = True"),
+    ("tqdm", "from tqdm import tqdm\nfor epoch in tqdm(range(3)):\n    pass"),
+])
+def test_a_cell_that_fails_only_on_a_missing_display_library_is_a_warning_not_a_failure(tmp_path, monkeypatch,
+                                                                                           library, cell):
+    """Issue 19, 13: a plotting or display library the grading machine lacks warns about its cell; nothing fails,
+    and nothing blames the cells before the checks."""
+    blocked_library(tmp_path, monkeypatch, library)
+    path = notebook(tmp_path, [(cell, 1), (FRAMEWORK, 2)])
+    report = grade(path)
+    cells = [r for r in report.results if r.module == "notebook"]
+    assert [(r.check, r.status) for r in cells] == [("cell 1 (In [1]) runs", "warn")], cells
+    assert library in cells[0].detail, cells[0].detail
+    assert report.passed and "fail" not in {r.status for r in report.results}
+    assert not any("fix those first" in (r.diagnosis or "") + (r.detail or "") for r in report.results)
 
 
 def test_cells_are_numbered_as_the_notebook_lists_them_and_a_training_loop_is_stopped(tmp_path):

@@ -1,4 +1,5 @@
 """Step page, Predict first: a question per stage before its tensors, checked, revealed, scored (AppTest)."""
+import math
 import re
 
 from lab.exercise import fingerprint
@@ -132,6 +133,23 @@ def test_predict_first_gives_the_batch_size_hint_and_reads_its_numbers_as_people
     text = at.error[0].value
     assert f"N = {n} times the right value" in text, text
     assert f"**{q.answer:.4g}**".replace("-", "−") in text and repr(q.answer) not in text  # 4 digits, not 17
+
+
+def test_predict_first_tells_a_probability_given_where_its_log_is_asked():
+    """Issue 19, 5: e^y given for a LogSoftMax output y gets the by-hand check's hint, not a bare "Not quite"."""
+    at = open_page(None)
+    at.toggle(key="step_predict").set_value(True).run()
+    for _ in range(len(at.session_state.lab.trace.stages)):
+        q = asked(at)
+        if q.widget == "number" and q.log:
+            break
+        at.button(key="predict_skip").click().run()
+        at.button(key="step_next").click().run()
+    else:
+        pytest.fail("no stage asks a log-probability")
+    answer(at, math.exp(q.answer))
+    text = at.error[0].value
+    assert text.startswith("Not quite") and "the log-probability y = log p is asked" in text, text
 
 
 @pytest.mark.parametrize("preset", [None, "digits"])
