@@ -47,9 +47,10 @@ def tolerance(value, error=0.0, step=None):
 
 
 def within(tol, printed=True):
-    """"(to within ±tol ...)": with printed, that the numbers as the cells print them are enough."""
+    """"(to within ±tol ...)": with printed, that the numbers the cells show (printed in them, or on hover where
+    a large matrix prints none) are enough."""
     tol = f"{tol:.2g}"
-    return _("(to within ±{tol}, so the numbers as printed in the cells are enough)").format(tol=tol) if printed \
+    return _("(to within ±{tol}, so the numbers the cells show, printed or on hover, are enough)").format(tol=tol) if printed \
         else _("(to within ±{tol})").format(tol=tol)
 
 
