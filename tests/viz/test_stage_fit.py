@@ -73,7 +73,8 @@ def test_the_bug_hunt_which_has_no_channel_maps_draws_the_kernels_in_its_grid(cs
 def test_every_stage_s_figures_fit_well_within_three_screens(name):
     """The figures of a stage (grid, then the channel maps side by side) stay under 2,000 px at 1400 px, which
     with the page's header, formulas and folds (about 1,250 px in Chromium, the by-hand working folded) stays
-    under 3 screens of 1,100 px (tests/e2e/test_asked_is_drawn_browser.py measures the pages themselves)."""
+    under 3 screens of 1,100 px (tests/e2e/test_cnn_browser.py measures the CSV CNN's pages themselves, the
+    tallest)."""
     lab = preset_lab(name)
     trace, layers = lab.trace, layers_of(lab.model)
     heights = {}
