@@ -50,8 +50,9 @@ def within(tol, printed=True):
     """"(to within ±tol ...)": with printed, that the numbers the cells show (printed in them, or on hover where
     a large matrix prints none) are enough."""
     tol = f"{tol:.2g}"
-    return _("(to within ±{tol}, so the numbers the cells show, printed or on hover, are enough)").format(tol=tol) if printed \
-        else _("(to within ±{tol})").format(tol=tol)
+    if printed:
+        return _("(to within ±{tol}, so the numbers the cells show, printed or on hover, are enough)").format(tol=tol)
+    return _("(to within ±{tol})").format(tol=tol)
 
 
 def shown(value, tol=0.0):
