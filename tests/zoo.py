@@ -14,14 +14,15 @@ LAYERS = ({"kind": "Linear", "n_out": 6}, {"kind": "BatchNormalization", "alpha"
           {"kind": "LeakyReLU", "slope": 0.2}, {"kind": "Linear", "n_out": 4}, {"kind": "SoftPlus"},
           {"kind": "ReLU"}, {"kind": "Linear", "n_out": 2})
 HEADS = {"NLLCriterion": "LogSoftMax", "NLLCriterionUnstable": "SoftMax", "MSECriterion": "SoftMax"}
-ZOO = ("NLLCriterion", "NLLCriterion-evaluate", "NLLCriterionUnstable", "MSECriterion", "saturated_softmax",
-       "cnn-Adam")
+# The zoo networks that start from a preset: their name, then the preset
+PRESETS_USED = {"saturated_softmax": "saturated_softmax", "cnn-Adam": "cnn_digits"}
+ZOO = ("NLLCriterion", "NLLCriterion-evaluate", "NLLCriterionUnstable", "MSECriterion", *PRESETS_USED)
 
 
 def zoo_lab(name):
     """A Lab on the zoo's network `name`, after one new iteration (evaluate mode after one in training mode)."""
-    if name in ZOO[4:]:
-        lab = preset_lab("cnn_digits" if name == "cnn-Adam" else name)
+    if name in PRESETS_USED:
+        lab = preset_lab(PRESETS_USED[name])
         if name == "cnn-Adam":
             lab.apply(replace(lab.config, optimizer="Adam", learning_rate=1e-3))
     else:

@@ -13,6 +13,7 @@ import pytest
 from engine.grade import grade
 from engine.grade.load import CannotGrade
 from engine.grade.runner import Limits
+from tests.e2e.server import gone, process_tree
 from tests.grade.homeworks import HOMEWORK, NEWER, camel_case_source
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,30 +125,9 @@ def looping_grader(tmp_path):
     return process
 
 
-def children(pid):
-    """The ids of the processes whose parent is pid (Linux's /proc)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # ended meanwhile
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def alive(pid):
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def test_ctrl_c_prints_the_partial_report_without_a_traceback(tmp_path):
     process = looping_grader(tmp_path)
-    child = children(process.pid)
+    child = process_tree(process.pid)[1:]  # the grader's child (its session is its own)
     process.send_signal(signal.SIGINT)
     try:
         out, err = process.communicate(timeout=60)
@@ -159,7 +139,7 @@ def test_ctrl_c_prints_the_partial_report_without_a_traceback(tmp_path):
     assert process.returncode == 1 and "Traceback" not in out + err, err
     assert "NOT COMPLETE: stopped by Ctrl-C during ReLU forward; not graded: ReLU, LeakyReLU" in out
     assert "Linear" in out.split("modules with every check passed:")[1]  # what was graded before is reported
-    assert child and not any(alive(pid) for pid in child)
+    assert child and all(gone(pid) for pid in child)
 
 
 def test_a_grader_killed_outright_leaves_no_child_running_the_learners_code(tmp_path):
@@ -167,13 +147,13 @@ def test_a_grader_killed_outright_leaves_no_child_running_the_learners_code(tmp_
     learner's endless loop with a limit of 300 s, notices that no one reads it any more and ends within a
     second or two, instead of taking a core for minutes."""
     process = looping_grader(tmp_path)
-    (child,) = children(process.pid)
+    (child,) = process_tree(process.pid)[1:]
     process.kill()
     process.wait()
     deadline = time.monotonic() + 20
-    while alive(child) and time.monotonic() < deadline:
+    while not gone(child) and time.monotonic() < deadline:
         time.sleep(0.1)
-    if alive(child):
+    if not gone(child):
         os.kill(child, signal.SIGKILL)
         pytest.fail("the grader's child ran on 20 s after the grader was killed")
     process.communicate(timeout=20)  # nothing holds the grader's pipes any more
