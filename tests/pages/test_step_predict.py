@@ -35,6 +35,17 @@ def answer(at, value):
     assert not at.exception
 
 
+def skip_to(at, wanted):
+    """Skip each question and step on until the one asked is `wanted(question)`: that question (None: none was)."""
+    for _ in range(len(at.session_state.lab.trace.stages)):
+        q = asked(at)
+        if wanted(q):
+            return q
+        at.button(key="predict_skip").click().run()
+        at.button(key="step_next").click().run()
+    return None
+
+
 def wrong_answer(q):
     if q.widget == "number":
         return q.answer + 10 * q.tol + 1.0
@@ -139,14 +150,7 @@ def test_predict_first_tells_a_probability_given_where_its_log_is_asked():
     """Issue 19, 5: e^y given for a LogSoftMax output y gets the by-hand check's hint, not a bare "Not quite"."""
     at = open_page(None)
     at.toggle(key="step_predict").set_value(True).run()
-    for _ in range(len(at.session_state.lab.trace.stages)):
-        q = asked(at)
-        if q.widget == "number" and q.log:
-            break
-        at.button(key="predict_skip").click().run()
-        at.button(key="step_next").click().run()
-    else:
-        pytest.fail("no stage asks a log-probability")
+    q = skip_to(at, lambda q: q.widget == "number" and q.log) or pytest.fail("no stage asks a log-probability")
     answer(at, math.exp(q.answer))
     text = at.error[0].value
     assert text.startswith("Not quite") and "the log-probability y = log p is asked" in text, text
@@ -157,15 +161,10 @@ def test_predict_first_tells_a_value_of_the_entry_with_its_indices_swapped(prese
     """The value of [j, i] given where [i, j] is asked gets the by-hand check's hint, not a bare "Not quite"."""
     at = open_page(None, preset)
     at.toggle(key="step_predict").set_value(True).run()
-    stages = len(at.session_state.lab.trace.stages)
-    for _ in range(stages):
-        q = asked(at)
-        if q.widget == "number" and q.swapped is not None and abs(q.swapped - q.answer) > 2 * q.tol:
-            break
-        at.button(key="predict_skip").click().run()
-        at.button(key="step_next").click().run()
-    else:
-        pytest.fail("no stage asks an entry whose indices swapped name another value")
+    def telling(q):  # a number whose entry, indices swapped, holds another value
+        return q.widget == "number" and q.swapped is not None and abs(q.swapped - q.answer) > 2 * q.tol
+
+    q = skip_to(at, telling) or pytest.fail("no stage asks an entry whose indices swapped name another value")
     answer(at, q.swapped)
     text = at.error[0].value
     assert text.startswith("Not quite") and "indices swapped" in text, text
