@@ -30,9 +30,10 @@ def channel():
     lock = threading.Lock()
 
     def send(**message):
+        line = json.dumps(message) + "\n"
         with lock:
             try:
-                out.write(json.dumps(message) + "\n")
+                out.write(line)
                 out.flush()
             except (OSError, ValueError):  # the grader is gone (killed, its terminal closed): no one to report to,
                 os._exit(ORPHANED)  # so stop, rather than run the learner's loops on alone (the heartbeat: within 1 s)
