@@ -218,6 +218,25 @@ class Learner:
     def click(self, name, exact=False, nth=0):
         self.rerun(lambda: self.page.get_by_role("button", name=name, exact=exact).nth(nth).click())
 
+    def expand(self, label):
+        """Open the expander whose summary reads `label` (on the client: no rerun) and return it once its content
+        shows. A click that a late shift of the layout sent elsewhere (a chart drawing above) is made again."""
+        from playwright.sync_api import expect
+
+        box = self.page.get_by_test_id("stExpander").filter(has=self.page.locator("summary", has_text=label))
+        details = box.locator("details")
+        for _ in range(3):
+            if details.get_attribute("open") is not None:
+                break
+            box.locator("summary").click()
+            try:
+                expect(details).to_have_attribute("open", "", timeout=5000)
+            except AssertionError:
+                self.idle()  # the click may have started a rerun where it landed
+        expect(details).to_have_attribute("open", "")
+        expect(box.get_by_test_id("stExpanderDetails")).to_be_visible()
+        return box
+
     def choose(self, label, option):
         """Pick `option` in the selectbox labelled `label`."""
         from playwright.sync_api import expect

@@ -29,7 +29,7 @@ def test_a_planted_bug_is_found_on_the_page_after_uploading_mine_npz(learner, tm
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 1 and "wrote mine.npz" in done.stdout, done.stderr
     page = learner.page
-    page.get_by_text("Check your own framework against this iteration").click()
+    learner.expand("Check your own framework against this iteration")
     learner.upload("mine.npz", (tmp_path / "mine.npz").read_bytes(), mime="application/octet-stream")
     strip = page.get_by_text("✗ backward 1")
     assert strip.count() >= 1

@@ -94,7 +94,7 @@ def test_a_teachers_bug_is_found_by_comparing_the_buggy_stage_with_the_correct_o
     open_on(teacher, network)
     teacher.go("Bug hunt", "Bug hunt")
     page = teacher.page
-    page.get_by_text("For a teacher: one mistake for the whole class").click()
+    teacher.expand("For a teacher: one mistake for the whole class")
     box = page.get_by_role("combobox", name="Plant this mistake")
     box.click()
     choice = page.get_by_role("option").filter(has_text="(easy)").first  # a forward's mistake
