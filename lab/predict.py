@@ -204,7 +204,7 @@ def question(trace, stage, seed="", error=None, readable=None):
     """The stage's one question: chosen among its kinds by seed (the iteration's fingerprint) and the stage.
     error: as in questions; readable: None, or a predicate on a Question; a value question (an entry's value,
     a weight's new value) it refuses is not asked (presenter mode: a class cannot read an entry off a heatmap
-    without its numbers)."""
+    without its numbers; else: no sum of 128 hovered cells)."""
     found = [q for q in questions(trace, stage, error)
              if readable is None or q.kind not in ("value", "new_value") or readable(q)]
     if not found:

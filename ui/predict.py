@@ -10,10 +10,9 @@ import streamlit as st
 
 import i18n
 from i18n import N_, domain
-from lab.exercise import fingerprint
 from engine.sequential import layers_of
-from lab.predict import hint, is_right, question, shown
-from viz.by_hand import errors
+from lab.predict import hint, is_right, shown
+from viz.asked import stage_question
 from viz.entries import focus_at
 from ui import focus, number_field, present
 from ui.actions import ERRORS, error_for, lab
@@ -40,8 +39,7 @@ def current_question():
     # presenter mode asks what a class can read; the same question (it follows from the numbers) in each language
     views, key = _store()["views"], (str(stage), present.on(), i18n.current())
     if key not in views:
-        views[key] = question(trace, stage, fingerprint(trace), errors(trace, stage, layers_of(lab().model)),
-                              present.readable if present.on() else None)
+        views[key] = stage_question(trace, stage, layers_of(lab().model), present.readable if present.on() else None)
     return views[key]
 
 

@@ -5,12 +5,11 @@ enough to read from the back of a room, one stage filling the screen; Prev, Next
 work as always. It is a property of the address, so each browser that opens the link has it, and
 each session's state stays its own.
 """
-import numpy as np
 import streamlit as st
 
 from lab.links import PRESENT
 from ui import focus
-from viz.grid import is_vector, prints_values
+from viz.entries import prints_numbers
 
 SCALE = 1.5   # the heatmaps' size and text, against the usual
 PAGES = ("", "jacobians", "activations")  # the pages the top bar keeps (by address: the Step page is the default)
@@ -53,8 +52,7 @@ def readable(question):
     """True when the entry a value question asks for and every operand the stage draws print their numbers in
     their cells (a larger tensor is only coloured: no class reads y[7, 20] off a 32 × 128 heatmap)."""
     asked = question.about[0] if question.about else None
-    return all(prints_values(t.array, t.title, t.roles[0] is None and is_vector(t.array) and np.size(t.array) > 1)
-               for t in focus.tensors() if not t.result or t.id == asked)
+    return all(prints_numbers(t) for t in focus.tensors() if not t.result or t.id == asked)
 
 
 def pages(all_pages):

@@ -14,7 +14,9 @@ from engine import BatchNormalization, Linear, LogSoftMax, SoftMax
 from engine.grade.iteration import parse_layer
 from i18n import N_, domain
 from viz.operands import backward_operands, forward_operands, loss_operands, update_operands
+from viz.grid import is_vector, prints_values
 from viz.heatmap import as_matrix
+from viz.latex_sums import MAX_TERMS
 
 _, ngettext = domain("viz")
 
@@ -299,6 +301,39 @@ def marks(tensors, focus):
         if ("cell", row, col) not in out[tensor_id]:
             out[tensor_id].append(("cell", row, col))
     return out
+
+
+def prints_numbers(tensor):
+    """True when the Step page prints a tensor's numbers in its cells (a vector of a row role: as a strip); a
+    larger one is only coloured, its numbers on hover."""
+    strip = tensor.roles[0] is None and is_vector(tensor.array) and np.size(tensor.array) > 1
+    return prints_values(tensor.array, tensor.title, strip)
+
+
+def hovers(tensors, focus):
+    """How many cells of one operand that prints no numbers the focused entry reads, at most: what a learner
+    hovers to work it out from the page (a cell: 1; a row or a column: its length)."""
+    most = 0
+    for t in tensors:
+        if t.result or prints_numbers(t):
+            continue
+        rows, cols = as_matrix(t.array).shape
+        for kind, row, col in marks(tensors, focus).get(t.id, ()):
+            most = max(most, 1 if kind == "cell" else cols if col is None else rows)
+    return most
+
+
+def answerable(tensors, most=MAX_TERMS):
+    """A predicate on a stage's Predict-first question (lab.predict.question's readable): False for an entry's
+    value that reads more than `most` cells of one tensor that prints no numbers (on the digits MLP, y[10, 55]
+    reads 128 cells of x and 128 of W, hovered one by one), so the stage asks another kind. A single cell, or a
+    row of 10 to hover, is asked."""
+    results = {t.id for t in tensors if t.result}
+
+    def answerable_here(question):
+        return question.about is None or question.about[0] not in results \
+            or hovers(tensors, focus_at(tensors, *question.about)) <= most
+    return answerable_here
 
 
 def chooser(tensors, focus):

@@ -7,12 +7,11 @@ import pytest
 from playwright.sync_api import expect
 
 from engine.sequential import layers_of
-from lab.exercise import fingerprint
 from lab.links import link
-from lab.predict import question
 from lab.presets import PRESETS
 from lab.session import Lab
 from tests.e2e.test_predict_browser import answer
+from viz.asked import stage_question
 from viz.by_hand import by_hand
 
 pytestmark = pytest.mark.e2e
@@ -31,13 +30,14 @@ def test_switching_to_russian_keeps_the_stage_the_network_and_the_answers(learne
     page, config = learner.page, PRESETS["circles"].config
     learner.url = link(learner.url, config)
     learner.open()
-    trace, network = Lab(config).trace, learner.network()
+    lab, network = Lab(config), learner.network()
+    trace, layers = lab.trace, layers_of(lab.model)
     learner.rerun(lambda: page.get_by_text("Predict first", exact=True).click())
-    first = question(trace, trace.stages[0], fingerprint(trace))
+    first = stage_question(trace, trace.stages[0], layers)
     answer(learner, first, first.answer)  # checked: its verdict
     assert any(text.startswith("Right") for text in learner.alerts("Success"))
     learner.click("Next ▶")
-    second = question(trace, trace.stages[1], fingerprint(trace))
+    second = stage_question(trace, trace.stages[1], layers)
     assert second.widget == "number" and "," in comma(second.answer)
     box = page.get_by_role("textbox", name="Your answer")
     box.fill(comma(second.answer))  # typed, not checked yet

@@ -6,11 +6,10 @@ import pytest
 from playwright.sync_api import expect
 
 from engine.sequential import layers_of
-from lab.exercise import fingerprint
 from lab.links import link
-from lab.predict import question
 from lab.presets import PRESETS
 from lab.session import Lab
+from viz.asked import stage_question
 from viz.by_hand import by_hand
 
 pytestmark = pytest.mark.e2e
@@ -45,9 +44,10 @@ def open_on(learner, network):
 @pytest.mark.parametrize("network", NETWORKS)
 def test_a_question_answered_right_and_the_next_answered_wrong(learner, network):
     page = learner.page
-    trace = open_on(learner, network).trace
+    lab = open_on(learner, network)
+    trace, layers = lab.trace, layers_of(lab.model)
     learner.rerun(lambda: page.get_by_text("Predict first", exact=True).click())
-    first = question(trace, trace.stages[0], fingerprint(trace))
+    first = stage_question(trace, trace.stages[0], layers)
     expect(page.get_by_test_id("stMarkdownContainer").filter(has_text="Predict first.")).to_be_visible()
     shown = " ".join(learner.chart_titles(at_least=1))
     assert "input x" in shown and "output y" not in shown  # the inputs are drawn, the result waits
@@ -56,7 +56,7 @@ def test_a_question_answered_right_and_the_next_answered_wrong(learner, network)
     assert any(text.startswith("Right") for text in learner.alerts("Success"))
     assert learner.chart_titles(at_least=1)
     learner.click("Next ▶")
-    second = question(trace, trace.stages[1], fingerprint(trace))
+    second = stage_question(trace, trace.stages[1], layers)
     wrong = (second.answer + 10 * second.tol + 1) if second.widget == "number" else \
         next(o for o in second.options if o != second.answer)
     answer(learner, second, wrong)

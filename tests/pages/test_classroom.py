@@ -11,12 +11,11 @@ from classroom.classes import shared
 from classroom.questions import Rejected, checked_answer, read_question
 from i18n import domain, use
 from engine.sequential import layers_of
-from lab.exercise import fingerprint
-from lab.predict import Question, question
+from lab.predict import Question
 from tests.classroom.test_iteration import assert_same_iteration
 from tests.e2e.server import free_port
 from tests.pages.apptest import APP, errors, open_page, tile_names
-from viz.by_hand import errors as by_hand_errors
+from viz.asked import stage_question
 
 _, ngettext = domain("classroom")
 
@@ -204,8 +203,7 @@ def test_the_class_speaks_russian():
 def own_question(lab, language="en"):
     """The question a learner's own Predict first asks at their stage (ui.predict.current_question's), in language."""
     with use(language):
-        return question(lab.trace, lab.current, fingerprint(lab.trace),
-                        by_hand_errors(lab.trace, lab.current, layers_of(lab.model)))
+        return stage_question(lab.trace, lab.current, layers_of(lab.model))
 
 
 def test_a_following_student_records_the_teachers_very_iteration_and_is_asked_the_same_question():

@@ -2,12 +2,10 @@
 import math
 import re
 
-from lab.exercise import fingerprint
-from lab.predict import question
 import pytest
 
 from tests.pages.apptest import grids, open_page, picker, tile_names
-from viz.by_hand import errors
+from viz.asked import stage_question
 from viz.stage_view import is_revealing, stage_tensors
 from engine.sequential import layers_of
 
@@ -18,8 +16,7 @@ def heading(at):
 
 def asked(at):
     lab = at.session_state.lab
-    return question(lab.trace, lab.current, fingerprint(lab.trace), errors(lab.trace, lab.current,
-                                                                             layers_of(lab.model)))
+    return stage_question(lab.trace, lab.current, layers_of(lab.model))
 
 
 def answer(at, value):

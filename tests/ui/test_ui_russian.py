@@ -57,8 +57,8 @@ def test_a_predict_first_question_is_worded_again_after_a_language_switch(monkey
     import ui.predict as predict
     from tests.pages.apptest import open_page
 
-    asked = predict.question
-    monkeypatch.setattr(predict, "question", lambda *args: replace(asked(*args), text=f"[{i18n.current()}]"))
+    asked = predict.stage_question
+    monkeypatch.setattr(predict, "stage_question", lambda *args: replace(asked(*args), text=f"[{i18n.current()}]"))
     at = open_page(None)
     at.toggle(key="step_predict").set_value(True).run()
     assert any("[en]" in m.value for m in at.markdown)
