@@ -7,7 +7,7 @@ from lab.exercise import fingerprint
 from lab.predict import question, questions
 from lab.presets import PRESETS
 from tests.uploaded import preset_lab
-from viz.asked import stage_question
+from viz.asked import patch, stage_question
 from viz.by_hand import errors
 from viz.entries import answerable, focus_at, hovers
 from viz.latex_sums import MAX_TERMS
@@ -66,3 +66,25 @@ def test_on_the_handout_network_every_cell_prints_and_values_are_asked_as_before
         error = errors(lab.trace, stage, layers)
         assert stage_question(lab.trace, stage, layers) == question(lab.trace, stage, fingerprint(lab.trace), error)
     assert any(stage_question(lab.trace, s, layers).kind in VALUES for s in lab.trace.stages)
+
+
+def test_a_conv_output_entry_is_asked_over_one_channels_patch_but_not_over_eight():
+    """Conv2d(1 → 8, 3×3): y[n, o, i, j] reads 9 cells of x, asked; Conv2d(8 → 16, 3×3): 72 cells, never asked."""
+    lab = preset_lab("cnn_csv")
+    layers = layers_of(lab.model)
+    first, second = (next(s for s in lab.trace.stages if str(s) == name) for name in ("forward 0", "forward 3"))
+    assert (patch(layers[0]), patch(layers[3])) == (9, 72)
+    for stage, asked in ((first, True), (second, False)):
+        error = errors(lab.trace, stage, layers)
+        value = next(q for q in questions(lab.trace, stage, error) if q.kind == "value")
+        others = [q for q in questions(lab.trace, stage, error) if q.kind != "value"]
+        seeds = {stage_question_with_seed(lab, stage, seed) for seed in map(str, range(40))}
+        assert (value in seeds) is asked and set(others) <= seeds | {None}
+
+
+def stage_question_with_seed(lab, stage, seed):
+    """stage_question's choice had the iteration's fingerprint been `seed`."""
+    from unittest import mock
+
+    with mock.patch("viz.asked.fingerprint", lambda trace: seed):
+        return stage_question(lab.trace, stage, layers_of(lab.model))
