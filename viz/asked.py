@@ -4,8 +4,7 @@ from engine.conv import Conv2d
 from lab.exercise import fingerprint
 from lab.predict import question
 from viz.by_hand import errors
-from viz.entries import answerable, prints_numbers
-from viz.latex_sums import MAX_TERMS
+from viz.entries import answerable
 from viz.stage_view import stage_tensors
 
 
@@ -16,12 +15,9 @@ def patch(layer):
 
 def stage_question(trace, stage, layers, readable=None):
     """The Question of `stage` (None where it has none). readable: presenter mode's predicate on a value question
-    (ui.present.readable); by default entries.answerable (no sum over 128 cells to hover), and no Conv2d output
-    entry whose patch of an unprinted x holds more than MAX_TERMS cells (8 channels × 3 × 3 = 72)."""
+    (ui.present.readable); by default entries.answerable: no sum over 128 cells to hover, nor over a Conv2d's
+    window of 8 channels × 3 × 3 = 72."""
     if readable is None:
-        tensors = stage_tensors(trace, stage, layers)
-        few = answerable(tensors)
         layer = layers[stage.index] if stage.kind == "forward" and stage.index < len(layers) else None
-        hovered = patch(layer) > MAX_TERMS and not all(prints_numbers(t) for t in tensors if t.id == "input")
-        readable = (lambda q: few(q) and not (q.about and q.about[0] == "output")) if hovered else few
+        readable = answerable(stage_tensors(trace, stage, layers), patch(layer))
     return question(trace, stage, fingerprint(trace), errors(trace, stage, layers), readable)

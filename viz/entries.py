@@ -310,29 +310,31 @@ def prints_numbers(tensor):
     return prints_values(tensor.array, tensor.title, strip)
 
 
-def hovers(tensors, focus):
+def hovers(tensors, focus, patch=0):
     """How many cells of one operand that prints no numbers the focused entry reads, at most: what a learner
-    hovers to work it out from the page (a cell: 1; a row or a column: its length)."""
-    most = 0
+    hovers to work it out from the page (a cell: 1; a row or a column: its length). patch: the cells of x an entry
+    of y reads where the grid outlines one (a Conv2d's C_in × k × k window, outlined on the channel maps)."""
+    most, marked = 0, marks(tensors, focus)
     for t in tensors:
         if t.result or prints_numbers(t):
             continue
         rows, cols = as_matrix(t.array).shape
-        for kind, row, col in marks(tensors, focus).get(t.id, ()):
-            most = max(most, 1 if kind == "cell" else cols if col is None else rows)
+        for kind, row, col in marked.get(t.id, ()):
+            cells = 1 if kind == "cell" else cols if col is None else rows
+            most = max(most, patch if t.id == "input" and focus.primary == "output" else 0, cells)
     return most
 
 
-def answerable(tensors, most=MAX_TERMS):
+def answerable(tensors, patch=0, most=MAX_TERMS):
     """A predicate on a stage's Predict-first question (lab.predict.question's readable): False for an entry's
     value that reads more than `most` cells of one tensor that prints no numbers (on the digits MLP, y[10, 55]
     reads 128 cells of x and 128 of W, hovered one by one), so the stage asks another kind. A single cell, or a
-    row of 10 to hover, is asked."""
+    row of 10 to hover, is asked. patch: as in hovers."""
     results = {t.id for t in tensors if t.result}
 
     def answerable_here(question):
         return question.about is None or question.about[0] not in results \
-            or hovers(tensors, focus_at(tensors, *question.about)) <= most
+            or hovers(tensors, focus_at(tensors, *question.about), patch) <= most
     return answerable_here
 
 
